@@ -1,0 +1,97 @@
+import { z } from "zod";
+
+/**
+ * models/manifest.json — the seam between the training package (writes it) and the engine (reads it).
+ * Versioned: `version` is bumped on any breaking change; the Python side validates the same shape
+ * (training/daft_train/export/manifest.py) and both sides test against fixtures/manifest/valid.json.
+ */
+export const MANIFEST_VERSION = 1 as const;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "sha256 must be 64 lowercase hex digits");
+const relativeFile = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), {
+    message: "model files must be relative paths inside the models folder",
+  });
+
+export const OnnxFileSchema = z.object({
+  file: relativeFile,
+  sha256,
+});
+
+export const ExpertSchema = z.object({
+  /** Unique name, e.g. "general", "CT", "Microscopy". */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  /** Foundation modalities this expert serves (e.g. ["CT", "MR", "PET"]); "*" only on the fallback. */
+  modalities: z.array(z.string().min(1)),
+  encoder: OnnxFileSchema,
+  decoder: OnnxFileSchema,
+  /** Side of the square model input. */
+  inputSize: z.number().int().positive(),
+  /** Embedding dims without batch, e.g. [128, 64, 64]. */
+  embeddingShape: z.array(z.number().int().positive()).min(1),
+  /** How a resized image becomes model input: min-max over the resized, unpadded image to [0, 1]. */
+  normalization: z.literal("minmax01"),
+  /** Version string of this expert's weights (free text, e.g. a date or git describe). */
+  version: z.string().min(1),
+  /** Which training stage produced it (teacher, distill, general, daft) and on which subset. */
+  stage: z.string().optional(),
+  subset: z.string().optional(),
+  /** Optional: validation metrics recorded at training time. */
+  metrics: z.record(z.string(), z.number()).optional(),
+});
+
+export const FilenameRuleSchema = z.object({
+  /** Case-insensitive regular expression tested against the file's base name. */
+  pattern: z.string().min(1),
+  modality: z.string().min(1),
+});
+
+export const ManifestSchema = z
+  .object({
+    format: z.literal("daft-manifest"),
+    version: z.literal(MANIFEST_VERSION),
+    experts: z.array(ExpertSchema).min(1),
+    /** Name of the general expert every unrouted input goes to. */
+    fallback: z.string(),
+    /** Modality → expert name. A modality not listed goes to an expert listing it, else to the fallback. */
+    routing: z
+      .object({
+        filenameRules: z.array(FilenameRuleSchema).default([]),
+        /** Metadata values (e.g. DICOM Modality "PT") → foundation modality ("PET"). */
+        metadataModalities: z.record(z.string(), z.string()).default({}),
+      })
+      .default({ filenameRules: [], metadataModalities: {} }),
+    createdBy: z.string().optional(),
+  })
+  .superRefine((m, ctx) => {
+    const names = new Set<string>();
+    for (const e of m.experts) {
+      if (names.has(e.name)) ctx.addIssue({ code: "custom", message: `duplicate expert name "${e.name}"` });
+      names.add(e.name);
+    }
+    if (!names.has(m.fallback)) {
+      ctx.addIssue({ code: "custom", message: `fallback "${m.fallback}" is not one of the experts` });
+    }
+    for (const r of m.routing.filenameRules) {
+      try {
+        new RegExp(r.pattern, "i");
+      } catch {
+        ctx.addIssue({ code: "custom", message: `filename rule pattern is not a valid regex: ${r.pattern}` });
+      }
+    }
+  });
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ExpertSpec = z.infer<typeof ExpertSchema>;
+
+/** Parse a manifest JSON value; throws an Error with a one-line summary of every problem. */
+export function parseManifest(value: unknown): Manifest {
+  const r = ManifestSchema.safeParse(value);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    throw new Error(`invalid manifest: ${issues}`);
+  }
+  return r.data;
+}
