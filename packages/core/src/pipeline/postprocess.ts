@@ -1,0 +1,113 @@
+import type { ModelFrame } from "./preprocess.js";
+
+/** Inclusive pixel bounding box [x0, y0, x1, y1]. */
+export type PixelBox = [number, number, number, number];
+
+/** Source taps of bilinear interpolation with align_corners=False (PyTorch's F.interpolate), for one axis. */
+interface LinearTaps {
+  i0: Int32Array;
+  i1: Int32Array;
+  w1: Float32Array;
+}
+
+function linearTaps(srcSize: number, dstSize: number): LinearTaps {
+  const scale = srcSize / dstSize;
+  const i0 = new Int32Array(dstSize);
+  const i1 = new Int32Array(dstSize);
+  const w1 = new Float32Array(dstSize);
+  for (let d = 0; d < dstSize; d++) {
+    let src = scale * (d + 0.5) - 0.5;
+    if (src < 0) src = 0;
+    const a = Math.min(Math.floor(src), srcSize - 1);
+    i0[d] = a;
+    i1[d] = a < srcSize - 1 ? a + 1 : a;
+    w1[d] = src - a;
+  }
+  return { i0, i1, w1 };
+}
+
+/**
+ * Turns one box's low-resolution logits (size×size, the model frame) into its mask at the original resolution:
+ * crop to the resized extent, bilinear upsample to (H, W) (align_corners=False), threshold > 0.
+ *
+ * Only the output pixels whose four source taps include a positive logit can be positive (bilinear weights are a
+ * convex combination), so the upsampling runs over that window only: the cost follows the object, not the image.
+ * The mask is painted into `labels` with `label` where it wins over what is already there (max), which equals
+ * "later boxes overwrite earlier ones" because labels grow with box index.
+ */
+export class LogitUpsampler {
+  private readonly ty: LinearTaps;
+  private readonly tx: LinearTaps;
+
+  constructor(private readonly frame: ModelFrame) {
+    this.ty = linearTaps(frame.resizedHeight, frame.height);
+    this.tx = linearTaps(frame.resizedWidth, frame.width);
+  }
+
+  /**
+   * @param logits all boxes' logits, N × size × size
+   * @param index which box
+   * @param labels output label plane (H × W), painted in place
+   * @returns the bounding box of this box's mask at the original resolution, or null when empty
+   */
+  paint(logits: Float32Array, index: number, labels: Uint16Array, label: number): PixelBox | null {
+    const { size, resizedHeight: rh, resizedWidth: rw, height: H, width: W } = this.frame;
+    const base = index * size * size;
+    // Bounding box of positive logits inside the resized extent.
+    let ly0 = rh;
+    let ly1 = -1;
+    let lx0 = rw;
+    let lx1 = -1;
+    for (let y = 0; y < rh; y++) {
+      const row = base + y * size;
+      for (let x = 0; x < rw; x++) {
+        if (logits[row + x]! > 0) {
+          if (y < ly0) ly0 = y;
+          if (y > ly1) ly1 = y;
+          if (x < lx0) lx0 = x;
+          if (x > lx1) lx1 = x;
+        }
+      }
+    }
+    if (ly1 < 0) return null;
+    const [oy0, oy1] = outputRange(this.ty, ly0, ly1, H);
+    const [ox0, ox1] = outputRange(this.tx, lx0, lx1, W);
+    let by0 = H;
+    let by1 = -1;
+    let bx0 = W;
+    let bx1 = -1;
+    const { i0: yi0, i1: yi1, w1: yw } = this.ty;
+    const { i0: xi0, i1: xi1, w1: xw } = this.tx;
+    for (let y = oy0; y <= oy1; y++) {
+      const r0 = base + yi0[y]! * size;
+      const r1 = base + yi1[y]! * size;
+      const wy = yw[y]!;
+      const outRow = y * W;
+      for (let x = ox0; x <= ox1; x++) {
+        const a = xi0[x]!;
+        const b = xi1[x]!;
+        const wx = xw[x]!;
+        const top = logits[r0 + a]! + (logits[r0 + b]! - logits[r0 + a]!) * wx;
+        const bottom = logits[r1 + a]! + (logits[r1 + b]! - logits[r1 + a]!) * wx;
+        const v = top + (bottom - top) * wy;
+        if (v > 0) {
+          if (labels[outRow + x]! < label) labels[outRow + x] = label;
+          if (y < by0) by0 = y;
+          if (y > by1) by1 = y;
+          if (x < bx0) bx0 = x;
+          if (x > bx1) bx1 = x;
+        }
+      }
+    }
+    return by1 < 0 ? null : [bx0, by0, bx1, by1];
+  }
+}
+
+/** Output indices d whose taps (i0[d], i1[d]) touch [lo, hi]; taps are monotonic in d. */
+function outputRange(t: LinearTaps, lo: number, hi: number, n: number): [number, number] {
+  let first = 0;
+  while (first < n && t.i1[first]! < lo) first++;
+  let last = n - 1;
+  while (last >= 0 && t.i0[last]! > hi) last--;
+  return [first, last];
+}

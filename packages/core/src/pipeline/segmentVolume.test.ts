@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import type { Box3D, Volume } from "../image/types.js";
+import { OracleExpert } from "../testing/oracleExperts.js";
+import { maskBoxToFrame, modelFrame } from "./preprocess.js";
+import { SliceEmbeddingCache } from "./sliceEmbeddingCache.js";
+import { segmentVolume, type PromptTrace } from "./segmentVolume.js";
+import { emptyTimings } from "./timings.js";
+
+/** A bright ball (255) of radius r at (cz, cy, cx) in a dark volume. */
+function ball(D: number, H: number, W: number, c: [number, number, number], r: number): Volume {
+  const data = new Uint8Array(D * H * W);
+  for (let z = 0; z < D; z++)
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++)
+        if ((z - c[0]) ** 2 + (y - c[1]) ** 2 + (x - c[2]) ** 2 <= r * r) data[(z * H + y) * W + x] = 255;
+  return { data, depth: D, height: H, width: W, spacing: [1, 1, 1] };
+}
+
+const run = async (vol: Volume, boxes: Box3D[], enabled = true, trace?: PromptTrace[]) => {
+  const s = 256 / Math.max(vol.height, vol.width);
+  const expert = new OracleExpert("intensity", 256, 0.5, s - 0.5);
+  const labels = new Uint16Array(vol.depth * vol.height * vol.width);
+  const cache = new SliceEmbeddingCache({ maxBytes: 1 << 30, enabled });
+  const opts = { cache, timings: emptyTimings(), now: () => 0, maxBoxesPerDecode: 64, trace };
+  const labelled = boxes.map((box, i) => ({ box, label: i + 1 }));
+  if (enabled) await segmentVolume(vol, labelled, expert, labels, opts);
+  else
+    for (const b of labelled)
+      await segmentVolume(vol, [b], expert, labels, {
+        ...opts,
+        cache: new SliceEmbeddingCache({ maxBytes: 1, enabled: false }),
+      });
+  return { labels, expert, cache };
+};
+
+describe("segmentVolume (3D propagation)", () => {
+  const D = 15;
+  const H = 64;
+  const W = 64;
+  const vol = ball(D, H, W, [7, 30, 34], 6);
+
+  it("follows the ball from the middle slice up and down: the mask is the ball within the box's z range", async () => {
+    // xy box only around the middle cross-section; z range 3..12 (inclusive) cuts the ball (z 1..13).
+    const box: Box3D = [28, 24, 3, 40, 36, 12];
+    const { labels } = await run(vol, [box]);
+    for (let z = 0; z < D; z++)
+      for (let i = 0; i < H * W; i++) {
+        const inBall = vol.data[z * H * W + i]! > 0;
+        const expected = inBall && z >= 3 && z <= 12 ? 1 : 0;
+        if (labels[z * H * W + i] !== expected)
+          throw new Error(`voxel z=${z} i=${i}: ${labels[z * H * W + i]} ≠ ${expected}`);
+      }
+  });
+
+  it("walks middle → z1, then middle−1 → z0, prompting each slice with the previous mask bbox + 3 px", async () => {
+    const trace: PromptTrace[] = [];
+    const box: Box3D = [28, 24, 3, 40, 36, 12];
+    await run(vol, [box], true, trace);
+    const zMid = Math.floor((12 - 3) / 2 + 3); // 7
+    expect(trace.map((t) => t.z)).toEqual([7, 8, 9, 10, 11, 12, 6, 5, 4, 3]);
+    const frame = modelFrame(H, W, 256);
+    expect(trace[0]!.prompt).toEqual([28 * 4, 24 * 4, 40 * 4, 36 * 4]);
+    // Slice 8 is prompted by slice 7's mask: the ball's cross-section at z=7 (radius 6) → bbox, into the frame, ±3.
+    const b = maskBoxToFrame([34 - 6, 30 - 6, 34 + 6, 30 + 6], frame);
+    expect(trace[1]!.prompt).toEqual([b[0] - 3, b[1] - 3, b[2] + 3, b[3] + 3]);
+    // The downward walk starts again from the middle slice's mask.
+    expect(trace[6]!.prompt).toEqual(trace[1]!.prompt);
+    expect(zMid).toBe(7);
+  });
+
+  it("falls back to the original box when the previous mask is empty", async () => {
+    const trace: PromptTrace[] = [];
+    // Box beside the ball: every mask is empty, so every slice is prompted with the original box.
+    const box: Box3D = [0, 0, 2, 10, 10, 6];
+    const { labels } = await run(vol, [box], true, trace);
+    expect(labels.every((v) => v === 0)).toBe(true);
+    expect(new Set(trace.map((t) => t.prompt.join(",")))).toEqual(new Set(["0,0,40,40"]));
+  });
+
+  it("encodes every slice once however many boxes share it, and batches boxes on a slice", async () => {
+    const boxes: Box3D[] = [
+      [28, 24, 2, 40, 36, 12],
+      [20, 20, 4, 50, 50, 10],
+      [10, 10, 0, 30, 30, 14],
+    ];
+    const { expert, cache } = await run(vol, boxes);
+    expect(expert.encodeCalls).toBe(15); // slices 0..14, each once
+    expect(cache.size).toBe(0); // nothing kept after its last use
+    // Without sharing (reference behaviour) every box re-encodes its own slices.
+    const { expert: baseline } = await run(vol, boxes, false);
+    expect(baseline.encodeCalls).toBe(11 + 7 + 15);
+  });
+
+  it("later boxes overwrite earlier ones", async () => {
+    const { labels } = await run(vol, [
+      [20, 20, 5, 50, 50, 9],
+      [20, 20, 6, 50, 50, 8],
+    ]);
+    const at = (z: number) => labels[(z * H + 30) * W + 34];
+    expect([at(5), at(6), at(7), at(8), at(9), at(10)]).toEqual([1, 2, 2, 2, 1, 0]);
+  });
+});

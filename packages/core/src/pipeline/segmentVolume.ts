@@ -1,0 +1,159 @@
+import type { Box3D, Image2D, Volume } from "../image/types.js";
+import type { Embedding, Expert } from "../model/expert.js";
+import { LogitUpsampler, type PixelBox } from "./postprocess.js";
+import {
+  boxToFrame,
+  clamp,
+  maskBoxToFrame,
+  modelFrame,
+  preprocessImage,
+  type ModelFrame,
+} from "./preprocess.js";
+import type { SegmentOptions } from "./segmentImage.js";
+
+/** Margin added around the previous slice's mask to prompt the next slice, in model-frame pixels. */
+export const PROPAGATION_MARGIN = 3;
+
+/** One box's walk through the volume: up from its middle slice to z1, then down from the middle to z0. */
+interface Walk {
+  label: number;
+  box: [number, number, number, number];
+  z0: number;
+  z1: number;
+  zMid: number;
+  /** Mask bbox (original pixels) on the last slice segmented in the current direction; null = empty. */
+  previous: PixelBox | null;
+  middle: PixelBox | null;
+}
+
+/** A record of which slice each box was prompted on, in order, and with which frame box (for tests/--explain). */
+export interface PromptTrace {
+  label: number;
+  z: number;
+  prompt: [number, number, number, number];
+}
+
+/**
+ * 3D box propagation (LiteMedSAM/DAFT reference): each box starts at its middle slice int((z1 - z0) / 2 + z0)
+ * prompted with its xy box, walks up to z1 and then down from the middle to z0 (both inclusive). Each next slice
+ * is prompted by the previous slice's mask bbox in the model frame widened by 3 px and clamped; when the previous
+ * mask is empty, by the original box.
+ *
+ * Slices are visited in two sweeps (ascending for the upward walks, descending for the downward ones), so that
+ * every box meeting a slice is decoded in one decoder call on one cached embedding.
+ */
+export async function segmentVolume(
+  volume: Volume,
+  boxes: readonly { box: Box3D; label: number }[],
+  expert: Expert,
+  labels: Uint16Array,
+  opts: SegmentOptions & { trace?: PromptTrace[] },
+): Promise<{ slicesVisited: number }> {
+  const { depth: D, height: H, width: W } = volume;
+  const plane = H * W;
+  const frame = modelFrame(H, W, expert.inputSize);
+  const upsampler = new LogitUpsampler(frame);
+  const walks: Walk[] = boxes.map(({ box, label }) => {
+    const [x0, y0, z0, x1, y1, z1] = box;
+    return {
+      label,
+      box: [x0, y0, x1, y1],
+      z0: Math.round(z0),
+      z1: Math.round(z1),
+      zMid: Math.floor((z1 - z0) / 2 + z0),
+      previous: null,
+      middle: null,
+    };
+  });
+
+  // Plan the cache: one use per slice per sweep (and per decoder chunk) that needs it.
+  const upSlices = new Map<number, Walk[]>();
+  const downSlices = new Map<number, Walk[]>();
+  for (const w of walks) {
+    for (let z = w.zMid; z <= w.z1; z++) push(upSlices, z, w);
+    for (let z = w.zMid - 1; z >= w.z0; z--) push(downSlices, z, w);
+  }
+  for (const [z, ws] of [...upSlices, ...downSlices])
+    opts.cache.plan(z, Math.ceil(ws.length / opts.maxBoxesPerDecode));
+
+  const visit = async (
+    z: number,
+    active: Walk[],
+    promptFor: (w: Walk) => [number, number, number, number],
+  ) => {
+    for (let start = 0; start < active.length; start += opts.maxBoxesPerDecode) {
+      const chunk = active.slice(start, start + opts.maxBoxesPerDecode);
+      const embedding = await opts.cache.get(z, () => encodeSlice(volume, z, expert, opts));
+      const prompts = new Float32Array(chunk.length * 4);
+      chunk.forEach((w, k) => {
+        const p = promptFor(w);
+        prompts.set(p, k * 4);
+        opts.trace?.push({ label: w.label, z, prompt: p });
+      });
+      let t = opts.now();
+      const result = await expert.decode(embedding, prompts);
+      opts.timings.decodeMs += opts.now() - t;
+      t = opts.now();
+      const slice = labels.subarray(z * plane, (z + 1) * plane);
+      chunk.forEach((w, k) => {
+        w.previous = upsampler.paint(result.logits, k, slice, w.label);
+        if (z === w.zMid) w.middle = w.previous;
+      });
+      opts.timings.postprocessMs += opts.now() - t;
+    }
+  };
+
+  const fromPrevious = (w: Walk) =>
+    w.previous ? widen(maskBoxToFrame(w.previous, frame), frame) : boxToFrame(w.box, frame);
+
+  // Upward sweep: middle slice (original box), then each slice from the one below.
+  for (const z of [...upSlices.keys()].sort((a, b) => a - b)) {
+    if (z < 0 || z >= D) continue;
+    await visit(z, upSlices.get(z)!, (w) => (z === w.zMid ? boxToFrame(w.box, frame) : fromPrevious(w)));
+  }
+  // Downward sweep: start again from each box's middle-slice mask.
+  for (const w of walks) w.previous = w.middle;
+  for (const z of [...downSlices.keys()].sort((a, b) => b - a)) {
+    if (z < 0 || z >= D) continue;
+    await visit(z, downSlices.get(z)!, fromPrevious);
+  }
+  return { slicesVisited: new Set([...upSlices.keys(), ...downSlices.keys()]).size };
+}
+
+async function encodeSlice(
+  volume: Volume,
+  z: number,
+  expert: Expert,
+  opts: SegmentOptions,
+): Promise<Embedding> {
+  const plane = volume.height * volume.width;
+  const slice: Image2D = {
+    data: volume.data.subarray(z * plane, (z + 1) * plane),
+    height: volume.height,
+    width: volume.width,
+    channels: 1,
+  };
+  let t = opts.now();
+  const { tensor } = preprocessImage(slice, expert.inputSize);
+  opts.timings.preprocessMs += opts.now() - t;
+  t = opts.now();
+  const embedding = await expert.encode(tensor);
+  opts.timings.encodeMs += opts.now() - t;
+  return embedding;
+}
+
+function widen(b: [number, number, number, number], frame: ModelFrame): [number, number, number, number] {
+  const max = frame.size - 1;
+  return [
+    clamp(b[0] - PROPAGATION_MARGIN, 0, max),
+    clamp(b[1] - PROPAGATION_MARGIN, 0, max),
+    clamp(b[2] + PROPAGATION_MARGIN, 0, max),
+    clamp(b[3] + PROPAGATION_MARGIN, 0, max),
+  ];
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}

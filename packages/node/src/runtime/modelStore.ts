@@ -1,0 +1,85 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseManifest, type Expert, type Manifest } from "@daft/core";
+import { OnnxExpert, type SessionOptions } from "./onnxExpert.js";
+
+/** The experts shipped with the project (repo-root/models), unless DAFT_MODELS says otherwise. */
+export function defaultModelsDir(): string {
+  if (process.env["DAFT_MODELS"]) return resolve(process.env["DAFT_MODELS"]);
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../../../../models");
+}
+
+/**
+ * A models folder: manifest.json + ONNX files. The manifest is validated on load; each expert's files are
+ * checked against their sha256 and turned into sessions lazily, the first time a case is routed to it.
+ */
+export class ModelStore {
+  private readonly experts = new Map<string, Promise<Expert>>();
+
+  private constructor(
+    readonly dir: string,
+    readonly manifest: Manifest,
+    private readonly sessionOptions: SessionOptions,
+  ) {}
+
+  static async open(dir: string, sessionOptions: SessionOptions = {}): Promise<ModelStore> {
+    const path = join(dir, "manifest.json");
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch {
+      throw new Error(`${path}: no manifest.json here (give a models folder with --models)`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+    }
+    try {
+      return new ModelStore(dir, parseManifest(json), sessionOptions);
+    } catch (e) {
+      throw new Error(`${path}: ${(e as Error).message}`);
+    }
+  }
+
+  load(name: string): Promise<Expert> {
+    let expert = this.experts.get(name);
+    if (!expert) {
+      expert = this.create(name);
+      this.experts.set(name, expert);
+    }
+    return expert;
+  }
+
+  async dispose(): Promise<void> {
+    for (const e of this.experts.values()) await (await e.catch(() => null))?.dispose?.();
+    this.experts.clear();
+  }
+
+  private async create(name: string): Promise<Expert> {
+    const spec = this.manifest.experts.find((e) => e.name === name);
+    if (!spec) throw new Error(`${this.dir}/manifest.json: no expert named "${name}"`);
+    const [encoder, decoder] = await Promise.all([this.verified(spec.encoder), this.verified(spec.decoder)]);
+    return OnnxExpert.create(spec, encoder, decoder, this.sessionOptions);
+  }
+
+  private async verified(file: { file: string; sha256: string }): Promise<Uint8Array> {
+    const path = join(this.dir, file.file);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch {
+      throw new Error(`${path}: model file listed in manifest.json is missing`);
+    }
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    if (digest !== file.sha256) {
+      throw new Error(
+        `${path}: sha256 ${digest} does not match manifest.json (${file.sha256}); the file is corrupt or stale`,
+      );
+    }
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+}
