@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# All tests: set up, then TypeScript (build, format check, vitest: unit + end-to-end on real files) and Python (pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npx prettier --check .
+npx vitest run
+bash training/run_tests.sh
