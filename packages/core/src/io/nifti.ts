@@ -1,0 +1,375 @@
+/**
+ * NIfTI-1 and NIfTI-2 single-file (.nii, .nii.gz) reader and a NIfTI-1 writer, on bytes.
+ * Platform-neutral: gzip via fflate. Voxel data stays in NIfTI's (x, y, z) Fortran order, which has
+ * the same memory layout as a C-order (z, y, x) array: `toZyxVolume` reinterprets it without copying.
+ */
+import { gunzipSync, gzipSync } from "fflate";
+import { DaftInputError } from "../errors.js";
+import type { NdArray } from "../image/types.js";
+
+export type NiftiDatatype =
+  "uint8" | "int8" | "int16" | "uint16" | "int32" | "uint32" | "float32" | "float64";
+export type NiftiData =
+  Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
+
+export interface NiftiImage {
+  version: 1 | 2;
+  littleEndian: boolean;
+  /** Size of each axis, dim[1..dim[0]] (x first). */
+  dims: number[];
+  /** Voxel size of each axis, pixdim[1..dim[0]]. */
+  pixdim: number[];
+  /** The stored datatype. */
+  datatype: NiftiDatatype;
+  /** scl_slope / scl_inter as stored (slope 0 or NaN means "no scaling"). */
+  sclSlope: number;
+  sclInter: number;
+  /** True when `data` holds stored * slope + inter (as float32, or float64 for float64 files). */
+  scaled: boolean;
+  qformCode: number;
+  sformCode: number;
+  /** Voxel (i, j, k) → world (mm) 4x4 affine, row-major: sform if set, else qform, else pixdim scaling. */
+  affine: number[][];
+  /** Byte offset of the voxel data in the (uncompressed) file. */
+  voxOffset: number;
+  /** Voxel values, x fastest (Fortran order over dims). */
+  data: NiftiData;
+}
+
+const DATATYPES: Record<number, { name: NiftiDatatype; bytes: number }> = {
+  2: { name: "uint8", bytes: 1 },
+  4: { name: "int16", bytes: 2 },
+  8: { name: "int32", bytes: 4 },
+  16: { name: "float32", bytes: 4 },
+  64: { name: "float64", bytes: 8 },
+  256: { name: "int8", bytes: 1 },
+  512: { name: "uint16", bytes: 2 },
+  768: { name: "uint32", bytes: 4 },
+};
+
+const UNSUPPORTED_DATATYPES: Record<number, string> = {
+  1: "binary",
+  32: "complex64",
+  128: "RGB24",
+  1024: "int64",
+  1280: "uint64",
+  1536: "float128",
+  1792: "complex128",
+  2048: "complex256",
+  2304: "RGBA32",
+};
+
+const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** True when `bytes` start like a NIfTI-1/2 header or a gzip stream (a .nii.gz). */
+export function looksLikeNifti(bytes: Uint8Array): boolean {
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
+  return headerVersion(bytes) !== undefined;
+}
+
+/** Reads a .nii or .nii.gz file. Throws a one-line DaftInputError naming `name` for bad input. */
+export function readNifti(fileBytes: Uint8Array, name: string): NiftiImage {
+  let bytes = fileBytes;
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(fileBytes);
+    } catch (error) {
+      throw new DaftInputError(`corrupt or truncated gzip stream (${errorText(error)})`, name);
+    }
+  }
+  const format = headerVersion(bytes);
+  if (format === undefined) {
+    throw new DaftInputError("not a NIfTI file (header size is neither 348 nor 540)", name);
+  }
+  try {
+    return parseNifti(bytes, format.version, format.littleEndian);
+  } catch (error) {
+    if (error instanceof DaftInputError) throw error.withSource(name);
+    throw new DaftInputError(`corrupt NIfTI file (${errorText(error)})`, name);
+  }
+}
+
+function headerVersion(bytes: Uint8Array): { version: 1 | 2; littleEndian: boolean } | undefined {
+  if (bytes.length < 4) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const littleEndian of [true, false]) {
+    const size = view.getInt32(0, littleEndian);
+    if (size === 348) return { version: 1, littleEndian };
+    if (size === 540) return { version: 2, littleEndian };
+  }
+  return undefined;
+}
+
+function parseNifti(bytes: Uint8Array, version: 1 | 2, littleEndian: boolean): NiftiImage {
+  const headerSize = version === 1 ? 348 : 540;
+  if (bytes.length < headerSize) throw new DaftInputError(`truncated NIfTI header (${bytes.length} bytes)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const i16 = (at: number) => view.getInt16(at, littleEndian);
+  const i32 = (at: number) => view.getInt32(at, littleEndian);
+  const f32 = (at: number) => view.getFloat32(at, littleEndian);
+  const f64 = (at: number) => view.getFloat64(at, littleEndian);
+  const i64 = (at: number) => Number(view.getBigInt64(at, littleEndian));
+  const v1 = version === 1;
+
+  const magic = String.fromCharCode(...bytes.subarray(v1 ? 344 : 4, v1 ? 347 : 7));
+  if (magic === "ni1" || magic === "ni2") {
+    throw new DaftInputError(
+      "NIfTI header-only file (.hdr/.img pair) is not supported; use a single-file .nii",
+    );
+  }
+  if (magic !== (v1 ? "n+1" : "n+2")) throw new DaftInputError(`bad NIfTI magic "${magic}"`);
+
+  const rawDim = Array.from({ length: 8 }, (_, i) => (v1 ? i16(40 + 2 * i) : i64(16 + 8 * i)));
+  const rank = rawDim[0]!;
+  if (rank < 1 || rank > 7) throw new DaftInputError(`bad NIfTI dim[0] = ${rank}`);
+  const dims = rawDim.slice(1, rank + 1);
+  if (dims.some((size) => size < 1)) throw new DaftInputError(`bad NIfTI dimensions ${dims.join("x")}`);
+  const rawPixdim = Array.from({ length: 8 }, (_, i) => (v1 ? f32(76 + 4 * i) : f64(104 + 8 * i)));
+  const pixdim = rawPixdim.slice(1, rank + 1);
+
+  const code = v1 ? i16(70) : i16(12);
+  const type = DATATYPES[code];
+  if (!type) {
+    const known = UNSUPPORTED_DATATYPES[code];
+    throw new DaftInputError(
+      `unsupported NIfTI datatype ${code}${known ? ` (${known})` : ""}; supported: uint8, int8, int16, uint16, int32, uint32, float32, float64`,
+    );
+  }
+  const sclSlope = v1 ? f32(112) : f64(176);
+  const sclInter = v1 ? f32(116) : f64(184);
+  const qformCode = v1 ? i16(252) : i32(344);
+  const sformCode = v1 ? i16(254) : i32(348);
+  const declaredOffset = v1 ? f32(108) : i64(168);
+  const voxOffset = dataOffset(bytes, view, headerSize, Math.floor(declaredOffset), littleEndian);
+
+  const voxels = dims.reduce((product, size) => product * size, 1);
+  const end = voxOffset + voxels * type.bytes;
+  if (end > bytes.length) {
+    throw new DaftInputError(
+      `truncated NIfTI data: ${dims.join("x")} ${type.name} needs ${end} bytes, file has ${bytes.length}`,
+    );
+  }
+  const stored = typedData(bytes.slice(voxOffset, end), type.name, type.bytes, littleEndian);
+  const applyScaling =
+    Number.isFinite(sclSlope) &&
+    sclSlope !== 0 &&
+    (sclSlope !== 1 || (Number.isFinite(sclInter) && sclInter !== 0));
+  const data = applyScaling ? scale(stored, sclSlope, Number.isFinite(sclInter) ? sclInter : 0) : stored;
+
+  const quaternion = v1 ? [256, 260, 264, 268, 272, 276].map(f32) : [352, 360, 368, 376, 384, 392].map(f64);
+  const srows = [0, 1, 2].map((row) =>
+    [0, 1, 2, 3].map((col) => (v1 ? f32(280 + 16 * row + 4 * col) : f64(400 + 32 * row + 8 * col))),
+  );
+  const affine =
+    sformCode > 0
+      ? [...srows, [0, 0, 0, 1]]
+      : qformCode > 0
+        ? qformAffine(quaternion, rawPixdim)
+        : [
+            [rawPixdim[1] ?? 1, 0, 0, 0],
+            [0, rawPixdim[2] ?? 1, 0, 0],
+            [0, 0, rawPixdim[3] ?? 1, 0],
+            [0, 0, 0, 1],
+          ];
+
+  return {
+    version,
+    littleEndian,
+    dims,
+    pixdim,
+    datatype: type.name,
+    sclSlope,
+    sclInter,
+    scaled: applyScaling,
+    qformCode,
+    sformCode,
+    affine,
+    voxOffset,
+    data,
+  };
+}
+
+/**
+ * Where the voxel data starts. A single-file NIfTI whose vox_offset is unset (0) or too small gets the
+ * minimum offset (header + 4-byte extender + extensions), as nibabel does.
+ */
+function dataOffset(
+  bytes: Uint8Array,
+  view: DataView,
+  headerSize: number,
+  declared: number,
+  littleEndian: boolean,
+): number {
+  const minimum = headerSize + 4;
+  if (declared >= minimum) return declared;
+  let at = minimum;
+  if (bytes[headerSize] !== 0) {
+    // Extensions: repeated (esize int32, ecode int32, data), esize a multiple of 16.
+    while (at + 8 <= bytes.length) {
+      const size = view.getInt32(at, littleEndian);
+      if (size < 16 || size % 16 !== 0 || at + size > bytes.length) break;
+      at += size;
+    }
+  }
+  return at;
+}
+
+function typedData(
+  raw: Uint8Array,
+  datatype: NiftiDatatype,
+  bytesPerVoxel: number,
+  littleEndian: boolean,
+): NiftiData {
+  if (bytesPerVoxel > 1 && littleEndian !== PLATFORM_LITTLE_ENDIAN) {
+    for (let at = 0; at < raw.length; at += bytesPerVoxel) raw.subarray(at, at + bytesPerVoxel).reverse();
+  }
+  const buffer = raw.buffer as ArrayBuffer;
+  switch (datatype) {
+    case "uint8":
+      return raw;
+    case "int8":
+      return new Int8Array(buffer);
+    case "int16":
+      return new Int16Array(buffer);
+    case "uint16":
+      return new Uint16Array(buffer);
+    case "int32":
+      return new Int32Array(buffer);
+    case "uint32":
+      return new Uint32Array(buffer);
+    case "float32":
+      return new Float32Array(buffer);
+    case "float64":
+      return new Float64Array(buffer);
+  }
+}
+
+function scale(stored: NiftiData, slope: number, inter: number): Float32Array | Float64Array {
+  const out =
+    stored instanceof Float64Array ? new Float64Array(stored.length) : new Float32Array(stored.length);
+  for (let i = 0; i < stored.length; i++) out[i] = stored[i]! * slope + inter;
+  return out;
+}
+
+/** NIfTI method 2: rotation from quaternion (b, c, d), pixdim scaling with qfac = pixdim[0], offsets. */
+function qformAffine(quaternion: number[], rawPixdim: number[]): number[][] {
+  const [b = 0, c = 0, d = 0, x = 0, y = 0, z = 0] = quaternion;
+  const a = Math.sqrt(Math.max(0, 1 - (b * b + c * c + d * d)));
+  const rotation = [
+    [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
+    [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
+    [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b],
+  ];
+  const qfac = rawPixdim[0] === -1 ? -1 : 1;
+  const zooms = [rawPixdim[1] ?? 1, rawPixdim[2] ?? 1, (rawPixdim[3] ?? 1) * qfac];
+  const offsets = [x, y, z];
+  return [
+    ...rotation.map((row, r) => [...row.map((value, col) => value * zooms[col]!), offsets[r]!]),
+    [0, 0, 0, 1],
+  ];
+}
+
+const DTYPE_OF_ARRAY: [new (...args: never[]) => NiftiData, NiftiDatatype][] = [
+  [Uint8Array, "uint8"],
+  [Int8Array, "int8"],
+  [Int16Array, "int16"],
+  [Uint16Array, "uint16"],
+  [Int32Array, "int32"],
+  [Uint32Array, "uint32"],
+  [Float32Array, "float32"],
+  [Float64Array, "float64"],
+];
+
+/** A 3D volume as a C-order (D, H, W) = (z, y, x) array and its spacing (z, y, x) from pixdim. */
+export interface ZyxVolume {
+  array: NdArray<NiftiData>;
+  spacing: [number, number, number];
+}
+
+/**
+ * The volume in C order (z, y, x). The bytes are not moved: x-fastest Fortran data over (x, y, z) is
+ * C-order data over (z, y, x). Accepts 3D images and higher ranks whose extra axes have size 1;
+ * a 2D image becomes depth 1.
+ */
+export function toZyxVolume(nifti: NiftiImage, name = "NIfTI"): ZyxVolume {
+  const extra = nifti.dims.slice(3);
+  if (extra.some((size) => size !== 1)) {
+    throw new DaftInputError(`expected a 3D volume, got dimensions ${nifti.dims.join("x")}`, name);
+  }
+  const [nx = 1, ny = 1, nz = 1] = nifti.dims;
+  const [px = 1, py = 1, pz = 1] = nifti.pixdim;
+  const dtype =
+    nifti.data instanceof Float32Array
+      ? "float32"
+      : nifti.data instanceof Float64Array
+        ? "float64"
+        : nifti.datatype;
+  return {
+    array: { data: nifti.data, shape: [nz, ny, nx], dtype },
+    spacing: [Math.abs(pz), Math.abs(py), Math.abs(px)],
+  };
+}
+
+export interface WriteNiftiOptions {
+  /** Voxel size per axis (x, y, z); default: the affine's column lengths, or 1. */
+  pixdim?: number[];
+  /** 4x4 voxel → world affine (row-major); default: diagonal pixdim. Stored as sform (code 1). */
+  affine?: number[][];
+  /** gzip the result (.nii.gz). */
+  gzip?: boolean;
+}
+
+/** Writes a little-endian NIfTI-1 single file (vox_offset 352) for data in (x, y, z) Fortran order. */
+export function writeNifti(data: NiftiData, dims: number[], options: WriteNiftiOptions = {}): Uint8Array {
+  const entry = DTYPE_OF_ARRAY.find(([ArrayType]) => data instanceof ArrayType);
+  if (!entry) throw new DaftInputError("unsupported array type for NIfTI");
+  const datatype = entry[1];
+  const code = Number(Object.keys(DATATYPES).find((key) => DATATYPES[Number(key)]!.name === datatype));
+  const bytesPerVoxel = DATATYPES[code]!.bytes;
+  const voxels = dims.reduce((product, size) => product * size, 1);
+  if (dims.length < 1 || dims.length > 7 || voxels !== data.length) {
+    throw new DaftInputError(`NIfTI dims ${dims.join("x")} do not match ${data.length} values`);
+  }
+  // Without explicit pixdim, the voxel size of a spatial axis is the length of its affine column.
+  const columnNorm = (col: number) =>
+    options.affine ? Math.hypot(...[0, 1, 2].map((row) => options.affine?.[row]?.[col] ?? 0)) : 1;
+  const pixdim = dims.map((_, i) => options.pixdim?.[i] ?? (i < 3 ? columnNorm(i) : 1));
+  const affine = options.affine ?? [
+    [pixdim[0] ?? 1, 0, 0, 0],
+    [0, pixdim[1] ?? 1, 0, 0],
+    [0, 0, pixdim[2] ?? 1, 0],
+    [0, 0, 0, 1],
+  ];
+  const out = new Uint8Array(352 + voxels * bytesPerVoxel);
+  const view = new DataView(out.buffer);
+  view.setInt32(0, 348, true);
+  view.setInt16(40, dims.length, true);
+  dims.forEach((size, i) => view.setInt16(42 + 2 * i, size, true));
+  for (let i = dims.length; i < 7; i++) view.setInt16(42 + 2 * i, 1, true);
+  view.setInt16(70, code, true);
+  view.setInt16(72, bytesPerVoxel * 8, true);
+  view.setFloat32(76, 1, true); // qfac
+  pixdim.forEach((size, i) => view.setFloat32(80 + 4 * i, size, true));
+  view.setFloat32(108, 352, true);
+  view.setFloat32(112, 1, true);
+  view.setFloat32(116, 0, true);
+  view.setUint8(123, 2); // xyzt_units: mm
+  view.setInt16(252, 0, true); // qform_code: unknown
+  view.setInt16(254, 1, true); // sform_code: scanner
+  for (let row = 0; row < 3; row++) {
+    for (let col = 0; col < 4; col++)
+      view.setFloat32(280 + 16 * row + 4 * col, affine[row]?.[col] ?? 0, true);
+  }
+  out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1\0"
+  const payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (!PLATFORM_LITTLE_ENDIAN && bytesPerVoxel > 1) {
+    for (let at = 0; at < payload.length; at += bytesPerVoxel)
+      payload.subarray(at, at + bytesPerVoxel).reverse();
+  }
+  out.set(payload, 352);
+  return options.gzip ? gzipSync(out, { mtime: 0 }) : out;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
