@@ -1,6 +1,6 @@
 import { DaftInputError } from "../errors.js";
 import { decodeChallengeCase, encodeSegmentationNpz } from "../io/challengeCase.js";
-import { readNpz } from "../io/npz.js";
+import { openNpz } from "../io/npz.js";
 import type { Manifest } from "../manifest/schema.js";
 import type { Expert } from "../model/expert.js";
 import { routeCase, type RouteDecision } from "../routing/route.js";
@@ -8,6 +8,8 @@ import { segmentImage, type SegmentOptions } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
 import { SliceEmbeddingCache, type CacheStats } from "./sliceEmbeddingCache.js";
 import { emptyTimings, type Clock, type StageTimings } from "./timings.js";
+
+const INPUT_KEYS = ["imgs", "boxes", "spacing"];
 
 export interface SegmentCaseOptions {
   manifest: Manifest;
@@ -53,7 +55,19 @@ export async function segmentChallengeCase(
   const timings = emptyTimings();
 
   // 1. Decode and validate the input.
-  const kase = withSource(name, () => decodeChallengeCase(readNpz(bytes), name));
+  // Only the input arrays are inflated (a file may also carry gts).
+  const kase = withSource(name, () => {
+    const archive = openNpz(bytes, name);
+    const arrays = new Map(
+      archive.keys.filter((k) => INPUT_KEYS.includes(k)).map((k) => [k, archive.read(k)] as const),
+    );
+    if (!arrays.has("imgs") || !arrays.has("boxes")) {
+      throw new DaftInputError(
+        `needs arrays 'imgs' and 'boxes'; found: ${archive.keys.join(", ") || "none"}`,
+      );
+    }
+    return decodeChallengeCase(arrays, name);
+  });
   timings.decodeInputMs = now() - started;
 
   // 2. Route to an expert (explicit → metadata → file name → fallback).

@@ -1,0 +1,267 @@
+/**
+ * End to end: the real `daft segment` process on .npz files, with oracle ONNX experts whose right answer is known.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readNpz, writeNpz, type NdArray } from "@daft/core";
+import {
+  boxDecoder,
+  identityEncoder,
+  intensityInBoxDecoder,
+  writeOracleModelDir,
+} from "../src/testing/index.js";
+import { daft, repoRoot, tempDir } from "./helpers.js";
+
+const u8 = (data: Uint8Array, shape: number[]): NdArray => ({ data, shape, dtype: "uint8" });
+const f64 = (values: number[], shape: number[]): NdArray => ({
+  data: Float64Array.from(values),
+  shape,
+  dtype: "float64",
+});
+
+let boxModels: string;
+let intensityModels: string;
+
+beforeAll(async () => {
+  const root = tempDir("daft-models-");
+  boxModels = join(root, "box");
+  intensityModels = join(root, "intensity");
+  // The file-name rules the training package ships (OCT before CT, aliases, …).
+  const { filenameRules } = JSON.parse(
+    readFileSync(join(repoRoot, "fixtures/manifest/valid.json"), "utf8"),
+  ).routing;
+  await writeOracleModelDir(
+    boxModels,
+    { name: "general", encoder: identityEncoder(), decoder: boxDecoder() },
+    { filenameRules },
+  );
+  await writeOracleModelDir(
+    intensityModels,
+    { name: "general", encoder: identityEncoder(), decoder: intensityInBoxDecoder() },
+    { filenameRules },
+  );
+});
+
+function segsOf(path: string): NdArray {
+  const arrays = readNpz(new Uint8Array(readFileSync(path)));
+  expect([...arrays.keys()]).toEqual(["segs"]);
+  const segs = arrays.get("segs")!;
+  expect(segs.dtype).toBe("uint16");
+  return segs;
+}
+
+describe("daft segment (2D)", () => {
+  it("writes exactly the prompted boxes as labels 1..N, same file name, and a timing row", () => {
+    const dir = tempDir();
+    const H = 256;
+    const W = 256;
+    const img = new Uint8Array(H * W * 3).map((_, i) => (i * 31) % 256);
+    const boxes = [
+      [10, 20, 100, 90],
+      [50, 60, 200, 250],
+      [0, 0, 255, 5],
+    ];
+    const input = join(dir, "2DBox_Endoscopy_demo.npz");
+    writeFileSync(
+      input,
+      writeNpz({ imgs: u8(img, [H, W, 3]), boxes: f64(boxes.flat(), [3, 4]) }, { compress: true }),
+    );
+    const out = join(dir, "out");
+    const r = daft(["segment", input, "-o", out, "--models", boxModels, "--explain"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/2DBox_Endoscopy_demo\.npz: 2D 256×256, 3 box\(es\) → expert "general"/);
+    const segs = segsOf(join(out, "2DBox_Endoscopy_demo.npz"));
+    expect(segs.shape).toEqual([H, W]);
+    const expected = new Uint16Array(H * W);
+    boxes.forEach(([x0, y0, x1, y1], i) => {
+      for (let y = y0!; y <= y1!; y++) for (let x = x0!; x <= x1!; x++) expected[y * W + x] = i + 1;
+    });
+    expect(Buffer.from((segs.data as Uint16Array).buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    const csv = readFileSync(join(out, "timings.csv"), "utf8").trim().split("\n");
+    expect(csv[0]).toBe(
+      "case,modality,expert,route,boxes,slices,encodes,preprocess_ms,encode_ms,decode_ms,postprocess_ms,io_ms,total_ms",
+    );
+    expect(csv[1]).toMatch(/^2DBox_Endoscopy_demo\.npz,Endoscopy,general,filename,3,1,1,/);
+  });
+});
+
+describe("daft segment (3D propagation)", () => {
+  it("segments an ellipsoid through the slices from the middle, encoding each slice once", () => {
+    const dir = tempDir();
+    const [D, H, W] = [15, 256, 256];
+    const img = new Uint8Array(D * H * W);
+    const inside = (z: number, y: number, x: number) =>
+      ((z - 7) / 6) ** 2 + ((y - 120) / 40) ** 2 + ((x - 130) / 50) ** 2 <= 1;
+    for (let z = 0; z < D; z++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) if (inside(z, y, x)) img[(z * H + y) * W + x] = 200;
+    // Two boxes: the first covers z 2..12 around the middle cross-section only; the second a thin slab, drawn last.
+    const boxes = [
+      [80, 80, 2, 180, 160, 12],
+      [60, 60, 6, 200, 200, 7],
+    ];
+    const input = join(dir, "3DBox_MR_demo.npz");
+    writeFileSync(
+      input,
+      writeNpz(
+        { imgs: u8(img, [D, H, W]), boxes: f64(boxes.flat(), [2, 6]), spacing: f64([3, 0.8, 0.8], [3]) },
+        { compress: true },
+      ),
+    );
+    const out = join(dir, "out");
+    const r = daft(["segment", input, "-o", out, "--models", intensityModels]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const segs = segsOf(join(out, "3DBox_MR_demo.npz")).data as Uint16Array;
+    let wrong = 0;
+    for (let z = 0; z < D; z++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          const e = inside(z, y, x) ? (z >= 6 && z <= 7 ? 2 : z >= 2 && z <= 12 ? 1 : 0) : 0;
+          if (segs[(z * H + y) * W + x] !== e) wrong++;
+        }
+    expect(wrong).toBe(0);
+    const row = readFileSync(join(out, "timings.csv"), "utf8").trim().split("\n")[1]!.split(",");
+    expect(row.slice(0, 7)).toEqual(["3DBox_MR_demo.npz", "MR", "general", "filename", "2", "11", "11"]);
+    // The reference behaviour (no shared embeddings) re-encodes each box's slices: 11 + 2.
+    const base = daft([
+      "segment",
+      input,
+      "-o",
+      join(dir, "base"),
+      "--models",
+      intensityModels,
+      "--no-embedding-cache",
+    ]);
+    expect(base.code).toBe(0);
+    expect(
+      readFileSync(join(dir, "base", "timings.csv"), "utf8")
+        .split("\n")[1]!
+        .split(",")[6],
+    ).toBe("13");
+    expect(Buffer.from(readFileSync(join(dir, "base", "3DBox_MR_demo.npz"))).length).toBeGreaterThan(0);
+    expect(segsOf(join(dir, "base", "3DBox_MR_demo.npz")).data).toEqual(segs);
+  });
+});
+
+describe("daft segment: bad input gives one line naming the file, a non-zero exit and no output", () => {
+  const good = () =>
+    writeNpz(
+      { imgs: u8(new Uint8Array(64 * 64), [64, 64]), boxes: f64([1, 1, 10, 10], [1, 4]) },
+      { compress: false },
+    );
+  const cases: [string, () => Uint8Array, RegExp][] = [
+    ["truncated.npz", () => good().subarray(0, 200), /truncated\.npz: .+/],
+    [
+      "garbage.npz",
+      () => new TextEncoder().encode("this is not a zip file at all"),
+      /garbage\.npz: .*not a valid \.npz/,
+    ],
+    [
+      "nokeys.npz",
+      () => writeNpz({ pixels: u8(new Uint8Array(4), [2, 2]) }, { compress: true }),
+      /nokeys\.npz: .*imgs/,
+    ],
+    [
+      "nan.npz",
+      () =>
+        writeNpz(
+          {
+            imgs: { data: new Float32Array(16).fill(NaN), shape: [4, 4], dtype: "float32" },
+            boxes: f64([0, 0, 2, 2], [1, 4]),
+          },
+          { compress: true },
+        ),
+      /nan\.npz: .*NaN/,
+    ],
+    [
+      "outside.npz",
+      () =>
+        writeNpz(
+          { imgs: u8(new Uint8Array(64 * 64), [64, 64]), boxes: f64([1, 1, 100, 10], [1, 4]) },
+          { compress: true },
+        ),
+      /outside\.npz: .*box 0.*outside/,
+    ],
+    [
+      "inverted.npz",
+      () =>
+        writeNpz(
+          { imgs: u8(new Uint8Array(64 * 64), [64, 64]), boxes: f64([20, 1, 10, 10], [1, 4]) },
+          { compress: true },
+        ),
+      /inverted\.npz: .*box 0.*inverted/,
+    ],
+    [
+      "noboxes.npz",
+      () =>
+        writeNpz({ imgs: u8(new Uint8Array(64 * 64), [64, 64]), boxes: f64([], [0, 4]) }, { compress: true }),
+      /noboxes\.npz: .*no boxes/,
+    ],
+    [
+      "nospacing.npz",
+      () =>
+        writeNpz(
+          { imgs: u8(new Uint8Array(4 * 64 * 64), [4, 64, 64]), boxes: f64([1, 1, 0, 10, 10, 3], [1, 6]) },
+          { compress: true },
+        ),
+      /nospacing\.npz: .*spacing/,
+    ],
+  ];
+  for (const [name, make, message] of cases) {
+    it(name, () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, name), make());
+      const out = join(dir, "out");
+      const r = daft(["segment", join(dir, name), "-o", out, "--models", boxModels]);
+      expect(r.code).not.toBe(0);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(existsSync(join(out, name))).toBe(false);
+      expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    });
+  }
+
+  it("a folder with one bad case: the good ones are written, the bad one reported, exit 1", () => {
+    const dir = tempDir();
+    const cases = join(dir, "cases");
+    const out = join(dir, "out");
+    mkdirSync(cases);
+    writeFileSync(join(cases, "a.npz"), good());
+    writeFileSync(join(cases, "b.npz"), good().subarray(0, 100));
+    writeFileSync(join(cases, "c.npz"), good());
+    const r = daft(["segment", cases, "-o", out, "--models", boxModels, "--quiet"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/b\.npz: /);
+    expect(r.stderr).toMatch(/1 of 3 cases failed/);
+    expect(readdirSync(out).sort()).toEqual(["a.npz", "c.npz", "timings.csv"]);
+  });
+
+  it("hundreds of boxes are fine", () => {
+    const dir = tempDir();
+    const boxes: number[] = [];
+    for (let i = 0; i < 300; i++) boxes.push(i % 200, (i * 3) % 200, (i % 200) + 30, ((i * 3) % 200) + 30);
+    writeFileSync(
+      join(dir, "many.npz"),
+      writeNpz(
+        { imgs: u8(new Uint8Array(256 * 256 * 3), [256, 256, 3]), boxes: f64(boxes, [300, 4]) },
+        { compress: true },
+      ),
+    );
+    const r = daft(["segment", join(dir, "many.npz"), "-o", join(dir, "out"), "--models", boxModels]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(Math.max(...(segsOf(join(dir, "out", "many.npz")).data as Uint16Array))).toBe(300);
+  });
+
+  it("a missing or corrupt models folder is a clear error", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "a.npz"), good());
+    const r = daft(["segment", join(dir, "a.npz"), "-o", join(dir, "out"), "--models", join(dir, "nothing")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/nothing\/manifest\.json: no manifest\.json here/);
+  });
+});
