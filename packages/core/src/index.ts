@@ -14,3 +14,4 @@ export * from "./routing/route.js";
 export * from "./io/npy.js";
 export * from "./io/npz.js";
 export * from "./io/challengeCase.js";
+export * from "./pipeline/smallObjectZoom.js";

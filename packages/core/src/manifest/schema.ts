@@ -38,6 +38,17 @@ export const ExpertSchema = z.object({
   /** Which training stage produced it (teacher, distill, general, daft) and on which subset. */
   stage: z.string().optional(),
   subset: z.string().optional(),
+  /**
+   * Optional: segment boxes that are small in the whole-image frame on zoomed tiles (see
+   * pipeline/smallObjectZoom.ts). Only for experts trained with zoomed crops.
+   */
+  smallObjectZoom: z
+    .object({
+      belowFramePx: z.number().positive(),
+      contextFactor: z.number().min(2),
+      minTilePx: z.number().int().positive(),
+    })
+    .optional(),
   /** Optional: validation metrics recorded at training time. */
   metrics: z.record(z.string(), z.number()).optional(),
 });

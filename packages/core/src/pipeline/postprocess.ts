@@ -39,7 +39,19 @@ export class LogitUpsampler {
   private readonly ty: LinearTaps;
   private readonly tx: LinearTaps;
 
-  constructor(private readonly frame: ModelFrame) {
+  /**
+   * @param frame the model frame of the image (or tile) the logits belong to
+   * @param target where that image sits in the label plane: its top-left corner and the plane's row length
+   *   (default: the image is the whole plane)
+   */
+  constructor(
+    private readonly frame: ModelFrame,
+    private readonly target: { x0: number; y0: number; stride: number } = {
+      x0: 0,
+      y0: 0,
+      stride: frame.width,
+    },
+  ) {
     this.ty = linearTaps(frame.resizedHeight, frame.height);
     this.tx = linearTaps(frame.resizedWidth, frame.width);
   }
@@ -47,8 +59,8 @@ export class LogitUpsampler {
   /**
    * @param logits all boxes' logits, N × size × size
    * @param index which box
-   * @param labels output label plane (H × W), painted in place
-   * @returns the bounding box of this box's mask at the original resolution, or null when empty
+   * @param labels output label plane, painted in place
+   * @returns the bounding box of this box's mask in label-plane pixels, or null when empty
    */
   paint(logits: Float32Array, index: number, labels: Uint16Array, label: number): PixelBox | null {
     const { size, resizedHeight: rh, resizedWidth: rw, height: H, width: W } = this.frame;
@@ -82,7 +94,7 @@ export class LogitUpsampler {
       const r0 = base + yi0[y]! * size;
       const r1 = base + yi1[y]! * size;
       const wy = yw[y]!;
-      const outRow = y * W;
+      const outRow = (y + this.target.y0) * this.target.stride + this.target.x0;
       for (let x = ox0; x <= ox1; x++) {
         const a = xi0[x]!;
         const b = xi1[x]!;
@@ -99,7 +111,8 @@ export class LogitUpsampler {
         }
       }
     }
-    return by1 < 0 ? null : [bx0, by0, bx1, by1];
+    const { x0: ox, y0: oy } = this.target;
+    return by1 < 0 ? null : [bx0 + ox, by0 + oy, bx1 + ox, by1 + oy];
   }
 }
 

@@ -75,6 +75,7 @@ export async function segmentChallengeCase(
     routeCase(opts.manifest, { fileName: name, expert: opts.expert, modality: opts.modality }),
   );
   const expert = await opts.loadExpert(route.expert);
+  const zoom = opts.manifest.experts.find((e) => e.name === route.expert)?.smallObjectZoom;
 
   // 3–6. Preprocess, encode once per slice, decode boxes together, postprocess into labels.
   const share = opts.shareEmbeddings ?? true;
@@ -99,7 +100,7 @@ export async function segmentChallengeCase(
     for (const group of groups) {
       const cache = newCache();
       caches.push(cache);
-      await segmentImage(image, group, expert, labels, segOpts(cache));
+      await segmentImage(image, group, expert, labels, { ...segOpts(cache), zoom });
     }
   } else {
     const { volume } = kase;

@@ -1,7 +1,8 @@
 import type { Box2D, Image2D } from "../image/types.js";
 import type { Expert } from "../model/expert.js";
 import { LogitUpsampler } from "./postprocess.js";
-import { boxToFrame, preprocessImage } from "./preprocess.js";
+import { boxToFrame, modelFrame, preprocessImage } from "./preprocess.js";
+import { planRegions, type SmallObjectZoom } from "./smallObjectZoom.js";
 import type { SliceEmbeddingCache } from "./sliceEmbeddingCache.js";
 import type { Clock, StageTimings } from "./timings.js";
 
@@ -14,38 +15,73 @@ export interface SegmentOptions {
 }
 
 /**
- * One 2D image, all its boxes: encode once, decode the boxes together (in chunks), paint label = index + 1.
- * `labels` (H × W) is painted in place; later boxes win where masks overlap.
+ * One 2D image, all its boxes: each region (the whole image, or a zoomed tile for small objects) is
+ * preprocessed and encoded once; the boxes of a region are decoded together (in chunks) and painted with
+ * label = index + 1 into `labels` (H × W), later boxes winning where masks overlap.
  */
 export async function segmentImage(
   image: Image2D,
   boxes: readonly { box: Box2D; label: number }[],
   expert: Expert,
   labels: Uint16Array,
-  opts: SegmentOptions,
-): Promise<void> {
+  opts: SegmentOptions & { zoom?: SmallObjectZoom },
+): Promise<{ regions: number }> {
   const { timings, now, cache } = opts;
-  let t = now();
-  const { tensor, frame } = preprocessImage(image, expert.inputSize);
-  timings.preprocessMs += now() - t;
-  cache.plan(0, Math.ceil(boxes.length / opts.maxBoxesPerDecode));
-  const upsampler = new LogitUpsampler(frame);
+  const plans = planRegions(
+    boxes.map((b) => b.box),
+    image.height,
+    image.width,
+    expert.inputSize,
+    opts.zoom,
+  );
+  for (const p of plans) cache.plan(p.region.key, Math.ceil(p.boxes.length / opts.maxBoxesPerDecode));
 
-  for (let start = 0; start < boxes.length; start += opts.maxBoxesPerDecode) {
-    const chunk = boxes.slice(start, start + opts.maxBoxesPerDecode);
-    const embedding = await cache.get(0, async () => {
-      const t0 = now();
-      const e = await expert.encode(tensor);
-      timings.encodeMs += now() - t0;
-      return e;
-    });
-    const prompts = new Float32Array(chunk.length * 4);
-    chunk.forEach((b, k) => prompts.set(boxToFrame(b.box, frame), k * 4));
-    t = now();
-    const result = await expert.decode(embedding, prompts);
-    timings.decodeMs += now() - t;
-    t = now();
-    chunk.forEach((b, k) => upsampler.paint(result.logits, k, labels, b.label));
-    timings.postprocessMs += now() - t;
+  for (const { region, boxes: members } of plans) {
+    const regionImage = region.key === 0 ? image : cropImage(image, region);
+    const frame = modelFrame(region.height, region.width, expert.inputSize);
+    const upsampler = new LogitUpsampler(frame, { x0: region.x0, y0: region.y0, stride: image.width });
+    for (let start = 0; start < members.length; start += opts.maxBoxesPerDecode) {
+      const chunk = members.slice(start, start + opts.maxBoxesPerDecode).map((i) => boxes[i]!);
+      const embedding = await cache.get(region.key, async () => {
+        let t0 = now();
+        const { tensor } = preprocessImage(regionImage, expert.inputSize);
+        timings.preprocessMs += now() - t0;
+        t0 = now();
+        const e = await expert.encode(tensor);
+        timings.encodeMs += now() - t0;
+        return e;
+      });
+      const prompts = new Float32Array(chunk.length * 4);
+      chunk.forEach(({ box: [x0, y0, x1, y1] }, k) =>
+        prompts.set(
+          boxToFrame([x0 - region.x0, y0 - region.y0, x1 - region.x0, y1 - region.y0], frame),
+          k * 4,
+        ),
+      );
+      let t = now();
+      const result = await expert.decode(embedding, prompts);
+      timings.decodeMs += now() - t;
+      t = now();
+      chunk.forEach((b, k) => upsampler.paint(result.logits, k, labels, b.label));
+      timings.postprocessMs += now() - t;
+    }
   }
+  return { regions: plans.length };
+}
+
+/** Copy of a rectangular region of an interleaved image. */
+export function cropImage(
+  image: Image2D,
+  r: { x0: number; y0: number; width: number; height: number },
+): Image2D {
+  const c = image.channels;
+  const data =
+    image.data instanceof Uint8Array
+      ? new Uint8Array(r.width * r.height * c)
+      : new Float32Array(r.width * r.height * c);
+  for (let y = 0; y < r.height; y++) {
+    const from = ((r.y0 + y) * image.width + r.x0) * c;
+    data.set(image.data.subarray(from, from + r.width * c), y * r.width * c);
+  }
+  return { data, height: r.height, width: r.width, channels: c };
 }
