@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readNpz, writeNpz, type NdArray } from "@daft/core";
+import { decode as decodePng } from "fast-png";
+import { labelColour, readNpz, writeNpz, type NdArray } from "@daft/core";
 import {
   boxDecoder,
   identityEncoder,
@@ -84,6 +85,37 @@ describe("daft segment (2D)", () => {
       "case,modality,expert,route,boxes,slices,encodes,preprocess_ms,encode_ms,decode_ms,postprocess_ms,io_ms,total_ms",
     );
     expect(csv[1]).toMatch(/^2DBox_Endoscopy_demo\.npz,Endoscopy,general,filename,3,1,1,/);
+  });
+});
+
+describe("daft segment --overlays", () => {
+  it("draws each mask outline in its label colour over the image", () => {
+    const dir = tempDir();
+    const input = join(dir, "2DBox_US_demo.npz");
+    writeFileSync(
+      input,
+      writeNpz(
+        { imgs: u8(new Uint8Array(256 * 256).fill(100), [256, 256]), boxes: f64([40, 50, 120, 140], [1, 4]) },
+        { compress: true },
+      ),
+    );
+    const r = daft([
+      "segment",
+      input,
+      "-o",
+      join(dir, "out"),
+      "--models",
+      boxModels,
+      "--overlays",
+      join(dir, "png"),
+    ]);
+    expect(r.code).toBe(0);
+    const png = decodePng(readFileSync(join(dir, "png", "2DBox_US_demo.png")));
+    expect([png.width, png.height, png.channels]).toEqual([256, 256, 3]);
+    const at = (x: number, y: number) =>
+      Array.from(png.data.subarray((y * 256 + x) * 3, (y * 256 + x) * 3 + 3));
+    expect(at(80, 50)).toEqual(labelColour(1)); // top edge of the mask
+    expect(at(10, 10)).toEqual([0, 0, 0]); // constant image → black, untouched
   });
 });
 

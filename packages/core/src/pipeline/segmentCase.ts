@@ -1,5 +1,5 @@
 import { DaftInputError } from "../errors.js";
-import { decodeChallengeCase, encodeSegmentationNpz } from "../io/challengeCase.js";
+import { decodeChallengeCase, encodeSegmentationNpz, type ChallengeCase } from "../io/challengeCase.js";
 import { openNpz } from "../io/npz.js";
 import type { Manifest } from "../manifest/schema.js";
 import type { Expert } from "../model/expert.js";
@@ -49,7 +49,7 @@ export async function segmentChallengeCase(
   name: string,
   bytes: Uint8Array,
   opts: SegmentCaseOptions,
-): Promise<{ output: Uint8Array; record: CaseRecord }> {
+): Promise<{ output: Uint8Array; record: CaseRecord; input: ChallengeCase; labels: Uint16Array }> {
   const { now } = opts;
   const started = now();
   const timings = emptyTimings();
@@ -135,6 +135,8 @@ export async function segmentChallengeCase(
   );
   return {
     output,
+    input: kase,
+    labels,
     record: {
       case: name,
       dimension: kase.kind === "2d" ? 2 : 3,

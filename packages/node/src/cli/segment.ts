@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DaftInputError, segmentChallengeCase, type CaseRecord } from "@daft/core";
+import { caseOverlay, DaftInputError, encodeRgbPng, segmentChallengeCase, type CaseRecord } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { defaultModelsDir, ModelStore } from "../runtime/modelStore.js";
 import { Progress } from "./progress.js";
@@ -17,6 +17,7 @@ options:
   --models <dir>           models folder with manifest.json (default: the shipped models, or $DAFT_MODELS)
   --modality <name>        route every case as this modality (e.g. CT, Microscopy)
   --expert <name>          use this expert for every case
+  --overlays <dir>         also write <dir>/<case>.png: the image with masks and boxes (3D: middle slices)
   --explain                print the routing decision and cache use of each case
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
@@ -52,6 +53,7 @@ export async function main(args: string[]): Promise<number> {
         modality: { type: "string" },
         expert: { type: "string" },
         explain: { type: "boolean", default: false },
+        overlays: { type: "string" },
         "no-embedding-cache": { type: "boolean", default: false },
         "cache-mb": { type: "string" },
         threads: { type: "string" },
@@ -100,7 +102,12 @@ export async function main(args: string[]): Promise<number> {
     try {
       const bytes = await readFile(input);
       const ioRead = performance.now() - ioStart;
-      const { output, record } = await segmentChallengeCase(name, bytes, {
+      const {
+        output,
+        record,
+        input: kase,
+        labels,
+      } = await segmentChallengeCase(name, bytes, {
         manifest: store.manifest,
         loadExpert: (n) => store.load(n),
         now: () => performance.now(),
@@ -112,6 +119,11 @@ export async function main(args: string[]): Promise<number> {
       const writeStart = performance.now();
       await writeFileAtomic(join(outDir, name), output);
       const ioMs = ioRead + (performance.now() - writeStart);
+      if (o.overlays) {
+        await mkdir(resolve(o.overlays), { recursive: true });
+        const png = encodeRgbPng(caseOverlay(kase, labels));
+        await writeFileAtomic(join(resolve(o.overlays), name.replace(/\.npz$/, ".png")), png);
+      }
       rows.push(timingRow(record, ioMs, performance.now() - ioStart));
       if (o.explain) process.stdout.write(explain(record));
     } catch (e) {
