@@ -1,0 +1,153 @@
+import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { writeNpz, type NdArray } from "@daft/core";
+import { main } from "./eval.js";
+
+const u8 = (data: number[] | Uint8Array, shape: number[]): NdArray => ({
+  data: Uint8Array.from(data),
+  shape,
+  dtype: "uint8",
+});
+
+/** A 2D label map with `label` inside the inclusive box [r0, c0]..[r1, c1]. */
+function square(
+  shape: [number, number],
+  r0: number,
+  c0: number,
+  r1: number,
+  c1: number,
+  label = 1,
+): Uint8Array {
+  const out = new Uint8Array(shape[0] * shape[1]);
+  for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) out[r * shape[1] + c] = label;
+  return out;
+}
+
+function parseCsv(text: string): Record<string, string>[] {
+  const [header, ...rows] = text.trim().split("\n");
+  const keys = header!.split(",");
+  return rows.map((row) => Object.fromEntries(row.split(",").map((v, i) => [keys[i]!, v])));
+}
+
+describe("daft eval", () => {
+  let dir: string;
+  let stderr: string;
+  let stdout: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "daft-eval-"));
+    await mkdir(join(dir, "pred"));
+    await mkdir(join(dir, "gt"));
+    stderr = "";
+    stdout = "";
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  });
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const put = (sub: string, name: string, arrays: Record<string, NdArray>) =>
+    writeFile(join(dir, sub, name), writeNpz(arrays, { compress: true }));
+
+  it("scores 2D and 3D cases, writes the reports and warns about unmatched files", async () => {
+    const s2: [number, number] = [20, 20];
+    // 2D: label 1 identical, label 2 missing from the prediction.
+    const gt2 = square(s2, 2, 2, 6, 6, 1);
+    gt2.set(square(s2, 10, 10, 15, 15, 2).map((v, i) => v || gt2[i]!));
+    await put("gt", "2DBox_Microscope_a.npz", { gts: u8(gt2, s2) });
+    await put("pred", "2DBox_Microscope_a.npz", { segs: u8(square(s2, 2, 2, 6, 6, 1), s2) });
+    // 3D: a 4×4×4 cube predicted one slice off at spacing (3, 1, 1): DSC = 2·48/128 = 0.75.
+    const s3 = [8, 8, 8];
+    const cube = (z0: number) => {
+      const m = new Uint8Array(512);
+      for (let z = z0; z < z0 + 4; z++)
+        for (let y = 2; y < 6; y++) for (let x = 2; x < 6; x++) m[(z * 8 + y) * 8 + x] = 1;
+      return m;
+    };
+    await put("gt", "3DBox_CT_b.npz", {
+      gts: u8(cube(2), s3),
+      spacing: { data: Float64Array.from([3, 1, 1]), shape: [3], dtype: "float64" },
+    });
+    await put("pred", "3DBox_CT_b.npz", {
+      segs: { data: BigInt64Array.from(cube(3), (v) => BigInt(v)), shape: s3, dtype: "int64" },
+    });
+    // A gt without prediction and a prediction without gt.
+    await put("gt", "3DBox_MR_c.npz", {
+      gts: u8(cube(1), s3),
+      spacing: { data: Float64Array.from([1, 1, 1]), shape: [3], dtype: "float64" },
+    });
+    await put("pred", "orphan.npz", { segs: u8(new Uint8Array(4), [2, 2]) });
+
+    const code = await main([
+      "--pred",
+      join(dir, "pred"),
+      "--gt",
+      join(dir, "gt"),
+      "-o",
+      join(dir, "report"),
+      "--quiet",
+    ]);
+    expect(code).toBe(0);
+    expect(stderr).toContain("orphan.npz: warning: no ground truth");
+    expect(stderr).toContain("3DBox_MR_c.npz: warning: no prediction");
+
+    const rows = parseCsv(await readFile(join(dir, "report", "metrics.csv"), "utf8"));
+    expect(rows).toEqual([
+      { case: "2DBox_Microscope_a.npz", modality: "Microscope", label: "1", dsc: "1", nsd: "1" },
+      { case: "2DBox_Microscope_a.npz", modality: "Microscope", label: "2", dsc: "0", nsd: "0" },
+      expect.objectContaining({ case: "3DBox_CT_b.npz", modality: "CT", label: "1", dsc: "0.75" }),
+      { case: "3DBox_MR_c.npz", modality: "MR", label: "1", dsc: "0", nsd: "0" },
+    ]);
+    // One-slice (3 mm) shift of a 4×4×4 cube at spacing (3, 1, 1), by hand: per cube, face-interior
+    // corners 2·9 (area 1) + 4·9 (area 3), 12 vertical edge corners (3·√2/2), 24 horizontal edge corners
+    // (√10/2), 8 box corners (√19/8). Out of 2 mm reach: the cube's far cap (9 faces, 12 edge corners,
+    // 4 box corners); the near cap's centre is 2 px from the other cube's sides, so within.
+    const total = 2 * 9 + 4 * 9 * 3 + 12 * 3 * Math.SQRT1_2 + (24 * Math.sqrt(10)) / 2 + Math.sqrt(19);
+    const out = 9 + (12 * Math.sqrt(10)) / 2 + Math.sqrt(19) / 2;
+    expect(Number(rows[2]!.nsd)).toBeCloseTo((total - out) / total, 5);
+
+    const cases = parseCsv(await readFile(join(dir, "report", "cases.csv"), "utf8"));
+    expect(cases.map((c) => [c.case, c.dsc, c.prediction_missing])).toEqual([
+      ["2DBox_Microscope_a.npz", "0.5", "false"],
+      ["3DBox_CT_b.npz", "0.75", "false"],
+      ["3DBox_MR_c.npz", "0", "true"],
+    ]);
+    const summary = JSON.parse(await readFile(join(dir, "report", "summary.json"), "utf8"));
+    expect(summary.summary.overall.cases).toBe(3);
+    expect(summary.summary.overall.meanDsc).toBeCloseTo((0.5 + 0.75 + 0) / 3, 12);
+    expect(summary.missingPredictions).toEqual(["3DBox_MR_c.npz"]);
+    expect(summary.ignoredPredictions).toEqual(["orphan.npz"]);
+    const md = await readFile(join(dir, "report", "summary.md"), "utf8");
+    expect(md).toContain("| Microscope | 1 | 0.5000 | 0.5000 |");
+    expect(stdout).toContain("| **mean over modalities** | 3 |");
+  });
+
+  it("reports a shape mismatch as one line naming the prediction file and exits 1", async () => {
+    await put("gt", "x.npz", { gts: u8(new Uint8Array(16).fill(1), [4, 4]) });
+    await put("pred", "x.npz", { segs: u8(new Uint8Array(15), [3, 5]) });
+    const code = await main(["--pred", join(dir, "pred"), "--gt", join(dir, "gt"), "--quiet"]);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(
+      `${join(dir, "pred", "x.npz")}: 'segs' shape (3, 5) does not match the ground truth's (4, 4)`,
+    );
+    // The report still goes to the default folder, the pred folder, and notes the failure.
+    expect(await readFile(join(dir, "pred", "summary.md"), "utf8")).toContain(
+      "1 case(s) could not be scored",
+    );
+  });
+
+  it("rejects a 3D ground truth without spacing and a missing folder", async () => {
+    await put("gt", "y.npz", { gts: u8(new Uint8Array(8), [2, 2, 2]) });
+    expect(await main(["--pred", join(dir, "pred"), "--gt", join(dir, "gt"), "--quiet"])).toBe(1);
+    expect(stderr).toContain(`${join(dir, "gt", "y.npz")}: 3D 'gts' needs a 'spacing' array`);
+    stderr = "";
+    expect(await main(["--pred", join(dir, "nope"), "--gt", join(dir, "gt")])).toBe(1);
+    expect(stderr.trim()).toBe(`${join(dir, "nope")}: no such folder`);
+    expect(await main(["--gt", join(dir, "gt")])).toBe(2);
+  });
+});

@@ -1,0 +1,321 @@
+import { mkdir, readFile, readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  DaftInputError,
+  evaluateCase,
+  formatSummaryMarkdown,
+  modalityFromCaseName,
+  openNpz,
+  summarizeScores,
+  type CaseMetrics,
+  type NdArray,
+} from "@daft/core";
+import { writeFileAtomic } from "../io/atomicWrite.js";
+import { Progress } from "./progress.js";
+
+export const HELP = `usage: daft eval --pred <dir> --gt <dir> [options]
+
+Scores predictions exactly like the CVPR24 "Segment Anything in Medical Images on Laptop" challenge:
+DSC and NSD (normalised surface Dice) for labels 1..max(gt); NSD only when the case DSC > 0.2.
+Predictions are <name>.npz with key 'segs'; ground truth <name>.npz with 'gts' (+ 'spacing' for 3D).
+
+options:
+  --pred <dir>           folder of predicted .npz files
+  --gt <dir>             folder of ground-truth .npz files
+  -o, --out <dir>        report folder (default: the pred folder): metrics.csv, cases.csv,
+                         summary.md, summary.json
+  --tolerance-mm <mm>    NSD tolerance for 3D cases (default 2)
+  --tolerance-px <px>    NSD tolerance for 2D cases (default 2)
+  --nsd-2d <mode>        slab: 2D masks as (H, W, 1) volumes, as the challenge scored them (default);
+                         contour: 2D contour lengths
+  --quiet                no progress output
+  -h, --help             this help`;
+
+interface CaseResult {
+  name: string;
+  modality: string;
+  metrics: CaseMetrics;
+  predictionMissing: boolean;
+}
+
+interface Options {
+  predDir: string;
+  gtDir: string;
+  outDir: string;
+  toleranceMm: number;
+  tolerancePx: number;
+  surface2d: "slab" | "contour";
+  quiet: boolean;
+}
+
+export async function main(args: string[]): Promise<number> {
+  const options = parseOptions(args);
+  if (typeof options === "number") return options;
+  const { predDir, gtDir, outDir } = options;
+
+  let gtNames: string[];
+  let predNames: string[];
+  try {
+    [gtNames, predNames] = await Promise.all([listNpz(gtDir), listNpz(predDir)]);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return 1;
+  }
+  const predSet = new Set(predNames);
+  const gtSet = new Set(gtNames);
+  const missing = gtNames.filter((n) => !predSet.has(n));
+  const ignored = predNames.filter((n) => !gtSet.has(n));
+  if (gtNames.length === 0) {
+    process.stderr.write(`${gtDir}: no .npz ground-truth files\n`);
+    return 1;
+  }
+  for (const n of ignored)
+    process.stderr.write(`${join(predDir, n)}: warning: no ground truth with this name, ignored\n`);
+  for (const n of missing) {
+    process.stderr.write(`${join(gtDir, n)}: warning: no prediction, scored as an empty prediction\n`);
+  }
+
+  const results: CaseResult[] = [];
+  const failed: { file: string; error: string }[] = [];
+  const progress = new Progress(gtNames.length, "eval", process.stderr, !options.quiet && gtNames.length > 1);
+  for (const name of gtNames) {
+    try {
+      results.push(await scoreCase(name, options, predSet.has(name)));
+    } catch (e) {
+      const problem = e instanceof DaftInputError ? e : new DaftInputError((e as Error).message);
+      const file = problem.source ?? join(gtDir, name);
+      process.stderr.write(`${problem.withSource(file).oneLine()}\n`);
+      failed.push({ file, error: problem.message });
+    }
+    progress.tick(name);
+  }
+
+  const summary = summarizeScores(results.map((r) => ({ case: r.name, modality: r.modality, ...r.metrics })));
+  const table = formatSummaryMarkdown(summary);
+  const notes = [
+    missing.length > 0
+      ? `- ${missing.length} case(s) without prediction, scored as empty: ${missing.join(", ")}`
+      : "",
+    ignored.length > 0
+      ? `- ${ignored.length} prediction(s) without ground truth, ignored: ${ignored.join(", ")}`
+      : "",
+    failed.length > 0
+      ? `- ${failed.length} case(s) could not be scored: ${failed.map((f) => f.file).join(", ")}`
+      : "",
+  ].filter(Boolean);
+  const markdown = [
+    "# Segmentation metrics (CVPR24 challenge protocol)",
+    "",
+    `- predictions: ${resolve(predDir)}`,
+    `- ground truth: ${resolve(gtDir)}`,
+    `- NSD tolerance: ${options.toleranceMm} mm (3D), ${options.tolerancePx} px (2D, ${options.surface2d}); NSD only when case DSC > 0.2`,
+    ...notes,
+    "",
+    table,
+  ].join("\n");
+  const json = {
+    predictions: resolve(predDir),
+    groundTruth: resolve(gtDir),
+    toleranceMm: options.toleranceMm,
+    tolerancePx: options.tolerancePx,
+    nsd2d: options.surface2d,
+    summary,
+    cases: results.map((r) => ({
+      case: r.name,
+      modality: r.modality,
+      dsc: numberOrNull(r.metrics.dsc),
+      nsd: numberOrNull(r.metrics.nsd),
+      nsdComputed: r.metrics.nsdComputed,
+      predictionMissing: r.predictionMissing,
+      labels: r.metrics.labels.map((m) => ({ ...m, dsc: numberOrNull(m.dsc), nsd: numberOrNull(m.nsd) })),
+    })),
+    missingPredictions: missing,
+    ignoredPredictions: ignored,
+    failed,
+  };
+  try {
+    await mkdir(outDir, { recursive: true });
+    await writeFileAtomic(join(outDir, "metrics.csv"), metricsCsv(results));
+    await writeFileAtomic(join(outDir, "cases.csv"), casesCsv(results));
+    await writeFileAtomic(join(outDir, "summary.md"), markdown);
+    await writeFileAtomic(join(outDir, "summary.json"), `${JSON.stringify(json, null, 2)}\n`);
+  } catch (e) {
+    process.stderr.write(`${outDir}: cannot write the report: ${(e as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    `${table}${notes.length > 0 ? `\n${notes.join("\n")}\n` : ""}\nreport: ${resolve(outDir)}\n`,
+  );
+  return failed.length > 0 ? 1 : 0;
+}
+
+function parseOptions(args: string[]): Options | number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        pred: { type: "string" },
+        gt: { type: "string" },
+        out: { type: "string", short: "o" },
+        "tolerance-mm": { type: "string", default: "2" },
+        "tolerance-px": { type: "string", default: "2" },
+        "nsd-2d": { type: "string", default: "slab" },
+        quiet: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`daft eval: ${(e as Error).message}\n${HELP}\n`);
+    return 2;
+  }
+  const o = parsed.values;
+  if (o.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (!o.pred || !o.gt) {
+    process.stderr.write(`daft eval: give --pred <dir> and --gt <dir>\n${HELP}\n`);
+    return 2;
+  }
+  const toleranceMm = Number(o["tolerance-mm"]);
+  const tolerancePx = Number(o["tolerance-px"]);
+  if (!(toleranceMm >= 0) || !(tolerancePx >= 0)) {
+    process.stderr.write(`daft eval: --tolerance-mm and --tolerance-px must be numbers ≥ 0\n`);
+    return 2;
+  }
+  const mode = o["nsd-2d"];
+  if (mode !== "slab" && mode !== "contour") {
+    process.stderr.write(`daft eval: --nsd-2d must be slab or contour, got "${mode}"\n`);
+    return 2;
+  }
+  return {
+    predDir: o.pred,
+    gtDir: o.gt,
+    outDir: o.out ?? o.pred,
+    toleranceMm,
+    tolerancePx,
+    surface2d: mode,
+    quiet: o.quiet ?? false,
+  };
+}
+
+async function listNpz(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(
+      `${dir}: ${code === "ENOENT" ? "no such folder" : code === "ENOTDIR" ? "not a folder" : (e as Error).message}`,
+    );
+  }
+  return entries
+    .filter((e) => e.isFile() && e.name.toLowerCase().endsWith(".npz"))
+    .map((e) => e.name)
+    .sort();
+}
+
+async function scoreCase(name: string, options: Options, hasPrediction: boolean): Promise<CaseResult> {
+  const gtFile = join(options.gtDir, name);
+  const gtArchive = openNpz(await readFile(gtFile), gtFile);
+  if (!gtArchive.has("gts"))
+    throw new DaftInputError(`no 'gts' array (found: ${gtArchive.keys.join(", ")})`, gtFile);
+  const gts = gtArchive.read("gts");
+  const dims = gts.shape.length;
+  if (dims !== 2 && dims !== 3) {
+    throw new DaftInputError(
+      `'gts' must be 2D (H, W) or 3D (D, H, W), got shape (${gts.shape.join(", ")})`,
+      gtFile,
+    );
+  }
+  let spacing: number[] | undefined;
+  if (dims === 3) {
+    if (!gtArchive.has("spacing")) throw new DaftInputError("3D 'gts' needs a 'spacing' array", gtFile);
+    spacing = Array.from(asNumbers(gtArchive.read("spacing")));
+    if (spacing.length !== 3 || spacing.some((s) => !(s > 0) || !Number.isFinite(s))) {
+      throw new DaftInputError(`'spacing' must be 3 positive numbers, got (${spacing.join(", ")})`, gtFile);
+    }
+  }
+  let segs: ArrayLike<number>;
+  if (hasPrediction) {
+    const predFile = join(options.predDir, name);
+    const predArchive = openNpz(await readFile(predFile), predFile);
+    if (!predArchive.has("segs")) {
+      throw new DaftInputError(`no 'segs' array (found: ${predArchive.keys.join(", ")})`, predFile);
+    }
+    const pred = predArchive.read("segs");
+    if (pred.shape.join(",") !== gts.shape.join(",")) {
+      throw new DaftInputError(
+        `'segs' shape (${pred.shape.join(", ")}) does not match the ground truth's (${gts.shape.join(", ")})`,
+        predFile,
+      );
+    }
+    segs = asNumbers(pred);
+  } else {
+    segs = new Uint8Array(gts.data.length);
+  }
+  const metrics = evaluateCase({
+    gt: asNumbers(gts),
+    pred: segs,
+    shape: gts.shape,
+    spacing,
+    tolerance: dims === 3 ? options.toleranceMm : options.tolerancePx,
+    surface2d: options.surface2d,
+  });
+  return { name, modality: modalityFromCaseName(name), metrics, predictionMissing: !hasPrediction };
+}
+
+/** Label maps and spacings as plain numbers (64-bit integer arrays are converted). */
+function asNumbers(array: NdArray): ArrayLike<number> {
+  const data = array.data;
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array)
+    return Float64Array.from(data, (v) => Number(v));
+  return data;
+}
+
+function numberOrNull(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
+}
+
+function formatValue(x: number): string {
+  return Number.isNaN(x) ? "NaN" : String(Number(x.toFixed(6)));
+}
+
+function csvField(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One row per (case, label). */
+function metricsCsv(results: CaseResult[]): string {
+  const rows = ["case,modality,label,dsc,nsd"];
+  for (const r of results) {
+    for (const m of r.metrics.labels) {
+      rows.push(
+        [csvField(r.name), csvField(r.modality), m.label, formatValue(m.dsc), formatValue(m.nsd)].join(","),
+      );
+    }
+  }
+  return `${rows.join("\n")}\n`;
+}
+
+/** One row per case: the challenge's case-level DSC and NSD. */
+function casesCsv(results: CaseResult[]): string {
+  const rows = ["case,modality,labels,dsc,nsd,nsd_computed,prediction_missing"];
+  for (const r of results) {
+    const m = r.metrics;
+    rows.push(
+      [
+        csvField(r.name),
+        csvField(r.modality),
+        m.labels.length,
+        formatValue(m.dsc),
+        formatValue(m.nsd),
+        m.nsdComputed,
+        r.predictionMissing,
+      ].join(","),
+    );
+  }
+  return `${rows.join("\n")}\n`;
+}
