@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DaftInputError } from "../errors.js";
-import { looksLikeNifti, readNifti, toZyxVolume, writeNifti, type NiftiImage } from "./nifti.js";
+import {
+  looksLikeNifti,
+  readNifti,
+  shortestFloat32,
+  toZyxVolume,
+  writeNifti,
+  type NiftiImage,
+} from "./nifti.js";
 
 // Written by fixtures/dataset-mini/make_dataset_mini.py with nibabel: shape (x, y, z) = (4, 3, 2),
 // stored value x + 10y + 100z, affine diag(0.5, 0.75, 3) with offset (-10, 20, 5), qform = sform (code 1).
@@ -202,5 +209,15 @@ describe("writeNifti", () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe("shortestFloat32", () => {
+  it("gives the decimal a float32 header value was written from", () => {
+    expect(shortestFloat32(Math.fround(0.7))).toBe(0.7);
+    expect(shortestFloat32(Math.fround(2.5))).toBe(2.5);
+    expect(shortestFloat32(Math.fround(0.123456789))).toBe(0.12345679);
+    expect(shortestFloat32(0)).toBe(0);
+    expect(Number.isNaN(shortestFloat32(NaN))).toBe(true);
   });
 });

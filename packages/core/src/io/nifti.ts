@@ -17,7 +17,10 @@ export interface NiftiImage {
   littleEndian: boolean;
   /** Size of each axis, dim[1..dim[0]] (x first). */
   dims: number[];
-  /** Voxel size of each axis, pixdim[1..dim[0]]. */
+  /**
+   * Voxel size of each axis, pixdim[1..dim[0]]. NIfTI-1 stores float32: values are given as the shortest
+   * decimal that round-trips (0.7, not 0.699999988), like Python's float(repr(np.float32(v))).
+   */
   pixdim: number[];
   /** The stored datatype. */
   datatype: NiftiDatatype;
@@ -124,7 +127,9 @@ function parseNifti(bytes: Uint8Array, version: 1 | 2, littleEndian: boolean): N
   if (rank < 1 || rank > 7) throw new DaftInputError(`bad NIfTI dim[0] = ${rank}`);
   const dims = rawDim.slice(1, rank + 1);
   if (dims.some((size) => size < 1)) throw new DaftInputError(`bad NIfTI dimensions ${dims.join("x")}`);
-  const rawPixdim = Array.from({ length: 8 }, (_, i) => (v1 ? f32(76 + 4 * i) : f64(104 + 8 * i)));
+  const rawPixdim = Array.from({ length: 8 }, (_, i) =>
+    v1 ? shortestFloat32(f32(76 + 4 * i)) : f64(104 + 8 * i),
+  );
   const pixdim = rawPixdim.slice(1, rank + 1);
 
   const code = v1 ? i16(70) : i16(12);
@@ -368,6 +373,16 @@ export function writeNifti(data: NiftiData, dims: number[], options: WriteNiftiO
   }
   out.set(payload, 352);
   return options.gzip ? gzipSync(out, { mtime: 0 }) : out;
+}
+
+/** The float64 of the shortest decimal that reads back as the same float32. */
+export function shortestFloat32(value: number): number {
+  if (!Number.isFinite(value) || value === 0) return value;
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
 }
 
 function errorText(error: unknown): string {

@@ -1,0 +1,175 @@
+/**
+ * One dataset case (image + label file bytes) → the arrays of a challenge case:
+ * imgs (uint8; (H, W), (H, W, 3) or (D, H, W)), gts (uint16, objects painted i + 1), boxes, spacing (3D).
+ */
+import { DaftInputError } from "../errors.js";
+import type { NdArray } from "../image/types.js";
+import { looksLikeNifti, readNifti, toZyxVolume, type NiftiImage } from "../io/nifti.js";
+import { decodeRaster, toGreyOrRgb } from "../io/raster.js";
+import { caseIdOf, challengeCaseName, type CaseEntry, type DatasetSpec } from "./datasetJson.js";
+import { scaleToUint8 } from "./intensity.js";
+import { extractObjects, type LabelData } from "./objects.js";
+import { splitOfCase, type SplitName } from "./splits.js";
+
+export interface ImportedCase {
+  /** e.g. "2DBox_Endoscopy_kvasir-seg_kvasir_0001" */
+  name: string;
+  caseId: string;
+  split: SplitName;
+  /** Arrays of <split>/imgs/<name>.npz: imgs, boxes (int32, (N, 4) or (N, 6)) and spacing (3D). */
+  imgsNpz: Record<string, NdArray>;
+  /** Arrays of <split>/gts/<name>.npz: gts and spacing (3D). */
+  gtsNpz: Record<string, NdArray>;
+  objectNames: string[];
+  height: number;
+  width: number;
+  /** 3D only. */
+  depth?: number;
+}
+
+export interface CaseFiles {
+  imageBytes: Uint8Array;
+  labelBytes: Uint8Array;
+  /** Names used in error messages (usually the file paths). */
+  imageName: string;
+  labelName: string;
+}
+
+/** The case id and split without reading any file (to filter by split cheaply). */
+export function caseIdentity(
+  dataset: DatasetSpec,
+  entry: CaseEntry,
+  seed = 0,
+): { caseId: string; name: string; split: SplitName } {
+  const caseId = caseIdOf(entry.image);
+  return { caseId, name: challengeCaseName(dataset, caseId), split: splitOfCase(dataset.name, caseId, seed) };
+}
+
+/** Converts one case. Throws a DaftInputError naming the bad file for any problem. */
+export function importCase(dataset: DatasetSpec, entry: CaseEntry, files: CaseFiles, seed = 0): ImportedCase {
+  const identity = caseIdentity(dataset, entry, seed);
+  const converted = dataset.dimension === 3 ? convert3d(entry, files) : convert2d(files);
+  const { objects, gts } = extractObjects(
+    converted.labels,
+    converted.spatialShape,
+    dataset.objectPlan,
+    files.labelName,
+  );
+  if (objects.length === 0) throw new DaftInputError("label map has no foreground object", files.labelName);
+  const boxWidth = dataset.dimension === 3 ? 6 : 4;
+  const boxes: NdArray = {
+    data: Int32Array.from(objects.flatMap((object) => object.box)),
+    shape: [objects.length, boxWidth],
+    dtype: "int32",
+  };
+  const gtsArray: NdArray = { data: gts, shape: converted.spatialShape, dtype: "uint16" };
+  const extra: Record<string, NdArray> = converted.spacing
+    ? { spacing: { data: Float64Array.from(converted.spacing), shape: [3], dtype: "float64" } }
+    : {};
+  const [first = 0, second = 0, third = 0] = converted.spatialShape;
+  return {
+    ...identity,
+    imgsNpz: { imgs: converted.imgs, boxes, ...extra },
+    gtsNpz: { gts: gtsArray, ...extra },
+    objectNames: objects.map((object) => object.name),
+    ...(dataset.dimension === 3
+      ? { depth: first, height: second, width: third }
+      : { height: first, width: second }),
+  };
+}
+
+interface ConvertedCase {
+  imgs: NdArray;
+  labels: LabelData;
+  /** (H, W) or (D, H, W) */
+  spatialShape: number[];
+  spacing?: [number, number, number];
+}
+
+function convert2d(files: CaseFiles): ConvertedCase {
+  const image = readPlane(files.imageBytes, files.imageName, false);
+  const label = readPlane(files.labelBytes, files.labelName, true);
+  if (label.channels !== 1) {
+    throw new DaftInputError(
+      `label image has ${label.channels} channels; expected a single-channel label map`,
+      files.labelName,
+    );
+  }
+  if (image.height !== label.height || image.width !== label.width) {
+    throw new DaftInputError(
+      `label is ${label.width}x${label.height} but image ${files.imageName} is ${image.width}x${image.height}`,
+      files.labelName,
+    );
+  }
+  const imgsData = image.data instanceof Uint8Array ? image.data : scaleToUint8(image.data);
+  const shape = image.channels === 3 ? [image.height, image.width, 3] : [image.height, image.width];
+  return {
+    imgs: { data: imgsData, shape, dtype: "uint8" },
+    labels: label.data,
+    spatialShape: [image.height, image.width],
+  };
+}
+
+interface Plane {
+  data: LabelData;
+  height: number;
+  width: number;
+  channels: 1 | 3;
+}
+
+/** A 2D image: PNG/JPEG/TIFF/BMP (alpha dropped), or a NIfTI with one slice (x, y[, 1]). */
+function readPlane(bytes: Uint8Array, name: string, isLabel: boolean): Plane {
+  if (looksLikeNifti(bytes)) {
+    const nifti = readNifti(bytes, name);
+    const [width = 1, height = 1, ...rest] = nifti.dims;
+    if (rest.some((size) => size !== 1)) {
+      throw new DaftInputError(`expected a 2D image, got NIfTI dimensions ${nifti.dims.join("x")}`, name);
+    }
+    return { data: nifti.data, height, width, channels: 1 };
+  }
+  const raster = toGreyOrRgb(decodeRaster(bytes, name, { paletteAsIndices: isLabel }));
+  return { data: raster.data, height: raster.height, width: raster.width, channels: raster.channels };
+}
+
+function convert3d(entry: CaseEntry, files: CaseFiles): ConvertedCase {
+  const image = readVolume(files.imageBytes, files.imageName);
+  const label = readVolume(files.labelBytes, files.labelName);
+  const imageVolume = toZyxVolume(image, files.imageName);
+  const labelVolume = toZyxVolume(label, files.labelName);
+  const shape = imageVolume.array.shape;
+  if (shape.join("x") !== labelVolume.array.shape.join("x")) {
+    throw new DaftInputError(
+      `label volume is ${label.dims.join("x")} but image ${files.imageName} is ${image.dims.join("x")} (x, y, z)`,
+      files.labelName,
+    );
+  }
+  return {
+    imgs: { data: scaleToUint8(imageVolume.array.data), shape, dtype: "uint8" },
+    labels: labelVolume.array.data,
+    spatialShape: shape,
+    spacing: volumeSpacing(imageVolume.spacing, entry, files.imageName),
+  };
+}
+
+function readVolume(bytes: Uint8Array, name: string): NiftiImage {
+  if (!looksLikeNifti(bytes))
+    throw new DaftInputError("3D datasets need NIfTI (.nii or .nii.gz) files", name);
+  return readNifti(bytes, name);
+}
+
+/** Spacing (z, y, x) from the NIfTI header; dataset.json "spacing" (x, y, z) only when pixdim is unusable. */
+function volumeSpacing(
+  headerSpacing: [number, number, number],
+  entry: CaseEntry,
+  name: string,
+): [number, number, number] {
+  if (headerSpacing.every((value) => Number.isFinite(value) && value > 0)) return headerSpacing;
+  if (entry.spacing) {
+    const [x, y, z] = entry.spacing as [number, number, number];
+    return [z, y, x];
+  }
+  throw new DaftInputError(
+    `NIfTI pixdim (${headerSpacing.join(", ")}) is not a valid voxel size and dataset.json gives no spacing`,
+    name,
+  );
+}

@@ -1,0 +1,208 @@
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SPLIT_NAMES, parseCasesCsv, readNpz } from "@daft/core";
+import { main } from "./data.js";
+
+const repoRoot = join(import.meta.dirname, "../../../..");
+const mini = join(repoRoot, "fixtures/dataset-mini");
+
+interface ExpectedCase {
+  name: string;
+  split: string;
+  shape: number[];
+  objects: string[];
+  boxes: number[][];
+  spacing?: number[];
+}
+const expected = JSON.parse(readFileSync(join(mini, "expected.json"), "utf8")) as {
+  datasets: Record<string, Record<string, ExpectedCase>>;
+};
+const datasetNames = Object.keys(expected.datasets);
+
+let stderr: string[] = [];
+let temp: string;
+
+beforeEach(() => {
+  stderr = [];
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stderr.push(String(chunk));
+    return true;
+  });
+  vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+  temp = mkdtempSync(join(tmpdir(), "daft-data-"));
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(temp, { recursive: true, force: true });
+});
+
+/** Every .npz under out, as "split/kind/name.npz". */
+function listCaseFiles(out: string): string[] {
+  const files: string[] = [];
+  for (const split of SPLIT_NAMES) {
+    for (const kind of ["imgs", "gts"]) {
+      const folder = join(out, split, kind);
+      if (existsSync(folder)) for (const name of readdirSync(folder)) files.push(`${split}/${kind}/${name}`);
+    }
+  }
+  return files.sort();
+}
+
+describe("daft data import", () => {
+  it("imports the dataset-mini fixture: files per split, boxes, gts, spacing and cases.csv", async () => {
+    const out = join(temp, "cases");
+    const code = await main(["import", ...datasetNames.map((name) => join(mini, name)), "-o", out]);
+    expect(code, stderr.join("")).toBe(0);
+
+    const allCases = Object.entries(expected.datasets).flatMap(([dataset, cases]) =>
+      Object.entries(cases).map(([caseId, want]) => ({ dataset, caseId, want })),
+    );
+    expect(listCaseFiles(out)).toEqual(
+      allCases
+        .flatMap(({ want }) => [`${want.split}/gts/${want.name}.npz`, `${want.split}/imgs/${want.name}.npz`])
+        .sort(),
+    );
+    for (const { want } of allCases) {
+      const imgs = readNpz(new Uint8Array(readFileSync(join(out, want.split, "imgs", `${want.name}.npz`))));
+      const gts = readNpz(new Uint8Array(readFileSync(join(out, want.split, "gts", `${want.name}.npz`))));
+      expect(imgs.get("imgs")?.shape).toEqual(want.shape);
+      expect(imgs.get("imgs")?.dtype).toBe("uint8");
+      expect(Array.from(imgs.get("boxes")!.data as Int32Array)).toEqual(want.boxes.flat());
+      const labelMap = gts.get("gts")!;
+      expect(labelMap.dtype).toBe("uint16");
+      const spatial = want.spacing ? want.shape : want.shape.slice(0, 2);
+      expect(labelMap.shape).toEqual(spatial);
+      // Each object's box minimum corner is inside it; objects never overlap in the fixture except the
+      // drishti-like disc, whose rim corner keeps value 1 because the cup lies strictly inside it.
+      want.boxes.forEach((box, index) => {
+        const at =
+          spatial.length === 3
+            ? (box[2]! * spatial[1]! + box[1]!) * spatial[2]! + box[0]!
+            : box[1]! * spatial[1]! + box[0]!;
+        expect(labelMap.data[at], `${want.name} object ${index}`).toBe(index + 1);
+      });
+      if (want.spacing) {
+        expect(Array.from(imgs.get("spacing")!.data as Float64Array)).toEqual(want.spacing);
+        expect(Array.from(gts.get("spacing")!.data as Float64Array)).toEqual(want.spacing);
+      } else {
+        expect(imgs.has("spacing")).toBe(false);
+      }
+    }
+
+    const rows = parseCasesCsv(readFileSync(join(out, "cases.csv"), "utf8"));
+    expect(rows.map((row) => row.name).sort()).toEqual(allCases.map(({ want }) => want.name).sort());
+    for (const { dataset, caseId, want } of allCases) {
+      const row = rows.find((candidate) => candidate.name === want.name)!;
+      expect(row).toMatchObject({
+        dataset,
+        case: caseId,
+        split: want.split,
+        dimension: want.spacing ? "3" : "2",
+        objects: String(want.objects.length),
+        object_names: want.objects.join(";"),
+        height: String(want.spacing ? want.shape[1] : want.shape[0]),
+        width: String(want.spacing ? want.shape[2] : want.shape[1]),
+        depth: want.spacing ? String(want.shape[0]) : "",
+      });
+    }
+    const text = stderr.join("");
+    expect(text).toMatch(/optic-mini \[#+\] 4\/4 100%/);
+    expect(text).toMatch(/optic-mini: train 2, val 0, test 2; 6 objects/);
+    expect(text).toMatch(/daft data import: 10 cases written/);
+  });
+
+  it("is idempotent: a second run writes the same bytes", async () => {
+    const out = join(temp, "cases");
+    const args = ["import", join(mini, "optic-mini"), join(mini, "hippo-mini"), "-o", out];
+    expect(await main(args)).toBe(0);
+    const snapshot = (files: string[]) =>
+      files.map((file) => readFileSync(join(out, file)).toString("base64"));
+    const files = [...listCaseFiles(out), "cases.csv"];
+    const before = snapshot(files);
+    expect(await main(args)).toBe(0);
+    expect([...listCaseFiles(out), "cases.csv"]).toEqual(files);
+    expect(snapshot(files)).toEqual(before);
+  });
+
+  it("keeps earlier datasets in cases.csv, filters --splits, honours --limit and moves cases when the seed changes", async () => {
+    const out = join(temp, "cases");
+    expect(await main(["import", join(mini, "optic-mini"), "-o", out, "--splits", "train", "--quiet"])).toBe(
+      0,
+    );
+    expect(listCaseFiles(out).every((file) => file.startsWith("train/"))).toBe(true);
+    expect(stderr.join("")).toMatch(/optic-mini: train 2, val 0, test 0; 3 objects; 2 not in --splits/);
+
+    expect(await main(["import", join(mini, "nuclei-mini"), "-o", out, "--limit", "2", "--quiet"])).toBe(0);
+    const rows = parseCasesCsv(readFileSync(join(out, "cases.csv"), "utf8"));
+    expect(rows.map((row) => row.case)).toEqual(["nuclei_0001", "nuclei_0002", "optic_0001", "optic_0002"]);
+
+    // Seed 1 puts nuclei_0002 in train (seed 0: val); its old files must go.
+    const moved = "2DBox_Microscopy_nuclei-mini_nuclei_0002.npz";
+    expect(existsSync(join(out, "val/imgs", moved))).toBe(true);
+    expect(await main(["import", join(mini, "nuclei-mini"), "-o", out, "--seed", "1", "--quiet"])).toBe(0);
+    expect(existsSync(join(out, "val/imgs", moved))).toBe(false);
+    expect(existsSync(join(out, "val/gts", moved))).toBe(false);
+    expect(existsSync(join(out, "train/imgs", moved))).toBe(true);
+    const names = listCaseFiles(out).map((file) => file.split("/").pop());
+    expect(new Set(names).size * 2).toBe(names.length); // each case in exactly one split (imgs + gts)
+    const reseeded = parseCasesCsv(readFileSync(join(out, "cases.csv"), "utf8"));
+    for (const row of reseeded) {
+      expect(existsSync(join(out, row.split, "imgs", `${row.name}.npz`)), row.name).toBe(true);
+    }
+  });
+
+  it("reports every bad case on one line (file: problem), writes the good ones and exits 1 unless --skip-bad", async () => {
+    const dataset = join(temp, "optic-copy");
+    cpSync(join(mini, "optic-mini"), dataset, { recursive: true });
+    truncateSync(join(dataset, "images/optic_0001.png"), 100);
+    rmSync(join(dataset, "labels/optic_0002.png"));
+    cpSync(join(mini, "nuclei-mini/labels/nuclei_0001.png"), join(dataset, "labels/optic_0003.png"));
+    const out = join(temp, "cases");
+
+    expect(await main(["import", dataset, "-o", out, "--quiet"])).toBe(1);
+    const lines = stderr.join("").split("\n");
+    const corruptLine = `${join(dataset, "images/optic_0001.png")}: corrupt or truncated PNG image (`;
+    expect(lines.filter((line) => line.startsWith(corruptLine))).toHaveLength(1);
+    expect(lines).toContain(`${join(dataset, "labels/optic_0002.png")}: file not found`);
+    expect(lines).toContain(
+      `${join(dataset, "labels/optic_0003.png")}: label is 48x36 but image ${join(dataset, "images/optic_0003.png")} is 40x30`,
+    );
+    expect(stderr.join("")).toMatch(/3 bad \(reported above\)/);
+    expect(listCaseFiles(out)).toEqual([
+      "test/gts/2DBox_Fundus_optic-mini_optic_0007.npz",
+      "test/imgs/2DBox_Fundus_optic-mini_optic_0007.npz",
+    ]);
+
+    stderr = [];
+    expect(await main(["import", dataset, "-o", out, "--quiet", "--skip-bad"])).toBe(0);
+    expect(stderr.join("")).toMatch(/optic-mini: train 0, val 0, test 1; 2 objects; 3 bad/);
+  });
+
+  it("reports an unusable dataset.json and bad options", async () => {
+    const broken = join(temp, "broken");
+    cpSync(join(mini, "optic-mini"), broken, { recursive: true });
+    writeFileSync(join(broken, "dataset.json"), JSON.stringify({ name: "x", modality: "CT", dimension: 5 }));
+    expect(await main(["import", broken, "-o", join(temp, "out"), "--quiet"])).toBe(1);
+    expect(stderr.join("")).toContain(`${join(broken, "dataset.json")}: dimension: `);
+    expect(await main(["import", join(temp, "missing"), "-o", join(temp, "out")])).toBe(1);
+    expect(stderr.join("")).toContain(`${join(temp, "missing", "dataset.json")}: `);
+
+    expect(await main(["import", join(mini, "optic-mini")])).toBe(2);
+    expect(await main(["import", join(mini, "optic-mini"), "-o", temp, "--splits", "train,dev"])).toBe(2);
+    expect(await main(["import", join(mini, "optic-mini"), "-o", temp, "--limit", "0"])).toBe(2);
+    expect(await main(["export"])).toBe(2);
+    expect(await main(["import", "--help"])).toBe(0);
+  });
+});

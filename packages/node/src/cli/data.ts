@@ -1,0 +1,287 @@
+/**
+ * `daft data import <dataset-dir>... -o <cases-dir>`: nnU-Net/MSD-layout datasets (a dataset.json with labels
+ * and cases) → challenge cases <cases-dir>/<split>/{imgs,gts}/<name>.npz plus <cases-dir>/cases.csv.
+ * One case at a time (memory); every bad file is reported on one line and counted.
+ */
+import { mkdir, readFile, stat, unlink } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  DaftInputError,
+  SPLIT_NAMES,
+  caseIdentity,
+  formatCasesCsv,
+  importCase,
+  mergeCaseRows,
+  parseCasesCsv,
+  parseDatasetJson,
+  parseSplitList,
+  writeNpz,
+  type CaseRow,
+  type DatasetSpec,
+  type ImportedCase,
+  type SplitName,
+} from "@daft/core";
+import { writeFileAtomic } from "../io/atomicWrite.js";
+import { Progress, formatSeconds } from "./progress.js";
+
+export const HELP = `usage: daft data import <dataset-dir>... -o <cases-dir> [options]
+
+Turns nnU-Net/MSD-layout datasets (a folder with dataset.json: name, modality, dimension, labels, cases)
+into challenge cases: <cases-dir>/<split>/imgs/<name>.npz (imgs uint8, boxes, spacing for 3D),
+<cases-dir>/<split>/gts/<name>.npz (gts uint16, spacing for 3D) and <cases-dir>/cases.csv.
+Splits are hash-based (stable when cases are added); the test split does not depend on the seed.
+
+options:
+  -o, --out <dir>      output folder (created)
+  --seed <n>           seed of the train/val split (default 0)
+  --splits <list>      only write these splits, e.g. train,val (default train,val,test)
+  --limit <n>          import at most the first n cases of each dataset
+  --skip-bad           exit 0 even when some cases were bad (they are still reported)
+  --quiet              no progress output
+  -h, --help           this help`;
+
+interface ImportOptions {
+  outDir: string;
+  seed: number;
+  splits: SplitName[];
+  limit: number;
+  quiet: boolean;
+}
+
+/** Per dataset: cases written per split, cases left out by --splits, bad cases. */
+interface DatasetSummary {
+  name: string;
+  written: Record<SplitName, number>;
+  objects: number;
+  filtered: number;
+  bad: number;
+}
+
+export async function main(args: string[]): Promise<number> {
+  const [subcommand, ...rest] = args;
+  if (subcommand === "--help" || subcommand === "-h" || subcommand === undefined) {
+    process.stdout.write(`${HELP}\n`);
+    return subcommand === undefined ? 2 : 0;
+  }
+  if (subcommand !== "import") {
+    process.stderr.write(`daft data: unknown subcommand "${subcommand}"\n${HELP}\n`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        out: { type: "string", short: "o" },
+        seed: { type: "string", default: "0" },
+        splits: { type: "string", default: SPLIT_NAMES.join(",") },
+        limit: { type: "string" },
+        "skip-bad": { type: "boolean", default: false },
+        quiet: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`daft data import: ${(error as Error).message}\n${HELP}\n`);
+    return 2;
+  }
+  const { values: o, positionals } = parsed;
+  if (o.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (positionals.length === 0 || !o.out) {
+    process.stderr.write(`daft data import: give at least one dataset folder and -o <cases-dir>\n${HELP}\n`);
+    return 2;
+  }
+  const seed = Number(o.seed);
+  const limit = o.limit === undefined ? Infinity : Number(o.limit);
+  let splits: SplitName[];
+  try {
+    splits = parseSplitList(o.splits);
+    if (splits.length === 0) throw new Error("--splits is empty");
+  } catch (error) {
+    process.stderr.write(`daft data import: ${(error as Error).message}\n`);
+    return 2;
+  }
+  if (
+    !Number.isInteger(seed) ||
+    seed < 0 ||
+    !(limit === Infinity || (Number.isInteger(limit) && limit > 0))
+  ) {
+    process.stderr.write(`daft data import: --seed must be an integer >= 0 and --limit a positive integer\n`);
+    return 2;
+  }
+
+  const options: ImportOptions = { outDir: resolve(o.out), seed, splits, limit, quiet: o.quiet };
+  await mkdir(options.outDir, { recursive: true });
+  const started = Date.now();
+  const rows: CaseRow[] = [];
+  const summaries: DatasetSummary[] = [];
+  let bad = 0;
+  for (const datasetDir of positionals) {
+    const summary = await importDataset(resolve(datasetDir), datasetDir, options, rows);
+    if (summary) summaries.push(summary);
+    bad += summary ? summary.bad : 1;
+  }
+
+  const csvPath = join(options.outDir, "cases.csv");
+  const existing = await readExistingRows(csvPath);
+  const stillOnDisk = new Set<string>();
+  for (const row of existing) if (await caseFilesExist(options.outDir, row)) stillOnDisk.add(row.name);
+  const merged = mergeCaseRows(existing, rows, (row) => stillOnDisk.has(row.name));
+  await writeFileAtomic(csvPath, formatCasesCsv(merged));
+
+  for (const s of summaries) {
+    const counts = SPLIT_NAMES.map((split) => `${split} ${s.written[split]}`).join(", ");
+    const extra = [s.filtered > 0 ? `${s.filtered} not in --splits` : "", s.bad > 0 ? `${s.bad} bad` : ""]
+      .filter(Boolean)
+      .join(", ");
+    process.stderr.write(`${s.name}: ${counts}; ${s.objects} objects${extra ? `; ${extra}` : ""}\n`);
+  }
+  const total = summaries.reduce(
+    (sum, s) => sum + SPLIT_NAMES.reduce((n, split) => n + s.written[split], 0),
+    0,
+  );
+  process.stderr.write(
+    `daft data import: ${total} cases written to ${options.outDir} in ${formatSeconds((Date.now() - started) / 1000)}` +
+      `${bad > 0 ? `; ${bad} bad (reported above)` : ""}\n`,
+  );
+  return bad > 0 && !o["skip-bad"] ? 1 : 0;
+}
+
+/** Imports one dataset folder; undefined (after reporting) when its dataset.json is unusable. */
+async function importDataset(
+  datasetDir: string,
+  shownDir: string,
+  options: ImportOptions,
+  rows: CaseRow[],
+): Promise<DatasetSummary | undefined> {
+  const jsonPath = join(shownDir, "dataset.json");
+  let dataset: DatasetSpec;
+  try {
+    const text = new TextDecoder().decode(await readInput(join(datasetDir, "dataset.json"), jsonPath));
+    dataset = parseDatasetJson(text, jsonPath);
+  } catch (error) {
+    report(error, jsonPath);
+    return undefined;
+  }
+  const entries = dataset.cases.slice(0, options.limit);
+  const summary: DatasetSummary = {
+    name: dataset.name,
+    written: { train: 0, val: 0, test: 0 },
+    objects: 0,
+    filtered: 0,
+    bad: 0,
+  };
+  const progress = new Progress(entries.length, dataset.name, process.stderr, !options.quiet);
+  for (const entry of entries) {
+    const identity = caseIdentity(dataset, entry, options.seed);
+    if (!options.splits.includes(identity.split)) {
+      summary.filtered++;
+      progress.tick(identity.caseId);
+      continue;
+    }
+    const imageName = join(shownDir, entry.image);
+    const labelName = join(shownDir, entry.label);
+    try {
+      const [imageBytes, labelBytes] = await Promise.all([
+        readInput(join(datasetDir, entry.image), imageName),
+        readInput(join(datasetDir, entry.label), labelName),
+      ]);
+      const imported = importCase(
+        dataset,
+        entry,
+        { imageBytes, labelBytes, imageName, labelName },
+        options.seed,
+      );
+      await writeCase(options.outDir, imported);
+      rows.push(caseRow(dataset, imported));
+      summary.written[imported.split]++;
+      summary.objects += imported.objectNames.length;
+    } catch (error) {
+      summary.bad++;
+      report(error, imageName);
+    }
+    progress.tick(identity.caseId);
+  }
+  return summary;
+}
+
+async function readInput(path: string, shownName: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DaftInputError(
+      code === "ENOENT" ? "file not found" : `cannot read (${code ?? String(error)})`,
+      shownName,
+    );
+  }
+}
+
+/** Writes imgs and gts atomically, and removes copies of the case left in other splits by an earlier run. */
+async function writeCase(outDir: string, imported: ImportedCase): Promise<void> {
+  for (const kind of ["imgs", "gts"] as const) {
+    const folder = join(outDir, imported.split, kind);
+    await mkdir(folder, { recursive: true });
+    const arrays = kind === "imgs" ? imported.imgsNpz : imported.gtsNpz;
+    await writeFileAtomic(join(folder, `${imported.name}.npz`), writeNpz(arrays, { compress: true }));
+  }
+  for (const split of SPLIT_NAMES) {
+    if (split === imported.split) continue;
+    for (const kind of ["imgs", "gts"]) {
+      await unlink(join(outDir, split, kind, `${imported.name}.npz`)).catch(() => undefined);
+    }
+  }
+}
+
+function caseRow(dataset: DatasetSpec, imported: ImportedCase): CaseRow {
+  return {
+    name: imported.name,
+    dataset: dataset.name,
+    modality: dataset.modality,
+    dimension: String(dataset.dimension),
+    case: imported.caseId,
+    split: imported.split,
+    objects: String(imported.objectNames.length),
+    object_names: imported.objectNames.join(";"),
+    height: String(imported.height),
+    width: String(imported.width),
+    depth: imported.depth === undefined ? "" : String(imported.depth),
+  };
+}
+
+async function readExistingRows(csvPath: string): Promise<CaseRow[]> {
+  let text: string;
+  try {
+    text = await readFile(csvPath, "utf8");
+  } catch {
+    return [];
+  }
+  try {
+    return parseCasesCsv(text);
+  } catch (error) {
+    process.stderr.write(`${csvPath}: ${(error as Error).message}; rewriting it from this run only\n`);
+    return [];
+  }
+}
+
+async function caseFilesExist(outDir: string, row: CaseRow): Promise<boolean> {
+  try {
+    await stat(join(outDir, row.split, "imgs", `${row.name}.npz`));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function report(error: unknown, fallbackSource: string): void {
+  const line =
+    error instanceof DaftInputError
+      ? error.withSource(fallbackSource).oneLine()
+      : `${fallbackSource}: ${(error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").trim()}`;
+  process.stderr.write(`${line}\n`);
+}
