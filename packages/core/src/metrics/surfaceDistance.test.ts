@@ -110,3 +110,39 @@ describe("surfaceOverlapInBox", () => {
     expect(o.areaAWithin).toBeCloseTo(o.areaA, 12);
   });
 });
+
+describe("surfaceOverlapInBox methods", () => {
+  it("agrees with thresholding the full distance lists (offset probing and capped EDT alike)", () => {
+    // Pseudo-random blobs: union of boxes, so surfels are irregular; both grid-border and interior surfels.
+    let state = 42;
+    const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const shape = [12, 20, 22];
+    const paint = (mask: Uint8Array) => {
+      for (let k = 0; k < 6; k++) {
+        const lo = shape.map((n) => Math.floor(next() * (n - 4)));
+        const hi = lo.map((l, a) => Math.min(shape[a]! - 1, l + 1 + Math.floor(next() * 8)));
+        const box = boxMask(shape, lo, hi);
+        for (let i = 0; i < mask.length; i++) mask[i] ||= box[i]!;
+      }
+      return mask;
+    };
+    const a = paint(new Uint8Array(12 * 20 * 22));
+    const b = paint(new Uint8Array(12 * 20 * 22));
+    for (const [spacing, tolerance] of [
+      [[3, 1, 1], 2],
+      [[1, 0.7, 0.7], 2],
+      [[0.2, 0.2, 0.2], 2], // tolerance of 10 voxels: the EDT path
+      [[1, 1, 1], 0],
+    ] as [number[], number][]) {
+      const d = surfaceDistances(a, b, shape, spacing);
+      const within = (dist: Float64Array, area: Float64Array) =>
+        dist.reduce((acc, x, i) => acc + (x <= tolerance ? area[i]! : 0), 0);
+      const ra = { data: a, label: null };
+      const rb = { data: b, label: null };
+      const o = surfaceOverlapInBox(ra, rb, shape, spacing, unionBoundingBox(ra, rb, shape)!, tolerance);
+      expect(o.areaA).toBeCloseTo(sum(d.surfelAreasA), 9);
+      expect(o.areaAWithin).toBeCloseTo(within(d.distancesAToB, d.surfelAreasA), 9);
+      expect(o.areaBWithin).toBeCloseTo(within(d.distancesBToA, d.surfelAreasB), 9);
+    }
+  });
+});

@@ -101,48 +101,54 @@ function cornerCodes(mask: MaskRef, shape: readonly number[], box: VoxelBox): Co
       else for (let x = 0; x < m2; x++) padded[dst + x] = data[src + x] === label ? 1 : 0;
     }
   }
-  // 2D codes per padded plane: bit 2·k1 + k2.
+  // 2D code of padded plane z at every corner of the plane: bit 2·k1 + k2.
   const g1 = m1 + 1;
   const g2 = m2 + 1;
-  const planeCodes = new Uint8Array(planes * g1 * g2);
-  for (let z = 0; z < planes; z++) {
+  const planeSize = g1 * g2;
+  const planeCodes = (z: number, out: Uint8Array) => {
     for (let y = 0; y < g1; y++) {
       const row0 = (z * p1 + y) * p2;
       const row1 = row0 + p2;
-      const out = (z * g1 + y) * g2;
+      const o = y * g2;
       for (let x = 0; x < g2; x++) {
-        planeCodes[out + x] =
+        out[o + x] =
           padded[row0 + x]! |
           (padded[row0 + x + 1]! << 1) |
           (padded[row1 + x]! << 2) |
           (padded[row1 + x + 1]! << 3);
       }
     }
-  }
+  };
   const total = g.reduce((a, b) => a * b, 1);
-  let codes: Uint8Array;
-  let full: number;
-  if (dims === 2) {
-    codes = planeCodes;
-    full = 15;
-  } else {
-    // 3D code: bit 4·k0 + 2·k1 + k2 = plane c0's 2D code | plane (c0+1)'s 2D code << 4.
-    codes = new Uint8Array(total);
-    const planeSize = g1 * g2;
-    for (let c0 = 0; c0 < g[0]!; c0++) {
-      const a = c0 * planeSize;
-      const b = a + planeSize;
-      for (let i = 0; i < planeSize; i++) codes[a + i] = planeCodes[a + i]! | (planeCodes[b + i]! << 4);
-    }
-    full = 255;
-  }
+  const codes = new Uint8Array(total);
   const border = new Uint8Array(total);
   let surfels = 0;
-  for (let i = 0; i < total; i++) {
-    const c = codes[i]!;
-    if (c !== 0 && c !== full) {
-      border[i] = 1;
-      surfels++;
+  if (dims === 2) {
+    planeCodes(0, codes);
+    for (let i = 0; i < total; i++) {
+      const c = codes[i]!;
+      if (c !== 0 && c !== 15) {
+        border[i] = 1;
+        surfels++;
+      }
+    }
+  } else {
+    // 3D code: bit 4·k0 + 2·k1 + k2 = plane c0's 2D code | plane (c0+1)'s 2D code << 4.
+    let below = new Uint8Array(planeSize);
+    let above = new Uint8Array(planeSize);
+    planeCodes(0, below);
+    for (let c0 = 0; c0 < g[0]!; c0++) {
+      planeCodes(c0 + 1, above);
+      const base = c0 * planeSize;
+      for (let i = 0; i < planeSize; i++) {
+        const c = below[i]! | (above[i]! << 4);
+        codes[base + i] = c;
+        if (c !== 0 && c !== 255) {
+          border[base + i] = 1;
+          surfels++;
+        }
+      }
+      [below, above] = [above, below];
     }
   }
   return { codes, border, surfels };
@@ -168,8 +174,111 @@ function accumulateWithin(
 }
 
 /**
+ * Grid offsets within `tolerance` (mm) of the origin, nearest first. The distance of an offset is
+ * formed exactly like the EDT's (and scipy's): sqrt(((Δ0·s0)² + (Δ1·s1)²) + (Δ2·s2)²).
+ */
+function offsetsWithin(grid: readonly number[], spacing: readonly number[], tolerance: number): Int32Array {
+  const reach = spacing.map((s, axis) => Math.min(Math.floor(tolerance / s), grid[axis]! - 1));
+  const strides = grid.map((_, axis) => grid.slice(axis + 1).reduce((x, y) => x * y, 1));
+  const found: { offset: number; distance: number }[] = [];
+  const visit = (axis: number, offset: number, sumSq: number) => {
+    if (axis === grid.length) {
+      const distance = Math.sqrt(sumSq);
+      if (distance <= tolerance) found.push({ offset, distance });
+      return;
+    }
+    for (let d = -reach[axis]!; d <= reach[axis]!; d++) {
+      const t = d * spacing[axis]!;
+      visit(axis + 1, offset + d * strides[axis]!, sumSq + t * t);
+    }
+  };
+  visit(0, 0, 0);
+  found.sort((a, b) => a.distance - b.distance);
+  return Int32Array.from(found, (f) => f.offset);
+}
+
+/** Like accumulateWithin, testing each surfel against the other surface's corners at `offsets`. */
+function accumulateWithinByOffsets(
+  from: CornerCodes,
+  to: CornerCodes,
+  grid: readonly number[],
+  offsets: Int32Array,
+  spacing: readonly number[],
+  tolerance: number,
+  table: Float64Array,
+): [number, number] {
+  // 2D is handled as one plane of a 3D grid (a unit leading axis with no reach).
+  const is3d = grid.length === 3;
+  const g = is3d ? [grid[0]!, grid[1]!, grid[2]!] : [1, grid[0]!, grid[1]!];
+  const s = is3d ? [spacing[0]!, spacing[1]!, spacing[2]!] : [1, spacing[0]!, spacing[1]!];
+  const r = s.map((x, axis) => (axis === 0 && !is3d ? 0 : Math.floor(tolerance / x)));
+  const [g0, g1, g2] = g as [number, number, number];
+  const [r0, r1, r2] = r as [number, number, number];
+  const { codes, border } = from;
+  const target = to.border;
+  let total = 0;
+  let within = 0;
+  let i = 0;
+  for (let c0 = 0; c0 < g0; c0++) {
+    const edge0 = c0 < r0 || c0 >= g0 - r0;
+    for (let c1 = 0; c1 < g1; c1++) {
+      const edge01 = edge0 || c1 < r1 || c1 >= g1 - r1;
+      for (let c2 = 0; c2 < g2; c2++, i++) {
+        if (border[i] === 0) continue;
+        const area = table[codes[i]!]!;
+        total += area;
+        let hit = false;
+        if (edge01 || c2 < r2 || c2 >= g2 - r2) {
+          // Near the grid's border flat offsets would wrap around: check coordinates instead.
+          hit = boundedProbe(target, g, s, r, c0, c1, c2, tolerance);
+        } else {
+          for (let k = 0; k < offsets.length; k++) {
+            if (target[i + offsets[k]!] !== 0) {
+              hit = true;
+              break;
+            }
+          }
+        }
+        if (hit) within += area;
+      }
+    }
+  }
+  return [total, within];
+}
+
+/** Is a corner of `target` within `tolerance` of corner (c0, c1, c2)? Bounds-checked, for border surfels. */
+function boundedProbe(
+  target: Uint8Array,
+  [g0, g1, g2]: number[],
+  [s0, s1, s2]: number[],
+  [r0, r1, r2]: number[],
+  c0: number,
+  c1: number,
+  c2: number,
+  tolerance: number,
+): boolean {
+  for (let z = Math.max(0, c0 - r0!); z <= Math.min(g0! - 1, c0 + r0!); z++) {
+    const t0 = (z - c0) * s0!;
+    const a0 = t0 * t0;
+    for (let y = Math.max(0, c1 - r1!); y <= Math.min(g1! - 1, c1 + r1!); y++) {
+      const t1 = (y - c1) * s1!;
+      const a01 = a0 + t1 * t1;
+      const row = (z * g1! + y) * g2!;
+      for (let x = Math.max(0, c2 - r2!); x <= Math.min(g2! - 1, c2 + r2!); x++) {
+        const t2 = (x - c2) * s2!;
+        if (target[row + x] !== 0 && Math.sqrt(a01 + t2 * t2) <= tolerance) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * Surface overlap of masks A and B at `tolerance` (mm), computed on `box` (which must contain both
- * masks). Distances beyond the tolerance are never computed exactly, which keeps this fast.
+ * masks). Only "is the nearest surfel of the other mask within the tolerance?" is needed, so per
+ * direction the cheaper of two exact methods runs: probing the grid offsets within the tolerance
+ * around each surfel (few surfels, small tolerance in voxels), or a Felzenszwalb–Huttenlocher EDT
+ * over the box's corner grid capped at the tolerance.
  */
 export function surfaceOverlapInBox(
   a: MaskRef,
@@ -184,10 +293,26 @@ export function surfaceOverlapInBox(
   const grid = cornerGridShape(box);
   const codesA = cornerCodes(a, shape, box);
   const codesB = cornerCodes(b, shape, box);
-  const toB = codesB.surfels > 0 ? squaredDistanceTransform(codesB.border, grid, spacing, tolerance) : null;
-  const [areaA, areaAWithin] = accumulateWithin(codesA, toB, table, tolerance);
-  const toA = codesA.surfels > 0 ? squaredDistanceTransform(codesA.border, grid, spacing, tolerance) : null;
-  const [areaB, areaBWithin] = accumulateWithin(codesB, toA, table, tolerance);
+  const gridSize = codesA.codes.length;
+  let offsets: Int32Array | undefined;
+  const reachVolume = spacing.reduce((acc, s) => acc * (2 * Math.floor(tolerance / s) + 1), 1);
+  const side = (from: CornerCodes, to: CornerCodes): [number, number] => {
+    if (to.surfels === 0) return accumulateWithin(from, null, table, tolerance);
+    // Offset probing costs up to reachVolume per surfel; the EDT a few passes over the grid.
+    if (from.surfels * reachVolume < 6 * gridSize) {
+      offsets ??= offsetsWithin(grid, spacing, tolerance);
+      return accumulateWithinByOffsets(from, to, grid, offsets, spacing, tolerance, table);
+    }
+    // One distance map at a time: on a full 300×512×512 box each is ~630 MB.
+    return accumulateWithin(
+      from,
+      squaredDistanceTransform(to.border, grid, spacing, tolerance),
+      table,
+      tolerance,
+    );
+  };
+  const [areaA, areaAWithin] = side(codesA, codesB);
+  const [areaB, areaBWithin] = side(codesB, codesA);
   return { areaA, areaB, areaAWithin, areaBWithin };
 }
 
