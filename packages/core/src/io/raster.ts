@@ -60,7 +60,7 @@ export function decodeRaster(
     else image = decodeBmp(bytes, options);
   } catch (error) {
     if (error instanceof DaftInputError) throw error.withSource(name);
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/[:\s]+$/, "");
     throw new DaftInputError(`corrupt or truncated ${format.toUpperCase()} image (${reason})`, name);
   }
   const expected = image.width * image.height * image.channels;

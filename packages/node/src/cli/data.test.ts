@@ -197,7 +197,11 @@ describe("daft data import", () => {
     expect(await main(["import", broken, "-o", join(temp, "out"), "--quiet"])).toBe(1);
     expect(stderr.join("")).toContain(`${join(broken, "dataset.json")}: dimension: `);
     expect(await main(["import", join(temp, "missing"), "-o", join(temp, "out")])).toBe(1);
-    expect(stderr.join("")).toContain(`${join(temp, "missing", "dataset.json")}: `);
+    expect(stderr.join("")).toContain(`${join(temp, "missing")}: not a dataset folder`);
+    const noJson = join(temp, "no-json");
+    cpSync(join(mini, "optic-mini/images"), join(noJson, "images"), { recursive: true });
+    expect(await main(["import", noJson, "-o", join(temp, "out")])).toBe(1);
+    expect(stderr.join("")).toContain(`${join(noJson, "dataset.json")}: file not found`);
 
     expect(await main(["import", join(mini, "optic-mini")])).toBe(2);
     expect(await main(["import", join(mini, "optic-mini"), "-o", temp, "--splits", "train,dev"])).toBe(2);

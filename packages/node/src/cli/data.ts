@@ -162,6 +162,12 @@ async function importDataset(
   const jsonPath = join(shownDir, "dataset.json");
   let dataset: DatasetSpec;
   try {
+    const isFolder = await stat(datasetDir).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    if (!isFolder)
+      throw new DaftInputError("not a dataset folder (expected a folder holding dataset.json)", shownDir);
     const text = new TextDecoder().decode(await readInput(join(datasetDir, "dataset.json"), jsonPath));
     dataset = parseDatasetJson(text, jsonPath);
   } catch (error) {
