@@ -66,6 +66,33 @@ describe("decodeRaster", () => {
     });
   }
 
+  it("decodes 1-bit PNG, BMP and TIFF to 0/255 grey", () => {
+    const checker = Array.from({ length: W * H }, (_, p) => (((p % W) + Math.floor(p / W)) % 2) * 255);
+    for (const file of ["bilevel.png", "bilevel.bmp", "bilevel.tif"]) {
+      const image = readFormat(file);
+      expect([image.width, image.height, image.channels, image.bitDepth], file).toEqual([W, H, 1, 8]);
+      expect(Array.from(image.data), file).toEqual(checker);
+    }
+  });
+
+  it("decodes top-down 16-bit (5-5-5) BMPs", () => {
+    // 2x2, height -2 (first row on top): red, green / blue, white.
+    const bytes = new Uint8Array(54 + 8);
+    const view = new DataView(bytes.buffer);
+    bytes.set([0x42, 0x4d]);
+    view.setUint32(2, bytes.length, true);
+    view.setUint32(10, 54, true);
+    view.setUint32(14, 40, true);
+    view.setInt32(18, 2, true);
+    view.setInt32(22, -2, true);
+    view.setUint16(26, 1, true);
+    view.setUint16(28, 16, true);
+    [0x7c00, 0x03e0, 0x001f, 0x7fff].forEach((pixel, i) => view.setUint16(54 + i * 2, pixel, true));
+    const image = decodeRaster(bytes, "rgb555.bmp");
+    expect([image.width, image.height, image.channels]).toEqual([2, 2, 3]);
+    expect(Array.from(image.data)).toEqual([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]);
+  });
+
   it("returns palette indices when asked (label maps stored with a palette)", () => {
     for (const file of ["palette.png", "palette8.bmp"]) {
       const bytes = new Uint8Array(readFileSync(new URL(file, FORMATS)));
