@@ -178,6 +178,32 @@ describe("daft segment (3D propagation)", () => {
   });
 });
 
+describe("daft segment --baseline box", () => {
+  it("paints each 3D box over all its slices (inclusive), later boxes on top", () => {
+    const dir = tempDir();
+    const input = join(dir, "3DBox_CT_box.npz");
+    const [D, H, W] = [6, 20, 30];
+    writeFileSync(
+      input,
+      writeNpz(
+        {
+          imgs: u8(new Uint8Array(D * H * W), [D, H, W]),
+          boxes: f64([2, 3, 1, 10, 12, 4, 5, 5, 2, 6, 6, 2], [2, 6]),
+          spacing: f64([1, 1, 1], [3]),
+        },
+        { compress: true },
+      ),
+    );
+    const r = daft(["segment", input, "-o", join(dir, "out"), "--models", boxModels, "--baseline", "box"]);
+    expect(r.code).toBe(0);
+    const segs = segsOf(join(dir, "out", "3DBox_CT_box.npz")).data as Uint16Array;
+    const at = (z: number, y: number, x: number) => segs[(z * H + y) * W + x];
+    expect([at(0, 5, 5), at(1, 3, 2), at(4, 12, 10), at(5, 12, 10), at(2, 5, 5), at(2, 6, 7)]).toEqual([
+      0, 1, 1, 0, 2, 1,
+    ]);
+  });
+});
+
 describe("daft segment: bad input gives one line naming the file, a non-zero exit and no output", () => {
   const good = () =>
     writeNpz(

@@ -4,6 +4,7 @@ import { openNpz } from "../io/npz.js";
 import type { Manifest } from "../manifest/schema.js";
 import type { Expert } from "../model/expert.js";
 import { routeCase, type RouteDecision } from "../routing/route.js";
+import { boxBaselineLabels } from "./boxBaseline.js";
 import { segmentImage, type SegmentOptions } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
 import { SliceEmbeddingCache, type CacheStats } from "./sliceEmbeddingCache.js";
@@ -21,6 +22,8 @@ export interface SegmentCaseOptions {
   modality?: string;
   /** false reproduces the reference pipeline: every box re-encodes its slices. */
   shareEmbeddings?: boolean;
+  /** "box": no model, every box painted as its own mask (the challenge's reference baseline). */
+  baseline?: "box";
   /** Bound of the slice embedding cache in bytes. */
   cacheBytes?: number;
   maxBoxesPerDecode?: number;
@@ -74,6 +77,25 @@ export async function segmentChallengeCase(
   const route = withSource(name, () =>
     routeCase(opts.manifest, { fileName: name, expert: opts.expert, modality: opts.modality }),
   );
+  if (opts.baseline === "box") {
+    const { labels, shape } = boxBaselineLabels(kase);
+    const cache = { encodes: 0, hits: 0, evictions: 0, peakBytes: 0 };
+    const output = encodeSegmentationNpz(labels, shape);
+    const baselineRoute = { ...route, expert: "box-baseline" };
+    const dimension = kase.kind === "2d" ? 2 : 3;
+    const record: CaseRecord = {
+      case: name,
+      dimension,
+      shape,
+      route: baselineRoute,
+      boxes: kase.boxes.length,
+      slices: 0,
+      cache,
+      timings,
+      totalMs: now() - started,
+    };
+    return { output, input: kase, labels, record };
+  }
   const expert = await opts.loadExpert(route.expert);
   const zoom = opts.manifest.experts.find((e) => e.name === route.expert)?.smallObjectZoom;
 
@@ -84,7 +106,7 @@ export async function segmentChallengeCase(
     cache,
     timings,
     now,
-    maxBoxesPerDecode: opts.maxBoxesPerDecode ?? 64,
+    maxBoxesPerDecode: opts.maxBoxesPerDecode ?? 16,
   });
   let labels: Uint16Array;
   let shape: number[];

@@ -19,6 +19,7 @@ options:
   --expert <name>          use this expert for every case
   --overlays <dir>         also write <dir>/<case>.png: the image with masks and boxes (3D: middle slices)
   --explain                print the routing decision and cache use of each case
+  --baseline box           no model: write every box as its own mask (the challenge's reference baseline)
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
   --threads <n>            onnxruntime intra-op threads (default: all cores)
@@ -54,6 +55,7 @@ export async function main(args: string[]): Promise<number> {
         expert: { type: "string" },
         explain: { type: "boolean", default: false },
         overlays: { type: "string" },
+        baseline: { type: "string" },
         "no-embedding-cache": { type: "boolean", default: false },
         "cache-mb": { type: "string" },
         threads: { type: "string" },
@@ -72,6 +74,10 @@ export async function main(args: string[]): Promise<number> {
   }
   if (positionals.length === 0 || !o.out) {
     process.stderr.write(`daft segment: give at least one input and -o <out-dir>\n${HELP}\n`);
+    return 2;
+  }
+  if (o.baseline !== undefined && o.baseline !== "box") {
+    process.stderr.write(`daft segment: --baseline must be "box"\n`);
     return 2;
   }
   const threads = o.threads ? Number(o.threads) : availableParallelism();
@@ -115,6 +121,7 @@ export async function main(args: string[]): Promise<number> {
         modality: o.modality,
         shareEmbeddings: !o["no-embedding-cache"],
         cacheBytes: cacheMb * 1024 * 1024,
+        baseline: o.baseline === "box" ? "box" : undefined,
       });
       const writeStart = performance.now();
       await writeFileAtomic(join(outDir, name), output);
