@@ -1,0 +1,205 @@
+"""Model and training configurations: ``tiny`` (tests), ``cpu`` (interim model, ~30 min on 2 CPU cores) and
+``gpu`` (the real run). Every field can be overridden from the command line (``--set train.lr=1e-4``)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+
+
+@dataclass
+class EncoderConfig:
+    """EfficientViT-style encoder: stem (stride 2) + 4 stages (strides 4, 8, 16, 32); stages 3-4 use linear
+    attention blocks. The neck fuses stages 2-4 at stride 8, adds stage 1 at stride 4 and outputs
+    [embed_dim, 64, 64] for a 256 input."""
+
+    widths: list[int] = field(default_factory=lambda: [16, 32, 64, 128, 256])
+    depths: list[int] = field(default_factory=lambda: [1, 2, 2, 3, 3])
+    head_dim: int = 16
+    expand: float = 4.0
+    neck_width: int = 128
+    neck_depth: int = 1
+    embed_dim: int = 128
+
+
+@dataclass
+class DecoderConfig:
+    """SAM-like decoder: a two-way transformer over the embedding pooled by ``token_stride`` (tokens on a
+    (64 / token_stride)^2 grid), a shared high-resolution path from the full embedding at 128x128 and a cheap
+    per-box head; logits are upsampled to 256 inside the module."""
+
+    dim: int = 128
+    depth: int = 2
+    heads: int = 4
+    mlp_dim: int = 512
+    attention_downsample: int = 2
+    token_stride: int = 2
+    upscale_dim: int = 16  # channels of the shared 128x128 map
+    low_dim: int = 8  # channels of the per-box map on the embedding grid
+    iou_hidden: int = 128
+
+
+@dataclass
+class ModelConfig:
+    student: EncoderConfig = field(default_factory=EncoderConfig)
+    teacher: EncoderConfig = field(default_factory=EncoderConfig)
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    input_size: int = 256
+
+
+@dataclass
+class StageConfig:
+    epochs: int = 30
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    patience: int = 7  # early stopping on validation loss
+    plateau_patience: int = 3  # ReduceLROnPlateau
+    plateau_factor: float = 0.5
+
+
+@dataclass
+class TrainConfig:
+    batch_images: int = 8  # images (or slices) per step
+    objects_per_image: int = 8  # boxes decoded together per image
+    box_jitter_px: int = 5
+    zoom_probability: float = 0.5
+    zoom_small_side: float = 32.0  # objects with a long side below this (256 frame) get zoomed crops
+    zoom_min_k: float = 4.0
+    zoom_max_k: float = 10.0
+    max_val_images_per_dataset: int = 200  # cap on validation images/slices per dataset (deterministic subset)
+    max_steps_per_epoch: int = 0  # 0 = no cap
+    log_every_steps: int = 20
+    num_threads: int = 0  # torch CPU threads, 0 = torch default
+    teacher: StageConfig = field(default_factory=lambda: StageConfig(epochs=60, lr=5e-4, weight_decay=0.05))
+    distill: StageConfig = field(default_factory=lambda: StageConfig(epochs=40, lr=5e-4))
+    finetune: StageConfig = field(default_factory=lambda: StageConfig(epochs=30, lr=5e-5))
+    daft: StageConfig = field(default_factory=lambda: StageConfig(epochs=20, lr=5e-5))
+
+
+@dataclass
+class Config:
+    name: str = "gpu"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _gpu() -> Config:
+    return Config(
+        name="gpu",
+        model=ModelConfig(
+            student=EncoderConfig(widths=[16, 32, 64, 128, 256], depths=[1, 2, 2, 3, 3], neck_width=128, embed_dim=128),
+            teacher=EncoderConfig(widths=[24, 48, 96, 192, 384], depths=[1, 2, 3, 4, 6], neck_width=192, neck_depth=2, embed_dim=128),
+            decoder=DecoderConfig(dim=128, depth=2, heads=4, mlp_dim=512, attention_downsample=2, token_stride=4, upscale_dim=16, low_dim=8),
+        ),
+        train=TrainConfig(batch_images=16, objects_per_image=8, max_val_images_per_dataset=400),
+    )
+
+
+def _cpu() -> Config:
+    return Config(
+        name="cpu",
+        model=ModelConfig(
+            student=EncoderConfig(widths=[8, 16, 32, 64, 128], depths=[1, 1, 1, 2, 2], neck_width=64, embed_dim=64),
+            teacher=EncoderConfig(widths=[16, 24, 48, 96, 192], depths=[1, 1, 2, 2, 3], neck_width=96, embed_dim=64),
+            decoder=DecoderConfig(dim=64, depth=2, heads=4, mlp_dim=256, attention_downsample=2, token_stride=4, upscale_dim=16, low_dim=8, iou_hidden=64),
+        ),
+        train=TrainConfig(
+            batch_images=4,
+            objects_per_image=6,
+            max_val_images_per_dataset=40,
+            max_steps_per_epoch=150,
+            log_every_steps=10,
+            teacher=StageConfig(epochs=8, lr=1e-3, weight_decay=0.05, patience=3, plateau_patience=1),
+            distill=StageConfig(epochs=6, lr=1e-3, patience=3, plateau_patience=1),
+            finetune=StageConfig(epochs=6, lr=2e-4, patience=3, plateau_patience=1),
+            daft=StageConfig(epochs=4, lr=1e-4, patience=3, plateau_patience=1),
+        ),
+    )
+
+
+def _tiny() -> Config:
+    return Config(
+        name="tiny",
+        model=ModelConfig(
+            student=EncoderConfig(widths=[8, 8, 16, 16, 32], depths=[1, 1, 1, 1, 1], head_dim=8, expand=2.0, neck_width=16, embed_dim=16),
+            teacher=EncoderConfig(widths=[8, 16, 16, 32, 32], depths=[1, 1, 1, 1, 1], head_dim=8, expand=2.0, neck_width=24, embed_dim=16),
+            decoder=DecoderConfig(dim=16, depth=1, heads=2, mlp_dim=32, attention_downsample=1, token_stride=4, upscale_dim=8, low_dim=4, iou_hidden=16),
+        ),
+        train=TrainConfig(
+            batch_images=4,
+            objects_per_image=3,
+            max_val_images_per_dataset=16,
+            log_every_steps=5,
+            teacher=StageConfig(epochs=4, lr=3e-3, weight_decay=0.0, patience=7, plateau_patience=2),
+            distill=StageConfig(epochs=2, lr=3e-3, patience=7),
+            finetune=StageConfig(epochs=2, lr=1e-3, patience=7),
+            daft=StageConfig(epochs=2, lr=1e-3, patience=7),
+        ),
+    )
+
+
+PRESETS = {"gpu": _gpu, "cpu": _cpu, "tiny": _tiny}
+
+
+def get_config(name: str) -> Config:
+    if name not in PRESETS:
+        raise ValueError(f"unknown config {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]()
+
+
+def _convert(value: str, current):
+    if isinstance(current, bool):
+        if value.lower() in ("1", "true", "yes"):
+            return True
+        if value.lower() in ("0", "false", "no"):
+            return False
+        raise ValueError(f"expected a boolean, got {value!r}")
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    if isinstance(current, list):
+        return json.loads(value)
+    return value
+
+
+def apply_overrides(config: Config, overrides: list[str]) -> Config:
+    """``key.path=value`` overrides, e.g. ``train.finetune.lr=1e-4`` or ``model.student.depths=[1,1,1,2,2]``."""
+    config = copy.deepcopy(config)
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"--set expects key=value, got {item!r}")
+        key, value = item.split("=", 1)
+        parts = key.strip().split(".")
+        target = config
+        for p in parts[:-1]:
+            if not is_dataclass(target) or not hasattr(target, p):
+                raise ValueError(f"--set: unknown config key {key!r}")
+            target = getattr(target, p)
+        leaf = parts[-1]
+        if not is_dataclass(target) or leaf not in {f.name for f in fields(target)}:
+            raise ValueError(f"--set: unknown config key {key!r}")
+        try:
+            setattr(target, leaf, _convert(value, getattr(target, leaf)))
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise ValueError(f"--set {key}: {exc}") from exc
+    return config
+
+
+def _from_dict(cls, data: dict):
+    kwargs = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+        kwargs[f.name] = _from_dict(type(default), value) if is_dataclass(default) else value
+    return cls(**kwargs)
+
+
+def config_from_dict(data: dict) -> Config:
+    return _from_dict(Config, data)

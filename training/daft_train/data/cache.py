@@ -1,0 +1,207 @@
+"""Preprocess datasets once into a compact on-disk cache that training reads (and, on CUDA, keeps on the GPU).
+
+Per dataset, a folder ``<cache_root>/<dataset name>-<key>/`` with
+  meta.json      dataset name, modality, dimension, channels, cases [{case, modality, first_sample, samples}]
+  images.npy     uint8 [S, 256, 256, C]  model inputs (preprocessed, min-max normalised x 255, zero padded);
+                 one sample per 2D image or per 3D slice that contains an object; C = 1 (grey) or 3
+  samples.npy    int32 [S, 8]   case, slice (-1 for 2D), resized h, resized w, original h, original w,
+                                first object row, object count
+  objects.npy    float32 [M, 11] sample, object index in its case, box in the 256 frame (x0, y0, x1, y1),
+                                box in original pixels (x0, y0, x1, y1), long side in the 256 frame
+  masks.npy      uint8 [M, 256, 32]  np.packbits of the object's mask at 256 (area-resized mask > 0, padded)
+  label_ids.npy  int32 [M, K]   label ids forming each object (-1 padded), to cut masks from label maps
+  originals/<sample>.npz  original-resolution image + label map of samples with an object whose long side at
+                 256 is < ORIGINALS_BELOW px (source of the zoomed crops for small objects)
+Splits are not stored (they depend on the seed); they are computed from the case names when loading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from .objects import object_mask
+from .preprocess import INPUT_SIZE, area_weights, box_scale, resize_normalized, resized_size, uint8_from_normalized
+from .reader import DatasetError, DatasetInfo, LoadedCase, load_case, open_dataset
+
+CACHE_VERSION = 3
+ORIGINALS_BELOW = 64.0  # keep originals of samples with objects smaller than this (long side, 256 frame)
+
+
+def mask_to_target_local(box_mask: np.ndarray, box: tuple[int, int, int, int], height: int, width: int) -> np.ndarray:
+    """``preprocess.mask_to_target`` of a (height, width) mask that is zero outside ``box`` (x0, y0, x1, y1),
+    given only its crop ``box_mask`` = mask[y0:y1+1, x0:x1+1] (the box filter is separable and local)."""
+    x0, y0, x1, y1 = box
+    h, w = resized_size(height, width)
+    wy = area_weights(height, h)[:, y0 : y1 + 1]
+    wx = area_weights(width, w)[:, x0 : x1 + 1]
+    rows = np.flatnonzero(wy.any(axis=1))
+    cols = np.flatnonzero(wx.any(axis=1))
+    local = wy[rows] @ box_mask.astype(np.float64) @ wx[cols].T
+    out = np.zeros((INPUT_SIZE, INPUT_SIZE), dtype=bool)
+    out[np.ix_(rows, cols)] = local > 0
+    return out
+
+
+@dataclass
+class _Sample:
+    image: np.ndarray  # uint8 [256, 256, C]
+    row: list[int]
+    objects: list[list[float]]
+    masks: list[np.ndarray]
+    label_ids: list[tuple[int, ...]]
+    original: tuple[np.ndarray, np.ndarray] | None
+
+
+def _plane_samples(image: np.ndarray, label: np.ndarray, objects, case_index: int, slice_index: int) -> _Sample | None:
+    """One 2D image (or one slice) with the given objects [(object index, label ids, box)]."""
+    height, width = label.shape
+    norm = resize_normalized(image)
+    h, w = norm.shape[:2]
+    padded = np.zeros((INPUT_SIZE, INPUT_SIZE, norm.shape[2]), dtype=np.uint8)
+    padded[:h, :w] = uint8_from_normalized(norm)
+    scale = box_scale(height, width)
+    rows, masks, ids = [], [], []
+    small = False
+    for object_index, label_ids, box in objects:
+        x0, y0, x1, y1 = box
+        m256 = mask_to_target_local(object_mask(label[y0 : y1 + 1, x0 : x1 + 1], label_ids), box, height, width)
+        b256 = [x0 * scale, y0 * scale, x1 * scale, y1 * scale]
+        long_side = max(b256[2] - b256[0], b256[3] - b256[1]) + scale
+        small = small or long_side < ORIGINALS_BELOW
+        rows.append([0, object_index, *b256, x0, y0, x1, y1, long_side])
+        masks.append(np.packbits(m256, axis=1))
+        ids.append(tuple(label_ids))
+    if not rows:
+        return None
+    original = (np.ascontiguousarray(image), label.astype(np.int32)) if small else None
+    row = [case_index, slice_index, h, w, height, width, 0, len(rows)]
+    return _Sample(padded, row, rows, masks, ids, original)
+
+
+def _case_samples(args) -> tuple[list[_Sample], str | None]:
+    info, ref, case_index = args
+    try:
+        case: LoadedCase = load_case(info, ref)
+    except DatasetError as exc:
+        return [], str(exc)
+    samples = []
+    if ref.dimension == 3:
+        vol_objects = [(i, o.label_ids, o) for i, o in enumerate(case.objects)]
+        for z in range(case.image.shape[0]):
+            label = case.label[z]
+            plane_objects = []
+            for i, ids, o in vol_objects:
+                if not (o.box[2] <= z <= o.box[5]):
+                    continue
+                m = object_mask(label, ids)
+                if m.any():
+                    ys = np.flatnonzero(m.any(axis=1))
+                    xs = np.flatnonzero(m.any(axis=0))
+                    plane_objects.append((i, ids, (int(xs[0]), int(ys[0]), int(xs[-1]), int(ys[-1]))))
+            s = _plane_samples(case.image[z], label, plane_objects, case_index, z)
+            if s is not None:
+                samples.append(s)
+    else:
+        objs = [(i, o.label_ids, o.box) for i, o in enumerate(case.objects)]
+        s = _plane_samples(case.image, case.label, objs, case_index, -1)
+        if s is not None:
+            samples.append(s)
+    return samples, None
+
+
+def cache_key(info: DatasetInfo) -> str:
+    stamp = [CACHE_VERSION, info.root, info.name]
+    meta_file = os.path.join(info.root, "dataset.json")
+    if os.path.exists(meta_file):
+        stamp.append(os.path.getmtime(meta_file))
+    stamp.extend((c.case, os.path.getmtime(c.image_path)) for c in info.cases)
+    return hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:12]
+
+
+def cache_dir_for(cache_root: str, info: DatasetInfo) -> str:
+    return os.path.join(cache_root, f"{info.name}-{cache_key(info)}")
+
+
+def build_cache(dataset_root: str, cache_root: str, workers: int = 0, log=print) -> str:
+    """Build (or reuse) the cache of one dataset; returns its folder. Cases that fail to load are skipped with a
+    warning line; a dataset where every case fails is an error."""
+    info = open_dataset(dataset_root)
+    out_dir = cache_dir_for(cache_root, info)
+    if os.path.exists(os.path.join(out_dir, "meta.json")):
+        return out_dir
+    os.makedirs(cache_root, exist_ok=True)
+    started = time.time()
+    workers = workers or max(1, min(8, (os.cpu_count() or 1)))
+    jobs = [(info, ref, i) for i, ref in enumerate(info.cases)]
+    if workers > 1 and len(jobs) > 4:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_case_samples, jobs, chunksize=4))
+    else:
+        results = [_case_samples(j) for j in jobs]
+    failures = [err for _, err in results if err]
+    for err in failures:
+        log(f"warning: skipped case: {err}")
+    if len(failures) == len(jobs):
+        raise DatasetError(f"{info.root}: no case could be read")
+    all_samples = [s for samples, _ in results for s in samples]
+    if not all_samples:
+        raise DatasetError(f"{info.root}: no case has a labelled object")
+    channels = 3 if any(s.image.shape[2] == 3 for s in all_samples) else 1
+    tmp = tempfile.mkdtemp(prefix=f".{info.name}-", dir=cache_root)
+    try:
+        images = np.lib.format.open_memmap(
+            os.path.join(tmp, "images.npy"), mode="w+", dtype=np.uint8, shape=(len(all_samples), INPUT_SIZE, INPUT_SIZE, channels)
+        )
+        sample_rows, object_rows, masks, ids = [], [], [], []
+        os.makedirs(os.path.join(tmp, "originals"))
+        for si, s in enumerate(all_samples):
+            images[si] = s.image if s.image.shape[2] == channels else np.repeat(s.image, channels, axis=2)
+            s.row[6] = len(object_rows)
+            sample_rows.append(s.row)
+            for r in s.objects:
+                r[0] = si
+                object_rows.append(r)
+            masks.extend(s.masks)
+            ids.extend(s.label_ids)
+            if s.original is not None:
+                np.savez_compressed(os.path.join(tmp, "originals", f"{si}.npz"), image=s.original[0], label=s.original[1])
+        images.flush()
+        del images
+        np.save(os.path.join(tmp, "samples.npy"), np.asarray(sample_rows, dtype=np.int32))
+        np.save(os.path.join(tmp, "objects.npy"), np.asarray(object_rows, dtype=np.float32))
+        np.save(os.path.join(tmp, "masks.npy"), np.stack(masks).astype(np.uint8))
+        width = max(len(t) for t in ids)
+        np.save(os.path.join(tmp, "label_ids.npy"), np.asarray([list(t) + [-1] * (width - len(t)) for t in ids], dtype=np.int32))
+        cases = []
+        counts = np.bincount(np.asarray([r[0] for r in sample_rows]), minlength=len(info.cases))
+        firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        for i, ref in enumerate(info.cases):
+            cases.append({"case": ref.case, "modality": ref.modality, "dimension": ref.dimension, "first_sample": int(firsts[i]), "samples": int(counts[i])})
+        meta = {
+            "version": CACHE_VERSION,
+            "dataset": info.name,
+            "modality": info.modality,
+            "dimension": info.dimension,
+            "channels": channels,
+            "source": info.root,
+            "cases": cases,
+        }
+        with open(os.path.join(tmp, "meta.json"), "w") as f:
+            json.dump(meta, f)
+        if os.path.exists(out_dir):
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log(f"cached {info.name}: {len(info.cases) - len(failures)} cases, {len(all_samples)} samples, {len(object_rows)} objects in {time.time() - started:.0f}s -> {out_dir}")
+    return out_dir

@@ -1,0 +1,352 @@
+"""Cached samples of one split (and subset) held as tensors on the training device, epoch plans and batches
+with on-device augmentation: box jitter, flips inside the unpadded region, zoomed crops for small objects."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .preprocess import INPUT_SIZE, NORMALIZE_EPS, area_weights
+from .splits import split_of
+
+# objects.npy columns
+O_SAMPLE, O_INDEX, O_X0, O_Y0, O_X1, O_Y1, O_OX0, O_OY0, O_OX1, O_OY1, O_LONG = range(11)
+# samples.npy columns
+S_CASE, S_SLICE, S_H, S_W, S_OH, S_OW, S_FIRST, S_COUNT = range(8)
+
+
+def stable_seed(*parts) -> int:
+    return int(hashlib.sha256(json.dumps([str(p) for p in parts]).encode()).hexdigest()[:15], 16)
+
+
+@dataclass
+class DatasetArrays:
+    name: str
+    modality: str
+    cache_dir: str
+    images: torch.Tensor  # uint8 [S, 256, 256, C]
+    masks: torch.Tensor  # uint8 [M, 256, 32] packed
+    objects: np.ndarray  # float32 [M, 11] (host)
+    samples: np.ndarray  # int32 [S, 8] (host)
+    label_ids: np.ndarray  # int32 [M, K]
+    cases: list[dict]
+
+
+@dataclass
+class Entry:
+    """One image (sample) of a batch with the object rows to decode on it (first = primary object)."""
+
+    dataset: int
+    sample: int
+    rows: list[int]
+
+
+@dataclass
+class Batch:
+    images: torch.Tensor  # float32 [B, 3, 256, 256]
+    boxes: torch.Tensor  # float32 [B, K, 4]
+    masks: torch.Tensor  # bool [B, K, 256, 256]
+    valid: torch.Tensor  # bool [B, K]
+    datasets: list[int]
+
+
+class SampleStore:
+    """The cached samples of ``split`` whose (dataset, modality) pass ``include``, on ``device``."""
+
+    def __init__(
+        self,
+        cache_dirs: list[str],
+        split: str,
+        seed: int,
+        device: torch.device,
+        include: Callable[[str, str], bool] | None = None,
+        max_samples_per_dataset: int = 0,
+    ):
+        self.device = device
+        self.split = split
+        self.datasets: list[DatasetArrays] = []
+        self.entries_2d: list[tuple[int, int]] = []  # (dataset, sample)
+        self.volumes: list[tuple[int, list[int]]] = []  # (dataset, samples of one 3D case)
+        self._originals: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+        for cache_dir in cache_dirs:
+            with open(os.path.join(cache_dir, "meta.json")) as f:
+                meta = json.load(f)
+            chosen_cases = [
+                c for c in meta["cases"]
+                if c["samples"] > 0
+                and split_of(meta["dataset"], c["case"], seed) == split
+                and (include is None or include(meta["dataset"], c["modality"]))
+            ]
+            if not chosen_cases:
+                continue
+            samples = np.load(os.path.join(cache_dir, "samples.npy"))
+            sample_ids = np.concatenate([np.arange(c["first_sample"], c["first_sample"] + c["samples"]) for c in chosen_cases])
+            if max_samples_per_dataset and len(sample_ids) > max_samples_per_dataset:
+                keys = [stable_seed("val-subset", meta["dataset"], int(s)) for s in sample_ids]
+                sample_ids = np.sort(sample_ids[np.argsort(keys)[:max_samples_per_dataset]])
+            objects = np.load(os.path.join(cache_dir, "objects.npy"))
+            images_np = np.load(os.path.join(cache_dir, "images.npy"), mmap_mode="r")
+            masks_np = np.load(os.path.join(cache_dir, "masks.npy"), mmap_mode="r")
+            # keep only the chosen samples (and their objects), renumbered
+            rows = np.concatenate([np.arange(samples[s, S_FIRST], samples[s, S_FIRST] + samples[s, S_COUNT]) for s in sample_ids])
+            sub_samples = samples[sample_ids].copy()
+            sub_samples[:, S_FIRST] = np.concatenate([[0], np.cumsum(sub_samples[:, S_COUNT])[:-1]])
+            sub_objects = objects[rows].copy()
+            sub_objects[:, O_SAMPLE] = np.repeat(np.arange(len(sample_ids)), sub_samples[:, S_COUNT])
+            d = len(self.datasets)
+            arrays = DatasetArrays(
+                name=meta["dataset"],
+                modality=meta["modality"],
+                cache_dir=cache_dir,
+                images=torch.from_numpy(np.ascontiguousarray(images_np[sample_ids])).to(device),
+                masks=torch.from_numpy(np.ascontiguousarray(masks_np[rows])).to(device),
+                objects=sub_objects,
+                samples=sub_samples,
+                label_ids=np.load(os.path.join(cache_dir, "label_ids.npy"))[rows],
+                cases=meta["cases"],
+            )
+            arrays.source_sample_ids = sample_ids  # type: ignore[attr-defined]
+            self.datasets.append(arrays)
+            by_case: dict[int, list[int]] = {}
+            for local, s in enumerate(sub_samples):
+                if s[S_SLICE] < 0:
+                    self.entries_2d.append((d, local))
+                else:
+                    by_case.setdefault(int(s[S_CASE]), []).append(local)
+            self.volumes.extend((d, v) for v in by_case.values())
+
+    @property
+    def num_samples(self) -> int:
+        return sum(len(d.samples) for d in self.datasets)
+
+    @property
+    def num_objects(self) -> int:
+        return sum(len(d.objects) for d in self.datasets)
+
+    @property
+    def only_3d(self) -> bool:
+        return not self.entries_2d and bool(self.volumes)
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    # ------------------------------------------------------------------ plans
+
+    def epoch_plan(self, rng: np.random.Generator, objects_per_image: int, all_slices: bool) -> list[Entry]:
+        """Training entries of one epoch, shuffled: every 2D image once; per 3D volume one random slice containing
+        a random object (or, with ``all_slices``, every slice that contains objects)."""
+        entries: list[Entry] = []
+        for d, s in self.entries_2d:
+            entries.append(self._entry(rng, d, s, None, objects_per_image))
+        for d, samples in self.volumes:
+            if all_slices:
+                entries.extend(self._entry(rng, d, s, None, objects_per_image) for s in samples)
+                continue
+            arr = self.datasets[d]
+            obj_ids = sorted({int(arr.objects[r, O_INDEX]) for s in samples for r in self._rows(d, s)})
+            target = obj_ids[rng.integers(len(obj_ids))]
+            with_target = [s for s in samples if any(int(arr.objects[r, O_INDEX]) == target for r in self._rows(d, s))]
+            s = with_target[rng.integers(len(with_target))]
+            primary = next(r for r in self._rows(d, s) if int(arr.objects[r, O_INDEX]) == target)
+            entries.append(self._entry(rng, d, s, primary, objects_per_image))
+        order = rng.permutation(len(entries))
+        return [entries[i] for i in order]
+
+    def eval_plan(self, max_objects: int) -> list[Entry]:
+        """Every sample with all its objects, in chunks of at most ``max_objects``; deterministic."""
+        entries = []
+        for d, arr in enumerate(self.datasets):
+            for s in range(len(arr.samples)):
+                rows = self._rows(d, s)
+                for i in range(0, len(rows), max_objects):
+                    entries.append(Entry(d, s, rows[i : i + max_objects]))
+        return entries
+
+    def image_plan(self) -> list[Entry]:
+        """Every sample once (with its first object), deterministic."""
+        return [Entry(d, s, self._rows(d, s)[:1]) for d, arr in enumerate(self.datasets) for s in range(len(arr.samples))]
+
+    def _rows(self, d: int, s: int) -> list[int]:
+        first, count = self.datasets[d].samples[s, S_FIRST], self.datasets[d].samples[s, S_COUNT]
+        return list(range(int(first), int(first + count)))
+
+    def _entry(self, rng, d: int, s: int, primary: int | None, k: int) -> Entry:
+        rows = self._rows(d, s)
+        if primary is None:
+            primary = rows[rng.integers(len(rows))]
+        others = [r for r in rows if r != primary]
+        picked = [others[i] for i in rng.permutation(len(others))[: k - 1]] if k > 1 else []
+        return Entry(d, s, [primary] + picked)
+
+    # ------------------------------------------------------------------ batches
+
+    def make_batch(self, entries: list[Entry], objects_per_image: int, generator: torch.Generator | None, augment: bool,
+                   jitter_px: int = 5, zoom_probability: float = 0.0, zoom_small_side: float = 32.0,
+                   zoom_k: tuple[float, float] = (4.0, 10.0)) -> Batch:
+        k = max(objects_per_image, max(len(e.rows) for e in entries))
+        images, boxes, masks, valid = [], [], [], []
+        for e in entries:
+            arr = self.datasets[e.dataset]
+            obj = arr.objects[e.rows]
+            zoomed = None
+            if augment and zoom_probability > 0 and obj[0, O_LONG] < zoom_small_side and self._rand(generator) < zoom_probability:
+                zoomed = self._zoom(e, generator, jitter_px, zoom_k)
+            if zoomed is not None:
+                img, bx, mk = zoomed
+            else:
+                img = arr.images[e.sample].permute(2, 0, 1).float() / 255.0
+                if img.shape[0] == 1:
+                    img = img.expand(3, -1, -1)
+                mk = unpack_masks(arr.masks[e.rows])
+                sample = arr.samples[e.sample]
+                oh, ow = int(sample[S_OH]), int(sample[S_OW])
+                orig = torch.from_numpy(obj[:, O_OX0 : O_OY1 + 1].copy()).to(self.device)
+                if augment and jitter_px > 0:
+                    orig = jitter_boxes(orig, jitter_px, oh, ow, generator)
+                bx = orig * (INPUT_SIZE / max(oh, ow))
+                if augment:
+                    img, bx, mk = random_flips(img, bx, mk, int(sample[S_H]), int(sample[S_W]), oh, ow, generator)
+            n = bx.shape[0]
+            pad = k - n
+            images.append(img)
+            boxes.append(torch.cat([bx, bx[:1].expand(pad, 4)]) if pad else bx)
+            masks.append(torch.cat([mk, mk[:1].expand(pad, -1, -1)]) if pad else mk)
+            v = torch.zeros(k, dtype=torch.bool, device=self.device)
+            v[:n] = True
+            valid.append(v)
+        return Batch(torch.stack(images).contiguous(), torch.stack(boxes).float(), torch.stack(masks), torch.stack(valid), [e.dataset for e in entries])
+
+    def _rand(self, generator) -> float:
+        return float(torch.rand((), generator=generator, device=generator.device if generator is not None else "cpu"))
+
+    def _original(self, d: int, s: int):
+        key = (d, s)
+        if key not in self._originals:
+            arr = self.datasets[d]
+            src = int(arr.source_sample_ids[s])  # type: ignore[attr-defined]
+            path = os.path.join(arr.cache_dir, "originals", f"{src}.npz")
+            if not os.path.exists(path):
+                self._originals[key] = None  # type: ignore[assignment]
+            else:
+                with np.load(path) as z:
+                    image = torch.from_numpy(z["image"].astype(np.float32)).to(self.device)
+                    label = torch.from_numpy(z["label"].astype(np.int32)).to(self.device)
+                self._originals[key] = (image, label)
+        return self._originals[key]
+
+    def _zoom(self, e: Entry, generator, jitter_px: int, zoom_k: tuple[float, float]):
+        """A square crop of the original image around the primary object, side k x its long side (k uniform in
+        zoom_k, at least 32 px, at most the image), preprocessed like an image; other objects fully inside it
+        come along."""
+        original = self._original(e.dataset, e.sample)
+        if original is None:
+            return None
+        image, label = original
+        arr = self.datasets[e.dataset]
+        oh, ow = label.shape
+        x0, y0, x1, y1 = (int(v) for v in arr.objects[e.rows[0], O_OX0 : O_OY1 + 1])
+        long_side = max(x1 - x0 + 1, y1 - y0 + 1)
+        u = self._rand(generator)
+        side = int(round((zoom_k[0] + u * (zoom_k[1] - zoom_k[0])) * long_side))
+        side = min(max(side, 32), oh, ow)
+        if side < long_side:
+            return None
+        lo_x, hi_x = max(0, x1 + 1 - side), min(x0, ow - side)
+        lo_y, hi_y = max(0, y1 + 1 - side), min(y0, oh - side)
+        sx = lo_x + int(self._rand(generator) * (hi_x - lo_x + 1))
+        sy = lo_y + int(self._rand(generator) * (hi_y - lo_y + 1))
+        sx, sy = min(sx, hi_x), min(sy, hi_y)
+        crop = image[sy : sy + side, sx : sx + side]
+        if crop.dim() == 2:
+            crop = crop.unsqueeze(-1)
+        w = area_weights_tensor(side, INPUT_SIZE, self.device)
+        resized = torch.einsum("ij,jkc->ikc", w, crop)
+        resized = torch.einsum("lk,ikc->ilc", w, resized)
+        resized = resized - resized.min()
+        resized = resized / torch.clamp(resized.max(), min=NORMALIZE_EPS)
+        img = resized.permute(2, 0, 1)
+        if img.shape[0] == 1:
+            img = img.expand(3, -1, -1)
+        rows = [e.rows[0]] + [
+            r for r in e.rows[1:]
+            if arr.objects[r, O_OX0] >= sx and arr.objects[r, O_OY0] >= sy
+            and arr.objects[r, O_OX1] < sx + side and arr.objects[r, O_OY1] < sy + side
+        ]
+        label_crop = label[sy : sy + side, sx : sx + side]
+        masks = []
+        for r in rows:
+            ids = torch.from_numpy(arr.label_ids[r][arr.label_ids[r] >= 0]).to(self.device)
+            m = torch.isin(label_crop, ids).float()
+            masks.append((w @ m @ w.T) > 0)
+        boxes = torch.from_numpy(arr.objects[rows][:, O_OX0 : O_OY1 + 1].copy()).to(self.device)
+        boxes = boxes - torch.tensor([sx, sy, sx, sy], dtype=boxes.dtype, device=self.device)
+        if jitter_px > 0:
+            boxes = jitter_boxes(boxes, jitter_px, side, side, generator)
+        boxes = boxes * (INPUT_SIZE / side)
+        mk = torch.stack(masks)
+        img, boxes, mk = random_flips(img, boxes, mk, INPUT_SIZE, INPUT_SIZE, side, side, generator)
+        return img, boxes, mk
+
+
+@functools.lru_cache(maxsize=256)
+def _area_weights_cached(src: int, dst: int, device: str) -> torch.Tensor:
+    return torch.from_numpy(area_weights(src, dst)).float().to(device)
+
+
+def area_weights_tensor(src: int, dst: int, device: torch.device) -> torch.Tensor:
+    return _area_weights_cached(src, dst, str(device))
+
+
+_SHIFTS = {}
+
+
+def unpack_masks(packed: torch.Tensor) -> torch.Tensor:
+    """uint8 [M, 256, 32] (np.packbits, big bit order) → bool [M, 256, 256]."""
+    key = str(packed.device)
+    if key not in _SHIFTS:
+        _SHIFTS[key] = torch.arange(7, -1, -1, dtype=torch.uint8, device=packed.device)
+    bits = (packed.unsqueeze(-1) >> _SHIFTS[key]) & 1
+    return bits.reshape(packed.shape[0], packed.shape[1], packed.shape[2] * 8).bool()
+
+
+def jitter_boxes(boxes: torch.Tensor, max_px: int, height: int, width: int, generator) -> torch.Tensor:
+    """Enlarge every side by a random integer 0..max_px (original pixels), clamped to the image."""
+    device = boxes.device
+    r = torch.randint(0, max_px + 1, boxes.shape, generator=generator, device=device).to(boxes.dtype)
+    out = boxes + r * torch.tensor([-1.0, -1.0, 1.0, 1.0], device=device, dtype=boxes.dtype)
+    limits = torch.tensor([width - 1, height - 1, width - 1, height - 1], device=device, dtype=boxes.dtype)
+    return torch.minimum(torch.clamp(out, min=0.0), limits)
+
+
+def random_flips(img, boxes, masks, h: int, w: int, orig_h: int, orig_w: int, generator):
+    """Horizontal / vertical flips (p = 0.5 each) of the unpadded h x w region (padding stays bottom/right).
+    Boxes (256 frame) are flipped in original pixels: x' = (W - 1) - x, then rescaled."""
+    scale = INPUT_SIZE / max(orig_h, orig_w)
+    flips = torch.rand(2, generator=generator, device=img.device) < 0.5
+    if bool(flips[0]):
+        img = img.clone()
+        masks = masks.clone()
+        img[:, :h, :w] = img[:, :h, :w].flip(-1)
+        masks[:, :h, :w] = masks[:, :h, :w].flip(-1)
+        edge = (orig_w - 1) * scale
+        boxes = torch.stack([edge - boxes[:, 2], boxes[:, 1], edge - boxes[:, 0], boxes[:, 3]], dim=1)
+    if bool(flips[1]):
+        img = img.clone()
+        masks = masks.clone()
+        img[:, :h, :w] = img[:, :h, :w].flip(-2)
+        masks[:, :h, :w] = masks[:, :h, :w].flip(-2)
+        edge = (orig_h - 1) * scale
+        boxes = torch.stack([boxes[:, 0], edge - boxes[:, 3], boxes[:, 2], edge - boxes[:, 1]], dim=1)
+    return img, boxes, masks
+
+
+def steps_for(entries: int, batch: int) -> int:
+    return max(1, math.ceil(entries / batch))

@@ -1,0 +1,137 @@
+"""Export the selected experts of a run: <models>/<stage folder>/{encoder,decoder}.onnx + manifest.json.
+
+The general expert (name "general", modalities ["*"]) is the fallback. A subset gets its own expert only when
+its selected stage differs from the general expert's; otherwise (and for modalities without data) its inputs
+route to the fallback. Every exported pair is checked against PyTorch with onnxruntime-node on a real
+validation image (fails if logits differ by more than 1e-3; skipped with a warning when node is missing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from ..select import load_selection
+from ..subsets import GENERAL, subset_modalities
+from .manifest import DEFAULT_FILENAME_RULES, DEFAULT_METADATA_MODALITIES, MANIFEST_FORMAT, MANIFEST_VERSION, validate_manifest
+from .onnx_export import export_onnx, onnx_io_shapes, verify_with_node
+
+LOGITS_TOLERANCE = 1e-3
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_contract(enc_path: str, dec_path: str, embedding_shape: list[int], size: int = 256) -> None:
+    enc, dec = onnx_io_shapes(enc_path), onnx_io_shapes(dec_path)
+    want_enc = {"image": [1, 3, size, size], "embedding": [1] + embedding_shape}
+    want_dec = {"embedding": [1] + embedding_shape, "boxes": [1, "N", 4], "logits": [1, "N", size, size], "iou": [1, "N"]}
+    if enc != want_enc:
+        raise RuntimeError(f"{enc_path}: inputs/outputs {enc} differ from the contract {want_enc}")
+    if dec != want_dec:
+        raise RuntimeError(f"{dec_path}: inputs/outputs {dec} differ from the contract {want_dec}")
+
+
+def _stage_folder(stage_key: str) -> str:
+    return stage_key.replace("/", "-")
+
+
+def export_run(p, models_dir: str | None = None, verify: bool = True) -> str:
+    """Export and write the manifest; returns the manifest path."""
+    selection = load_selection(p.run_dir)
+    models_dir = os.path.abspath(models_dir or os.path.join(p.run_dir, "models"))
+    os.makedirs(models_dir, exist_ok=True)
+    general = selection["subsets"].get(GENERAL.name, {})
+    if not general.get("selected"):
+        raise ValueError(f"{p.run_dir}: selection has no general expert; run select first")
+    subsets = {s.name: s for s in p.subsets()}
+    metas = p.metas
+    exported: dict[str, dict] = {}
+    report: dict = {"experts": {}}
+
+    def export_stage(stage_key: str, subset) -> dict:
+        if stage_key in exported:
+            return exported[stage_key]
+        stage, _, sub = stage_key.partition("/")
+        model = p.load_stage_model(stage, sub or None)
+        folder = _stage_folder(stage_key)
+        enc_path, dec_path = export_onnx(model, os.path.join(models_dir, folder))
+        shape = model.embedding_shape()
+        check_contract(enc_path, dec_path, shape, model.input_size)
+        verification = {"skipped": "--no-verify"}
+        if verify:
+            store = p.store("val", subset)
+            entries = store.eval_plan(16)[:1]
+            batch = store.make_batch(entries, 1, None, augment=False)
+            image = batch.images[0].cpu().numpy()
+            boxes = batch.boxes[0][batch.valid[0]].cpu().numpy()
+            verification = verify_with_node(model, enc_path, dec_path, image, boxes, LOGITS_TOLERANCE)
+            if "skipped" not in verification:
+                p.log(f"[export] {stage_key}: onnxruntime-node vs PyTorch max abs diff: logits {verification['logits_max_abs_diff']:.2e}, "
+                      f"iou {verification['iou_max_abs_diff']:.2e}, embedding {verification['embedding_max_abs_diff']:.2e}")
+        info = {
+            "encoder": {"file": f"{folder}/encoder.onnx", "sha256": sha256_file(enc_path)},
+            "decoder": {"file": f"{folder}/decoder.onnx", "sha256": sha256_file(dec_path)},
+            "embeddingShape": shape,
+            "inputSize": model.input_size,
+            "verification": verification,
+        }
+        exported[stage_key] = info
+        return info
+
+    experts = []
+
+    def add_expert(name: str, modalities: list[str], stage_key: str, subset_name: str, entry: dict, subset) -> None:
+        info = export_stage(stage_key, subset)
+        metrics = {"val_dsc": float(entry["scores"][stage_key]), "val_objects": float(entry["val_objects"])}
+        for key, score in entry["scores"].items():
+            if key != stage_key and score is not None:
+                metrics[f"val_dsc_{key.replace('/', '_')}"] = float(score)
+        experts.append({
+            "name": name,
+            "modalities": modalities,
+            "encoder": info["encoder"],
+            "decoder": info["decoder"],
+            "inputSize": info["inputSize"],
+            "embeddingShape": info["embeddingShape"],
+            "normalization": "minmax01",
+            "version": f"{p.info['created']}-{_stage_folder(stage_key)}",
+            "stage": stage_key.partition("/")[0],
+            "subset": subset_name,
+            "metrics": metrics,
+        })
+        report["experts"][name] = {"stage": stage_key, "verification": info["verification"]}
+
+    add_expert(GENERAL.name, ["*"], general["selected"], "all", general, GENERAL)
+    for name, entry in selection["subsets"].items():
+        if name == GENERAL.name:
+            continue
+        if not entry.get("selected") or entry["selected"] == general["selected"] or name not in subsets:
+            p.log(f"[export] {name}: routed to the general expert")
+            continue
+        add_expert(name, subset_modalities(subsets[name], metas), entry["selected"], name, entry, subsets[name])
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "version": MANIFEST_VERSION,
+        "experts": experts,
+        "fallback": GENERAL.name,
+        "routing": {"filenameRules": DEFAULT_FILENAME_RULES, "metadataModalities": DEFAULT_METADATA_MODALITIES},
+        "createdBy": f"daft-train ({p.cfg.name} config, run {p.info['created']})",
+    }
+    validate_manifest(manifest)
+    path = os.path.join(models_dir, "manifest.json")
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+    with open(os.path.join(models_dir, "export_report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    p.log(f"[export] wrote {path} ({len(experts)} experts: {', '.join(e['name'] for e in experts)})")
+    return path

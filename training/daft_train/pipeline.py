@@ -1,0 +1,269 @@
+"""The run folder and its stages: teacher → distill → general fine-tuning → DAFT per subset → select → export.
+
+RUN_DIR/
+  run.json                 config, datasets, seed, subsets spec, creation time (checked on every re-run)
+  cache/                   preprocessed datasets (unless --cache-dir)
+  stages/teacher/ stages/distill/ stages/general/ stages/daft/<subset>/   (see trainer.py)
+  selection.json / .csv / .md
+  models/                  exported experts + manifest.json
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import torch
+
+from .config import Config, apply_overrides, config_from_dict, get_config
+from .data.cache import build_cache
+from .data.training_data import SampleStore
+from .models.sam import DaftSam, build_student, build_teacher
+from .runtime import Runtime, init_runtime
+from .subsets import GENERAL, Subset, parse_subsets
+from .trainer import StageResult, read_done, save_atomic, train_stage, write_json_atomic
+
+STAGE_TEACHER = "teacher"
+STAGE_DISTILL = "distill"
+STAGE_GENERAL = "general"
+STAGE_DAFT = "daft"
+
+
+def load_state_dict_file(path: str, device="cpu") -> dict:
+    try:
+        obj = torch.load(path, map_location=device)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for bad files
+        raise ValueError(f"{path}: cannot load checkpoint: {exc}") from exc
+    if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
+        obj = obj["model"]
+    if not isinstance(obj, dict) or not any(k.startswith("image_encoder.") for k in obj):
+        raise ValueError(f"{path}: not a DAFT checkpoint (expected keys image_encoder.*, prompt_encoder.*, mask_decoder.*)")
+    return obj
+
+
+class Pipeline:
+    def __init__(
+        self,
+        run_dir: str,
+        datasets: list[str] | None = None,
+        config: str | None = None,
+        overrides: list[str] | None = None,
+        seed: int | None = None,
+        subsets: str | None = None,
+        device: str = "auto",
+        max_minutes_per_stage: float = 0.0,
+        cache_dir: str | None = None,
+        init_checkpoint: str | None = None,
+        workers: int = 0,
+        log=print,
+    ):
+        self.run_dir = os.path.abspath(run_dir)
+        self.log = log
+        self.max_minutes = max_minutes_per_stage
+        self.init_checkpoint = init_checkpoint
+        run_json = os.path.join(self.run_dir, "run.json")
+        previous = None
+        if os.path.exists(run_json):
+            with open(run_json) as f:
+                previous = json.load(f)
+        if previous is None:
+            if not datasets:
+                raise ValueError(f"{self.run_dir}: new run folder: --datasets is required")
+            cfg = apply_overrides(get_config(config or "gpu"), overrides or [])
+            self.info = {
+                "config": cfg.to_dict(),
+                "config_name": cfg.name,
+                "datasets": [os.path.abspath(d) for d in datasets],
+                "seed": 0 if seed is None else seed,
+                "subsets": subsets or "modality",
+                "created": time.strftime("%Y%m%d-%H%M%S"),
+            }
+        else:
+            self.info = previous
+            if datasets and [os.path.abspath(d) for d in datasets] != previous["datasets"]:
+                raise ValueError(f"{run_json}: this run was started with other --datasets: {previous['datasets']}")
+            if config and config != previous["config_name"]:
+                raise ValueError(f"{run_json}: this run was started with --config {previous['config_name']}")
+            if seed is not None and seed != previous["seed"]:
+                raise ValueError(f"{run_json}: this run was started with --seed {previous['seed']}")
+            if subsets and subsets != previous["subsets"]:
+                self.info["subsets"] = subsets
+            cfg = config_from_dict(previous["config"])
+            if overrides:  # e.g. more epochs when continuing
+                cfg = apply_overrides(cfg, overrides)
+                self.info["config"] = cfg.to_dict()
+        self.cfg: Config = cfg
+        self.seed = int(self.info["seed"])
+        self.runtime: Runtime = init_runtime(device, cfg.train.num_threads)
+        if self.runtime.is_main:
+            os.makedirs(self.run_dir, exist_ok=True)
+            write_json_atomic(self.info, run_json)
+        self.cache_root = os.path.abspath(cache_dir) if cache_dir else os.path.join(self.run_dir, "cache")
+        self.workers = workers
+        self._cache_dirs: list[str] | None = None
+        self._stores: dict = {}
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def cache_dirs(self) -> list[str]:
+        if self._cache_dirs is None:
+            dirs = []
+            if self.runtime.is_main:
+                for d in self.info["datasets"]:
+                    dirs.append(build_cache(d, self.cache_root, self.workers, self.log))
+            self.runtime.barrier()
+            if not self.runtime.is_main:
+                dirs = [build_cache(d, self.cache_root, 1, self.log) for d in self.info["datasets"]]
+            self._cache_dirs = dirs
+        return self._cache_dirs
+
+    @property
+    def metas(self) -> list[dict]:
+        out = []
+        for d in self.cache_dirs:
+            with open(os.path.join(d, "meta.json")) as f:
+                out.append(json.load(f))
+        return out
+
+    def subsets(self) -> list[Subset]:
+        return parse_subsets(self.info["subsets"], self.metas)
+
+    def store(self, split: str, subset: Subset = GENERAL) -> SampleStore:
+        key = (split, subset.name, tuple(subset.modalities), tuple(subset.datasets))
+        if key not in self._stores:
+            cap = self.cfg.train.max_val_images_per_dataset if split == "val" else 0
+            self._stores[key] = SampleStore(self.cache_dirs, split, self.seed, self.runtime.device, subset.includes, cap)
+        return self._stores[key]
+
+    # ------------------------------------------------------------------ models
+
+    def stage_dir(self, stage: str, subset: str | None = None) -> str:
+        parts = [self.run_dir, "stages", stage] + ([subset] if subset else [])
+        return os.path.join(*parts)
+
+    def build(self, kind: str) -> DaftSam:
+        torch.manual_seed(self.seed)
+        return build_teacher(self.cfg.model) if kind == "teacher" else build_student(self.cfg.model)
+
+    def load_stage_model(self, stage: str, subset: str | None = None) -> DaftSam:
+        path = os.path.join(self.stage_dir(stage, subset), "best.pt")
+        if read_done(self.stage_dir(stage, subset)) is None:
+            name = f"{stage}/{subset}" if subset else stage
+            raise ValueError(f"{path}: stage {name} has not finished; run it first")
+        kind = "teacher" if stage == STAGE_TEACHER else "student"
+        model = self.build(kind)
+        model.load_state_dict(load_state_dict_file(path))
+        return model
+
+    def _train(self, name: str, out_dir: str, model, stage_cfg, subset: Subset = GENERAL, teacher=None, all_slices=None, kind="student") -> StageResult:
+        train_store = self.store("train", subset)
+        val_store = self.store("val", subset)
+        if all_slices is None:
+            all_slices = False
+        self.log(f"[{name}] {train_store.num_samples} training samples ({train_store.num_objects} objects), "
+                 f"{val_store.num_samples} validation samples ({val_store.num_objects} objects) on {self.runtime.device}")
+        return train_stage(name, out_dir, model, stage_cfg, self.cfg.train, self.runtime, train_store, val_store, self.seed,
+                           self.max_minutes, teacher=teacher, all_slices=all_slices, encoder_kind=kind, log=self.log)
+
+    @staticmethod
+    def _freeze(model: DaftSam, prompt: bool = False, decoder: bool = False, encoder: bool = False) -> None:
+        for module, frozen in ((model.prompt_encoder, prompt), (model.mask_decoder, decoder), (model.image_encoder, encoder)):
+            for p in module.parameters():
+                p.requires_grad_(not frozen)
+
+    # ------------------------------------------------------------------ stages
+
+    def _adopt_init_checkpoint(self) -> bool:
+        """--init-checkpoint: a teacher-shaped checkpoint replaces teacher training; a student-shaped one replaces
+        teacher training and distillation. Returns True when it was used."""
+        if not self.init_checkpoint:
+            return False
+        state = load_state_dict_file(self.init_checkpoint)
+        for kind, stage in (("teacher", STAGE_TEACHER), ("student", STAGE_DISTILL)):
+            model = self.build(kind)
+            try:
+                model.load_state_dict(state)
+            except RuntimeError:
+                continue
+            out = self.stage_dir(stage)
+            if read_done(out) is None and self.runtime.is_main:
+                os.makedirs(out, exist_ok=True)
+                save_atomic({"model": model.state_dict(), "stage": stage, "epoch": 0, "val_loss": float("nan"), "val_dsc": None,
+                            "encoder": kind, "init_checkpoint": os.path.abspath(self.init_checkpoint)}, os.path.join(out, "best.pt"))
+                write_json_atomic({"name": stage, "best_epoch": 0, "best_val_loss": float("nan"), "best_val_dsc": None, "epochs_run": 0,
+                                   "stopped": f"from --init-checkpoint {os.path.abspath(self.init_checkpoint)}",
+                                   "best_checkpoint": os.path.join(out, "best.pt"), "minutes": 0.0}, os.path.join(out, "done.json"))
+            self.runtime.barrier()
+            self.log(f"--init-checkpoint {self.init_checkpoint}: used as the {kind} ({stage} stage)")
+            return True
+        raise ValueError(f"{self.init_checkpoint}: checkpoint does not match the {self.cfg.name} teacher or student architecture")
+
+    def run_teacher(self) -> StageResult | None:
+        if self._adopt_init_checkpoint():
+            return read_done(self.stage_dir(STAGE_TEACHER))
+        model = self.build("teacher")
+        self._freeze(model)
+        return self._train(STAGE_TEACHER, self.stage_dir(STAGE_TEACHER), model, self.cfg.train.teacher, kind="teacher")
+
+    def run_distill(self) -> StageResult:
+        self._adopt_init_checkpoint()
+        done = read_done(self.stage_dir(STAGE_DISTILL))
+        if done is not None:
+            self.log(f"[{STAGE_DISTILL}] already finished; skipped")
+            return done
+        teacher = self.load_stage_model(STAGE_TEACHER)
+        student = self.build("student")
+        if list(student.embedding_shape()) != list(teacher.embedding_shape()):
+            raise ValueError("teacher and student embedding shapes differ; fix model.teacher / model.student embed_dim")
+        # the student starts with the teacher's prompt encoder and mask decoder (same embedding shape)
+        student.prompt_encoder.load_state_dict(teacher.prompt_encoder.state_dict())
+        student.mask_decoder.load_state_dict(teacher.mask_decoder.state_dict())
+        self._freeze(student, prompt=True, decoder=True)
+        return self._train(STAGE_DISTILL, self.stage_dir(STAGE_DISTILL), student, self.cfg.train.distill, teacher=teacher)
+
+    def run_finetune(self) -> StageResult:
+        if read_done(self.stage_dir(STAGE_GENERAL)) is not None:
+            return self._train_skip(STAGE_GENERAL)
+        model = self.load_stage_model(STAGE_DISTILL)
+        self._freeze(model, prompt=True)
+        return self._train(STAGE_GENERAL, self.stage_dir(STAGE_GENERAL), model, self.cfg.train.finetune)
+
+    def _train_skip(self, stage: str, subset: str | None = None) -> StageResult:
+        done = read_done(self.stage_dir(stage, subset))
+        self.log(f"[{stage}{'/' + subset if subset else ''}] already finished; skipped")
+        return done
+
+    def run_daft(self) -> dict[str, StageResult | None]:
+        results: dict[str, StageResult | None] = {}
+        for subset in self.subsets():
+            name = f"{STAGE_DAFT}/{subset.name}"
+            out = self.stage_dir(STAGE_DAFT, subset.name)
+            if read_done(out) is not None:
+                results[subset.name] = self._train_skip(STAGE_DAFT, subset.name)
+                continue
+            train_store, val_store = self.store("train", subset), self.store("val", subset)
+            if train_store.num_samples == 0 or val_store.num_samples == 0:
+                self.log(f"[{name}] skipped: {train_store.num_samples} training / {val_store.num_samples} validation samples")
+                results[subset.name] = None
+                continue
+            model = self.load_stage_model(STAGE_GENERAL)
+            self._freeze(model, prompt=True)
+            all_slices = train_store.only_3d
+            if all_slices:
+                self.log(f"[{name}] 3D-only subset: every slice with objects is used each epoch")
+            results[subset.name] = self._train(name, out, model, self.cfg.train.daft, subset=subset, all_slices=all_slices)
+        return results
+
+    def run_all(self) -> None:
+        from .export.expert_export import export_run
+        from .select import run_selection
+
+        self.run_teacher()
+        self.run_distill()
+        self.run_finetune()
+        self.run_daft()
+        run_selection(self)
+        if self.runtime.is_main:
+            export_run(self)

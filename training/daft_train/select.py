@@ -1,0 +1,117 @@
+"""Model selection: every stage's model evaluated on every subset's validation split (DSC); per subset the
+best selectable stage wins. Writes selection.json, selection.csv (stages x subsets) and selection.md."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+from .evaluate import evaluate_segmentation
+from .pipeline import STAGE_DAFT, STAGE_DISTILL, STAGE_GENERAL, STAGE_TEACHER, Pipeline
+from .subsets import GENERAL
+from .trainer import read_done, write_json_atomic
+
+# On ties the earlier stage wins (fewer distinct experts to ship).
+PREFERENCE = [STAGE_GENERAL, STAGE_DISTILL]
+
+
+def _stage_key(stage: str, subset: str | None) -> str:
+    return f"{stage}/{subset}" if subset else stage
+
+
+def run_selection(p: Pipeline) -> dict:
+    subsets = [GENERAL] + p.subsets()
+    finished = {s: read_done(p.stage_dir(s)) is not None for s in (STAGE_TEACHER, STAGE_DISTILL, STAGE_GENERAL)}
+    if not finished[STAGE_GENERAL] and not finished[STAGE_DISTILL]:
+        raise ValueError(f"{p.run_dir}: select needs the distill or general stage to have finished")
+    rows = [s for s in (STAGE_TEACHER, STAGE_DISTILL, STAGE_GENERAL) if finished[s]] + [STAGE_DAFT]
+    models: dict[str, object] = {}
+
+    def model_for(key: str):
+        if key not in models:
+            stage, _, subset = key.partition("/")
+            models[key] = p.load_stage_model(stage, subset or None).to(p.runtime.device)
+        return models[key]
+
+    result = {"subsets": {}, "rows": rows}
+    batch = p.cfg.train.batch_images
+    for subset in subsets:
+        store = p.store("val", subset)
+        entry = {"modalities": subset.modalities, "datasets": subset.datasets, "val_samples": store.num_samples,
+                 "val_objects": store.num_objects, "scores": {}, "selected": None}
+        if store.num_samples == 0:
+            p.log(f"[select] {subset.name}: no validation data; its modalities route to the general expert")
+            result["subsets"][subset.name] = entry
+            continue
+        candidates = [s for s in (STAGE_DISTILL, STAGE_GENERAL) if finished[s]]
+        keys = ([STAGE_TEACHER] if finished[STAGE_TEACHER] else []) + candidates
+        if subset is not GENERAL and read_done(p.stage_dir(STAGE_DAFT, subset.name)) is not None:
+            keys.append(_stage_key(STAGE_DAFT, subset.name))
+            candidates.append(_stage_key(STAGE_DAFT, subset.name))
+        for key in keys:
+            metrics = evaluate_segmentation(model_for(key), store, p.runtime, batch)
+            entry["scores"][key] = metrics["dsc"]
+            p.log(f"[select] {subset.name:>12} {key:<20} val DSC {metrics['dsc']:.4f} ({metrics['objects']} objects)")
+        order = sorted(candidates, key=lambda k: (-entry["scores"][k], PREFERENCE.index(k) if k in PREFERENCE else len(PREFERENCE)))
+        entry["selected"] = order[0]
+        p.log(f"[select] {subset.name}: selected {entry['selected']}")
+        result["subsets"][subset.name] = entry
+    if p.runtime.is_main:
+        write_selection(p.run_dir, result)
+    return result
+
+
+def _table(result: dict) -> tuple[list[str], list[list[str]]]:
+    names = list(result["subsets"])
+    header = ["stage"] + names
+    body = []
+    for row in result["rows"]:
+        line = [row + (" (reference)" if row == STAGE_TEACHER else "")]
+        for name in names:
+            entry = result["subsets"][name]
+            key = _stage_key(STAGE_DAFT, name) if row == STAGE_DAFT else row
+            score = entry["scores"].get(key)
+            cell = "" if score is None else f"{score:.4f}"
+            if score is not None and entry["selected"] == key:
+                cell += " *"
+            line.append(cell)
+        body.append(line)
+    return header, body
+
+
+def write_selection(run_dir: str, result: dict) -> None:
+    write_json_atomic(result, os.path.join(run_dir, "selection.json"))
+    header, body = _table(result)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(body)
+    with open(os.path.join(run_dir, "selection.csv"), "w") as f:
+        f.write(buf.getvalue())
+    lines = [
+        "# Model selection",
+        "",
+        "Validation DSC (box prompts, mean over objects) of each stage's model on each subset; * = selected.",
+        "The teacher is a reference only (it is not shipped). Empty: not trained / no validation data.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    lines.append("")
+    lines.append("| subset | selected | validation samples | validation objects |")
+    lines.append("|---|---|---|---|")
+    for name, entry in result["subsets"].items():
+        lines.append(f"| {name} | {entry['selected'] or '(general expert)'} | {entry['val_samples']} | {entry['val_objects']} |")
+    with open(os.path.join(run_dir, "selection.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def load_selection(run_dir: str) -> dict:
+    path = os.path.join(run_dir, "selection.json")
+    if not os.path.exists(path):
+        raise ValueError(f"{path}: not found; run the select stage first")
+    with open(path) as f:
+        return json.load(f)

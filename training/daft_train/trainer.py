@@ -1,0 +1,271 @@
+"""One training stage: AdamW, ReduceLROnPlateau, early stopping on validation loss, best checkpoint kept,
+resumable from the last epoch's checkpoint, progress lines with ETA, metrics JSONL and a loss-curve PNG.
+
+Stage folder:
+  last.pt        model + optimizer + scheduler + counters after the last finished epoch (resume point)
+  best.pt        {"model": state_dict, "stage", "epoch", "val_loss", "val_dsc", "encoder": "student"|"teacher"}
+  metrics.jsonl  one JSON line per logged step ("type": "step") and per epoch ("type": "epoch")
+  loss_curve.png train / validation loss per epoch
+  done.json      written when the stage finished (then the stage is skipped on re-runs)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .config import StageConfig, TrainConfig
+from .data.training_data import SampleStore, stable_seed
+from .evaluate import evaluate_distillation, evaluate_segmentation
+from .losses import distillation_loss, segmentation_loss
+from .runtime import Runtime
+
+# Called as hook(stage_name, epoch) after each epoch's checkpoint is written (tests use it to simulate a crash).
+AFTER_EPOCH_HOOKS: list[Callable[[str, int], None]] = []
+
+
+@dataclass
+class StageResult:
+    name: str
+    best_epoch: int
+    best_val_loss: float
+    best_val_dsc: float | None
+    epochs_run: int
+    stopped: str
+    best_checkpoint: str
+    minutes: float
+
+
+def save_atomic(obj, path: str) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def write_json_atomic(obj, path: str) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+
+
+def plot_loss_curve(history: list[dict], path: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(epochs, [h["train_loss"] for h in history], marker="o", label="train")
+    ax.plot(epochs, [h["val_loss"] for h in history], marker="o", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    tmp = f"{path}.{os.getpid()}.tmp.png"
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def read_done(out_dir: str) -> StageResult | None:
+    path = os.path.join(out_dir, "done.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return StageResult(**json.load(f))
+
+
+def train_stage(
+    name: str,
+    out_dir: str,
+    model,
+    stage_cfg: StageConfig,
+    train_cfg: TrainConfig,
+    runtime: Runtime,
+    train_store: SampleStore,
+    val_store: SampleStore,
+    seed: int,
+    max_minutes: float = 0.0,
+    teacher=None,
+    all_slices: bool = False,
+    encoder_kind: str = "student",
+    log: Callable[[str], None] = print,
+) -> StageResult:
+    """Train ``model`` (a DaftSam) in place; on return it holds the best epoch's weights.
+
+    With ``teacher`` given the stage distils: MSE between the student's and the teacher's embeddings, only the
+    student's image encoder is trained. Otherwise: BCE + Dice + IoU MSE on box prompts for every parameter
+    with requires_grad."""
+    done = read_done(out_dir)
+    best_path = os.path.join(out_dir, "best.pt")
+    if done is not None:
+        model.load_state_dict(torch.load(best_path, map_location=runtime.device)["model"])
+        log(f"[{name}] already finished (best epoch {done.best_epoch}, val loss {done.best_val_loss:.4f}); skipped")
+        return done
+    if train_store.num_samples == 0:
+        raise ValueError(f"[{name}] no training samples (check --datasets and the subset)")
+    if val_store.num_samples == 0:
+        raise ValueError(f"[{name}] no validation samples: every dataset of this stage needs cases in the val split")
+    os.makedirs(out_dir, exist_ok=True)
+    distill = teacher is not None
+    device = runtime.device
+    model.to(device)
+    if distill:
+        teacher.to(device).eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=stage_cfg.lr, weight_decay=stage_cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=stage_cfg.plateau_factor, patience=stage_cfg.plateau_patience
+    )
+    state = {"epoch": -1, "best_val_loss": math.inf, "best_val_dsc": None, "best_epoch": -1, "bad_epochs": 0, "elapsed": 0.0, "history": []}
+    last_path = os.path.join(out_dir, "last.pt")
+    if os.path.exists(last_path):
+        ckpt = torch.load(last_path, map_location=device)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        state = ckpt["state"]
+        log(f"[{name}] resuming after epoch {state['epoch'] + 1}/{stage_cfg.epochs} ({format_duration(state['elapsed'])} done)")
+    net = runtime.wrap(model.image_encoder if distill else model)
+    metrics_path = os.path.join(out_dir, "metrics.jsonl")
+    B, K = train_cfg.batch_images, train_cfg.objects_per_image
+    budget = max_minutes * 60.0 if max_minutes and max_minutes > 0 else math.inf
+    run_started = time.time()
+    stopped = "epochs"
+    rates: list[float] = []
+
+    def elapsed() -> float:
+        return state["elapsed"] + (time.time() - run_started)
+
+    for epoch in range(state["epoch"] + 1, stage_cfg.epochs):
+        if elapsed() >= budget:
+            stopped = "time limit"
+            break
+        model.train()
+        rng = np.random.default_rng(stable_seed(seed, name, epoch, "plan"))
+        plan = train_store.epoch_plan(rng, K, all_slices)
+        per_step = B * runtime.world
+        steps = max(1, math.ceil(len(plan) / per_step))
+        if train_cfg.max_steps_per_epoch:
+            steps = min(steps, train_cfg.max_steps_per_epoch)
+        # every rank gets exactly `steps` full batches (the plan is cycled to fill the last one)
+        plan = [plan[i % len(plan)] for i in range(steps * per_step)]
+        plan = runtime.shard(plan)
+        generator = torch.Generator(device=device)
+        generator.manual_seed(stable_seed(seed, name, epoch, "augment", runtime.rank) % (2**63))
+        epoch_loss, epoch_count, epoch_started = 0.0, 0, time.time()
+        hit_limit = False
+        for step in range(steps):
+            entries = plan[step * B : (step + 1) * B]
+            t0 = time.time()
+            batch = train_store.make_batch(
+                entries, K, generator, augment=True, jitter_px=train_cfg.box_jitter_px,
+                zoom_probability=0.0 if distill else train_cfg.zoom_probability, zoom_small_side=train_cfg.zoom_small_side,
+                zoom_k=(train_cfg.zoom_min_k, train_cfg.zoom_max_k),
+            )
+            with runtime.autocast():
+                if distill:
+                    with torch.no_grad():
+                        target = teacher.encode(batch.images)
+                    loss = distillation_loss(net(batch.images), target)
+                else:
+                    logits, iou = net(batch.images, batch.boxes)
+                    loss, _ = segmentation_loss(logits, iou, batch.masks, batch.valid)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):
+                raise FloatingPointError(f"[{name}] loss became {loss_value} at epoch {epoch + 1} step {step + 1}")
+            epoch_loss += loss_value * len(entries)
+            epoch_count += len(entries)
+            rates.append(time.time() - t0)
+            if runtime.is_main and ((step + 1) % train_cfg.log_every_steps == 0 or step + 1 == steps):
+                seconds_per_step = float(np.mean(rates[-50:]))
+                remaining_steps = (steps - step - 1) + (stage_cfg.epochs - epoch - 1) * steps
+                eta = min(remaining_steps * seconds_per_step, max(0.0, budget - elapsed()))
+                lr = optimizer.param_groups[0]["lr"]
+                log(f"[{name}] epoch {epoch + 1}/{stage_cfg.epochs} step {step + 1}/{steps} loss {epoch_loss / epoch_count:.4f} "
+                    f"lr {lr:.1e} {1.0 / seconds_per_step:.2f} it/s eta {format_duration(eta)}")
+                with open(metrics_path, "a") as f:
+                    f.write(json.dumps({"type": "step", "stage": name, "epoch": epoch + 1, "step": step + 1, "steps": steps,
+                                        "loss": epoch_loss / epoch_count, "lr": lr, "time": time.time()}) + "\n")
+            if budget < math.inf and runtime.any_true(elapsed() >= budget):
+                hit_limit = True
+                break
+        sums = runtime.all_reduce_sum([epoch_loss, float(epoch_count)])
+        train_loss = sums[0] / max(sums[1], 1.0)
+        if distill:
+            val = evaluate_distillation(model, teacher, val_store, runtime, B)
+            val["dsc"] = None
+        else:
+            val = evaluate_segmentation(model, val_store, runtime, B)
+        scheduler.step(val["loss"])
+        improved = val["loss"] < state["best_val_loss"] - 1e-7
+        if improved:
+            state.update(best_val_loss=val["loss"], best_val_dsc=val["dsc"], best_epoch=epoch + 1, bad_epochs=0)
+            if runtime.is_main:
+                save_atomic({"model": model.state_dict(), "stage": name, "epoch": epoch + 1, "val_loss": val["loss"],
+                             "val_dsc": val["dsc"], "encoder": encoder_kind}, best_path)
+        else:
+            state["bad_epochs"] += 1
+        record = {"type": "epoch", "stage": name, "epoch": epoch + 1, "train_loss": train_loss, "val_loss": val["loss"],
+                  "val_dsc": val["dsc"], "lr": optimizer.param_groups[0]["lr"], "epoch_seconds": time.time() - epoch_started,
+                  "improved": improved}
+        if "per_dataset" in val:
+            record["val_dsc_per_dataset"] = val["per_dataset"]
+        state["history"].append(record)
+        state["epoch"] = epoch
+        state["elapsed"] = elapsed()
+        run_started = time.time()
+        if runtime.is_main:
+            dsc_text = f" val DSC {val['dsc']:.4f}" if val["dsc"] is not None else ""
+            log(f"[{name}] epoch {epoch + 1}/{stage_cfg.epochs} done: train loss {train_loss:.4f} val loss {val['loss']:.4f}{dsc_text}"
+                f"{' (best)' if improved else ''} [{format_duration(record['epoch_seconds'])}]")
+            with open(metrics_path, "a") as f:
+                f.write(json.dumps(record) + "\n")
+            save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                         "state": state}, last_path)
+            plot_loss_curve(state["history"], os.path.join(out_dir, "loss_curve.png"), name)
+        runtime.barrier()
+        for hook in AFTER_EPOCH_HOOKS:
+            hook(name, epoch + 1)
+        if hit_limit:
+            stopped = "time limit"
+            break
+        if state["bad_epochs"] >= stage_cfg.patience:
+            stopped = "early stopping"
+            break
+    if state["best_epoch"] < 0:
+        raise RuntimeError(f"[{name}] no epoch finished (time limit too small?)")
+    runtime.barrier()
+    model.load_state_dict(torch.load(best_path, map_location=device)["model"])
+    result = StageResult(name, state["best_epoch"], state["best_val_loss"], state["best_val_dsc"], state["epoch"] + 1, stopped,
+                         best_path, elapsed() / 60.0)
+    if runtime.is_main:
+        write_json_atomic(asdict(result), os.path.join(out_dir, "done.json"))
+        log(f"[{name}] finished ({stopped}): best epoch {result.best_epoch}, val loss {result.best_val_loss:.4f}"
+            + (f", val DSC {result.best_val_dsc:.4f}" if result.best_val_dsc is not None else "")
+            + f", {format_duration(result.minutes * 60)}")
+    return result
