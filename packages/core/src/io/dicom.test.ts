@@ -1,0 +1,276 @@
+import { deflateSync } from "fflate";
+import { describe, expect, it } from "vitest";
+import { DaftInputError } from "../errors.js";
+import { decodeDicomPixels, readDicom } from "./dicom.js";
+
+/** Byte builder for hand-made DICOM files. */
+interface Syntax {
+  explicit: boolean;
+  little: boolean;
+}
+const LONG = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
+const UNDEF = 0xffffffff;
+
+function u16(v: number, little: boolean): number[] {
+  return little ? [v & 0xff, v >> 8] : [v >> 8, v & 0xff];
+}
+function u32(v: number, little: boolean): number[] {
+  const b = [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+  return little ? b : b.reverse();
+}
+function text(s: string): number[] {
+  const bytes = [...s].map((c) => c.charCodeAt(0));
+  if (bytes.length % 2) bytes.push(0x20);
+  return bytes;
+}
+function element(
+  group: number,
+  el: number,
+  vr: string,
+  value: number[],
+  sx: Syntax,
+  length?: number,
+): number[] {
+  const len = length ?? value.length;
+  const head = [...u16(group, sx.little), ...u16(el, sx.little)];
+  if (!sx.explicit || group === 0xfffe) return [...head, ...u32(len, sx.little), ...value];
+  const vrBytes = [vr.charCodeAt(0), vr.charCodeAt(1)];
+  return LONG.has(vr)
+    ? [...head, ...vrBytes, 0, 0, ...u32(len, sx.little), ...value]
+    : [...head, ...vrBytes, ...u16(len, sx.little), ...value];
+}
+const item = (content: number[], sx: Syntax, undefinedLength = false): number[] =>
+  undefinedLength
+    ? [...element(0xfffe, 0xe000, "", content, sx, UNDEF), ...element(0xfffe, 0xe00d, "", [], sx)]
+    : element(0xfffe, 0xe000, "", content, sx);
+const seqEnd = (sx: Syntax) => element(0xfffe, 0xe0dd, "", [], sx);
+
+function part10(transferSyntax: string, dataset: number[]): Uint8Array {
+  const meta: Syntax = { explicit: true, little: true };
+  const metaBody = [
+    ...element(0x0002, 0x0001, "OB", [0, 1], meta),
+    ...element(0x0002, 0x0002, "UI", text("1.2.840.10008.5.1.4.1.1.2\0"), meta),
+    ...element(
+      0x0002,
+      0x0010,
+      "UI",
+      text(transferSyntax.length % 2 ? `${transferSyntax}\0` : transferSyntax),
+      meta,
+    ),
+  ];
+  const groupLength = element(0x0002, 0x0000, "UL", u32(metaBody.length, true), meta);
+  const out = new Uint8Array(132 + groupLength.length + metaBody.length + dataset.length);
+  out.set([0x44, 0x49, 0x43, 0x4d], 128);
+  out.set(groupLength, 132);
+  out.set(metaBody, 132 + groupLength.length);
+  out.set(dataset, 132 + groupLength.length + metaBody.length);
+  return out;
+}
+
+/** A small data set with a nested sequence of each length kind, then 2×3 16-bit signed pixels. */
+function dataset(sx: Syntax, pixels = [-5, 0, 7, 100, -1000, 32767]): number[] {
+  const nestedItem = element(0x0008, 0x0060, "CS", text("MR"), sx); // a Modality inside a sequence: ignored
+  const pixelBytes = pixels.flatMap((p) => u16(p & 0xffff, sx.little));
+  return [
+    ...element(0x0008, 0x0016, "UI", text("1.2.840.10008.5.1.4.1.1.128\0"), sx),
+    ...element(0x0008, 0x0060, "CS", text("PT"), sx),
+    // defined-length sequence holding one defined-length item
+    ...element(0x0008, 0x1140, "SQ", item(nestedItem, sx), sx),
+    // undefined-length sequence: an undefined-length item holding another undefined-length sequence
+    ...element(
+      0x0008,
+      0x1115,
+      "SQ",
+      [
+        ...item(
+          [...element(0x0008, 0x114a, "SQ", [...item(nestedItem, sx, true), ...seqEnd(sx)], sx, UNDEF)],
+          sx,
+          true,
+        ),
+        ...seqEnd(sx),
+      ],
+      sx,
+      UNDEF,
+    ),
+    ...element(0x0018, 0x0050, "DS", text("2.5"), sx),
+    ...element(0x0020, 0x000d, "UI", text("1.2.3.4\0"), sx),
+    ...element(0x0020, 0x000e, "UI", text("1.2.3.4.5\0"), sx),
+    ...element(0x0020, 0x0013, "IS", text("17"), sx),
+    ...element(0x0020, 0x0032, "DS", text("-10.5\\20\\3.25"), sx),
+    ...element(0x0020, 0x0037, "DS", text("1\\0\\0\\0\\1\\0"), sx),
+    ...element(0x0028, 0x0002, "US", u16(1, sx.little), sx),
+    ...element(0x0028, 0x0004, "CS", text("MONOCHROME2"), sx),
+    ...element(0x0028, 0x0010, "US", u16(2, sx.little), sx),
+    ...element(0x0028, 0x0011, "US", u16(3, sx.little), sx),
+    ...element(0x0028, 0x0030, "DS", text("0.75\\0.5"), sx),
+    ...element(0x0028, 0x0100, "US", u16(16, sx.little), sx),
+    ...element(0x0028, 0x0101, "US", u16(16, sx.little), sx),
+    ...element(0x0028, 0x0103, "US", u16(1, sx.little), sx),
+    ...element(0x0028, 0x1050, "DS", text("40\\400"), sx),
+    ...element(0x0028, 0x1051, "DS", text("80\\1500"), sx),
+    ...element(0x0028, 0x1052, "DS", text("-1024"), sx),
+    ...element(0x0028, 0x1053, "DS", text("2"), sx),
+    ...element(0x7fe0, 0x0010, "OW", pixelBytes, sx),
+  ];
+}
+
+function message(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DaftInputError);
+    const line = (e as DaftInputError).oneLine();
+    expect(line).not.toContain("\n");
+    return line;
+  }
+  throw new Error("expected an error");
+}
+
+const SYNTAXES: [string, string, Syntax][] = [
+  ["Implicit VR Little Endian", "1.2.840.10008.1.2", { explicit: false, little: true }],
+  ["Explicit VR Little Endian", "1.2.840.10008.1.2.1", { explicit: true, little: true }],
+  ["Explicit VR Big Endian", "1.2.840.10008.1.2.2", { explicit: true, little: false }],
+];
+
+describe("readDicom on hand-built files", () => {
+  for (const [name, uid, sx] of SYNTAXES) {
+    it(`reads tags, skips nested sequences and decodes pixels: ${name}`, () => {
+      const file = readDicom(part10(uid, dataset(sx)), "x.dcm");
+      expect(file.transferSyntax).toMatchObject({ uid, name, compressed: false });
+      expect(file.mediaStorageSOPClassUID).toBe("1.2.840.10008.5.1.4.1.1.2");
+      expect(file.tags).toEqual({
+        sopClassUID: "1.2.840.10008.5.1.4.1.1.128",
+        modality: "PT",
+        sliceThickness: 2.5,
+        studyInstanceUID: "1.2.3.4",
+        seriesInstanceUID: "1.2.3.4.5",
+        instanceNumber: 17,
+        imagePositionPatient: [-10.5, 20, 3.25],
+        imageOrientationPatient: [1, 0, 0, 0, 1, 0],
+        samplesPerPixel: 1,
+        photometricInterpretation: "MONOCHROME2",
+        rows: 2,
+        columns: 3,
+        pixelSpacing: [0.75, 0.5],
+        bitsAllocated: 16,
+        bitsStored: 16,
+        pixelRepresentation: 1,
+        windowCenter: [40, 400],
+        windowWidth: [80, 1500],
+        rescaleIntercept: -1024,
+        rescaleSlope: 2,
+      });
+      expect(file.pixelData).toMatchObject({ length: 12, encapsulated: false });
+      const px = decodeDicomPixels(file);
+      expect([...px.values]).toEqual([-5, 0, 7, 100, -1000, 32767].map((v) => v * 2 - 1024));
+      expect(px).toMatchObject({ rows: 2, columns: 3, frames: 1, samplesPerPixel: 1 });
+    });
+  }
+
+  it("reads a Deflated Explicit VR Little Endian data set", () => {
+    const raw = dataset({ explicit: true, little: true });
+    const deflated = deflateSync(new Uint8Array(raw));
+    const file = readDicom(part10("1.2.840.10008.1.2.1.99", [...deflated]));
+    expect(file.tags.modality).toBe("PT");
+    expect(decodeDicomPixels(file).values[1]).toBe(-1024);
+  });
+
+  it("masks BitsStored and sign-extends 12-bit signed values", () => {
+    const sx = { explicit: true, little: true };
+    const body = [
+      ...element(0x0028, 0x0010, "US", u16(1, true), sx),
+      ...element(0x0028, 0x0011, "US", u16(2, true), sx),
+      ...element(0x0028, 0x0100, "US", u16(16, true), sx),
+      ...element(0x0028, 0x0101, "US", u16(12, true), sx),
+      ...element(0x0028, 0x0103, "US", u16(1, true), sx),
+      // 0xF800 has garbage above bit 11; its 12-bit value 0x800 is -2048. 0x07FF is 2047.
+      ...element(0x7fe0, 0x0010, "OW", [...u16(0xf800, true), ...u16(0x07ff, true)], sx),
+    ];
+    expect([...decodeDicomPixels(readDicom(part10("1.2.840.10008.1.2.1", body))).values]).toEqual([
+      -2048, 2047,
+    ]);
+  });
+
+  it("keeps tags of a compressed (encapsulated) file readable but refuses its pixel data by name", () => {
+    const sx = { explicit: true, little: true };
+    const fragments = [...item([], sx), ...item([0xff, 0xd8, 0xff, 0xd9], sx), ...seqEnd(sx)];
+    const body = [
+      ...element(0x0008, 0x0060, "CS", text("CT"), sx),
+      ...element(0x0028, 0x0010, "US", u16(4, true), sx),
+      ...element(0x7fe0, 0x0010, "OB", fragments, sx, UNDEF),
+    ];
+    const file = readDicom(part10("1.2.840.10008.1.2.4.50", body), "jpeg.dcm");
+    expect(file.tags).toEqual({ modality: "CT", rows: 4 });
+    expect(file.transferSyntax).toMatchObject({ compressed: true, name: "JPEG Baseline (Process 1)" });
+    expect(file.pixelData).toMatchObject({ encapsulated: true, length: fragments.length });
+    expect(message(() => decodeDicomPixels(file, "jpeg.dcm"))).toBe(
+      "jpeg.dcm: pixel data not supported: transfer syntax JPEG Baseline (Process 1) (1.2.840.10008.1.2.4.50) " +
+        "is compressed; only uncompressed (native) pixel data can be read",
+    );
+    const rle = readDicom(part10("1.2.840.10008.1.2.5", body));
+    expect(message(() => decodeDicomPixels(rle))).toContain("RLE Lossless (1.2.840.10008.1.2.5)");
+  });
+
+  it("parses an undefined-length UN element as an implicit VR sequence", () => {
+    const sx = { explicit: true, little: true };
+    const implicit = { explicit: false, little: true };
+    const inner = [
+      ...item(element(0x0008, 0x0060, "CS", text("US"), implicit), implicit, true),
+      ...seqEnd(implicit),
+    ];
+    const body = [
+      ...element(0x0009, 0x1010, "UN", inner, sx, UNDEF),
+      ...element(0x0008, 0x0060, "CS", text("MG"), sx),
+    ];
+    // Elements after a private UN sequence must still be found (and the nested Modality ignored).
+    expect(readDicom(part10("1.2.840.10008.1.2.1", body)).tags.modality).toBe("MG");
+  });
+
+  it("gives one-line errors for non-DICOM, truncated and corrupt files", () => {
+    expect(message(() => readDicom(new Uint8Array(40), "a.dcm"))).toBe(
+      'a.dcm: not a DICOM Part 10 file: 40 bytes is too short for the 128-byte preamble and "DICM"',
+    );
+    expect(message(() => readDicom(new Uint8Array(200), "b.dcm"))).toBe(
+      'b.dcm: not a DICOM Part 10 file: no "DICM" marker at byte 128',
+    );
+    const good = part10("1.2.840.10008.1.2.1", dataset({ explicit: true, little: true }));
+    expect(message(() => readDicom(good.subarray(0, good.length - 5), "c.dcm"))).toMatch(
+      /^c\.dcm: truncated: value of element \(7FE0,0010\) at byte \d+ needs 12 bytes, only 7 remain$/,
+    );
+    const noSyntax = part10("1.2.840.10008.1.2.1", []);
+    // Rename the (0002,0010) tag to (0002,0011) so no transfer syntax remains.
+    const at = [...noSyntax].findIndex(
+      (_, i) => noSyntax[i] === 2 && noSyntax[i + 2] === 0x10 && noSyntax[i + 4] === 0x55,
+    );
+    noSyntax[at + 2] = 0x11;
+    expect(message(() => readDicom(noSyntax, "d.dcm"))).toBe(
+      "d.dcm: corrupt: the file meta information has no Transfer Syntax UID (0002,0010)",
+    );
+    const badVr = part10("1.2.840.10008.1.2.1", [8, 0, 0x60, 0, 0x01, 0x02, 2, 0, 0x43, 0x54]);
+    expect(message(() => readDicom(badVr, "e.dcm"))).toMatch(
+      /^e\.dcm: corrupt: invalid VR "\?\?" in element \(0008,0060\)/,
+    );
+    const sx = { explicit: true, little: true };
+    const unterminated = [...element(0x0008, 0x1115, "SQ", item([], sx), sx, UNDEF)];
+    expect(message(() => readDicom(part10("1.2.840.10008.1.2.1", unterminated), "f.dcm"))).toMatch(
+      /^f\.dcm: truncated: sequence item header at byte \d+ needs 8 bytes, only 0 remain$/,
+    );
+    const badNumber = element(0x0028, 0x0030, "DS", text("0.5\\abc"), sx);
+    expect(message(() => readDicom(part10("1.2.840.10008.1.2.1", badNumber), "g.dcm"))).toBe(
+      'g.dcm: corrupt: (0028,0030) pixelSpacing has a value that is not a number: "abc"',
+    );
+  });
+
+  it("reports pixel data shorter than Rows × Columns needs", () => {
+    const sx = { explicit: true, little: true };
+    const body = [
+      ...element(0x0028, 0x0010, "US", u16(4, true), sx),
+      ...element(0x0028, 0x0011, "US", u16(4, true), sx),
+      ...element(0x0028, 0x0100, "US", u16(8, true), sx),
+      ...element(0x7fe0, 0x0010, "OB", [1, 2, 3, 4], sx),
+    ];
+    expect(message(() => decodeDicomPixels(readDicom(part10("1.2.840.10008.1.2.1", body)), "h.dcm"))).toBe(
+      "h.dcm: truncated pixel data: 4×4×1 samples × 1 frames × 8 bits needs 16 bytes, found 4",
+    );
+  });
+});
