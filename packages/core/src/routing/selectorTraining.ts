@@ -39,7 +39,7 @@ export interface SelectorCandidate {
 }
 
 export const DEFAULT_SELECTOR_CANDIDATES: SelectorCandidate[] = [
-  ...[1e-4, 1e-3, 1e-2].flatMap((l2) => [false, true].map((balanced) => ({ hidden: 0, l2, balanced }))),
+  ...[1e-4, 1e-3, 1e-2, 1e-1].flatMap((l2) => [false, true].map((balanced) => ({ hidden: 0, l2, balanced }))),
   ...[1e-4, 1e-3].flatMap((l2) => [false, true].map((balanced) => ({ hidden: 32, l2, balanced }))),
 ];
 
