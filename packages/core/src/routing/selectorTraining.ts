@@ -151,7 +151,9 @@ export function trainSelectorModel(
     ? valPredictions.filter((p) => p.correct).length / valPredictions.length
     : NaN;
   const known = valPredictions.filter((p) => !p.novel);
-  const { threshold, routed } = chooseThreshold(known, wrongCost, 1 / classes.length);
+  // One class: confidence is always 1, only the novelty check can refuse an input.
+  const { threshold, routed } =
+    classes.length === 1 ? { threshold: 0, routed: known } : chooseThreshold(known, wrongCost, 1 / classes.length);
   const routedCorrect = routed.filter((p) => p.correct).length;
 
   return {
