@@ -5,7 +5,7 @@ Stage folder:
   last.pt        model + optimizer + scheduler + counters after the last finished epoch (resume point)
   best.pt        {"model": state_dict, "stage", "epoch", "val_loss", "val_dsc", "encoder": "student"|"teacher"}
   metrics.jsonl  one JSON line per logged step ("type": "step") and per epoch ("type": "epoch")
-  loss_curve.png train / validation loss per epoch
+  loss_curve.png train / validation loss per epoch (every 5 epochs and at the end)
   done.json      written when the stage finished (then the stage is skipped on re-runs)
 """
 
@@ -78,7 +78,7 @@ def plot_loss_curve(history: list[dict], path: str, title: str) -> None:
     ax.set_title(title)
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.13, top=0.9)
     tmp = f"{path}.{os.getpid()}.tmp.png"
     fig.savefig(tmp, dpi=100)
     plt.close(fig)
@@ -247,7 +247,8 @@ def train_stage(
                 f.write(json.dumps(record) + "\n")
             save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                          "state": state}, last_path)
-            plot_loss_curve(state["history"], os.path.join(out_dir, "loss_curve.png"), name)
+            if (epoch + 1) % 5 == 0:
+                plot_loss_curve(state["history"], os.path.join(out_dir, "loss_curve.png"), name)
         runtime.barrier()
         for hook in AFTER_EPOCH_HOOKS:
             hook(name, epoch + 1)
@@ -264,6 +265,7 @@ def train_stage(
     result = StageResult(name, state["best_epoch"], state["best_val_loss"], state["best_val_dsc"], state["epoch"] + 1, stopped,
                          best_path, elapsed() / 60.0)
     if runtime.is_main:
+        plot_loss_curve(state["history"], os.path.join(out_dir, "loss_curve.png"), name)
         write_json_atomic(asdict(result), os.path.join(out_dir, "done.json"))
         log(f"[{name}] finished ({stopped}): best epoch {result.best_epoch}, val loss {result.best_val_loss:.4f}"
             + (f", val DSC {result.best_val_dsc:.4f}" if result.best_val_dsc is not None else "")

@@ -1,0 +1,108 @@
+"""End to end on tiny synthetic data: teacher → distill → general → DAFT → select → export (tiny config, CPU)."""
+
+import csv
+import hashlib
+import json
+import os
+
+import pytest
+
+import synthetic
+from daft_train.cli import main
+from daft_train.evaluate import evaluate_segmentation
+from daft_train.pipeline import Pipeline
+from daft_train.export.manifest import load_manifest
+from daft_train.export.onnx_export import node_available
+
+
+def epochs(run_dir, stage):
+    with open(os.path.join(run_dir, "stages", stage, "metrics.jsonl")) as f:
+        return [r for r in map(json.loads, f) if r["type"] == "epoch"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    data = [
+        synthetic.make_2d_regions(str(root / "ct"), count=16),
+        synthetic.make_2d_instances(str(root / "cells"), count=8),
+        synthetic.make_3d(str(root / "mr"), count=6),
+    ]
+    run_dir = str(root / "run")
+    code = main(["run", "--datasets", *data, "--out", run_dir, "--config", "tiny", "--device", "cpu", "--workers", "1",
+                 "--set", "train.teacher.epochs=5"])
+    assert code == 0
+    return run_dir
+
+
+def test_every_stage_ran_and_the_teacher_learned(run):
+    for stage in ("teacher", "distill", "general", "daft/CT", "daft/Microscopy", "daft/MR"):
+        assert os.path.exists(os.path.join(run, "stages", stage, "done.json")), stage
+        assert os.path.exists(os.path.join(run, "stages", stage, "loss_curve.png")), stage
+    teacher = epochs(run, "teacher")
+    assert len(teacher) == 5
+    assert teacher[-1]["train_loss"] < 0.8 * teacher[0]["train_loss"]
+    distill = epochs(run, "distill")
+    assert distill[-1]["train_loss"] < distill[0]["train_loss"]
+    # the kept teacher is better on the validation split than the same network untrained
+    p = Pipeline(run)
+    untrained = evaluate_segmentation(p.build("teacher"), p.store("val"), p.runtime, 4)["loss"]
+    best = min(r["val_loss"] for r in teacher)
+    assert best < 0.9 * untrained
+    assert evaluate_segmentation(p.load_stage_model("teacher"), p.store("val"), p.runtime, 4)["loss"] == pytest.approx(best, rel=1e-4)
+
+
+def test_selection_picks_the_best_stage_per_subset(run):
+    with open(os.path.join(run, "selection.json")) as f:
+        selection = json.load(f)
+    assert set(selection["subsets"]) == {"general", "CT", "Microscopy", "MR"}
+    for name, entry in selection["subsets"].items():
+        candidates = {k: v for k, v in entry["scores"].items() if k != "teacher"}
+        assert entry["selected"] in candidates
+        assert candidates[entry["selected"]] == max(candidates.values())
+        if name != "general":
+            assert f"daft/{name}" in candidates
+    with open(os.path.join(run, "selection.csv")) as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["stage", "general", "CT", "MR", "Microscopy"]
+    assert [r[0] for r in rows[1:]] == ["teacher (reference)", "distill", "general", "daft"]
+    assert sum(cell.endswith("*") for r in rows[1:] for cell in r[1:]) == 4
+    assert os.path.exists(os.path.join(run, "selection.md"))
+
+
+def test_export_writes_a_valid_manifest_and_verified_onnx(run):
+    models = os.path.join(run, "models")
+    manifest = load_manifest(os.path.join(models, "manifest.json"))
+    names = [e["name"] for e in manifest["experts"]]
+    assert names[0] == "general" and manifest["fallback"] == "general"
+    with open(os.path.join(run, "selection.json")) as f:
+        selection = json.load(f)["subsets"]
+    expected = {n for n, e in selection.items() if n != "general" and e["selected"] != selection["general"]["selected"]}
+    assert set(names[1:]) == expected
+    for e in manifest["experts"]:
+        assert e["embeddingShape"] == [16, 64, 64] and e["inputSize"] == 256
+        assert 0.0 <= e["metrics"]["val_dsc"] <= 1.0
+        for part in ("encoder", "decoder"):
+            path = os.path.join(models, e[part]["file"])
+            with open(path, "rb") as f:
+                assert hashlib.sha256(f.read()).hexdigest() == e[part]["sha256"]
+    with open(os.path.join(models, "export_report.json")) as f:
+        report = json.load(f)
+    for name, entry in report["experts"].items():
+        if node_available():
+            assert entry["verification"]["logits_max_abs_diff"] < 1e-3, name
+        else:
+            assert "skipped" in entry["verification"]
+
+
+def test_rerunning_a_finished_run_skips_every_stage(run, capsys):
+    code = main(["run", "--out", run, "--no-verify"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "[teacher] already finished" in out and "[daft/MR] already finished" in out
+
+
+def test_bad_input_gives_one_line_error(tmp_path, capsys):
+    code = main(["teacher", "--datasets", str(tmp_path / "missing"), "--out", str(tmp_path / "r"), "--config", "tiny"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.count("\n") == 0 and "missing: not a folder" in err

@@ -1,0 +1,59 @@
+"""A stage interrupted after an epoch resumes from its last checkpoint and ends exactly where an uninterrupted
+run ends (epoch plans and augmentation are seeded per epoch, optimizer and scheduler state are restored)."""
+
+import json
+import os
+
+import pytest
+import torch
+
+import synthetic
+from daft_train import trainer
+from daft_train.pipeline import Pipeline
+
+
+class SimulatedCrash(Exception):
+    pass
+
+
+def crash_after(stage: str, epoch: int):
+    def hook(name, finished_epoch):
+        if name == stage and finished_epoch == epoch:
+            raise SimulatedCrash(f"{name} epoch {finished_epoch}")
+
+    return hook
+
+
+def teacher_run(run_dir, data, cache, crash_epoch=None):
+    hook = crash_after("teacher", crash_epoch) if crash_epoch else None
+    if hook:
+        trainer.AFTER_EPOCH_HOOKS.append(hook)
+    try:
+        p = Pipeline(run_dir, datasets=[data], config="tiny", overrides=["train.teacher.epochs=3", "train.teacher.patience=9"],
+                     device="cpu", cache_dir=cache, workers=1, log=lambda m: None)
+        p.run_teacher()
+    finally:
+        if hook:
+            trainer.AFTER_EPOCH_HOOKS.remove(hook)
+
+
+def test_crashed_stage_resumes_and_matches_an_uninterrupted_run(tmp_path):
+    data = synthetic.make_2d_regions(str(tmp_path / "ct"), count=12)
+    cache = str(tmp_path / "cache")
+    os.makedirs(cache)
+    crashed = str(tmp_path / "crashed")
+    with pytest.raises(SimulatedCrash):
+        teacher_run(crashed, data, cache, crash_epoch=2)
+    stage = os.path.join(crashed, "stages", "teacher")
+    assert os.path.exists(os.path.join(stage, "last.pt")) and not os.path.exists(os.path.join(stage, "done.json"))
+    teacher_run(crashed, data, cache)  # resumes at epoch 3
+    with open(os.path.join(stage, "metrics.jsonl")) as f:
+        epochs = [r["epoch"] for r in map(json.loads, f) if r["type"] == "epoch"]
+    assert epochs == [1, 2, 3]
+    clean = str(tmp_path / "clean")
+    teacher_run(clean, data, cache)
+    a = torch.load(os.path.join(stage, "last.pt"))["model"]
+    b = torch.load(os.path.join(clean, "stages", "teacher", "last.pt"))["model"]
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
