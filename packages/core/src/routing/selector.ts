@@ -45,6 +45,8 @@ export const SelectorTrainingInfoSchema = z.object({
   valRoutedAccuracy: z.number(),
   valRoutedShare: z.number(),
   thresholdRule: z.string(),
+  /** The candidate that won on validation (absent for a single-class model). */
+  chosen: SelectorCandidateSchema.optional(),
   candidates: z.array(SelectorCandidateSchema),
 });
 

@@ -97,7 +97,14 @@ export function trainSelectorModel(
   const classCounts = Object.fromEntries(classes.map((c) => [c, train.filter((s) => s.label === c).length]));
 
   const candidates: SelectorTrainingInfo["candidates"] = [];
-  let best: { layers: DenseLayer[]; architecture: string; accuracy: number; logLoss: number } | null = null;
+  type Candidate = SelectorTrainingInfo["candidates"][number];
+  let best: {
+    layers: DenseLayer[];
+    architecture: string;
+    accuracy: number;
+    logLoss: number;
+    candidate?: Candidate;
+  } | null = null;
   if (classes.length === 1) {
     best = { layers: [], architecture: "single-class", accuracy: NaN, logLoss: NaN };
   } else {
@@ -111,13 +118,14 @@ export function trainSelectorModel(
         learningRate: options.learningRate ?? 0.01,
       });
       const { accuracy, logLoss } = scoreNetwork(layers, Xval, yVal, classes.length);
-      candidates.push({
+      const candidate = {
         architecture,
         l2: spec.l2,
         balanced: spec.balanced,
         valAccuracy: accuracy,
         valLogLoss: logLoss,
-      });
+      };
+      candidates.push(candidate);
       options.onProgress?.(
         `${dimension}D candidate ${ci + 1}/${specs.length}: ${architecture} l2=${spec.l2} balanced=${spec.balanced} ` +
           `val accuracy ${(100 * accuracy).toFixed(1)} % log-loss ${logLoss.toFixed(3)}`,
@@ -126,7 +134,7 @@ export function trainSelectorModel(
         !best ||
         accuracy > best.accuracy + 1e-12 ||
         (Math.abs(accuracy - best.accuracy) <= 1e-12 && logLoss < best.logLoss);
-      if (better) best = { layers, architecture, accuracy, logLoss };
+      if (better) best = { layers, architecture, accuracy, logLoss, candidate };
     });
   }
   const chosen = best!;
@@ -153,7 +161,9 @@ export function trainSelectorModel(
   const known = valPredictions.filter((p) => !p.novel);
   // One class: confidence is always 1, only the novelty check can refuse an input.
   const { threshold, routed } =
-    classes.length === 1 ? { threshold: 0, routed: known } : chooseThreshold(known, wrongCost, 1 / classes.length);
+    classes.length === 1
+      ? { threshold: 0, routed: known }
+      : chooseThreshold(known, wrongCost, 1 / classes.length);
   const routedCorrect = routed.filter((p) => p.correct).length;
 
   return {
@@ -177,6 +187,7 @@ export function trainSelectorModel(
       thresholdRule:
         `largest routed set of val predictions (by confidence) maximising correct - ${wrongCost} x wrong; ` +
         `threshold halfway to the next confidence (chance 1/K below the lowest); novel inputs excluded`,
+      ...(chosen.candidate ? { chosen: chosen.candidate } : {}),
       candidates,
     },
   };

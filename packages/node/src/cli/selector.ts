@@ -218,9 +218,7 @@ function describeModel(selector: Selector, key: "2d" | "3d"): string {
   const m = selector.models[key];
   if (!m) return `${key.toUpperCase()}: no training cases, no model`;
   const t = m.training;
-  const chosen = t?.candidates.find(
-    (c) => c.architecture === m.architecture && c.valAccuracy === t.valAccuracy,
-  );
+  const chosen = t?.chosen;
   const how = chosen ? ` (l2=${chosen.l2}${chosen.balanced ? ", class-balanced" : ""})` : "";
   const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
   return (
