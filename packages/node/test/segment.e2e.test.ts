@@ -82,9 +82,9 @@ describe("daft segment (2D)", () => {
     expect(Buffer.from((segs.data as Uint16Array).buffer).equals(Buffer.from(expected.buffer))).toBe(true);
     const csv = readFileSync(join(out, "timings.csv"), "utf8").trim().split("\n");
     expect(csv[0]).toBe(
-      "case,modality,expert,route,boxes,slices,encodes,preprocess_ms,encode_ms,decode_ms,postprocess_ms,io_ms,total_ms",
+      "case,modality,expert,route,confidence,boxes,slices,encodes,preprocess_ms,encode_ms,decode_ms,postprocess_ms,io_ms,total_ms",
     );
-    expect(csv[1]).toMatch(/^2DBox_Endoscopy_demo\.npz,Endoscopy,general,filename,3,1,1,/);
+    expect(csv[1]).toMatch(/^2DBox_Endoscopy_demo\.npz,Endoscopy,general,filename,,3,1,1,/);
   });
 });
 
@@ -156,7 +156,7 @@ describe("daft segment (3D propagation)", () => {
         }
     expect(wrong).toBe(0);
     const row = readFileSync(join(out, "timings.csv"), "utf8").trim().split("\n")[1]!.split(",");
-    expect(row.slice(0, 7)).toEqual(["3DBox_MR_demo.npz", "MR", "general", "filename", "2", "11", "11"]);
+    expect(row.slice(0, 8)).toEqual(["3DBox_MR_demo.npz", "MR", "general", "filename", "", "2", "11", "11"]);
     // The reference behaviour (no shared embeddings) re-encodes each box's slices: 11 + 2.
     const base = daft([
       "segment",
@@ -171,7 +171,7 @@ describe("daft segment (3D propagation)", () => {
     expect(
       readFileSync(join(dir, "base", "timings.csv"), "utf8")
         .split("\n")[1]!
-        .split(",")[6],
+        .split(",")[7],
     ).toBe("13");
     expect(Buffer.from(readFileSync(join(dir, "base", "3DBox_MR_demo.npz"))).length).toBeGreaterThan(0);
     expect(segsOf(join(dir, "base", "3DBox_MR_demo.npz")).data).toEqual(segs);

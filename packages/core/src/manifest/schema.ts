@@ -72,6 +72,8 @@ export const ManifestSchema = z
         filenameRules: z.array(FilenameRuleSchema).default([]),
         /** Metadata values (e.g. DICOM Modality "PT") → foundation modality ("PET"). */
         metadataModalities: z.record(z.string(), z.string()).default({}),
+        /** Optional learned selector (daft selector train), a JSON file in the models folder. */
+        selector: relativeFile.optional(),
       })
       .default({ filenameRules: [], metadataModalities: {} }),
     createdBy: z.string().optional(),

@@ -3,7 +3,10 @@ import { decodeChallengeCase, encodeSegmentationNpz, type ChallengeCase } from "
 import { openNpz } from "../io/npz.js";
 import type { Manifest } from "../manifest/schema.js";
 import type { Expert } from "../model/expert.js";
-import { routeCase, type RouteDecision } from "../routing/route.js";
+import { metaFeaturesOfCase } from "../routing/metaFeatures.js";
+import type { RouteDecision } from "../routing/route.js";
+import { predictWithSelector, type Selector } from "../routing/selector.js";
+import { routeCaseWithSelector } from "../routing/selectorRoute.js";
 import { boxBaselineLabels } from "./boxBaseline.js";
 import { segmentImage, type SegmentOptions } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
@@ -17,6 +20,8 @@ export interface SegmentCaseOptions {
   /** Creates (or reuses) the runtime session of an expert named in the manifest. */
   loadExpert: (name: string) => Promise<Expert>;
   now: Clock;
+  /** Learned selector consulted when no explicit, metadata or file-name rule decides. */
+  selector?: Selector;
   /** --expert / --modality */
   expert?: string;
   modality?: string;
@@ -73,9 +78,13 @@ export async function segmentChallengeCase(
   });
   timings.decodeInputMs = now() - started;
 
-  // 2. Route to an expert (explicit → metadata → file name → fallback).
-  const route = withSource(name, () =>
-    routeCase(opts.manifest, { fileName: name, expert: opts.expert, modality: opts.modality }),
+  // 2. Route to an expert: explicit → metadata → file name → learned selector on meta-features → fallback.
+  const route: RouteDecision = withSource(name, () =>
+    routeCaseWithSelector(
+      opts.manifest,
+      { fileName: name, expert: opts.expert, modality: opts.modality },
+      () => (opts.selector ? predictWithSelector(opts.selector, metaFeaturesOfCase(kase)) : null),
+    ),
   );
   if (opts.baseline === "box") {
     const { labels, shape } = boxBaselineLabels(kase);

@@ -1,7 +1,8 @@
 import type { Manifest } from "../manifest/schema.js";
 
 /** Which rule chose the expert, in order of precedence. */
-export type RouteRule = "explicit-expert" | "explicit-modality" | "metadata" | "filename" | "fallback";
+export type RouteRule =
+  "explicit-expert" | "explicit-modality" | "metadata" | "filename" | "selector" | "fallback";
 
 export interface RouteDecision {
   expert: string;
@@ -10,6 +11,8 @@ export interface RouteDecision {
   rule: RouteRule;
   /** Human-readable reason, for --explain and the timing CSV. */
   reason: string;
+  /** The learned selector's confidence, when it was consulted. */
+  confidence?: number;
 }
 
 export interface RouteInput {

@@ -5,20 +5,10 @@
  * rule missed, so callers can pass a lazy function that computes meta-features on demand.
  */
 import type { Manifest } from "../manifest/schema.js";
-import {
-  expertForModality,
-  routeCase,
-  type RouteDecision,
-  type RouteInput,
-  type RouteRule,
-} from "./route.js";
+import { expertForModality, routeCase, type RouteDecision, type RouteInput } from "./route.js";
 import type { SelectorPrediction } from "./selector.js";
 
-export interface SelectorRouteDecision extends Omit<RouteDecision, "rule"> {
-  rule: RouteRule | "selector";
-  /** The selector's confidence when it was consulted. */
-  confidence?: number;
-}
+export type SelectorRouteDecision = RouteDecision;
 
 export function routeCaseWithSelector(
   manifest: Manifest,

@@ -10,7 +10,10 @@ const COMMANDS: Record<
   eval: { load: () => import("./eval.js"), help: "score predicted masks against ground truth (DSC, NSD)" },
   data: { load: () => import("./data.js"), help: "data import: nnU-Net/MSD datasets → challenge cases" },
   selector: { load: () => import("./selector.js"), help: "train / evaluate the learned expert selector" },
-  subsets: { load: () => import("./subsets.js"), help: "propose data-driven subsets (clusters of meta-features)" },
+  subsets: {
+    load: () => import("./subsets.js"),
+    help: "propose data-driven subsets (clusters of meta-features)",
+  },
 };
 
 export const USAGE = `daft — promptable medical image segmentation on a laptop (DAFT)

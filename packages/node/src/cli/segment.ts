@@ -2,9 +2,16 @@ import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { caseOverlay, DaftInputError, encodeRgbPng, segmentChallengeCase, type CaseRecord } from "@daft/core";
+import {
+  caseOverlay,
+  DaftInputError,
+  encodeRgbPng,
+  segmentChallengeCase,
+  type CaseRecord,
+  type Selector,
+} from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
-import { defaultModelsDir, ModelStore } from "../runtime/modelStore.js";
+import { defaultModelsDir, loadSelector, ModelStore } from "../runtime/modelStore.js";
 import { Progress } from "./progress.js";
 
 export const HELP = `usage: daft segment <case.npz | folder>... -o <out-dir> [options]
@@ -18,6 +25,8 @@ options:
   --modality <name>        route every case as this modality (e.g. CT, Microscopy)
   --expert <name>          use this expert for every case
   --overlays <dir>         also write <dir>/<case>.png: the image with masks and boxes (3D: middle slices)
+  --selector <file>        learned selector JSON (default: the one the manifest names)
+  --no-selector            do not consult a learned selector
   --explain                print the routing decision and cache use of each case
   --baseline box           no model: write every box as its own mask (the challenge's reference baseline)
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
@@ -31,6 +40,7 @@ const TIMING_HEADER = [
   "modality",
   "expert",
   "route",
+  "confidence",
   "boxes",
   "slices",
   "encodes",
@@ -56,6 +66,8 @@ export async function main(args: string[]): Promise<number> {
         explain: { type: "boolean", default: false },
         overlays: { type: "string" },
         baseline: { type: "string" },
+        selector: { type: "string" },
+        "no-selector": { type: "boolean", default: false },
         "no-embedding-cache": { type: "boolean", default: false },
         "cache-mb": { type: "string" },
         threads: { type: "string" },
@@ -89,9 +101,15 @@ export async function main(args: string[]): Promise<number> {
 
   let inputs: string[];
   let store: ModelStore;
+  let selector: Selector | undefined;
   try {
     inputs = await listInputs(positionals);
     store = await ModelStore.open(resolve(o.models ?? defaultModelsDir()), { threads });
+    selector = o["no-selector"]
+      ? undefined
+      : o.selector
+        ? await loadSelector(resolve(o.selector))
+        : store.selector;
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     return 1;
@@ -122,6 +140,7 @@ export async function main(args: string[]): Promise<number> {
         shareEmbeddings: !o["no-embedding-cache"],
         cacheBytes: cacheMb * 1024 * 1024,
         baseline: o.baseline === "box" ? "box" : undefined,
+        selector,
       });
       const writeStart = performance.now();
       await writeFileAtomic(join(outDir, name), output);
@@ -177,6 +196,7 @@ function timingRow(r: CaseRecord, ioMs: number, totalMs: number): string {
     r.route.modality ?? "",
     r.route.expert,
     r.route.rule,
+    r.route.confidence === undefined ? "" : r.route.confidence.toFixed(3),
     r.boxes,
     r.slices,
     r.cache.encodes,
@@ -192,7 +212,8 @@ function timingRow(r: CaseRecord, ioMs: number, totalMs: number): string {
 function explain(r: CaseRecord): string {
   return (
     `${r.case}: ${r.dimension}D ${r.shape.join("×")}, ${r.boxes} box(es) → expert "${r.route.expert}" ` +
-    `(rule ${r.route.rule}: ${r.route.reason}${r.route.modality ? `; modality ${r.route.modality}` : ""}); ` +
+    `(rule ${r.route.rule}: ${r.route.reason}${r.route.modality ? `; modality ${r.route.modality}` : ""}` +
+    `${r.route.confidence === undefined ? "" : `; confidence ${r.route.confidence.toFixed(3)}`}); ` +
     `${r.slices} slice(s), ${r.cache.encodes} encoder run(s), ${r.cache.hits} cache hit(s), ` +
     `${r.totalMs.toFixed(0)} ms\n`
   );

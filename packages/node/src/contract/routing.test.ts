@@ -32,7 +32,9 @@ describe("routing by the manifest's file-name rules", () => {
     });
   }
   it("explicit --expert and --modality win over the name; unknown experts are an error", () => {
-    expect(routeCase(manifest, { fileName: "2DBox_CT_1.npz", expert: "Microscopy" }).expert).toBe("Microscopy");
+    expect(routeCase(manifest, { fileName: "2DBox_CT_1.npz", expert: "Microscopy" }).expert).toBe(
+      "Microscopy",
+    );
     expect(routeCase(manifest, { fileName: "2DBox_CT_1.npz", modality: "microscopy" })).toMatchObject({
       expert: "Microscopy",
       rule: "explicit-modality",

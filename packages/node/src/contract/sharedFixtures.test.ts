@@ -20,14 +20,16 @@ describe("shared preprocessing vectors (Python ↔ TypeScript)", () => {
       const input = arrays.get(`${name}__input`)!;
       const expected = arrays.get(`${name}__expected`)!.data as Float32Array;
       const [H, W, C] = [input.shape[0]!, input.shape[1]!, input.shape[2] ?? 1];
-      const data = input.data instanceof Uint8Array ? input.data : Float32Array.from(input.data as Float32Array);
+      const data =
+        input.data instanceof Uint8Array ? input.data : Float32Array.from(input.data as Float32Array);
       const image: Image2D = { data, height: H, width: W, channels: C as 1 | 3 };
       const { tensor, frame } = preprocessImage(image, 256);
       const hw = arrays.get(`${name}__resized_hw`)!.data as Int32Array;
       expect([frame.resizedHeight, frame.resizedWidth]).toEqual([hw[0], hw[1]]);
       expect(frame.scale).toBeCloseTo((arrays.get(`${name}__box_scale`)!.data as Float64Array)[0]!, 12);
       let maxDiff = 0;
-      for (let i = 0; i < tensor.length; i++) maxDiff = Math.max(maxDiff, Math.abs(tensor[i]! - expected[i]!));
+      for (let i = 0; i < tensor.length; i++)
+        maxDiff = Math.max(maxDiff, Math.abs(tensor[i]! - expected[i]!));
       expect(maxDiff).toBeLessThan(1e-5);
       expect(modelFrame(H, W, 256)).toEqual(frame);
     });

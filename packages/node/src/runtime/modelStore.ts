@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseManifest, type Expert, type Manifest } from "@daft/core";
+import { parseManifest, parseSelector, type Expert, type Manifest, type Selector } from "@daft/core";
 import { OnnxExpert, type SessionOptions } from "./onnxExpert.js";
 
 /** The experts shipped with the project (repo-root/models), unless DAFT_MODELS says otherwise. */
@@ -22,6 +22,8 @@ export class ModelStore {
     readonly dir: string,
     readonly manifest: Manifest,
     private readonly sessionOptions: SessionOptions,
+    /** The learned selector named by manifest.routing.selector, if any. */
+    readonly selector: Selector | undefined,
   ) {}
 
   static async open(dir: string, sessionOptions: SessionOptions = {}): Promise<ModelStore> {
@@ -38,11 +40,16 @@ export class ModelStore {
     } catch (e) {
       throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
     }
+    let manifest: Manifest;
     try {
-      return new ModelStore(dir, parseManifest(json), sessionOptions);
+      manifest = parseManifest(json);
     } catch (e) {
       throw new Error(`${path}: ${(e as Error).message}`);
     }
+    const selector = manifest.routing.selector
+      ? await loadSelector(join(dir, manifest.routing.selector))
+      : undefined;
+    return new ModelStore(dir, manifest, sessionOptions, selector);
   }
 
   load(name: string): Promise<Expert> {
@@ -81,5 +88,21 @@ export class ModelStore {
       );
     }
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+}
+
+/** Reads and validates a selector JSON (daft selector train). */
+export async function loadSelector(path: string): Promise<Selector> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new Error(`${path}: selector file is missing`);
+  }
+  try {
+    return parseSelector(JSON.parse(text), path);
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(msg.startsWith(path) ? msg : `${path}: ${msg}`);
   }
 }
