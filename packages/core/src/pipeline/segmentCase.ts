@@ -58,12 +58,9 @@ export async function segmentChallengeCase(
   bytes: Uint8Array,
   opts: SegmentCaseOptions,
 ): Promise<{ output: Uint8Array; record: CaseRecord; input: ChallengeCase; labels: Uint16Array }> {
-  const { now } = opts;
-  const started = now();
-  const timings = emptyTimings();
+  const started = opts.now();
 
-  // 1. Decode and validate the input.
-  // Only the input arrays are inflated (a file may also carry gts).
+  // 1. Decode and validate the input (only the input arrays are inflated; a file may also carry gts).
   const kase = withSource(name, () => {
     const archive = openNpz(bytes, name);
     const arrays = new Map(
@@ -76,85 +73,95 @@ export async function segmentChallengeCase(
     }
     return decodeChallengeCase(arrays, name);
   });
-  timings.decodeInputMs = now() - started;
+  const decodeInputMs = opts.now() - started;
 
-  // 2. Route to an expert: explicit → metadata → file name → learned selector on meta-features → fallback.
+  // 2–6. Route, preprocess, encode, decode, postprocess.
+  const { labels, shape, record } = await segmentDecodedCase(name, kase, opts);
+  record.timings.decodeInputMs = decodeInputMs;
+
+  // 7. Encode the output (segs uint16, label = box index + 1).
+  const t = opts.now();
+  const output = encodeSegmentationNpz(labels, shape);
+  record.timings.encodeOutputMs = opts.now() - t;
+  record.totalMs = opts.now() - started;
+  return { output, input: kase, labels, record };
+}
+
+/**
+ * A decoded case (from a challenge .npz, NIfTI, DICOM or a picture), its boxes in voxel coordinates:
+ *   route to an expert → preprocess each slice → encode it once (cached) → decode all boxes meeting that slice
+ *   together → upsample + threshold into the label map (label = box index + 1, later boxes on top).
+ */
+export async function segmentDecodedCase(
+  name: string,
+  kase: ChallengeCase,
+  opts: SegmentCaseOptions & { metadataModality?: string },
+): Promise<{ labels: Uint16Array; shape: number[]; record: CaseRecord }> {
+  const { now } = opts;
+  const started = now();
+  const timings = emptyTimings();
+  const shape =
+    kase.kind === "2d"
+      ? [kase.image.height, kase.image.width]
+      : [kase.volume.depth, kase.volume.height, kase.volume.width];
+  const record = (route: RouteDecision, slices: number, cache: CacheStats): CaseRecord => ({
+    case: name,
+    dimension: kase.kind === "2d" ? 2 : 3,
+    shape,
+    route,
+    boxes: kase.boxes.length,
+    slices,
+    cache,
+    timings,
+    totalMs: now() - started,
+  });
+
+  // Route: explicit → metadata → file name → learned selector on meta-features → fallback.
   const route: RouteDecision = withSource(name, () =>
     routeCaseWithSelector(
       opts.manifest,
-      { fileName: name, expert: opts.expert, modality: opts.modality },
+      {
+        fileName: name,
+        expert: opts.expert,
+        modality: opts.modality,
+        metadataModality: opts.metadataModality,
+      },
       () => (opts.selector ? predictWithSelector(opts.selector, metaFeaturesOfCase(kase)) : null),
     ),
   );
   if (opts.baseline === "box") {
-    const { labels, shape } = boxBaselineLabels(kase);
-    const cache = { encodes: 0, hits: 0, evictions: 0, peakBytes: 0 };
-    const output = encodeSegmentationNpz(labels, shape);
-    const baselineRoute = { ...route, expert: "box-baseline" };
-    const dimension = kase.kind === "2d" ? 2 : 3;
-    const record: CaseRecord = {
-      case: name,
-      dimension,
-      shape,
-      route: baselineRoute,
-      boxes: kase.boxes.length,
-      slices: 0,
-      cache,
-      timings,
-      totalMs: now() - started,
-    };
-    return { output, input: kase, labels, record };
+    const { labels } = boxBaselineLabels(kase);
+    return { labels, shape, record: record({ ...route, expert: "box-baseline" }, 0, emptyCacheStats()) };
   }
   const expert = await opts.loadExpert(route.expert);
   const zoom = opts.manifest.experts.find((e) => e.name === route.expert)?.smallObjectZoom;
 
-  // 3–6. Preprocess, encode once per slice, decode boxes together, postprocess into labels.
+  // Preprocess, encode once per slice, decode boxes together, postprocess into labels. Without sharing, each
+  // box is its own pass with its own (disabled) cache: the reference pipeline re-encoded per box.
   const share = opts.shareEmbeddings ?? true;
-  const newCache = () => new SliceEmbeddingCache({ maxBytes: opts.cacheBytes ?? 1 << 30, enabled: share });
-  const segOpts = (cache: SliceEmbeddingCache): SegmentOptions => ({
-    cache,
-    timings,
-    now,
-    maxBoxesPerDecode: opts.maxBoxesPerDecode ?? 16,
-  });
-  let labels: Uint16Array;
-  let shape: number[];
-  let slices = 1;
   const caches: SliceEmbeddingCache[] = [];
+  const segOpts = (): SegmentOptions => {
+    const cache = new SliceEmbeddingCache({ maxBytes: opts.cacheBytes ?? 1 << 30, enabled: share });
+    caches.push(cache);
+    return { cache, timings, now, maxBoxesPerDecode: opts.maxBoxesPerDecode ?? 16 };
+  };
+  const labels = new Uint16Array(shape.reduce((a, b) => a * b, 1));
+  let slices = 1;
   if (kase.kind === "2d") {
-    const { image } = kase;
     const labelled = kase.boxes.map((box, i) => ({ box, label: i + 1 }));
-    shape = [image.height, image.width];
-    labels = new Uint16Array(image.height * image.width);
-    // Without sharing, each box is its own pass (the reference pipeline re-encoded per box).
-    const groups = share ? [labelled] : labelled.map((b) => [b]);
-    for (const group of groups) {
-      const cache = newCache();
-      caches.push(cache);
-      await segmentImage(image, group, expert, labels, { ...segOpts(cache), zoom });
+    for (const group of share ? [labelled] : labelled.map((b) => [b])) {
+      await segmentImage(kase.image, group, expert, labels, { ...segOpts(), zoom });
     }
   } else {
-    const { volume } = kase;
     const labelled = kase.boxes.map((box, i) => ({ box, label: i + 1 }));
-    shape = [volume.depth, volume.height, volume.width];
-    labels = new Uint16Array(volume.depth * volume.height * volume.width);
-    const groups = share ? [labelled] : labelled.map((b) => [b]);
     const visited = new Set<number>();
-    for (const group of groups) {
-      const cache = newCache();
-      caches.push(cache);
-      await segmentVolume(volume, group, expert, labels, segOpts(cache));
+    for (const group of share ? [labelled] : labelled.map((b) => [b])) {
+      await segmentVolume(kase.volume, group, expert, labels, segOpts());
       for (const { box } of group)
         for (let z = Math.round(box[2]); z <= Math.round(box[5]); z++) visited.add(z);
     }
     slices = visited.size;
   }
-
-  // 7. Encode the output (segs uint16, label = box index + 1).
-  const t = now();
-  const output = encodeSegmentationNpz(labels, shape);
-  timings.encodeOutputMs = now() - t;
-
   const cache = caches.reduce<CacheStats>(
     (acc, c) => ({
       encodes: acc.encodes + c.stats.encodes,
@@ -162,24 +169,13 @@ export async function segmentChallengeCase(
       evictions: acc.evictions + c.stats.evictions,
       peakBytes: Math.max(acc.peakBytes, c.stats.peakBytes),
     }),
-    { encodes: 0, hits: 0, evictions: 0, peakBytes: 0 },
+    emptyCacheStats(),
   );
-  return {
-    output,
-    input: kase,
-    labels,
-    record: {
-      case: name,
-      dimension: kase.kind === "2d" ? 2 : 3,
-      shape,
-      route,
-      boxes: kase.boxes.length,
-      slices,
-      cache,
-      timings,
-      totalMs: now() - started,
-    },
-  };
+  return { labels, shape, record: record(route, slices, cache) };
+}
+
+function emptyCacheStats(): CacheStats {
+  return { encodes: 0, hits: 0, evictions: 0, peakBytes: 0 };
 }
 
 function withSource<T>(source: string, f: () => T): T {
