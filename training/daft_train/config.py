@@ -91,11 +91,11 @@ def _gpu() -> Config:
     return Config(
         name="gpu",
         model=ModelConfig(
-            student=EncoderConfig(widths=[16, 32, 64, 128, 256], depths=[1, 2, 2, 3, 3], neck_width=128, embed_dim=128),
+            student=EncoderConfig(widths=[16, 32, 64, 128, 256], depths=[1, 2, 2, 3, 5], neck_width=128, embed_dim=128),
             teacher=EncoderConfig(widths=[24, 48, 96, 192, 384], depths=[1, 2, 3, 4, 6], neck_width=192, neck_depth=2, embed_dim=128),
             decoder=DecoderConfig(dim=128, depth=2, heads=4, mlp_dim=512, attention_downsample=2, token_stride=4, upscale_dim=16, low_dim=8),
         ),
-        train=TrainConfig(batch_images=16, objects_per_image=8, max_val_images_per_dataset=400),
+        train=TrainConfig(batch_images=32, objects_per_image=8, max_val_images_per_dataset=400),
     )
 
 

@@ -30,9 +30,23 @@ STAGE_GENERAL = "general"
 STAGE_DAFT = "daft"
 
 
-def load_state_dict_file(path: str, device="cpu") -> dict:
+def load_state_dict_file(path: str, device="cpu", trusted: bool = True) -> dict:
+    """The model state dict of a checkpoint ({"model": state_dict} or a bare state dict). Files this package
+    wrote are trusted; a user-supplied file is first read with weights_only=True (no arbitrary pickles) and
+    only if that reader cannot parse it (e.g. torch 1.13 rejects plain floats) with the full unpickler."""
     try:
-        obj = torch.load(path, map_location=device)
+        if trusted:
+            obj = torch.load(path, map_location=device, weights_only=False)
+        else:
+            try:
+                obj = torch.load(path, map_location=device, weights_only=True)
+            except FileNotFoundError:
+                raise
+            except Exception:  # noqa: BLE001 - the restricted unpickler raises various types
+                print(f"warning: {path}: not loadable with weights_only=True; loading it as a full pickle (trusted file)")
+                obj = torch.load(path, map_location=device, weights_only=False)
+    except FileNotFoundError as exc:
+        raise ValueError(f"{path}: checkpoint not found") from exc
     except Exception as exc:  # noqa: BLE001 - torch raises many types for bad files
         raise ValueError(f"{path}: cannot load checkpoint: {exc}") from exc
     if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
@@ -180,7 +194,7 @@ class Pipeline:
         teacher training and distillation. Returns True when it was used."""
         if not self.init_checkpoint:
             return False
-        state = load_state_dict_file(self.init_checkpoint)
+        state = load_state_dict_file(self.init_checkpoint, trusted=False)
         for kind, stage in (("teacher", STAGE_TEACHER), ("student", STAGE_DISTILL)):
             model = self.build(kind)
             try:

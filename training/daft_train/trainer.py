@@ -43,6 +43,12 @@ class StageResult:
     minutes: float
 
 
+def load_checkpoint(path: str, device):
+    """Our own checkpoints (trusted; torch >= 2.6 defaults to weights_only=True, which rejects optimizer states
+    of some versions)."""
+    return torch.load(path, map_location=device, weights_only=False)
+
+
 def save_atomic(obj, path: str) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     torch.save(obj, tmp)
@@ -117,7 +123,7 @@ def train_stage(
     done = read_done(out_dir)
     best_path = os.path.join(out_dir, "best.pt")
     if done is not None:
-        model.load_state_dict(torch.load(best_path, map_location=runtime.device)["model"])
+        model.load_state_dict(load_checkpoint(best_path, runtime.device)["model"])
         log(f"[{name}] already finished (best epoch {done.best_epoch}, val loss {done.best_val_loss:.4f}); skipped")
         return done
     if train_store.num_samples == 0:
@@ -140,7 +146,7 @@ def train_stage(
     state = {"epoch": -1, "best_val_loss": math.inf, "best_val_dsc": None, "best_epoch": -1, "bad_epochs": 0, "elapsed": 0.0, "history": []}
     last_path = os.path.join(out_dir, "last.pt")
     if os.path.exists(last_path):
-        ckpt = torch.load(last_path, map_location=device)
+        ckpt = load_checkpoint(last_path, device)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
@@ -261,7 +267,7 @@ def train_stage(
     if state["best_epoch"] < 0:
         raise RuntimeError(f"[{name}] no epoch finished (time limit too small?)")
     runtime.barrier()
-    model.load_state_dict(torch.load(best_path, map_location=device)["model"])
+    model.load_state_dict(load_checkpoint(best_path, device)["model"])
     result = StageResult(name, state["best_epoch"], state["best_val_loss"], state["best_val_dsc"], state["epoch"] + 1, stopped,
                          best_path, elapsed() / 60.0)
     if runtime.is_main:

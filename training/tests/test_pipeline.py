@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+import torch
 
 import synthetic
 from daft_train.cli import main
@@ -100,6 +101,30 @@ def test_rerunning_a_finished_run_skips_every_stage(run, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "[teacher] already finished" in out and "[daft/MR] already finished" in out
+
+
+@pytest.mark.parametrize("stage", ["teacher", "distill"])
+def test_init_checkpoint_replaces_teacher_training(run, tmp_path, stage, capsys):
+    """A teacher-shaped checkpoint stands in for the teacher stage; a student-shaped one also for distillation."""
+    data = Pipeline(run).info["datasets"]
+    new_run = str(tmp_path / "from-init")
+    init = os.path.join(run, "stages", stage, "best.pt")
+    command = "teacher" if stage == "teacher" else "distill"
+    assert main([command, "--datasets", *data, "--out", new_run, "--config", "tiny", "--device", "cpu",
+                 "--cache-dir", os.path.join(run, "cache"), "--init-checkpoint", init]) == 0
+    with open(os.path.join(new_run, "stages", stage, "done.json")) as f:
+        assert "init-checkpoint" in json.load(f)["stopped"]
+    assert f"used as the {'teacher' if stage == 'teacher' else 'student'}" in capsys.readouterr().out
+    if stage == "teacher":  # the teacher stage did not train
+        assert not os.path.exists(os.path.join(new_run, "stages", "teacher", "metrics.jsonl"))
+
+
+def test_init_checkpoint_of_another_architecture_is_rejected(run, tmp_path, capsys):
+    data = Pipeline(run).info["datasets"]
+    bad = tmp_path / "bad.pt"
+    torch.save({"image_encoder.weird": torch.zeros(1)}, bad)
+    code = main(["teacher", "--datasets", *data, "--out", str(tmp_path / "r"), "--config", "tiny", "--init-checkpoint", str(bad)])
+    assert code == 1 and "does not match the tiny teacher or student architecture" in capsys.readouterr().err
 
 
 def test_bad_input_gives_one_line_error(tmp_path, capsys):

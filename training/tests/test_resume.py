@@ -52,8 +52,8 @@ def test_crashed_stage_resumes_and_matches_an_uninterrupted_run(tmp_path):
     assert epochs == [1, 2, 3]
     clean = str(tmp_path / "clean")
     teacher_run(clean, data, cache)
-    a = torch.load(os.path.join(stage, "last.pt"))["model"]
-    b = torch.load(os.path.join(clean, "stages", "teacher", "last.pt"))["model"]
+    a = trainer.load_checkpoint(os.path.join(stage, "last.pt"), "cpu")["model"]
+    b = trainer.load_checkpoint(os.path.join(clean, "stages", "teacher", "last.pt"), "cpu")["model"]
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
