@@ -110,13 +110,13 @@ def _cpu() -> Config:
         train=TrainConfig(
             batch_images=4,
             objects_per_image=6,
-            max_val_images_per_dataset=40,
-            max_steps_per_epoch=150,
-            log_every_steps=10,
-            teacher=StageConfig(epochs=8, lr=1e-3, weight_decay=0.05, patience=3, plateau_patience=1),
-            distill=StageConfig(epochs=6, lr=1e-3, patience=3, plateau_patience=1),
-            finetune=StageConfig(epochs=6, lr=2e-4, patience=3, plateau_patience=1),
-            daft=StageConfig(epochs=4, lr=1e-4, patience=3, plateau_patience=1),
+            max_val_images_per_dataset=20,
+            max_steps_per_epoch=120,
+            log_every_steps=20,
+            teacher=StageConfig(epochs=5, lr=1e-3, weight_decay=0.05, patience=3, plateau_patience=1),
+            distill=StageConfig(epochs=4, lr=1e-3, patience=3, plateau_patience=1),
+            finetune=StageConfig(epochs=5, lr=2e-4, patience=3, plateau_patience=1),
+            daft=StageConfig(epochs=2, lr=1e-4, patience=3, plateau_patience=1),
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Callable
 
 import torch
 
@@ -20,40 +21,64 @@ def _batches(entries, batch_images):
 
 
 @torch.no_grad()
-def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_images: int) -> dict:
-    """Mean loss (BCE + Dice + IoU MSE) and mean DSC over all validation objects, plus DSC per dataset."""
+def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_images: int,
+                          include: Callable[[str, str], bool] | None = None) -> dict:
+    """Mean loss (BCE + Dice + IoU MSE) and mean DSC over the validation objects (of the samples whose
+    (dataset, modality) pass ``include``), DSC per dataset, and raw sums per (dataset, modality) group so that
+    scores of subsets can be computed from one pass (see :func:`group_score`)."""
     was_training = model.training
     model.eval()
-    sums = defaultdict(float)
-    per_dataset = defaultdict(lambda: [0.0, 0.0])
-    plan = runtime.shard(store.eval_plan(EVAL_MAX_OBJECTS))
-    for entries in _batches(plan, batch_images):
+    groups: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # loss, dsc, objects
+    plan = store.eval_plan(EVAL_MAX_OBJECTS)
+    keys = {}
+    for e in plan:
+        keys[(e.dataset, e.sample)] = (store.datasets[e.dataset].name, store.sample_modality(e.dataset, e.sample))
+    if include is not None:
+        plan = [e for e in plan if include(*keys[(e.dataset, e.sample)])]
+    all_groups = sorted({keys[(e.dataset, e.sample)] for e in plan})
+    for entries in _batches(runtime.shard(plan), batch_images):
         batch = store.make_batch(entries, 1, None, augment=False)
         with runtime.autocast():
             embedding = model.encode(batch.images)
             logits, iou = model.decode(embedding, batch.boxes)
         terms = per_object_terms(logits, iou, batch.masks)
         valid = batch.valid.float()
-        loss = (terms["bce"] + terms["dice"] + terms["iou_mse"]) * valid
-        sums["loss"] += float(loss.sum())
-        sums["dsc"] += float((terms["dsc"] * valid).sum())
-        sums["objects"] += float(valid.sum())
-        dsc_per_image = (terms["dsc"] * valid).sum(dim=1)
-        for i, d in enumerate(batch.datasets):
-            per_dataset[d][0] += float(dsc_per_image[i])
-            per_dataset[d][1] += float(valid[i].sum())
-    names = [a.name for a in store.datasets]
-    keys = list(range(len(names)))
-    flat = [sums["loss"], sums["dsc"], sums["objects"]] + [v for d in keys for v in per_dataset[d]]
-    flat = runtime.all_reduce_sum(flat)
+        loss = ((terms["bce"] + terms["dice"] + terms["iou_mse"]) * valid).sum(dim=1)
+        dsc = (terms["dsc"] * valid).sum(dim=1)
+        count = valid.sum(dim=1)
+        for i, e in enumerate(entries):
+            g = groups[keys[(e.dataset, e.sample)]]
+            g[0] += float(loss[i])
+            g[1] += float(dsc[i])
+            g[2] += float(count[i])
+    flat = runtime.all_reduce_sum([v for key in all_groups for v in groups[key]])
+    totals = {key: flat[3 * i : 3 * i + 3] for i, key in enumerate(all_groups)}
     model.train(was_training)
-    n = max(flat[2], 1.0)
-    result = {"loss": flat[0] / n, "dsc": flat[1] / n, "objects": int(flat[2]), "per_dataset": {}}
-    for i, d in enumerate(keys):
-        dsc_sum, count = flat[3 + 2 * i], flat[4 + 2 * i]
-        if count:
-            result["per_dataset"][names[d]] = dsc_sum / count
-    return result
+    loss_sum = sum(t[0] for t in totals.values())
+    dsc_sum = sum(t[1] for t in totals.values())
+    n = sum(t[2] for t in totals.values())
+    per_dataset: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for (dataset, _), t in totals.items():
+        per_dataset[dataset][0] += t[1]
+        per_dataset[dataset][1] += t[2]
+    return {
+        "loss": loss_sum / max(n, 1.0),
+        "dsc": dsc_sum / max(n, 1.0),
+        "objects": int(n),
+        "per_dataset": {d: v[0] / v[1] for d, v in per_dataset.items() if v[1]},
+        "groups": {f"{d}\t{m}": t for (d, m), t in totals.items()},
+    }
+
+
+def group_score(result: dict, include: Callable[[str, str], bool]) -> tuple[float | None, int]:
+    """(mean DSC, objects) over the (dataset, modality) groups of an evaluation that pass ``include``."""
+    dsc, n = 0.0, 0.0
+    for key, (_, d, c) in result["groups"].items():
+        dataset, modality = key.split("\t")
+        if include(dataset, modality):
+            dsc += d
+            n += c
+    return (dsc / n if n else None), int(n)
 
 
 @torch.no_grad()

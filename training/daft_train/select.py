@@ -8,7 +8,7 @@ import io
 import json
 import os
 
-from .evaluate import evaluate_segmentation
+from .evaluate import evaluate_segmentation, group_score
 from .pipeline import STAGE_DAFT, STAGE_DISTILL, STAGE_GENERAL, STAGE_TEACHER, Pipeline
 from .subsets import GENERAL
 from .trainer import read_done, write_json_atomic
@@ -37,23 +37,32 @@ def run_selection(p: Pipeline) -> dict:
 
     result = {"subsets": {}, "rows": rows}
     batch = p.cfg.train.batch_images
+    store = p.store("val")  # every subset's validation samples are a part of it: one pass per model
+    shared = {}
+    for key in ([STAGE_TEACHER] if finished[STAGE_TEACHER] else []) + [s for s in (STAGE_DISTILL, STAGE_GENERAL) if finished[s]]:
+        shared[key] = evaluate_segmentation(model_for(key), store, p.runtime, batch)
+        models.pop(key, None)
     for subset in subsets:
-        store = p.store("val", subset)
-        entry = {"modalities": subset.modalities, "datasets": subset.datasets, "val_samples": store.num_samples,
-                 "val_objects": store.num_objects, "scores": {}, "selected": None}
-        if store.num_samples == 0:
+        candidates = [s for s in (STAGE_DISTILL, STAGE_GENERAL) if finished[s]]
+        entry = {"modalities": subset.modalities, "datasets": subset.datasets, "val_samples": 0, "val_objects": 0,
+                 "scores": {}, "selected": None}
+        for key, evaluation in shared.items():
+            entry["scores"][key], entry["val_objects"] = group_score(evaluation, subset.includes)
+        entry["val_samples"] = sum(1 for d, arr in enumerate(store.datasets) for s in range(len(arr.samples))
+                                   if subset.includes(arr.name, store.sample_modality(d, s)))
+        if entry["val_objects"] == 0:
             p.log(f"[select] {subset.name}: no validation data; its modalities route to the general expert")
+            entry["scores"] = {}
             result["subsets"][subset.name] = entry
             continue
-        candidates = [s for s in (STAGE_DISTILL, STAGE_GENERAL) if finished[s]]
-        keys = ([STAGE_TEACHER] if finished[STAGE_TEACHER] else []) + candidates
+        daft_key = _stage_key(STAGE_DAFT, subset.name)
         if subset is not GENERAL and read_done(p.stage_dir(STAGE_DAFT, subset.name)) is not None:
-            keys.append(_stage_key(STAGE_DAFT, subset.name))
-            candidates.append(_stage_key(STAGE_DAFT, subset.name))
-        for key in keys:
-            metrics = evaluate_segmentation(model_for(key), store, p.runtime, batch)
-            entry["scores"][key] = metrics["dsc"]
-            p.log(f"[select] {subset.name:>12} {key:<20} val DSC {metrics['dsc']:.4f} ({metrics['objects']} objects)")
+            evaluation = evaluate_segmentation(model_for(daft_key), store, p.runtime, batch, include=subset.includes)
+            models.pop(daft_key, None)
+            entry["scores"][daft_key] = evaluation["dsc"]
+            candidates.append(daft_key)
+        for key, score in entry["scores"].items():
+            p.log(f"[select] {subset.name:>12} {key:<20} val DSC {score:.4f} ({entry['val_objects']} objects)")
         order = sorted(candidates, key=lambda k: (-entry["scores"][k], PREFERENCE.index(k) if k in PREFERENCE else len(PREFERENCE)))
         entry["selected"] = order[0]
         p.log(f"[select] {subset.name}: selected {entry['selected']}")

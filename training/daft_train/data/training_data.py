@@ -170,6 +170,10 @@ class SampleStore:
                     entries.append(Entry(d, s, rows[i : i + max_objects]))
         return entries
 
+    def sample_modality(self, d: int, s: int) -> str:
+        arr = self.datasets[d]
+        return arr.cases[int(arr.samples[s, S_CASE])]["modality"]
+
     def image_plan(self) -> list[Entry]:
         """Every sample once (with its first object), deterministic."""
         return [Entry(d, s, self._rows(d, s)[:1]) for d, arr in enumerate(self.datasets) for s in range(len(arr.samples))]
