@@ -177,7 +177,7 @@ def train_stage(
         # every rank gets exactly `steps` full batches (the plan is cycled to fill the last one)
         plan = [plan[i % len(plan)] for i in range(steps * per_step)]
         plan = runtime.shard(plan)
-        generator = torch.Generator(device=device)
+        generator = torch.Generator()  # host-side random decisions (see data/training_data.py)
         generator.manual_seed(stable_seed(seed, name, epoch, "augment", runtime.rank) % (2**63))
         epoch_loss, epoch_count, epoch_started = 0.0, 0, time.time()
         hit_limit = False

@@ -1,5 +1,7 @@
 """Cached samples of one split (and subset) held as tensors on the training device, epoch plans and batches
-with on-device augmentation: box jitter, flips inside the unpadded region, zoomed crops for small objects."""
+with on-device augmentation: box jitter, flips inside the unpadded region, zoomed crops for small objects.
+Random decisions come from a CPU ``torch.Generator`` (seeded per epoch) so that a CUDA batch never waits on
+the device; the pixel work happens on the device."""
 
 from __future__ import annotations
 
@@ -228,8 +230,9 @@ class SampleStore:
             valid.append(v)
         return Batch(torch.stack(images).contiguous(), torch.stack(boxes).float(), torch.stack(masks), torch.stack(valid), [e.dataset for e in entries])
 
-    def _rand(self, generator) -> float:
-        return float(torch.rand((), generator=generator, device=generator.device if generator is not None else "cpu"))
+    @staticmethod
+    def _rand(generator) -> float:
+        return float(torch.rand((), generator=generator))
 
     def _original(self, d: int, s: int):
         key = (d, s)
@@ -324,7 +327,7 @@ def unpack_masks(packed: torch.Tensor) -> torch.Tensor:
 def jitter_boxes(boxes: torch.Tensor, max_px: int, height: int, width: int, generator) -> torch.Tensor:
     """Enlarge every side by a random integer 0..max_px (original pixels), clamped to the image."""
     device = boxes.device
-    r = torch.randint(0, max_px + 1, boxes.shape, generator=generator, device=device).to(boxes.dtype)
+    r = torch.randint(0, max_px + 1, tuple(boxes.shape), generator=generator).to(device=device, dtype=boxes.dtype)
     out = boxes + r * torch.tensor([-1.0, -1.0, 1.0, 1.0], device=device, dtype=boxes.dtype)
     limits = torch.tensor([width - 1, height - 1, width - 1, height - 1], device=device, dtype=boxes.dtype)
     return torch.minimum(torch.clamp(out, min=0.0), limits)
@@ -334,15 +337,15 @@ def random_flips(img, boxes, masks, h: int, w: int, orig_h: int, orig_w: int, ge
     """Horizontal / vertical flips (p = 0.5 each) of the unpadded h x w region (padding stays bottom/right).
     Boxes (256 frame) are flipped in original pixels: x' = (W - 1) - x, then rescaled."""
     scale = INPUT_SIZE / max(orig_h, orig_w)
-    flips = torch.rand(2, generator=generator, device=img.device) < 0.5
-    if bool(flips[0]):
+    flips = (torch.rand(2, generator=generator) < 0.5).tolist()  # host-side draw: no device sync
+    if flips[0]:
         img = img.clone()
         masks = masks.clone()
         img[:, :h, :w] = img[:, :h, :w].flip(-1)
         masks[:, :h, :w] = masks[:, :h, :w].flip(-1)
         edge = (orig_w - 1) * scale
         boxes = torch.stack([edge - boxes[:, 2], boxes[:, 1], edge - boxes[:, 0], boxes[:, 3]], dim=1)
-    if bool(flips[1]):
+    if flips[1]:
         img = img.clone()
         masks = masks.clone()
         img[:, :h, :w] = img[:, :h, :w].flip(-2)
