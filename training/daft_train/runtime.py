@@ -79,6 +79,7 @@ def init_runtime(device: str = "auto", num_threads: int = 0) -> Runtime:
             dist.init_process_group(backend="nccl" if use_cuda else "gloo")
         if use_cuda:
             torch.cuda.set_device(local_rank)
+            _fast_cuda()
             return Runtime(torch.device("cuda", local_rank), rank, world)
         return Runtime(torch.device("cpu"), rank, world)
     if device == "auto":
@@ -87,4 +88,12 @@ def init_runtime(device: str = "auto", num_threads: int = 0) -> Runtime:
         raise ValueError("--device cuda: no CUDA device is available")
     if device not in ("cpu", "cuda"):
         raise ValueError(f"--device must be cpu, cuda or auto, got {device!r}")
+    if device == "cuda":
+        _fast_cuda()
     return Runtime(torch.device(device))
+
+
+def _fast_cuda() -> None:
+    torch.backends.cudnn.benchmark = True  # fixed 256x256 inputs
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True

@@ -119,6 +119,18 @@ def test_challenge_npz_cases(tmp_path):
     assert [o.box for o in case.objects] == [(2, 1, 4, 2), (10, 6, 13, 8)]
 
 
+def test_challenge_npz_3d_without_prefix(tmp_path):
+    imgs = np.random.default_rng(0).integers(0, 255, (5, 12, 16)).astype(np.uint8)
+    gts = np.zeros((5, 12, 16), np.uint8)
+    gts[1:4, 2:5, 6:9] = 1
+    np.savez_compressed(tmp_path / "case_CT_7.npz", imgs=imgs, gts=gts, spacing=np.array([2.5, 0.8, 0.8]))
+    info = open_dataset(str(tmp_path))
+    ref = info.cases[0]
+    assert (ref.modality, ref.dimension) == ("CT", 3)
+    case = load_case(info, ref)
+    assert case.objects[0].box == (6, 2, 1, 8, 4, 3) and case.spacing == (2.5, 0.8, 0.8)
+
+
 def test_bad_inputs_give_one_line_errors_naming_the_file(tmp_path):
     with pytest.raises(DatasetError, match="no dataset.json"):
         open_dataset(str(tmp_path))

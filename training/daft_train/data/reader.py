@@ -146,13 +146,38 @@ def _open_npz_dataset(root: str, files: list[str], seed: int) -> DatasetInfo:
     for path in files:
         case = file_stem(path)
         modality = modality_from_filename(os.path.basename(path)) or "unknown"
-        dimension = 3 if os.path.basename(path).upper().startswith("3D") else 2
+        base = os.path.basename(path).upper()
+        if base.startswith("3D"):
+            dimension = 3
+        elif base.startswith("2D"):
+            dimension = 2
+        else:  # no 2DBox_/3DBox_ prefix: (D, H, W) with D not a channel count means 3D
+            shape = npz_array_shape(path, "imgs")
+            dimension = 3 if len(shape) == 3 and shape[2] not in (1, 3, 4) else 2
         dims.add(dimension)
         info.cases.append(CaseRef(name, case, modality, dimension, path, None, split_of(name, case, seed), kind="npz"))
     mods = {c.modality for c in info.cases}
     info.modality = mods.pop() if len(mods) == 1 else "mixed"
     info.dimension = dims.pop() if len(dims) == 1 else 0
     return info
+
+
+def npz_array_shape(path: str, key: str) -> tuple[int, ...]:
+    """Shape of one array of an .npz without reading its data."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(f"{key}.npy") as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, _ = np.lib.format.read_array_header_1_0(f)
+            else:
+                shape, _, _ = np.lib.format.read_array_header_2_0(f)
+    except KeyError as exc:
+        raise DatasetError(f"{path}: no '{key}' array") from exc
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise DatasetError(f"{path}: cannot read npz: {exc}") from exc
+    return tuple(int(v) for v in shape)
 
 
 # ----------------------------------------------------------------------------------------------- pixels

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 import os
 from dataclasses import dataclass
 from typing import Callable
@@ -353,7 +352,3 @@ def random_flips(img, boxes, masks, h: int, w: int, orig_h: int, orig_w: int, ge
         edge = (orig_h - 1) * scale
         boxes = torch.stack([boxes[:, 0], edge - boxes[:, 3], boxes[:, 2], edge - boxes[:, 1]], dim=1)
     return img, boxes, masks
-
-
-def steps_for(entries: int, batch: int) -> int:
-    return max(1, math.ceil(entries / batch))
