@@ -1,28 +1,62 @@
-import { mkdir, readFile, readdir, stat } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   caseOverlay,
   DaftInputError,
+  decodeDicomStudy,
+  decodeStudyFile,
+  describeMapping,
   encodeRgbPng,
+  inputFormatOf,
+  parseBoxArgument,
+  parseBoxesFile,
+  parseCtWindow,
   segmentChallengeCase,
+  segmentNpzWithBoxes,
+  segmentStudy,
+  CT_WINDOW_PRESETS,
+  type BoxPrompts,
   type CaseRecord,
+  type ChallengeCase,
+  type CtWindow,
   type Selector,
+  type SegmentCaseOptions,
+  type Study,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { defaultModelsDir, loadSelector, ModelStore } from "../runtime/modelStore.js";
 import { Progress } from "./progress.js";
+import { listInputs, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
 
-export const HELP = `usage: daft segment <case.npz | folder>... -o <out-dir> [options]
+export const HELP = `usage: daft segment <input | folder>... -o <out-dir> [options]
 
-Segments challenge-format cases (imgs, boxes[, spacing]) and writes <out-dir>/<same name>.npz with key 'segs'
-(uint16, label = box index + 1) plus <out-dir>/timings.csv.
+Segments each input with box prompts and writes its label map (uint16 labels, box index + 1) to <out-dir>,
+plus <out-dir>/timings.csv. Inputs and outputs:
+  case.npz (challenge: imgs, boxes[, spacing])  → <out-dir>/case.npz with key 'segs'
+  scan.nii / scan.nii.gz (NIfTI-1/2)            → <out-dir>/scan.nii[.gz], the input's header and affine, uint16
+  DICOM series folder / single DICOM image      → <out-dir>/<folder or file>.nii.gz with the DICOM geometry
+  photo.png / .jpg / .tif / .bmp                → <out-dir>/photo.png, a single-channel label map
+A folder holds cases (.npz, .nii[.gz], pictures) and/or DICOM files (itself or a subfolder = one series).
+NIfTI, DICOM and pictures carry no prompts: give --box or --boxes. Intensities: CT is windowed (--window, default
+abdomen 400/40), 8-bit data are used as they are, anything else is clipped to its 0.5–99.5 percentiles.
 
 options:
   -o, --out <dir>          output folder (created)
+  --box <x0,y0,x1,y1 | x0,y0,z0,x1,y1,z1>
+                           a box prompt in voxels (max corner inclusive); repeat for several objects (label =
+                           order given). For .npz inputs it replaces the file's boxes
+  --boxes <file.json|csv>  box prompts from a file: JSON [[...], ...] or {"boxes": [...]}, or CSV lines
+  --world                  boxes are millimetres in the input's physical space: NIfTI RAS (sform, else qform),
+                           DICOM LPS (patient coordinates); always x0,y0,z0,x1,y1,z1
+  --window <preset|W/L>    CT window: ${Object.entries(CT_WINDOW_PRESETS)
+    .map(([name, w]) => `${name} ${w.width}/${w.level}`)
+    .join(", ")}, or e.g. 350/50;
+                           forces windowing whatever the modality
+  --overlay <file.png>     (one input) also write the image with mask outlines and boxes (3D: middle slices)
   --models <dir>           models folder with manifest.json (default: the shipped models, or $DAFT_MODELS)
-  --modality <name>        route every case as this modality (e.g. CT, Microscopy)
+  --modality <name>        route every case as this modality (e.g. CT, Microscopy); CT also selects the window
   --expert <name>          use this expert for every case
   --overlays <dir>         also write <dir>/<case>.png: the image with masks and boxes (3D: middle slices)
   --selector <file>        learned selector JSON (default: the one the manifest names)
@@ -56,7 +90,7 @@ export async function main(args: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: joinNegativeValues(args),
       allowPositionals: true,
       options: {
         out: { type: "string", short: "o" },
@@ -65,6 +99,11 @@ export async function main(args: string[]): Promise<number> {
         expert: { type: "string" },
         explain: { type: "boolean", default: false },
         overlays: { type: "string" },
+        overlay: { type: "string" },
+        box: { type: "string", multiple: true },
+        boxes: { type: "string" },
+        world: { type: "boolean", default: false },
+        window: { type: "string" },
         baseline: { type: "string" },
         selector: { type: "string" },
         "no-selector": { type: "boolean", default: false },
@@ -99,11 +138,35 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  let inputs: string[];
+  let commandBoxes: number[][] | undefined;
+  let window: (CtWindow & { name: string }) | undefined;
+  try {
+    if (o.box && o.boxes) throw new DaftInputError("give boxes with --box or with --boxes, not both");
+    commandBoxes = o.box?.map(parseBoxArgument);
+    if (commandBoxes && commandBoxes.some((b) => b.length !== commandBoxes![0]!.length)) {
+      throw new DaftInputError("every --box needs the same count of numbers (4 for 2D, 6 for 3D)");
+    }
+    if (o.window !== undefined) window = parseCtWindow(o.window);
+  } catch (e) {
+    process.stderr.write(`daft segment: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (o.world && !commandBoxes && !o.boxes) {
+    process.stderr.write(`daft segment: --world applies to --box or --boxes; give one of them\n`);
+    return 2;
+  }
+
+  let inputs: InputRef[];
   let store: ModelStore;
   let selector: Selector | undefined;
   try {
+    if (o.boxes) commandBoxes = parseBoxesFile(await readText(o.boxes), o.boxes);
     inputs = await listInputs(positionals);
+    if (o.overlay && inputs.length !== 1) {
+      throw new DaftInputError(
+        `--overlay draws one input, but ${inputs.length} were given; use --overlays <dir> for several`,
+      );
+    }
     store = await ModelStore.open(resolve(o.models ?? defaultModelsDir()), { threads });
     selector = o["no-selector"]
       ? undefined
@@ -111,7 +174,7 @@ export async function main(args: string[]): Promise<number> {
         ? await loadSelector(resolve(o.selector))
         : store.selector;
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
+    process.stderr.write(`${e instanceof DaftInputError ? e.oneLine() : (e as Error).message}\n`);
     return 1;
   }
   const outDir = resolve(o.out);
@@ -119,44 +182,54 @@ export async function main(args: string[]): Promise<number> {
 
   const progress = new Progress(inputs.length, "segment", process.stderr, !o.quiet && inputs.length > 1);
   const rows: string[] = [TIMING_HEADER.join(",")];
+  const written = new Map<string, string>();
+  const caseOptions: SegmentCaseOptions = {
+    manifest: store.manifest,
+    loadExpert: (n) => store.load(n),
+    now: () => performance.now(),
+    expert: o.expert,
+    modality: o.modality,
+    shareEmbeddings: !o["no-embedding-cache"],
+    cacheBytes: cacheMb * 1024 * 1024,
+    baseline: o.baseline === "box" ? "box" : undefined,
+    selector,
+  };
+  const prompts: BoxPrompts | undefined = commandBoxes ? { boxes: commandBoxes, world: o.world } : undefined;
   let failures = 0;
   for (const input of inputs) {
-    const name = basename(input);
     const ioStart = performance.now();
     try {
-      const bytes = await readFile(input);
-      const ioRead = performance.now() - ioStart;
-      const {
-        output,
-        record,
-        input: kase,
-        labels,
-      } = await segmentChallengeCase(name, bytes, {
-        manifest: store.manifest,
-        loadExpert: (n) => store.load(n),
-        now: () => performance.now(),
-        expert: o.expert,
-        modality: o.modality,
-        shareEmbeddings: !o["no-embedding-cache"],
-        cacheBytes: cacheMb * 1024 * 1024,
-        baseline: o.baseline === "box" ? "box" : undefined,
-        selector,
-      });
-      const writeStart = performance.now();
-      await writeFileAtomic(join(outDir, name), output);
-      const ioMs = ioRead + (performance.now() - writeStart);
-      if (o.overlays) {
-        await mkdir(resolve(o.overlays), { recursive: true });
-        const png = encodeRgbPng(caseOverlay(kase, labels));
-        await writeFileAtomic(join(resolve(o.overlays), name.replace(/\.npz$/, ".png")), png);
+      const result = await segmentInput(input, prompts, { ...caseOptions, ...(window ? { window } : {}) });
+      const ioRead = result.readMs;
+      const outName = `${input.kind === "file" && result.format === "npz" ? input.name : stemOf(input)}${result.extension}`;
+      const outPath = join(outDir, outName);
+      const earlier = written.get(outPath);
+      if (earlier) {
+        throw new DaftInputError(
+          `its label map ${outPath} was already written for ${earlier}; rename one of them`,
+        );
       }
-      rows.push(timingRow(record, ioMs, performance.now() - ioStart));
-      if (o.explain) process.stdout.write(explain(record));
+      const writeStart = performance.now();
+      await writeFileAtomic(outPath, result.output);
+      written.set(outPath, input.path);
+      const ioMs = ioRead + (performance.now() - writeStart);
+      const overlayPath = o.overlay
+        ? resolve(o.overlay)
+        : o.overlays
+          ? join(resolve(o.overlays), `${stemOf(input)}.png`)
+          : undefined;
+      if (overlayPath) {
+        await mkdir(dirname(overlayPath), { recursive: true });
+        await writeFileAtomic(overlayPath, encodeRgbPng(caseOverlay(result.input, result.labels)));
+      }
+      rows.push(timingRow(result.record, ioMs, performance.now() - ioStart));
+      if (o.explain)
+        process.stdout.write(explain(result.record) + (result.details ? `  ${result.details}\n` : ""));
     } catch (e) {
       failures++;
-      process.stderr.write(`${oneLine(e, input)}\n`);
+      process.stderr.write(`${oneLine(e, input.path)}\n`);
     }
-    progress.tick(name);
+    progress.tick(input.name);
   }
   await writeFileAtomic(join(outDir, "timings.csv"), `${rows.join("\n")}\n`);
   await store.dispose();
@@ -168,22 +241,92 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-async function listInputs(paths: string[]): Promise<string[]> {
+interface SegmentedInput {
+  format: "npz" | "study";
+  output: Uint8Array;
+  extension: string;
+  record: CaseRecord;
+  input: ChallengeCase;
+  labels: Uint16Array;
+  readMs: number;
+  /** A second --explain line: what the input was and how its intensities were mapped. */
+  details?: string;
+}
+
+/** Reads and segments one input (file or DICOM series folder). Errors are thrown, naming the file. */
+async function segmentInput(
+  input: InputRef,
+  prompts: BoxPrompts | undefined,
+  opts: SegmentCaseOptions & { window?: CtWindow & { name: string } },
+): Promise<SegmentedInput> {
+  const start = performance.now();
+  if (input.kind === "dicom-folder") {
+    const files = await readDicomFolder(input.path);
+    const readMs = performance.now() - start;
+    const decodeStart = performance.now();
+    const study = decodeDicomStudy(files, input.path);
+    return { ...(await studyResult(input, study, performance.now() - decodeStart, prompts, opts)), readMs };
+  }
+  const bytes = new Uint8Array(await readFile(input.path));
+  const readMs = performance.now() - start;
+  if (inputFormatOf(bytes, input.name) === "npz") {
+    const result = prompts
+      ? await segmentNpzWithBoxes(input.name, bytes, prompts, opts)
+      : await segmentChallengeCase(input.name, bytes, opts);
+    return { format: "npz", extension: "", ...result, readMs };
+  }
+  const decodeStart = performance.now();
+  const study = decodeStudyFile(bytes, input.path);
+  return { ...(await studyResult(input, study, performance.now() - decodeStart, prompts, opts)), readMs };
+}
+
+async function studyResult(
+  input: InputRef,
+  study: Study,
+  decodeMs: number,
+  prompts: BoxPrompts | undefined,
+  opts: SegmentCaseOptions & { window?: CtWindow & { name: string } },
+): Promise<Omit<SegmentedInput, "readMs">> {
+  if (!prompts) {
+    throw new DaftInputError(
+      "has no box prompts (only .npz cases carry boxes); give --box x0,y0[,z0],x1,y1[,z1] or --boxes <file>",
+      input.path,
+    );
+  }
+  const result = await segmentStudy(input.name, study, prompts, opts);
+  result.record.timings.decodeInputMs += decodeMs;
+  return {
+    format: "study",
+    output: result.output.bytes,
+    extension: result.output.extension,
+    record: result.record,
+    input: result.input,
+    labels: result.labels,
+    details: `${study.description}; intensities: ${describeMapping(result.mapping)}`,
+  };
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch {
+    throw new DaftInputError("cannot read the boxes file", path);
+  }
+}
+
+/**
+ * `--box -120,3,…`: parseArgs would take a value starting with "-" for an option; numbers are joined to their
+ * option ("--box=-120,3,…") so world coordinates need no "=".
+ */
+function joinNegativeValues(args: string[]): string[] {
   const out: string[] = [];
-  for (const p of paths) {
-    let s;
-    try {
-      s = await stat(p);
-    } catch {
-      throw new Error(`${p}: no such file or folder`);
-    }
-    if (s.isDirectory()) {
-      const names = (await readdir(p)).filter((n) => n.endsWith(".npz")).sort();
-      if (names.length === 0) throw new Error(`${p}: folder holds no .npz cases`);
-      out.push(...names.map((n) => join(p, n)));
-    } else {
-      out.push(p);
-    }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if ((arg === "--box" || arg === "--window") && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
   }
   return out;
 }

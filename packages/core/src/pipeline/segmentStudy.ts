@@ -1,0 +1,131 @@
+/**
+ * Clinical inputs through the engine: a decoded Study (NIfTI, DICOM, picture) with user boxes →
+ * intensities mapped to the model's uint8 input → voxel boxes → segmentDecodedCase → a label map in the input's
+ * own format and geometry. Also the .npz path with boxes given on the command line (overriding the file's).
+ */
+import { DaftInputError } from "../errors.js";
+import {
+  chooseIntensityMapping,
+  mapIntensities,
+  type CtWindow,
+  type IntensityMapping,
+} from "../image/modelIntensities.js";
+import type { NdArray } from "../image/types.js";
+import { decodeChallengeCase, encodeSegmentationNpz, type ChallengeCase } from "../io/challengeCase.js";
+import { openNpz } from "../io/npz.js";
+import { studyToChallengeCase, type Study } from "../io/study.js";
+import { encodeStudyLabels, type EncodedLabels } from "../io/studyLabels.js";
+import { voxelBoxes } from "../prompts/voxelBoxes.js";
+import { modalityFromFileName } from "../routing/route.js";
+import { segmentDecodedCase, type CaseRecord, type SegmentCaseOptions } from "./segmentCase.js";
+
+export interface BoxPrompts {
+  boxes: number[][];
+  /** Boxes are millimetres in the input's physical space (RAS for NIfTI, LPS for DICOM). */
+  world: boolean;
+}
+
+export interface SegmentStudyOptions extends SegmentCaseOptions {
+  /** --window: forces a CT window whatever the modality. */
+  window?: CtWindow & { name: string };
+}
+
+export interface SegmentedStudy {
+  output: EncodedLabels;
+  record: CaseRecord;
+  /** The engine's input (mapped intensities, voxel boxes), e.g. for overlays. */
+  input: ChallengeCase;
+  labels: Uint16Array;
+  mapping: IntensityMapping;
+}
+
+export async function segmentStudy(
+  name: string,
+  study: Study,
+  prompts: BoxPrompts,
+  opts: SegmentStudyOptions,
+): Promise<SegmentedStudy> {
+  const started = opts.now();
+  const fileRule = modalityFromFileName(opts.manifest, name);
+  const modality = opts.modality
+    ? { name: opts.modality, from: "--modality" }
+    : study.modality
+      ? { name: study.modality, from: "DICOM Modality" }
+      : fileRule
+        ? { name: fileRule.modality, from: "file name" }
+        : undefined;
+  const mapping = chooseIntensityMapping({
+    ...(opts.window ? { window: opts.window } : {}),
+    ...(modality ? { modality } : {}),
+    eightBit: study.eightBit,
+    values: study.values,
+  });
+  const mapped = mapIntensities(study.values, mapping, study.invert);
+  const boxes = voxelBoxes(prompts.boxes, { ...study, what: describeKind(study) }, prompts.world);
+  const input = studyToChallengeCase(study, mapped, boxes);
+  const prepareMs = opts.now() - started;
+
+  const { labels, record } = await segmentDecodedCase(name, input, {
+    ...opts,
+    ...(study.modality ? { metadataModality: study.modality } : {}),
+  });
+  const t = opts.now();
+  const output = encodeStudyLabels(study, labels);
+  record.timings.decodeInputMs = prepareMs;
+  record.timings.encodeOutputMs = opts.now() - t;
+  record.totalMs = opts.now() - started;
+  return { output, record, input, labels, mapping };
+}
+
+/** A challenge .npz whose boxes are replaced by the given voxel boxes (the file's own boxes are not read). */
+export async function segmentNpzWithBoxes(
+  name: string,
+  bytes: Uint8Array,
+  prompts: BoxPrompts,
+  opts: SegmentCaseOptions,
+): Promise<{ output: Uint8Array; record: CaseRecord; input: ChallengeCase; labels: Uint16Array }> {
+  const started = opts.now();
+  if (prompts.world) {
+    throw new DaftInputError(
+      "--world needs an input placed in patient space (NIfTI or DICOM); an .npz case has no origin or orientation",
+      name,
+    );
+  }
+  let input: ChallengeCase;
+  try {
+    const archive = openNpz(bytes, name);
+    const arrays = new Map<string, NdArray>();
+    for (const key of ["imgs", "spacing"]) if (archive.has(key)) arrays.set(key, archive.read(key));
+    const width = prompts.boxes[0]?.length ?? 4;
+    arrays.set("boxes", {
+      data: Float64Array.from(prompts.boxes.flat()),
+      shape: [prompts.boxes.length, width],
+      dtype: "float64",
+    });
+    input = decodeChallengeCase(arrays, name);
+  } catch (e) {
+    if (e instanceof DaftInputError) throw e.withSource(name);
+    throw new DaftInputError(e instanceof Error ? e.message : String(e), name);
+  }
+  const decodeMs = opts.now() - started;
+  const { labels, shape, record } = await segmentDecodedCase(name, input, opts);
+  const t = opts.now();
+  const output = encodeSegmentationNpz(labels, shape);
+  record.timings.decodeInputMs = decodeMs;
+  record.timings.encodeOutputMs = opts.now() - t;
+  record.totalMs = opts.now() - started;
+  return { output, record, input, labels };
+}
+
+function describeKind(study: Study): string {
+  switch (study.format) {
+    case "picture":
+      return "a picture";
+    case "dicom":
+      return "a DICOM image";
+    case "dicom-series":
+      return "a DICOM series";
+    case "nifti":
+      return "a NIfTI image";
+  }
+}
