@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { DaftInputError } from "../errors.js";
+import { parseBoxArgument, parseBoxesFile } from "./parseBoxes.js";
+
+function lineOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DaftInputError);
+    return (e as DaftInputError).oneLine();
+  }
+  throw new Error("expected an error");
+}
+
+describe("--box", () => {
+  it("4 or 6 numbers, commas or spaces, negatives and decimals", () => {
+    expect(parseBoxArgument("10,20,30,40")).toEqual([10, 20, 30, 40]);
+    expect(parseBoxArgument("-120.5, 3, 0, -80, 40.25, 12")).toEqual([-120.5, 3, 0, -80, 40.25, 12]);
+    expect(parseBoxArgument("1 2 3 4")).toEqual([1, 2, 3, 4]);
+  });
+
+  it("anything else is one clear line", () => {
+    for (const bad of ["1,2,3", "1,2,3,4,5", "1,2,x,4", "", "1,2,3,4,5,6,7", "1,2,Infinity,4"]) {
+      expect(lineOf(() => parseBoxArgument(bad))).toMatch(/^--box ".*" needs 4 numbers .* or 6/);
+    }
+  });
+});
+
+describe("boxes files", () => {
+  it("JSON: a list of boxes or {boxes: [...]}", () => {
+    expect(parseBoxesFile("[[1,2,3,4],[5,6,7,8]]", "b.json")).toEqual([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ]);
+    expect(parseBoxesFile('{"boxes": [[1,2,3,4,5,6]], "note": "x"}', "b.json")).toEqual([[1, 2, 3, 4, 5, 6]]);
+  });
+
+  it("CSV: optional header, comments, blank lines, commas/semicolons/tabs", () => {
+    const text = "# my boxes\nx0,y0,x1,y1\n1,2,3,4\n\n5;6;7;8  # second\n9\t10\t11\t12\n";
+    expect(parseBoxesFile(text, "b.csv")).toEqual([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+      [9, 10, 11, 12],
+    ]);
+  });
+
+  it("errors name the file and what is wrong", () => {
+    expect(lineOf(() => parseBoxesFile("[[1,2,3]]", "b.json"))).toMatch(
+      /^b\.json: box 0 \[1,2,3\] is not 4 numbers/,
+    );
+    expect(lineOf(() => parseBoxesFile("[[1,2,3,4", "b.json"))).toMatch(/^b\.json: not valid JSON/);
+    expect(lineOf(() => parseBoxesFile('{"rects": []}', "b.json"))).toMatch(/^b\.json: JSON must be a list/);
+    expect(lineOf(() => parseBoxesFile("[]", "b.json"))).toBe("b.json: holds no boxes");
+    expect(lineOf(() => parseBoxesFile("[[1,2,3,4],[1,2,3,4,5,6]]", "b.json"))).toMatch(/mixed 2D and 3D/);
+    expect(lineOf(() => parseBoxesFile("1,2,3,4\nx0,y0,x1,y1\n", "b.csv"))).toMatch(
+      /^b\.csv: line 2 "x0,y0,x1,y1" is not/,
+    );
+    expect(lineOf(() => parseBoxesFile("1,2,3,4\n1,2,three,4\n", "b.csv"))).toMatch(/^b\.csv: line 2/);
+    expect(lineOf(() => parseBoxesFile("\u0000\u0001garbage", "b.csv"))).toMatch(/^b\.csv: line 1/);
+  });
+});
