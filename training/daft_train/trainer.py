@@ -276,4 +276,5 @@ def train_stage(
         log(f"[{name}] finished ({stopped}): best epoch {result.best_epoch}, val loss {result.best_val_loss:.4f}"
             + (f", val DSC {result.best_val_dsc:.4f}" if result.best_val_dsc is not None else "")
             + f", {format_duration(result.minutes * 60)}")
+    runtime.barrier()  # other ranks read done.json next
     return result
