@@ -317,7 +317,11 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
     it("a series folder: slices sorted by position, rescale applied, Modality routes, LPS→RAS affine", () => {
       const out = join(dir, "dicom");
       const box = info.series.box;
-      const r = run([input("series"), "-o", out, "--box", box.join(","), "--explain"], brightModels);
+      const overlays = join(dir, "dicom-overlays");
+      const r = run(
+        [input("series"), "-o", out, "--box", box.join(","), "--explain", "--overlays", overlays],
+        brightModels,
+      );
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/rule metadata: metadata modality CT/);
@@ -330,6 +334,13 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
       // The bright object (x 100..150, y 80..130, slices 1..2) at the same voxels as in the NIfTI volume.
       expect(result.labels).toEqual({ "1": { count: 51 * 51 * 2, min: [100, 80, 1], max: [150, 130, 2] } });
       expect(readFileSync(join(out, "timings.csv"), "utf8")).toMatch(/\nseries,CT,general,metadata,/);
+      // The overlay shows the middle slice of the box (k = 1), windowed, with the mask outline.
+      const png = decodePng(readFileSync(join(overlays, "series.png")));
+      expect([png.width, png.height]).toEqual([256, 256]);
+      const at = (x: number, y: number) =>
+        Array.from(png.data.subarray((y * 256 + x) * 3, (y * 256 + x) * 3 + 3));
+      expect(at(125, 80)).toEqual(labelColour(1)); // top edge of the object's mask
+      expect(at(5, 5)).toEqual([0, 0, 0]); // air, windowed to 0
     });
 
     it("--world boxes in LPS millimetres (patient coordinates) land on the same voxels", () => {
@@ -436,6 +447,24 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
           png.data[51 * 256 + 51],
         ]).toEqual([1, 2, 1, 0]);
       }
+    });
+
+    it("--world is refused for an .npz case (no physical space)", () => {
+      const npz = join(dir, "case-world.npz");
+      writeFileSync(
+        npz,
+        writeNpz(
+          {
+            imgs: { data: new Uint8Array(64 * 64), shape: [64, 64], dtype: "uint8" },
+            boxes: { data: Float64Array.from([0, 0, 10, 10]), shape: [1, 4], dtype: "float64" },
+          },
+          { compress: true },
+        ),
+      );
+      const r = run([npz, "-o", join(dir, "npz-world"), "--world", "--box", "0,0,0,5,5,0"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(/case-world\.npz: --world needs an input placed in patient space/);
+      expect(existsSync(join(dir, "npz-world", "case-world.npz"))).toBe(false);
     });
 
     it("--box overrides the boxes of an .npz case", () => {

@@ -60,6 +60,15 @@ describe("chooseIntensityMapping", () => {
     expect(m.reason).toBe("DICOM Modality says CT");
   });
 
+  it("8-bit CT data (a screenshot, not HU) are used as they are", () => {
+    const m = chooseIntensityMapping({
+      modality: { name: "CT", from: "DICOM Modality" },
+      eightBit: true,
+      values: new Uint8Array(10),
+    });
+    expect(m.kind).toBe("as-is");
+  });
+
   it("a known non-CT modality is never windowed, even with HU-like values", () => {
     const m = chooseIntensityMapping({
       modality: { name: "MR", from: "file name" },

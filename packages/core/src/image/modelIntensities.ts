@@ -1,7 +1,7 @@
 /**
  * Scanner intensities → the model's uint8 input, the way the challenge prepared its data:
- *   - CT: a window (width/level in Hounsfield units) — values below level - width/2 become 0, above
- *     level + width/2 become 255, linear in between (rounded half to even);
+ *   - CT (not already 8-bit): a window (width/level in Hounsfield units) — values below level - width/2 become 0,
+ *     above level + width/2 become 255, linear in between (rounded half to even);
  *   - data that already are 8-bit unsigned (8-bit pictures, uint8 NIfTI, 8-bit DICOM without rescale): as they are;
  *   - everything else (MR, PET, 16-bit pictures, …): clipped to the 0.5th–99.5th percentiles of the whole image
  *     and scaled to 0..255 (dataset/intensity.ts, the importer's exact numpy-equivalent rule).
@@ -58,14 +58,17 @@ export interface IntensityFacts {
   values: IntensityData;
 }
 
-/** Chooses the mapping: --window → known CT modality → Hounsfield-like values (no modality known) → 8-bit → percentiles. */
+/**
+ * Chooses the mapping: --window → CT (known modality, or Hounsfield-like values when no modality is known), unless
+ * the values are plain 8-bit (a CT screenshot is not in HU) → 8-bit as is → percentiles.
+ */
 export function chooseIntensityMapping(facts: IntensityFacts): IntensityMapping {
   if (facts.window) {
     return { kind: "window", window: facts.window, name: facts.window.name, reason: "--window" };
   }
   const modality = facts.modality;
   const isCt = modality ? modality.name.toUpperCase() === "CT" : false;
-  if (isCt || (!modality && !facts.eightBit && looksLikeHounsfield(facts.values))) {
+  if (!facts.eightBit && (isCt || (!modality && looksLikeHounsfield(facts.values)))) {
     const window = CT_WINDOW_PRESETS[DEFAULT_CT_WINDOW]!;
     const reason = modality ? `${modality.from} says CT` : "Hounsfield-like values (air at -1000)";
     return { kind: "window", window, name: DEFAULT_CT_WINDOW, reason };

@@ -50,10 +50,10 @@ options:
   --boxes <file.json|csv>  box prompts from a file: JSON [[...], ...] or {"boxes": [...]}, or CSV lines
   --world                  boxes are millimetres in the input's physical space: NIfTI RAS (sform, else qform),
                            DICOM LPS (patient coordinates); always x0,y0,z0,x1,y1,z1
-  --window <preset|W/L>    CT window: ${Object.entries(CT_WINDOW_PRESETS)
-    .map(([name, w]) => `${name} ${w.width}/${w.level}`)
-    .join(", ")}, or e.g. 350/50;
-                           forces windowing whatever the modality
+  --window <preset|W/L>    CT window, forced whatever the modality (default for CT: abdomen 400/40); presets:
+                           ${Object.entries(CT_WINDOW_PRESETS)
+                             .map(([name, w]) => `${name} ${w.width}/${w.level}`)
+                             .join(", ")}
   --overlay <file.png>     (one input) also write the image with mask outlines and boxes (3D: middle slices)
   --models <dir>           models folder with manifest.json (default: the shipped models, or $DAFT_MODELS)
   --modality <name>        route every case as this modality (e.g. CT, Microscopy); CT also selects the window
