@@ -505,6 +505,16 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
       expect(readdirSync(out).sort()).toEqual(["ct_oblique.nii.gz", "ct_series.nii.gz", "timings.csv"]);
     });
 
+    it("a label map never overwrites its input", () => {
+      const folder = tempDir();
+      copyFileSync(input("photo.png"), join(folder, "photo.png"));
+      const before = readFileSync(join(folder, "photo.png"));
+      const r = run([join(folder, "photo.png"), "-o", folder, "--box", "1,1,9,9"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(/photo\.png: its label map would overwrite the input itself/);
+      expect(readFileSync(join(folder, "photo.png")).equals(before)).toBe(true);
+    });
+
     it("two inputs that would write the same label map: the second is refused", () => {
       const folder = join(dir, "clash");
       mkdirSync(folder);

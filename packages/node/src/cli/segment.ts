@@ -203,6 +203,9 @@ export async function main(args: string[]): Promise<number> {
       const ioRead = result.readMs;
       const outName = `${input.kind === "file" && result.format === "npz" ? input.name : stemOf(input)}${result.extension}`;
       const outPath = join(outDir, outName);
+      if (outPath === resolve(input.path)) {
+        throw new DaftInputError(`its label map would overwrite the input itself; choose another -o folder`);
+      }
       const earlier = written.get(outPath);
       if (earlier) {
         throw new DaftInputError(
