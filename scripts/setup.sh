@@ -21,5 +21,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi
-echo "setup: building TypeScript" >&2
-npx tsc -b packages/core packages/node
+echo "setup: building TypeScript (tsc + single-file CLI bundle for fast start-up)" >&2
+rm -rf packages/node/dist/bundle
+npm run --silent build

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (npm run build).
-import { run } from "../dist/cli/main.js";
+// Thin launcher. Start-up latency matters (every case may be a fresh process), so it loads the single-file
+// bundle (dist/bundle, built by `npm run build`) when present, else the compiled modules (dist/cli).
+import { existsSync } from "node:fs";
+
+const bundle = new URL("../dist/bundle/main.js", import.meta.url);
+const { run } = existsSync(bundle) ? await import(bundle.href) : await import("../dist/cli/main.js");
 
 run(process.argv.slice(2)).then(
   (code) => {
