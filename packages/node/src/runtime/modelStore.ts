@@ -1,14 +1,24 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseManifest, parseSelector, type Expert, type Manifest, type Selector } from "@daft/core";
 import { OnnxExpert, type SessionOptions } from "./onnxExpert.js";
 
-/** The experts shipped with the project (repo-root/models), unless DAFT_MODELS says otherwise. */
+/**
+ * The experts shipped with the project (<repo>/models), unless DAFT_MODELS says otherwise. Found by walking up
+ * from this module, so it works from the compiled modules and from the single-file bundle alike.
+ */
 export function defaultModelsDir(): string {
   if (process.env["DAFT_MODELS"]) return resolve(process.env["DAFT_MODELS"]);
-  return resolve(dirname(fileURLToPath(import.meta.url)), "../../../../models");
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, "models", "manifest.json"))) return join(dir, "models");
+    const parent = dirname(dir);
+    if (parent === dir) return resolve("models");
+    dir = parent;
+  }
 }
 
 /**
