@@ -77,19 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         p = _pipeline(args)
         if args.command == "run":
-            if args.no_verify or args.models_dir:
-                from .export.expert_export import export_run
-                from .select import run_selection
-
-                p.run_teacher()
-                p.run_distill()
-                p.run_finetune()
-                p.run_daft()
-                run_selection(p)
-                if p.runtime.is_main:
-                    export_run(p, args.models_dir, verify=not args.no_verify)
-            else:
-                p.run_all()
+            p.run_all(args.models_dir, verify=not args.no_verify)
         elif args.command == "cache":
             _ = p.cache_dirs
         elif args.command == "teacher":

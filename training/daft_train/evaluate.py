@@ -11,7 +11,7 @@ from .data.training_data import SampleStore
 from .losses import distillation_loss, per_object_terms
 from .runtime import Runtime
 
-EVAL_MAX_OBJECTS = 32
+EVAL_MAX_OBJECTS = 32  # boxes decoded per call during validation
 
 
 def _batches(entries, batch_images):
@@ -29,7 +29,7 @@ def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_ima
     was_training = model.training
     model.eval()
     groups: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # loss, dsc, objects
-    plan = store.eval_plan(EVAL_MAX_OBJECTS)
+    plan = store.eval_plan(1 << 30)  # one entry per image: encoded once, its objects decoded in chunks
     keys = {}
     for e in plan:
         keys[(e.dataset, e.sample)] = (store.datasets[e.dataset].name, store.sample_modality(e.dataset, e.sample))
@@ -40,17 +40,22 @@ def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_ima
         batch = store.make_batch(entries, 1, None, augment=False)
         with runtime.autocast():
             embedding = model.encode(batch.images)
-            logits, iou = model.decode(embedding, batch.boxes)
-        terms = per_object_terms(logits, iou, batch.masks)
-        valid = batch.valid.float()
-        loss = ((terms["bce"] + terms["dice"] + terms["iou_mse"]) * valid).sum(dim=1)
-        dsc = (terms["dsc"] * valid).sum(dim=1)
-        count = valid.sum(dim=1)
-        for i, e in enumerate(entries):
-            g = groups[keys[(e.dataset, e.sample)]]
-            g[0] += float(loss[i])
-            g[1] += float(dsc[i])
-            g[2] += float(count[i])
+        for start in range(0, batch.boxes.shape[1], EVAL_MAX_OBJECTS):
+            chunk = slice(start, start + EVAL_MAX_OBJECTS)
+            valid = batch.valid[:, chunk].float()
+            rows = valid.sum(dim=1) > 0  # images that still have objects in this chunk
+            with runtime.autocast():
+                logits, iou = model.decode(embedding[rows], batch.boxes[rows, chunk])
+            terms = per_object_terms(logits, iou, batch.masks[rows, chunk])
+            valid = valid[rows]
+            loss = ((terms["bce"] + terms["dice"] + terms["iou_mse"]) * valid).sum(dim=1)
+            dsc = (terms["dsc"] * valid).sum(dim=1)
+            count = valid.sum(dim=1)
+            for i, e in enumerate(e for e, keep in zip(entries, rows.tolist()) if keep):
+                g = groups[keys[(e.dataset, e.sample)]]
+                g[0] += float(loss[i])
+                g[1] += float(dsc[i])
+                g[2] += float(count[i])
     flat = runtime.all_reduce_sum([v for key in all_groups for v in groups[key]])
     totals = {key: flat[3 * i : 3 * i + 3] for i, key in enumerate(all_groups)}
     model.train(was_training)

@@ -270,7 +270,20 @@ class Pipeline:
             results[subset.name] = self._train(name, out, model, self.cfg.train.daft, subset=subset, all_slices=all_slices)
         return results
 
-    def run_all(self) -> None:
+    def _newer_than_stages(self, path: str) -> bool:
+        """True when ``path`` exists and was written after every finished stage (nothing to redo)."""
+        if not os.path.exists(path):
+            return False
+        stamp = os.path.getmtime(path)
+        stages = os.path.join(self.run_dir, "stages")
+        for root, _, files in os.walk(stages):
+            if "done.json" in files and os.path.getmtime(os.path.join(root, "done.json")) > stamp:
+                return False
+        return True
+
+    def run_all(self, models_dir: str | None = None, verify: bool = True) -> None:
+        """Every stage, then selection and export; on a re-run, finished stages are skipped and selection /
+        export are redone only when a stage finished after they were written (or the subsets changed)."""
         from .export.expert_export import export_run
         from .select import run_selection
 
@@ -278,6 +291,19 @@ class Pipeline:
         self.run_distill()
         self.run_finetune()
         self.run_daft()
-        run_selection(self)
-        if self.runtime.is_main:
-            export_run(self)
+        selection = os.path.join(self.run_dir, "selection.json")
+        fresh = self._newer_than_stages(selection) and self._selection_subsets(selection) == self.info["subsets"]
+        if fresh:
+            self.log(f"[select] {selection} is up to date; skipped")
+        else:
+            run_selection(self)
+        manifest = os.path.join(os.path.abspath(models_dir or os.path.join(self.run_dir, "models")), "manifest.json")
+        if fresh and os.path.exists(manifest) and os.path.getmtime(manifest) >= os.path.getmtime(selection):
+            self.log(f"[export] {manifest} is up to date; skipped")
+        elif self.runtime.is_main:
+            export_run(self, models_dir, verify=verify)
+
+    @staticmethod
+    def _selection_subsets(path: str) -> str | None:
+        with open(path) as f:
+            return json.load(f).get("subsets_spec")

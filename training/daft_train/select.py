@@ -35,7 +35,7 @@ def run_selection(p: Pipeline) -> dict:
             models[key] = p.load_stage_model(stage, subset or None).to(p.runtime.device)
         return models[key]
 
-    result = {"subsets": {}, "rows": rows}
+    result = {"subsets": {}, "rows": rows, "subsets_spec": p.info["subsets"]}
     batch = p.cfg.train.batch_images
     store = p.store("val")  # every subset's validation samples are a part of it: one pass per model
     shared = {}

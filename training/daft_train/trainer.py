@@ -164,6 +164,9 @@ def train_stage(
         return state["elapsed"] + (time.time() - run_started)
 
     for epoch in range(state["epoch"] + 1, stage_cfg.epochs):
+        if state["bad_epochs"] >= stage_cfg.patience:  # resumed after the stopping epoch was saved
+            stopped = "early stopping"
+            break
         if elapsed() >= budget:
             stopped = "time limit"
             break

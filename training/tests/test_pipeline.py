@@ -25,9 +25,9 @@ def epochs(run_dir, stage):
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
     data = [
-        synthetic.make_2d_regions(str(root / "ct"), count=16),
-        synthetic.make_2d_instances(str(root / "cells"), count=8),
-        synthetic.make_3d(str(root / "mr"), count=6),
+        synthetic.make_2d_regions(str(root / "ct"), count=12),
+        synthetic.make_2d_instances(str(root / "cells"), count=6),
+        synthetic.make_3d(str(root / "mr"), count=4),
     ]
     run_dir = str(root / "run")
     code = main(["run", "--datasets", *data, "--out", run_dir, "--config", "tiny", "--device", "cpu", "--workers", "1",
@@ -101,6 +101,7 @@ def test_rerunning_a_finished_run_skips_every_stage(run, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "[teacher] already finished" in out and "[daft/MR] already finished" in out
+    assert "selection.json is up to date; skipped" in out and "manifest.json is up to date; skipped" in out
 
 
 @pytest.mark.parametrize("stage", ["teacher", "distill"])
