@@ -23,9 +23,9 @@ def _batches(entries, batch_images):
 @torch.no_grad()
 def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_images: int,
                           include: Callable[[str, str], bool] | None = None) -> dict:
-    """Mean loss (BCE + Dice + IoU MSE) and mean DSC over the validation objects (of the samples whose
-    (dataset, modality) pass ``include``), DSC per dataset, and raw sums per (dataset, modality) group so that
-    scores of subsets can be computed from one pass (see :func:`group_score`)."""
+    """Loss (BCE + Dice + IoU MSE) and DSC of the validation objects (of the samples whose (dataset, modality)
+    pass ``include``), averaged per dataset and then over datasets; DSC per dataset; raw sums per
+    (dataset, modality) group so that scores of subsets can be computed from one pass (see :func:`group_score`)."""
     was_training = model.training
     model.eval()
     groups: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # loss, dsc, objects
@@ -59,31 +59,36 @@ def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_ima
     flat = runtime.all_reduce_sum([v for key in all_groups for v in groups[key]])
     totals = {key: flat[3 * i : 3 * i + 3] for i, key in enumerate(all_groups)}
     model.train(was_training)
-    loss_sum = sum(t[0] for t in totals.values())
-    dsc_sum = sum(t[1] for t in totals.values())
-    n = sum(t[2] for t in totals.values())
-    per_dataset: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    per_dataset: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for (dataset, _), t in totals.items():
-        per_dataset[dataset][0] += t[1]
-        per_dataset[dataset][1] += t[2]
+        for i in range(3):
+            per_dataset[dataset][i] += t[i]
+    used = {d: v for d, v in per_dataset.items() if v[2]}
+    n = sum(v[2] for v in used.values())
     return {
-        "loss": loss_sum / max(n, 1.0),
-        "dsc": dsc_sum / max(n, 1.0),
+        # macro averages: mean over datasets of the per-dataset mean over objects, so that a dataset with
+        # hundreds of nuclei per image does not outweigh the others
+        "loss": sum(v[0] / v[2] for v in used.values()) / max(len(used), 1),
+        "dsc": sum(v[1] / v[2] for v in used.values()) / max(len(used), 1),
         "objects": int(n),
-        "per_dataset": {d: v[0] / v[1] for d, v in per_dataset.items() if v[1]},
+        "per_dataset": {d: v[1] / v[2] for d, v in used.items()},
         "groups": {f"{d}\t{m}": t for (d, m), t in totals.items()},
     }
 
 
 def group_score(result: dict, include: Callable[[str, str], bool]) -> tuple[float | None, int]:
-    """(mean DSC, objects) over the (dataset, modality) groups of an evaluation that pass ``include``."""
-    dsc, n = 0.0, 0.0
+    """(DSC, objects) over the (dataset, modality) groups of an evaluation that pass ``include``: the mean over
+    datasets of each dataset's mean over its included objects (as the "dsc" of an evaluation)."""
+    per_dataset: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for key, (_, d, c) in result["groups"].items():
         dataset, modality = key.split("\t")
         if include(dataset, modality):
-            dsc += d
-            n += c
-    return (dsc / n if n else None), int(n)
+            per_dataset[dataset][0] += d
+            per_dataset[dataset][1] += c
+    used = [v for v in per_dataset.values() if v[1]]
+    if not used:
+        return None, 0
+    return sum(v[0] / v[1] for v in used) / len(used), int(sum(v[1] for v in used))
 
 
 @torch.no_grad()
