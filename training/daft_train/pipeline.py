@@ -1,4 +1,5 @@
-"""The run folder and its stages: teacher → distill → general fine-tuning → DAFT per subset → select → export.
+"""The run folder, its data and models, and the order of the stages: teacher → distill (distill.py) → general
+fine-tuning (finetune.py) → DAFT per subset (daft.py) → select (select.py) → export (export/expert_export.py).
 
 RUN_DIR/
   run.json                 config, datasets, seed, subsets spec, creation time (checked on every re-run)
@@ -22,7 +23,7 @@ from .data.training_data import SampleStore
 from .models.sam import DaftSam, build_student, build_teacher
 from .runtime import Runtime, init_runtime
 from .subsets import GENERAL, Subset, parse_subsets
-from .trainer import StageResult, read_done, save_atomic, train_stage, write_json_atomic
+from .trainer import StageResult, read_done, train_stage, write_json_atomic
 
 STAGE_TEACHER = "teacher"
 STAGE_DISTILL = "distill"
@@ -187,88 +188,48 @@ class Pipeline:
             for p in module.parameters():
                 p.requires_grad_(not frozen)
 
-    # ------------------------------------------------------------------ stages
+    # ------------------------------------------------------------------ stages (distill.py, finetune.py, daft.py)
 
-    def _adopt_init_checkpoint(self) -> bool:
-        """--init-checkpoint: a teacher-shaped checkpoint replaces teacher training; a student-shaped one replaces
-        teacher training and distillation. Returns True when it was used."""
-        if not self.init_checkpoint:
-            return False
-        state = load_state_dict_file(self.init_checkpoint, trusted=False)
-        for kind, stage in (("teacher", STAGE_TEACHER), ("student", STAGE_DISTILL)):
-            model = self.build(kind)
-            try:
-                model.load_state_dict(state)
-            except RuntimeError:
-                continue
-            out = self.stage_dir(stage)
-            if read_done(out) is None and self.runtime.is_main:
-                os.makedirs(out, exist_ok=True)
-                save_atomic({"model": model.state_dict(), "stage": stage, "epoch": 0, "val_loss": float("nan"), "val_dsc": None,
-                            "encoder": kind, "init_checkpoint": os.path.abspath(self.init_checkpoint)}, os.path.join(out, "best.pt"))
-                write_json_atomic({"name": stage, "best_epoch": 0, "best_val_loss": float("nan"), "best_val_dsc": None, "epochs_run": 0,
-                                   "stopped": f"from --init-checkpoint {os.path.abspath(self.init_checkpoint)}",
-                                   "best_checkpoint": os.path.join(out, "best.pt"), "minutes": 0.0}, os.path.join(out, "done.json"))
-            self.runtime.barrier()
-            self.log(f"--init-checkpoint {self.init_checkpoint}: used as the {kind} ({stage} stage)")
-            return True
-        raise ValueError(f"{self.init_checkpoint}: checkpoint does not match the {self.cfg.name} teacher or student architecture")
+    def train(self, name: str, out_dir: str, model, stage_cfg, subset: Subset = GENERAL, teacher=None, all_slices: bool = False,
+              kind: str = "student") -> StageResult:
+        """Train ``model`` on ``subset``'s train split, validating on its val split (see trainer.train_stage)."""
+        train_store = self.store("train", subset)
+        val_store = self.store("val", subset)
+        self.log(f"[{name}] {train_store.num_samples} training samples ({train_store.num_objects} objects), "
+                 f"{val_store.num_samples} validation samples ({val_store.num_objects} objects) on {self.runtime.device}")
+        return train_stage(name, out_dir, model, stage_cfg, self.cfg.train, self.runtime, train_store, val_store, self.seed,
+                           self.max_minutes, teacher=teacher, all_slices=all_slices, encoder_kind=kind, log=self.log)
 
-    def run_teacher(self) -> StageResult | None:
-        if self._adopt_init_checkpoint():
-            return read_done(self.stage_dir(STAGE_TEACHER))
-        model = self.build("teacher")
-        self._freeze(model)
-        return self._train(STAGE_TEACHER, self.stage_dir(STAGE_TEACHER), model, self.cfg.train.teacher, kind="teacher")
-
-    def run_distill(self) -> StageResult:
-        self._adopt_init_checkpoint()
-        done = read_done(self.stage_dir(STAGE_DISTILL))
-        if done is not None:
-            self.log(f"[{STAGE_DISTILL}] already finished; skipped")
-            return done
-        teacher = self.load_stage_model(STAGE_TEACHER)
-        student = self.build("student")
-        if list(student.embedding_shape()) != list(teacher.embedding_shape()):
-            raise ValueError("teacher and student embedding shapes differ; fix model.teacher / model.student embed_dim")
-        # the student starts with the teacher's prompt encoder and mask decoder (same embedding shape)
-        student.prompt_encoder.load_state_dict(teacher.prompt_encoder.state_dict())
-        student.mask_decoder.load_state_dict(teacher.mask_decoder.state_dict())
-        self._freeze(student, prompt=True, decoder=True)
-        return self._train(STAGE_DISTILL, self.stage_dir(STAGE_DISTILL), student, self.cfg.train.distill, teacher=teacher)
-
-    def run_finetune(self) -> StageResult:
-        if read_done(self.stage_dir(STAGE_GENERAL)) is not None:
-            return self._train_skip(STAGE_GENERAL)
-        model = self.load_stage_model(STAGE_DISTILL)
-        self._freeze(model, prompt=True)
-        return self._train(STAGE_GENERAL, self.stage_dir(STAGE_GENERAL), model, self.cfg.train.finetune)
-
-    def _train_skip(self, stage: str, subset: str | None = None) -> StageResult:
+    def skip_finished(self, stage: str, subset: str | None = None) -> StageResult:
         done = read_done(self.stage_dir(stage, subset))
         self.log(f"[{stage}{'/' + subset if subset else ''}] already finished; skipped")
         return done
 
+    @staticmethod
+    def freeze(model: DaftSam, prompt: bool = False, decoder: bool = False, encoder: bool = False) -> None:
+        for module, frozen in ((model.prompt_encoder, prompt), (model.mask_decoder, decoder), (model.image_encoder, encoder)):
+            for p in module.parameters():
+                p.requires_grad_(not frozen)
+
+    def run_teacher(self) -> StageResult | None:
+        from .distill import train_teacher
+
+        return train_teacher(self)
+
+    def run_distill(self) -> StageResult:
+        from .distill import distill_student
+
+        return distill_student(self)
+
+    def run_finetune(self) -> StageResult:
+        from .finetune import finetune_general
+
+        return finetune_general(self)
+
     def run_daft(self) -> dict[str, StageResult | None]:
-        results: dict[str, StageResult | None] = {}
-        for subset in self.subsets():
-            name = f"{STAGE_DAFT}/{subset.name}"
-            out = self.stage_dir(STAGE_DAFT, subset.name)
-            if read_done(out) is not None:
-                results[subset.name] = self._train_skip(STAGE_DAFT, subset.name)
-                continue
-            train_store, val_store = self.store("train", subset), self.store("val", subset)
-            if train_store.num_samples == 0 or val_store.num_samples == 0:
-                self.log(f"[{name}] skipped: {train_store.num_samples} training / {val_store.num_samples} validation samples")
-                results[subset.name] = None
-                continue
-            model = self.load_stage_model(STAGE_GENERAL)
-            self._freeze(model, prompt=True)
-            all_slices = train_store.only_3d
-            if all_slices:
-                self.log(f"[{name}] 3D-only subset: every slice with objects is used each epoch")
-            results[subset.name] = self._train(name, out, model, self.cfg.train.daft, subset=subset, all_slices=all_slices)
-        return results
+        from .daft import train_daft
+
+        return train_daft(self)
 
     def _newer_than_stages(self, path: str) -> bool:
         """True when ``path`` exists and was written after every finished stage (nothing to redo)."""

@@ -1,0 +1,60 @@
+"""Stage 1: the teacher (trained from scratch, or adopted from --init-checkpoint) and its distillation into the
+student: MSE between embeddings, only the student's image encoder trains; the student starts with a copy of
+the teacher's prompt encoder and mask decoder (same embedding shape)."""
+
+from __future__ import annotations
+
+import os
+
+from .pipeline import STAGE_DISTILL, STAGE_TEACHER, Pipeline, load_state_dict_file
+from .trainer import StageResult, read_done, save_atomic, write_json_atomic
+
+
+def adopt_init_checkpoint(p: Pipeline) -> bool:
+    """--init-checkpoint: a teacher-shaped checkpoint replaces teacher training; a student-shaped one replaces
+    teacher training and distillation. Returns True when it was used."""
+    if not p.init_checkpoint:
+        return False
+    state = load_state_dict_file(p.init_checkpoint, trusted=False)
+    source = os.path.abspath(p.init_checkpoint)
+    for kind, stage in (("teacher", STAGE_TEACHER), ("student", STAGE_DISTILL)):
+        model = p.build(kind)
+        try:
+            model.load_state_dict(state)
+        except RuntimeError:
+            continue
+        out = p.stage_dir(stage)
+        if read_done(out) is None and p.runtime.is_main:
+            os.makedirs(out, exist_ok=True)
+            best = os.path.join(out, "best.pt")
+            save_atomic({"model": model.state_dict(), "stage": stage, "epoch": 0, "val_loss": float("nan"), "val_dsc": None,
+                         "encoder": kind, "init_checkpoint": source}, best)
+            write_json_atomic({"name": stage, "best_epoch": 0, "best_val_loss": float("nan"), "best_val_dsc": None, "epochs_run": 0,
+                               "stopped": f"from --init-checkpoint {source}", "best_checkpoint": best, "minutes": 0.0},
+                              os.path.join(out, "done.json"))
+        p.runtime.barrier()
+        p.log(f"--init-checkpoint {p.init_checkpoint}: used as the {kind} ({stage} stage)")
+        return True
+    raise ValueError(f"{p.init_checkpoint}: checkpoint does not match the {p.cfg.name} teacher or student architecture")
+
+
+def train_teacher(p: Pipeline) -> StageResult | None:
+    if adopt_init_checkpoint(p):
+        return read_done(p.stage_dir(STAGE_TEACHER))
+    model = p.build("teacher")
+    p.freeze(model)
+    return p.train(STAGE_TEACHER, p.stage_dir(STAGE_TEACHER), model, p.cfg.train.teacher, kind="teacher")
+
+
+def distill_student(p: Pipeline) -> StageResult:
+    adopt_init_checkpoint(p)
+    if read_done(p.stage_dir(STAGE_DISTILL)) is not None:
+        return p.skip_finished(STAGE_DISTILL)
+    teacher = p.load_stage_model(STAGE_TEACHER)
+    student = p.build("student")
+    if list(student.embedding_shape()) != list(teacher.embedding_shape()):
+        raise ValueError("teacher and student embedding shapes differ; fix model.teacher / model.student embed_dim")
+    student.prompt_encoder.load_state_dict(teacher.prompt_encoder.state_dict())
+    student.mask_decoder.load_state_dict(teacher.mask_decoder.state_dict())
+    p.freeze(student, prompt=True, decoder=True)
+    return p.train(STAGE_DISTILL, p.stage_dir(STAGE_DISTILL), student, p.cfg.train.distill, teacher=teacher)

@@ -1,0 +1,14 @@
+"""Stage 2: general fine-tuning of the distilled student on all data (prompt encoder frozen)."""
+
+from __future__ import annotations
+
+from .pipeline import STAGE_DISTILL, STAGE_GENERAL, Pipeline
+from .trainer import StageResult, read_done
+
+
+def finetune_general(p: Pipeline) -> StageResult:
+    if read_done(p.stage_dir(STAGE_GENERAL)) is not None:
+        return p.skip_finished(STAGE_GENERAL)
+    model = p.load_stage_model(STAGE_DISTILL)
+    p.freeze(model, prompt=True)
+    return p.train(STAGE_GENERAL, p.stage_dir(STAGE_GENERAL), model, p.cfg.train.finetune)
