@@ -28,6 +28,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=0, help="processes for building the cache (default: up to 8)")
     p.add_argument("--models-dir", help="export: output folder (default RUN_DIR/models)")
     p.add_argument("--no-verify", action="store_true", help="export: skip the onnxruntime-node comparison")
+    p.add_argument("--policy", choices=["selected", "daft", "general"], default="selected",
+                   help="export: the validation-selected stage per subset (default), every subset's DAFT model, "
+                        "or the general model alone")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             from .export.expert_export import export_run
 
             if p.runtime.is_main:
-                export_run(p, args.models_dir, verify=not args.no_verify)
+                export_run(p, args.models_dir, verify=not args.no_verify, policy=args.policy)
         return 0
     except (DatasetError, ValueError, RuntimeError, FileNotFoundError) as exc:
         message = " ".join(str(exc).split())

@@ -96,6 +96,24 @@ def test_export_writes_a_valid_manifest_and_verified_onnx(run):
             assert "skipped" in entry["verification"]
 
 
+@pytest.mark.parametrize("policy", ["daft", "general"])
+def test_export_policies_for_the_daft_vs_general_comparison(run, tmp_path, policy):
+    models = str(tmp_path / policy)
+    assert main(["export", "--out", run, "--models-dir", models, "--policy", policy, "--no-verify"]) == 0
+    manifest = load_manifest(os.path.join(models, "manifest.json"))
+    experts = {e["name"]: e for e in manifest["experts"]}
+    assert experts["general"]["stage"] == "general"
+    if policy == "general":
+        assert list(experts) == ["general"]
+    else:
+        with open(os.path.join(run, "selection.json")) as f:
+            subsets = {n for n in json.load(f)["subsets"] if n != "general"}
+        assert set(experts) == {"general"} | subsets
+        assert all(e["stage"] == "daft" for n, e in experts.items() if n != "general")
+    for e in experts.values():  # trained with zoomed crops → the engine tiles small objects the same way
+        assert e["smallObjectZoom"] == {"belowFramePx": 32.0, "contextFactor": 5.0, "minTilePx": 32}
+
+
 def test_rerunning_a_finished_run_skips_every_stage(run, capsys):
     code = main(["run", "--out", run, "--no-verify"])
     assert code == 0

@@ -42,8 +42,18 @@ def _stage_folder(stage_key: str) -> str:
     return stage_key.replace("/", "-")
 
 
-def export_run(p, models_dir: str | None = None, verify: bool = True) -> str:
-    """Export and write the manifest; returns the manifest path."""
+EXPORT_POLICIES = ("selected", "daft", "general")
+
+
+def export_run(p, models_dir: str | None = None, verify: bool = True, policy: str = "selected") -> str:
+    """Export and write the manifest; returns the manifest path.
+
+    policy: "selected" — per subset the stage the validation selection chose (what ships); "daft" — every subset's
+    data-aware fine-tuned model, general-stage fallback; "general" — the general-stage model alone. The last two
+    exist to compare DAFT with one general model on the test split with the same engine and `daft eval`.
+    """
+    if policy not in EXPORT_POLICIES:
+        raise ValueError(f"export policy must be one of {', '.join(EXPORT_POLICIES)}, got {policy!r}")
     selection = load_selection(p.run_dir)
     models_dir = os.path.abspath(models_dir or os.path.join(p.run_dir, "models"))
     os.makedirs(models_dir, exist_ok=True)
@@ -93,6 +103,12 @@ def export_run(p, models_dir: str | None = None, verify: bool = True) -> str:
         for key, score in entry["scores"].items():
             if key != stage_key and score is not None:
                 metrics[f"val_dsc_{key.replace('/', '_')}"] = float(score)
+        zoom = {
+            # Objects trained on zoomed crops (train.zoom_*): the engine tiles the same way at inference.
+            "belowFramePx": float(p.cfg.train.zoom_small_side),
+            "contextFactor": float(max(2.0, p.cfg.train.zoom_min_k + 1.0)),
+            "minTilePx": 32,
+        }
         experts.append({
             "name": name,
             "modalities": modalities,
@@ -105,12 +121,21 @@ def export_run(p, models_dir: str | None = None, verify: bool = True) -> str:
             "stage": stage_key.partition("/")[0],
             "subset": subset_name,
             "metrics": metrics,
+            **({"smallObjectZoom": zoom} if p.cfg.train.zoom_probability > 0 else {}),
         })
         report["experts"][name] = {"stage": stage_key, "verification": info["verification"]}
 
-    add_expert(GENERAL.name, ["*"], general["selected"], "all", general, GENERAL)
+    if policy == "selected":
+        add_expert(GENERAL.name, ["*"], general["selected"], "all", general, GENERAL)
+    else:
+        add_expert(GENERAL.name, ["*"], _require_stage(general, "general"), "all", general, GENERAL)
     for name, entry in selection["subsets"].items():
-        if name == GENERAL.name:
+        if name == GENERAL.name or policy == "general":
+            continue
+        if policy == "daft":
+            key = f"daft/{name}"
+            if name in subsets and key in entry.get("scores", {}):
+                add_expert(name, subset_modalities(subsets[name], metas), key, name, entry, subsets[name])
             continue
         if not entry.get("selected") or entry["selected"] == general["selected"] or name not in subsets:
             p.log(f"[export] {name}: routed to the general expert")
@@ -135,3 +160,9 @@ def export_run(p, models_dir: str | None = None, verify: bool = True) -> str:
         json.dump(report, f, indent=2)
     p.log(f"[export] wrote {path} ({len(experts)} experts: {', '.join(e['name'] for e in experts)})")
     return path
+
+
+def _require_stage(entry: dict, stage_key: str) -> str:
+    if stage_key not in entry.get("scores", {}):
+        raise ValueError(f"stage {stage_key} has no validation score in the selection; run it and select first")
+    return stage_key

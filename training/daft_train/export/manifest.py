@@ -135,6 +135,17 @@ def _check_expert(e: Any, path: str, issues: list[str]) -> None:
     for key in ("stage", "subset"):
         if key in e and not isinstance(e[key], str):
             issues.append(f"{path}.{key}: expected string")
+    if "smallObjectZoom" in e:
+        zoom = e["smallObjectZoom"]
+        if not isinstance(zoom, dict):
+            issues.append(f"{path}.smallObjectZoom: expected object")
+        else:
+            if not _is_number(zoom.get("belowFramePx")) or zoom.get("belowFramePx") <= 0:
+                issues.append(f"{path}.smallObjectZoom.belowFramePx: expected a positive number")
+            if not _is_number(zoom.get("contextFactor")) or zoom.get("contextFactor") < 2:
+                issues.append(f"{path}.smallObjectZoom.contextFactor: expected a number >= 2")
+            if not _is_int(zoom.get("minTilePx")) or zoom.get("minTilePx") <= 0:
+                issues.append(f"{path}.smallObjectZoom.minTilePx: expected a positive integer")
     if "metrics" in e:
         metrics = e["metrics"]
         if not isinstance(metrics, dict):

@@ -29,6 +29,8 @@ export interface SegmentCaseOptions {
   shareEmbeddings?: boolean;
   /** "box": no model, every box painted as its own mask (the challenge's reference baseline). */
   baseline?: "box";
+  /** false: ignore the experts' smallObjectZoom (segment every box on the whole image). */
+  smallObjectZoom?: boolean;
   /** Bound of the slice embedding cache in bytes. */
   cacheBytes?: number;
   maxBoxesPerDecode?: number;
@@ -134,7 +136,10 @@ export async function segmentDecodedCase(
     return { labels, shape, record: record({ ...route, expert: "box-baseline" }, 0, emptyCacheStats()) };
   }
   const expert = await opts.loadExpert(route.expert);
-  const zoom = opts.manifest.experts.find((e) => e.name === route.expert)?.smallObjectZoom;
+  const zoom =
+    opts.smallObjectZoom === false
+      ? undefined
+      : opts.manifest.experts.find((e) => e.name === route.expert)?.smallObjectZoom;
 
   // Preprocess, encode once per slice, decode boxes together, postprocess into labels. Without sharing, each
   // box is its own pass with its own (disabled) cache: the reference pipeline re-encoded per box.

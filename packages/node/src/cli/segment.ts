@@ -1,7 +1,6 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   caseOverlay,
   DaftInputError,
@@ -27,6 +26,7 @@ import {
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { defaultModelsDir, loadSelector, ModelStore } from "../runtime/modelStore.js";
+import { messageLine, parseCommandLine } from "./common.js";
 import { Progress } from "./progress.js";
 import { listInputs, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
 
@@ -62,6 +62,7 @@ options:
   --selector <file>        learned selector JSON (default: the one the manifest names)
   --no-selector            do not consult a learned selector
   --explain                print the routing decision and cache use of each case
+  --no-zoom                segment small boxes on the whole image even where the expert declares smallObjectZoom
   --baseline box           no model: write every box as its own mask (the challenge's reference baseline)
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
@@ -87,9 +88,9 @@ const TIMING_HEADER = [
 ];
 
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommandLine(
+    "daft segment",
+    {
       args: joinNegativeValues(args),
       allowPositionals: true,
       options: {
@@ -105,6 +106,7 @@ export async function main(args: string[]): Promise<number> {
         world: { type: "boolean", default: false },
         window: { type: "string" },
         baseline: { type: "string" },
+        "no-zoom": { type: "boolean", default: false },
         selector: { type: "string" },
         "no-selector": { type: "boolean", default: false },
         "no-embedding-cache": { type: "boolean", default: false },
@@ -113,16 +115,12 @@ export async function main(args: string[]): Promise<number> {
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
-    });
-  } catch (e) {
-    process.stderr.write(`daft segment: ${(e as Error).message}\n${HELP}\n`);
-    return 2;
-  }
+    },
+    HELP,
+    { helpOnError: true },
+  );
+  if (typeof parsed === "number") return parsed;
   const { values: o, positionals } = parsed;
-  if (o.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
   if (positionals.length === 0 || !o.out) {
     process.stderr.write(`daft segment: give at least one input and -o <out-dir>\n${HELP}\n`);
     return 2;
@@ -192,6 +190,7 @@ export async function main(args: string[]): Promise<number> {
     shareEmbeddings: !o["no-embedding-cache"],
     cacheBytes: cacheMb * 1024 * 1024,
     baseline: o.baseline === "box" ? "box" : undefined,
+    smallObjectZoom: !o["no-zoom"],
     selector,
   };
   const prompts: BoxPrompts | undefined = commandBoxes ? { boxes: commandBoxes, world: o.world } : undefined;
@@ -367,6 +366,6 @@ function explain(r: CaseRecord): string {
 
 function oneLine(e: unknown, input: string): string {
   if (e instanceof DaftInputError) return e.withSource(input).oneLine();
-  const msg = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
+  const msg = messageLine(e);
   return msg.includes(input) || msg.startsWith("/") ? msg : `${input}: ${msg}`;
 }
