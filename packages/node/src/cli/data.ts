@@ -5,7 +5,6 @@
  */
 import { mkdir, readFile, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   DaftInputError,
   SPLIT_NAMES,
@@ -23,6 +22,7 @@ import {
   type SplitName,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
+import { fileErrorLine, parseCommandLine, takeSubcommand } from "./common.js";
 import { Progress, formatSeconds } from "./progress.js";
 
 export const HELP = `usage: daft data import <dataset-dir>... -o <cases-dir> [options]
@@ -59,19 +59,12 @@ interface DatasetSummary {
 }
 
 export async function main(args: string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  if (subcommand === "--help" || subcommand === "-h" || subcommand === undefined) {
-    process.stdout.write(`${HELP}\n`);
-    return subcommand === undefined ? 2 : 0;
-  }
-  if (subcommand !== "import") {
-    process.stderr.write(`daft data: unknown subcommand "${subcommand}"\n${HELP}\n`);
-    return 2;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
+  const subcommand = takeSubcommand("data", args, ["import"], HELP);
+  if (typeof subcommand === "number") return subcommand;
+  const parsed = parseCommandLine(
+    "daft data import",
+    {
+      args: subcommand.rest,
       allowPositionals: true,
       options: {
         out: { type: "string", short: "o" },
@@ -82,16 +75,12 @@ export async function main(args: string[]): Promise<number> {
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
-    });
-  } catch (error) {
-    process.stderr.write(`daft data import: ${(error as Error).message}\n${HELP}\n`);
-    return 2;
-  }
+    },
+    HELP,
+    { helpOnError: true },
+  );
+  if (typeof parsed === "number") return parsed;
   const { values: o, positionals } = parsed;
-  if (o.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
   if (positionals.length === 0 || !o.out) {
     process.stderr.write(`daft data import: give at least one dataset folder and -o <cases-dir>\n${HELP}\n`);
     return 2;
@@ -285,9 +274,5 @@ async function caseFilesExist(outDir: string, row: CaseRow): Promise<boolean> {
 }
 
 function report(error: unknown, fallbackSource: string): void {
-  const line =
-    error instanceof DaftInputError
-      ? error.withSource(fallbackSource).oneLine()
-      : `${fallbackSource}: ${(error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").trim()}`;
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${fileErrorLine(error, fallbackSource)}\n`);
 }

@@ -1,6 +1,5 @@
 import { mkdir, readFile, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   DaftInputError,
   evaluateCase,
@@ -12,6 +11,7 @@ import {
   type NdArray,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
+import { parseCommandLine } from "./common.js";
 import { Progress } from "./progress.js";
 
 export const HELP = `usage: daft eval --pred <dir> --gt <dir> [options]
@@ -153,9 +153,9 @@ export async function main(args: string[]): Promise<number> {
 }
 
 function parseOptions(args: string[]): Options | number {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommandLine(
+    "daft eval",
+    {
       args,
       options: {
         pred: { type: "string" },
@@ -167,16 +167,12 @@ function parseOptions(args: string[]): Options | number {
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
-    });
-  } catch (e) {
-    process.stderr.write(`daft eval: ${(e as Error).message}\n${HELP}\n`);
-    return 2;
-  }
+    },
+    HELP,
+    { helpOnError: true },
+  );
+  if (typeof parsed === "number") return parsed;
   const o = parsed.values;
-  if (o.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
   if (!o.pred || !o.gt) {
     process.stderr.write(`daft eval: give --pred <dir> and --gt <dir>\n${HELP}\n`);
     return 2;

@@ -5,7 +5,6 @@
  */
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   DaftInputError,
   SPLIT_NAMES,
@@ -24,6 +23,7 @@ import {
   type SplitName,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
+import { commandErrorLine, fileErrorLine, parseCommandLine, takeSubcommand } from "./common.js";
 import { Progress, formatSeconds } from "./progress.js";
 
 export const HELP = `usage: daft selector train --cases <cases-dir> -o <selector.json> [options]
@@ -108,11 +108,9 @@ export async function loadCaseFeatures(
     } catch (error) {
       bad++;
       const line =
-        error instanceof DaftInputError
-          ? error.withSource(path).oneLine()
-          : (error as NodeJS.ErrnoException).code === "ENOENT"
-            ? `${path}: not found`
-            : `${path}: ${(error as Error).message}`;
+        (error as NodeJS.ErrnoException).code === "ENOENT"
+          ? `${path}: not found`
+          : fileErrorLine(error, path);
       process.stderr.write(`${line}\n`);
     }
     progress.tick(row.name);
@@ -121,19 +119,12 @@ export async function loadCaseFeatures(
 }
 
 export async function main(args: string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  if (subcommand === undefined || subcommand === "--help" || subcommand === "-h") {
-    process.stdout.write(`${HELP}\n`);
-    return subcommand === undefined ? 2 : 0;
-  }
-  if (subcommand !== "train" && subcommand !== "eval") {
-    process.stderr.write(`daft selector: unknown subcommand "${subcommand}"\n${HELP}\n`);
-    return 2;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
+  const subcommand = takeSubcommand("selector", args, ["train", "eval"], HELP);
+  if (typeof subcommand === "number") return subcommand;
+  const parsed = parseCommandLine(
+    `daft selector ${subcommand.name}`,
+    {
+      args: subcommand.rest,
       options: {
         cases: { type: "string" },
         out: { type: "string", short: "o" },
@@ -145,28 +136,21 @@ export async function main(args: string[]): Promise<number> {
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
-    });
-  } catch (error) {
-    process.stderr.write(`daft selector ${subcommand}: ${(error as Error).message}\n`);
-    return 2;
-  }
+    },
+    HELP,
+  );
+  if (typeof parsed === "number") return parsed;
   const o = parsed.values;
-  if (o.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
   if (!o.cases) {
-    process.stderr.write(`daft selector ${subcommand}: --cases <cases-dir> is required\n`);
+    process.stderr.write(`daft selector ${subcommand.name}: --cases <cases-dir> is required\n`);
     return 2;
   }
   try {
-    return subcommand === "train"
+    return subcommand.name === "train"
       ? await train(resolve(o.cases), o.out, o.seed, o["wrong-cost"], o)
       : await evaluate(resolve(o.cases), o.selector, o.split, o.out, o);
   } catch (error) {
-    const line =
-      error instanceof DaftInputError ? error.oneLine() : `daft selector: ${(error as Error).message}`;
-    process.stderr.write(`${line}\n`);
+    process.stderr.write(`${commandErrorLine(error, "daft selector")}\n`);
     return 1;
   }
 }

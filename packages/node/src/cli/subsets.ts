@@ -4,9 +4,9 @@
  * (core: selectSubset). Prints how the clusters relate to the modalities and datasets.
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { DaftInputError, proposeSubsets, type SubsetCase, type SubsetGroup, type Subsets } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
+import { commandErrorLine, parseCommandLine, takeSubcommand } from "./common.js";
 import { formatSeconds } from "./progress.js";
 import { loadCaseFeatures } from "./selector.js";
 
@@ -29,19 +29,12 @@ options:
   -h, --help           this help`;
 
 export async function main(args: string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  if (subcommand === undefined || subcommand === "--help" || subcommand === "-h") {
-    process.stdout.write(`${HELP}\n`);
-    return subcommand === undefined ? 2 : 0;
-  }
-  if (subcommand !== "propose") {
-    process.stderr.write(`daft subsets: unknown subcommand "${subcommand}"\n${HELP}\n`);
-    return 2;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
+  const subcommand = takeSubcommand("subsets", args, ["propose"], HELP);
+  if (typeof subcommand === "number") return subcommand;
+  const parsed = parseCommandLine(
+    "daft subsets propose",
+    {
+      args: subcommand.rest,
       options: {
         cases: { type: "string" },
         out: { type: "string", short: "o" },
@@ -52,16 +45,11 @@ export async function main(args: string[]): Promise<number> {
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
-    });
-  } catch (error) {
-    process.stderr.write(`daft subsets propose: ${(error as Error).message}\n`);
-    return 2;
-  }
+    },
+    HELP,
+  );
+  if (typeof parsed === "number") return parsed;
   const o = parsed.values;
-  if (o.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
   const k = o.k === "auto" ? "auto" : Number(o.k);
   const kMax = Number(o["k-max"]);
   const seed = Number(o.seed);
@@ -106,9 +94,7 @@ export async function main(args: string[]): Promise<number> {
     );
     return bad > 0 && !o["skip-bad"] ? 1 : 0;
   } catch (error) {
-    const line =
-      error instanceof DaftInputError ? error.oneLine() : `daft subsets: ${(error as Error).message}`;
-    process.stderr.write(`${line}\n`);
+    process.stderr.write(`${commandErrorLine(error, "daft subsets")}\n`);
     return 1;
   }
 }
