@@ -31,6 +31,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", choices=["selected", "daft", "general"], default="selected",
                    help="export: the validation-selected stage per subset (default), every subset's DAFT model, "
                         "or the general model alone")
+    p.add_argument("--selector", help="export: a learned selector JSON (daft selector train) to ship beside the experts")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             from .export.expert_export import export_run
 
             if p.runtime.is_main:
-                export_run(p, args.models_dir, verify=not args.no_verify, policy=args.policy)
+                export_run(p, args.models_dir, verify=not args.no_verify, policy=args.policy, selector=args.selector)
         return 0
     except (DatasetError, ValueError, RuntimeError, FileNotFoundError) as exc:
         message = " ".join(str(exc).split())

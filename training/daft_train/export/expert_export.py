@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 
 from ..select import load_selection
 from ..subsets import GENERAL, subset_modalities
@@ -45,7 +46,8 @@ def _stage_folder(stage_key: str) -> str:
 EXPORT_POLICIES = ("selected", "daft", "general")
 
 
-def export_run(p, models_dir: str | None = None, verify: bool = True, policy: str = "selected") -> str:
+def export_run(p, models_dir: str | None = None, verify: bool = True, policy: str = "selected",
+               selector: str | None = None) -> str:
     """Export and write the manifest; returns the manifest path.
 
     policy: "selected" — per subset the stage the validation selection chose (what ships); "daft" — every subset's
@@ -141,12 +143,21 @@ def export_run(p, models_dir: str | None = None, verify: bool = True, policy: st
             p.log(f"[export] {name}: routed to the general expert")
             continue
         add_expert(name, subset_modalities(subsets[name], metas), entry["selected"], name, entry, subsets[name])
+    routing = {"filenameRules": DEFAULT_FILENAME_RULES, "metadataModalities": DEFAULT_METADATA_MODALITIES}
+    if selector:
+        # The learned selector (`daft selector train`, TypeScript) ships beside the experts.
+        with open(selector) as f:
+            selector_json = json.load(f)
+        if selector_json.get("format") != "daft-selector":
+            raise ValueError(f"{selector}: not a daft selector file (format {selector_json.get('format')!r})")
+        shutil.copyfile(selector, os.path.join(models_dir, "selector.json"))
+        routing["selector"] = "selector.json"
     manifest = {
         "format": MANIFEST_FORMAT,
         "version": MANIFEST_VERSION,
         "experts": experts,
         "fallback": GENERAL.name,
-        "routing": {"filenameRules": DEFAULT_FILENAME_RULES, "metadataModalities": DEFAULT_METADATA_MODALITIES},
+        "routing": routing,
         "createdBy": f"daft-train ({p.cfg.name} config, run {p.info['created']})",
     }
     validate_manifest(manifest)

@@ -83,17 +83,20 @@ def _is_number(v: Any) -> bool:
     return not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
 
 
+def _check_relative_file(f: Any, path: str, issues: list[str]) -> None:
+    if not isinstance(f, str):
+        issues.append(f"{path}: expected string")
+    elif len(f) < 1:
+        issues.append(f"{path}: must not be empty")
+    elif f.startswith("/") or ".." in re.split(r"[\\/]", f):
+        issues.append(f"{path}: model files must be relative paths inside the models folder")
+
+
 def _check_onnx_file(value: Any, path: str, issues: list[str]) -> None:
     if not isinstance(value, dict):
         issues.append(f"{path}: expected object")
         return
-    f = value.get("file")
-    if not isinstance(f, str):
-        issues.append(f"{path}.file: expected string")
-    elif len(f) < 1:
-        issues.append(f"{path}.file: must not be empty")
-    elif f.startswith("/") or ".." in re.split(r"[\\/]", f):
-        issues.append(f"{path}.file: model files must be relative paths inside the models folder")
+    _check_relative_file(value.get("file"), f"{path}.file", issues)
     h = value.get("sha256")
     if not isinstance(h, str):
         issues.append(f"{path}.sha256: expected string")
@@ -197,6 +200,8 @@ def validate_manifest(value: Any) -> dict:
         meta = routing.get("metadataModalities", {})
         if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
             issues.append("routing.metadataModalities: expected an object of strings")
+        if "selector" in routing:
+            _check_relative_file(routing["selector"], "routing.selector", issues)
     if "createdBy" in value and not isinstance(value["createdBy"], str):
         issues.append("createdBy: expected string")
     if issues:

@@ -29,6 +29,8 @@ export interface SegmentCaseOptions {
   shareEmbeddings?: boolean;
   /** "box": no model, every box painted as its own mask (the challenge's reference baseline). */
   baseline?: "box";
+  /** Route as if the file had no name (measures the learned selector alone). */
+  ignoreFileName?: boolean;
   /** false: ignore the experts' smallObjectZoom (segment every box on the whole image). */
   smallObjectZoom?: boolean;
   /** Bound of the slice embedding cache in bytes. */

@@ -62,6 +62,7 @@ options:
   --selector <file>        learned selector JSON (default: the one the manifest names)
   --no-selector            do not consult a learned selector
   --explain                print the routing decision and cache use of each case
+  --ignore-names           route without the file-name rules (measures the learned selector alone)
   --no-zoom                segment small boxes on the whole image even where the expert declares smallObjectZoom
   --baseline box           no model: write every box as its own mask (the challenge's reference baseline)
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
@@ -107,6 +108,7 @@ export async function main(args: string[]): Promise<number> {
         window: { type: "string" },
         baseline: { type: "string" },
         "no-zoom": { type: "boolean", default: false },
+        "ignore-names": { type: "boolean", default: false },
         selector: { type: "string" },
         "no-selector": { type: "boolean", default: false },
         "no-embedding-cache": { type: "boolean", default: false },
@@ -191,6 +193,7 @@ export async function main(args: string[]): Promise<number> {
     cacheBytes: cacheMb * 1024 * 1024,
     baseline: o.baseline === "box" ? "box" : undefined,
     smallObjectZoom: !o["no-zoom"],
+    ignoreFileName: o["ignore-names"],
     selector,
   };
   const prompts: BoxPrompts | undefined = commandBoxes ? { boxes: commandBoxes, world: o.world } : undefined;
