@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every number of the README's results table, on the test split of ../shared/datasets (or $DATASETS):
+#   (a) the box itself as the mask, (b) the general expert alone, (c) every modality's DAFT expert,
+#   (d) the experts the validation selection chose (= the shipped models/), plus (d) routed by the learned selector
+#   alone (file names ignored) and (d) without small-object zoom.
+# Usage: bash scripts/evaluate_test_split.sh [RUN_DIR]   (RUN_DIR: the training run the shipped models came from)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN=${1:-training/runs/cpu}
+DATASETS=${DATASETS:-../shared/datasets}
+CASES=data/cases
+OUT=out/test-split
+daft() { node packages/node/bin/daft.js "$@"; }
+
+[ -f "$CASES/cases.csv" ] || daft data import "$DATASETS"/*/ -o "$CASES"
+for policy in general daft; do
+  [ -f "$RUN/models-$policy/manifest.json" ] ||
+    PYTHONPATH=training /usr/bin/python3 -m daft_train export --out "$RUN" --policy "$policy" --models-dir "$RUN/models-$policy"
+done
+
+run() { # name, segment options...
+  local name=$1; shift
+  daft segment "$CASES/test/imgs" -o "$OUT/$name" --quiet "$@"
+  daft eval --pred "$OUT/$name" --gt "$CASES/test/gts" -o "$OUT/$name/eval" > /dev/null
+  echo "$name: $OUT/$name/eval/summary.md"
+}
+run box --baseline box --models models
+run general --models "$RUN/models-general"
+run daft --models "$RUN/models-daft"
+run selected --models models
+run selected-selector-only --models models --ignore-names
+run selected-no-zoom --models models --no-zoom
+node scripts/results_table.mjs "$OUT" box general daft selected selected-selector-only selected-no-zoom > "$OUT/results.md"
+cat "$OUT/results.md"
