@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { caseIdOf, challengeCaseName, parseDatasetJson, planObjects } from "./datasetJson.js";
 
 const FIXTURES = new URL("../../../../fixtures/dataset-mini/", import.meta.url);
@@ -16,16 +16,6 @@ const MINIMAL = {
   labels: { background: 0, lesion: 1 },
   cases: [{ image: "images/a_0001.png", label: "labels/a_0001.png" }],
 };
-
-function errorLine(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DaftInputError);
-    return (error as DaftInputError).oneLine();
-  }
-  throw new Error("expected a DaftInputError");
-}
 
 describe("parseDatasetJson", () => {
   it("reads the fixture datasets", () => {
@@ -52,19 +42,25 @@ describe("parseDatasetJson", () => {
   });
 
   it("reports schema problems on one line with the field path and the file", () => {
-    expect(errorLine(() => parse({ ...MINIMAL, dimension: 4 }, "x/dataset.json"))).toMatch(
+    expect(inputErrorLine(() => parse({ ...MINIMAL, dimension: 4 }, "x/dataset.json"))).toMatch(
       /^x\/dataset\.json: dimension: /,
     );
-    expect(errorLine(() => parse({ ...MINIMAL, name: "has space" }))).toMatch(
+    expect(inputErrorLine(() => parse({ ...MINIMAL, name: "has space" }))).toMatch(
       /^dataset\.json: name: must be letters/,
     );
-    expect(errorLine(() => parse({ ...MINIMAL, modality: "CT_MR" }))).toMatch(
+    expect(inputErrorLine(() => parse({ ...MINIMAL, modality: "CT_MR" }))).toMatch(
       /modality: must not contain '_'/,
     );
-    expect(errorLine(() => parse({ ...MINIMAL, cases: [] }))).toMatch(/cases: /);
-    expect(errorLine(() => parse({ ...MINIMAL, cases: [{ image: "a.png" }] }))).toMatch(/cases\.0\.label: /);
-    expect(errorLine(() => parse({ ...MINIMAL, labels: { background: 0, x: 1.5 } }))).toMatch(/labels\.x: /);
-    expect(errorLine(() => parseDatasetJson("{not json", "bad.json"))).toMatch(/^bad\.json: invalid JSON/);
+    expect(inputErrorLine(() => parse({ ...MINIMAL, cases: [] }))).toMatch(/cases: /);
+    expect(inputErrorLine(() => parse({ ...MINIMAL, cases: [{ image: "a.png" }] }))).toMatch(
+      /cases\.0\.label: /,
+    );
+    expect(inputErrorLine(() => parse({ ...MINIMAL, labels: { background: 0, x: 1.5 } }))).toMatch(
+      /labels\.x: /,
+    );
+    expect(inputErrorLine(() => parseDatasetJson("{not json", "bad.json"))).toMatch(
+      /^bad\.json: invalid JSON/,
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
 import { encodePng } from "../io/raster.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { parseDatasetJson, type DatasetSpec } from "./datasetJson.js";
 import { importCase, type CaseFiles } from "./importCase.js";
 
@@ -145,14 +145,7 @@ describe("importCase on fixtures/dataset-mini (expected.json is shared with the 
       ],
     ];
     for (const [attempt, problem] of attempts) {
-      let caught: unknown;
-      try {
-        attempt();
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(DaftInputError);
-      expect((caught as DaftInputError).oneLine()).toMatch(problem);
+      expect(inputErrorLine(attempt)).toMatch(problem);
     }
   });
 });

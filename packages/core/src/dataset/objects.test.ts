@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { planObjects } from "./datasetJson.js";
 import { extractObjects, type LabelData } from "./objects.js";
 
@@ -105,14 +105,9 @@ describe("extractObjects (2D)", () => {
       [Uint8Array.from([0, 1, 0]), /label map has 3 values, expected 2x2/],
     ];
     for (const [labels, problem] of bad) {
-      let caught: unknown;
-      try {
-        extractObjects(labels, [2, 2], HIPPOCAMPUS, "labels/x.png");
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(DaftInputError);
-      expect((caught as DaftInputError).oneLine()).toMatch(new RegExp(`^labels/x\\.png: ${problem.source}`));
+      expect(inputErrorLine(() => extractObjects(labels, [2, 2], HIPPOCAMPUS, "labels/x.png"))).toMatch(
+        new RegExp(`^labels/x\\.png: ${problem.source}`),
+      );
     }
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
 import type { NdArray } from "../image/types.js";
+import { thrownInputError } from "../testing/inputErrors.js";
 import { decodeChallengeCase, encodeSegmentationNpz, type CaseLimits } from "./challengeCase.js";
 import { readNpz } from "./npz.js";
 
@@ -23,14 +23,11 @@ const boxes3d = (...boxes: number[][]): NdArray => f64(boxes.flat(), [boxes.leng
 
 /** The one-line error decodeChallengeCase gives for these arrays. */
 function problem(arrays: Record<string, NdArray>, limits?: CaseLimits): string {
-  try {
-    decodeChallengeCase(new Map(Object.entries(arrays)), "case.npz", limits);
-  } catch (e) {
-    expect(e).toBeInstanceOf(DaftInputError);
-    expect((e as DaftInputError).source).toBe("case.npz");
-    return (e as DaftInputError).oneLine();
-  }
-  throw new Error("expected an error");
+  const error = thrownInputError(() =>
+    decodeChallengeCase(new Map(Object.entries(arrays)), "case.npz", limits),
+  );
+  expect(error.source).toBe("case.npz");
+  return error.oneLine();
 }
 
 describe("decodeChallengeCase on numpy-written cases", () => {

@@ -1,6 +1,6 @@
 import { deflateSync } from "fflate";
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { decodeDicomPixels, readDicom } from "./dicom.js";
 
 /** Byte builder for hand-made DICOM files. */
@@ -114,16 +114,10 @@ function dataset(sx: Syntax, pixels = [-5, 0, 7, 100, -1000, 32767]): number[] {
   ];
 }
 
-function message(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DaftInputError);
-    const line = (e as DaftInputError).oneLine();
-    expect(line).not.toContain("\n");
-    return line;
-  }
-  throw new Error("expected an error");
+function message(action: () => unknown): string {
+  const line = inputErrorLine(action);
+  expect(line).not.toContain("\n");
+  return line;
 }
 
 const SYNTAXES: [string, string, Syntax][] = [

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
 import { applyAffine, type Affine } from "../image/geometry.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { decodeDicomStudy, type DicomFileBytes } from "./dicomSeries.js";
 
 const FIXTURES = new URL("../../../../fixtures/formats/", import.meta.url);
@@ -95,13 +95,7 @@ const stack = (zs: number[], extra: SliceSpec = {}): DicomFileBytes[] =>
   zs.map((z, k) => ({ name: `s${k}.dcm`, bytes: slice({ position: [0, 0, z], ...extra }) }));
 
 function problem(files: DicomFileBytes[]): string {
-  try {
-    decodeDicomStudy(files, "series");
-  } catch (e) {
-    expect(e).toBeInstanceOf(DaftInputError);
-    return (e as DaftInputError).oneLine();
-  }
-  throw new Error("expected an error");
+  return inputErrorLine(() => decodeDicomStudy(files, "series"));
 }
 
 describe("decodeDicomStudy on a pydicom-written series", () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import {
   looksLikeNifti,
   readNifti,
@@ -32,16 +32,6 @@ function storedPattern(): number[] {
   for (let z = 0; z < 2; z++)
     for (let y = 0; y < 3; y++) for (let x = 0; x < 4; x++) values.push(x + 10 * y + 100 * z);
   return values;
-}
-
-function errorLine(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DaftInputError);
-    return (error as DaftInputError).oneLine();
-  }
-  throw new Error("expected a DaftInputError");
 }
 
 describe("readNifti", () => {
@@ -97,24 +87,24 @@ describe("readNifti", () => {
   });
 
   it("reports corrupt, truncated and unsupported files on one line naming the file", () => {
-    expect(errorLine(() => readNifti(formatBytes("truncated.nii.gz"), "a.nii.gz"))).toMatch(
+    expect(inputErrorLine(() => readNifti(formatBytes("truncated.nii.gz"), "a.nii.gz"))).toMatch(
       /^a\.nii\.gz: corrupt or truncated gzip stream/,
     );
-    expect(errorLine(() => readNifti(formatBytes("uint16.nii").slice(0, 370), "b.nii"))).toMatch(
+    expect(inputErrorLine(() => readNifti(formatBytes("uint16.nii").slice(0, 370), "b.nii"))).toMatch(
       /^b\.nii: truncated NIfTI data: 4x3x2 uint16 needs 400 bytes, file has 370$/,
     );
-    expect(errorLine(() => readNifti(formatBytes("uint16.nii").slice(0, 200), "c.nii"))).toMatch(
+    expect(inputErrorLine(() => readNifti(formatBytes("uint16.nii").slice(0, 200), "c.nii"))).toMatch(
       /^c\.nii: truncated NIfTI header/,
     );
     const int64 = formatBytes("uint16.nii");
     new DataView(int64.buffer).setInt16(70, 1024, true);
-    expect(errorLine(() => readNifti(int64, "d.nii"))).toMatch(
+    expect(inputErrorLine(() => readNifti(int64, "d.nii"))).toMatch(
       /^d\.nii: unsupported NIfTI datatype 1024 \(int64\)/,
     );
     const badMagic = formatBytes("uint16.nii");
     badMagic[344] = 0x78;
-    expect(errorLine(() => readNifti(badMagic, "e.nii"))).toMatch(/^e\.nii: bad NIfTI magic/);
-    expect(errorLine(() => readNifti(new Uint8Array([1, 2, 3, 4, 5]), "f.nii"))).toMatch(
+    expect(inputErrorLine(() => readNifti(badMagic, "e.nii"))).toMatch(/^e\.nii: bad NIfTI magic/);
+    expect(inputErrorLine(() => readNifti(new Uint8Array([1, 2, 3, 4, 5]), "f.nii"))).toMatch(
       /^f\.nii: not a NIfTI file/,
     );
   });
@@ -143,7 +133,7 @@ describe("toZyxVolume", () => {
     const scaled = readNifti(formatBytes("int16_be_scaled.nii"), "s.nii");
     expect(toZyxVolume(scaled).array.dtype).toBe("float32");
     const series: NiftiImage = { ...scaled, dims: [2, 3, 2, 2] };
-    expect(errorLine(() => toZyxVolume(series, "series.nii"))).toBe(
+    expect(inputErrorLine(() => toZyxVolume(series, "series.nii"))).toBe(
       "series.nii: expected a 3D volume, got dimensions 2x3x2x2",
     );
   });
@@ -175,7 +165,9 @@ describe("writeNifti", () => {
   });
 
   it("rejects dims that do not match the data", () => {
-    expect(errorLine(() => writeNifti(new Uint8Array(5), [2, 2]))).toMatch(/dims 2x2 do not match 5 values/);
+    expect(inputErrorLine(() => writeNifti(new Uint8Array(5), [2, 2]))).toMatch(
+      /dims 2x2 do not match 5 values/,
+    );
   });
 
   const python = "/usr/bin/python3";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
 import type { NdArray } from "../image/types.js";
+import { thrownInputError } from "../testing/inputErrors.js";
 import { encodeNpy, parseNpy } from "./npy.js";
 
 const fixture = (name: string): Uint8Array =>
@@ -19,15 +19,7 @@ function handmadeNpy(dict: string, body: number[] | Uint8Array, version = 1): Ui
   return out;
 }
 
-function message(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DaftInputError);
-    return (e as Error).message;
-  }
-  throw new Error("expected an error");
-}
+const message = (action: () => unknown): string => thrownInputError(action).message;
 
 describe("parseNpy on numpy-written files", () => {
   it.each([1, 2, 3])("reads format version %i.0", (major) => {

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
 import type { NdArray } from "../image/types.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { encodeNpy } from "./npy.js";
 import { openNpz, readNpz, writeNpz } from "./npz.js";
 
@@ -10,16 +10,6 @@ const fixture = (name: string): Uint8Array =>
   new Uint8Array(readFileSync(new URL(`../../../../fixtures/npz/${name}`, import.meta.url)));
 
 const values = (arr: NdArray | undefined): unknown[] => Array.from((arr?.data ?? []) as ArrayLike<unknown>);
-
-function oneLine(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DaftInputError);
-    return (e as DaftInputError).oneLine();
-  }
-  throw new Error("expected an error");
-}
 
 describe.each(["dtypes_savez.npz", "dtypes_savez_compressed.npz"])(
   "readNpz(%s) (numpy, ZIP64 extras)",
@@ -110,19 +100,19 @@ describe("openNpz", () => {
     expect(archive.keys).toEqual(["strings", "records", "objects", "complex"]);
     expect(archive.has("records")).toBe(true);
     expect(archive.has("imgs")).toBe(false);
-    expect(oneLine(() => archive.read("strings"))).toBe(
+    expect(inputErrorLine(() => archive.read("strings"))).toBe(
       "odd.npz: array 'strings' has string dtype '<U2', which is not supported; use bool, (u)int8/16/32/64 or float16/32/64",
     );
-    expect(oneLine(() => archive.read("records"))).toBe(
+    expect(inputErrorLine(() => archive.read("records"))).toBe(
       "odd.npz: array 'records' has a structured (record) dtype, which is not supported; save plain numeric arrays",
     );
-    expect(oneLine(() => archive.read("objects"))).toMatch(
+    expect(inputErrorLine(() => archive.read("objects"))).toMatch(
       /^odd.npz: array 'objects' has object dtype \(pickled/,
     );
-    expect(oneLine(() => archive.read("complex"))).toMatch(
+    expect(inputErrorLine(() => archive.read("complex"))).toMatch(
       /^odd.npz: array 'complex' has complex dtype '<c8'/,
     );
-    expect(oneLine(() => archive.read("imgs"))).toBe(
+    expect(inputErrorLine(() => archive.read("imgs"))).toBe(
       "odd.npz: no array 'imgs' (arrays present: strings, records, objects, complex)",
     );
   });
@@ -133,7 +123,7 @@ describe("openNpz", () => {
     bytes[badData] = 0xff - bytes[badData]!;
     const archive = openNpz(bytes);
     expect(archive.read("good").data).toEqual(int16Array().data);
-    expect(oneLine(() => archive.read("bad"))).toBe(
+    expect(inputErrorLine(() => archive.read("bad"))).toBe(
       "not a valid .npz (zip) file: entry 'bad.npy' fails its CRC check (corrupt data)",
     );
   });
@@ -160,13 +150,13 @@ describe("readNpz rejects bad files with one line", () => {
       "x.npz: not a valid .npz (zip) file: this is a single .npy array, not an .npz archive",
     ],
   ])("%s", (_, bytes, expected) => {
-    expect(oneLine(() => readNpz(bytes, "x.npz"))).toBe(expected);
+    expect(inputErrorLine(() => readNpz(bytes, "x.npz"))).toBe(expected);
   });
 
   it("a zip cut inside the member data", () => {
     // Keep the directory but drop the middle: the directory then points past the end.
     const cut = new Uint8Array([...good.subarray(0, 40), ...good.subarray(good.length - 120)]);
-    expect(oneLine(() => readNpz(cut, "x.npz"))).toBe(
+    expect(inputErrorLine(() => readNpz(cut, "x.npz"))).toBe(
       "x.npz: not a valid .npz (zip) file: the file is truncated (zip directory out of range)",
     );
   });
@@ -175,7 +165,7 @@ describe("readNpz rejects bad files with one line", () => {
     const bytes = writeNpz({ imgs: int16Array() }, { compress: true });
     const dataStart = 30 + "imgs.npy".length;
     for (let i = dataStart; i < dataStart + 12; i++) bytes[i] = 0xff;
-    expect(oneLine(() => readNpz(bytes, "x.npz"))).toBe(
+    expect(inputErrorLine(() => readNpz(bytes, "x.npz"))).toBe(
       "x.npz: not a valid .npz (zip) file: entry 'imgs.npy' has corrupt compressed data (invalid block type)",
     );
   });
@@ -183,7 +173,7 @@ describe("readNpz rejects bad files with one line", () => {
   it("an array truncated inside a valid zip", () => {
     const npy = encodeNpy({ data: new Uint8Array(6), shape: [2, 3], dtype: "uint8" });
     const bytes = zipSync({ "imgs.npy": [npy.subarray(0, npy.length - 2), { level: 6 }] });
-    expect(oneLine(() => readNpz(bytes, "x.npz"))).toBe(
+    expect(inputErrorLine(() => readNpz(bytes, "x.npz"))).toBe(
       "x.npz: array 'imgs' is truncated: expected 6 bytes, got 4",
     );
   });

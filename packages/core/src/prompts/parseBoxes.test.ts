@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { parseBoxArgument, parseBoxesFile } from "./parseBoxes.js";
-
-function lineOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DaftInputError);
-    return (e as DaftInputError).oneLine();
-  }
-  throw new Error("expected an error");
-}
 
 describe("--box", () => {
   it("4 or 6 numbers, commas or spaces, negatives and decimals", () => {
@@ -21,7 +11,7 @@ describe("--box", () => {
 
   it("anything else is one clear line", () => {
     for (const bad of ["1,2,3", "1,2,3,4,5", "1,2,x,4", "", "1,2,3,4,5,6,7", "1,2,Infinity,4"]) {
-      expect(lineOf(() => parseBoxArgument(bad))).toMatch(/^--box ".*" needs 4 numbers .* or 6/);
+      expect(inputErrorLine(() => parseBoxArgument(bad))).toMatch(/^--box ".*" needs 4 numbers .* or 6/);
     }
   });
 });
@@ -45,17 +35,23 @@ describe("boxes files", () => {
   });
 
   it("errors name the file and what is wrong", () => {
-    expect(lineOf(() => parseBoxesFile("[[1,2,3]]", "b.json"))).toMatch(
+    expect(inputErrorLine(() => parseBoxesFile("[[1,2,3]]", "b.json"))).toMatch(
       /^b\.json: box 0 \[1,2,3\] is not 4 numbers/,
     );
-    expect(lineOf(() => parseBoxesFile("[[1,2,3,4", "b.json"))).toMatch(/^b\.json: not valid JSON/);
-    expect(lineOf(() => parseBoxesFile('{"rects": []}', "b.json"))).toMatch(/^b\.json: JSON must be a list/);
-    expect(lineOf(() => parseBoxesFile("[]", "b.json"))).toBe("b.json: holds no boxes");
-    expect(lineOf(() => parseBoxesFile("[[1,2,3,4],[1,2,3,4,5,6]]", "b.json"))).toMatch(/mixed 2D and 3D/);
-    expect(lineOf(() => parseBoxesFile("1,2,3,4\nx0,y0,x1,y1\n", "b.csv"))).toMatch(
+    expect(inputErrorLine(() => parseBoxesFile("[[1,2,3,4", "b.json"))).toMatch(/^b\.json: not valid JSON/);
+    expect(inputErrorLine(() => parseBoxesFile('{"rects": []}', "b.json"))).toMatch(
+      /^b\.json: JSON must be a list/,
+    );
+    expect(inputErrorLine(() => parseBoxesFile("[]", "b.json"))).toBe("b.json: holds no boxes");
+    expect(inputErrorLine(() => parseBoxesFile("[[1,2,3,4],[1,2,3,4,5,6]]", "b.json"))).toMatch(
+      /mixed 2D and 3D/,
+    );
+    expect(inputErrorLine(() => parseBoxesFile("1,2,3,4\nx0,y0,x1,y1\n", "b.csv"))).toMatch(
       /^b\.csv: line 2 "x0,y0,x1,y1" is not/,
     );
-    expect(lineOf(() => parseBoxesFile("1,2,3,4\n1,2,three,4\n", "b.csv"))).toMatch(/^b\.csv: line 2/);
-    expect(lineOf(() => parseBoxesFile("\u0000\u0001garbage", "b.csv"))).toMatch(/^b\.csv: line 1/);
+    expect(inputErrorLine(() => parseBoxesFile("1,2,3,4\n1,2,three,4\n", "b.csv"))).toMatch(
+      /^b\.csv: line 2/,
+    );
+    expect(inputErrorLine(() => parseBoxesFile("\u0000\u0001garbage", "b.csv"))).toMatch(/^b\.csv: line 1/);
   });
 });

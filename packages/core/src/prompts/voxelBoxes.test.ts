@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
 import { affineFromColumns, applyAffine, type Affine, type Vec3 } from "../image/geometry.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { voxelBoxes, type BoxTarget } from "./voxelBoxes.js";
 
 const volume = (affine: Affine, space: "RAS" | "LPS" = "RAS"): BoxTarget => ({
@@ -16,16 +16,6 @@ const volume = (affine: Affine, space: "RAS" | "LPS" = "RAS"): BoxTarget => ({
 /** The two world corners of voxel box [i0,j0,k0,i1,j1,k1] (voxel centres) through `affine`. */
 function worldCorners(affine: Affine, box: number[]): number[] {
   return [...applyAffine(affine, box.slice(0, 3) as Vec3), ...applyAffine(affine, box.slice(3) as Vec3)];
-}
-
-function lineOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DaftInputError);
-    return (e as DaftInputError).oneLine();
-  }
-  throw new Error("expected an error");
 }
 
 const deg = Math.PI / 180;
@@ -56,7 +46,7 @@ describe("voxel boxes", () => {
   });
 
   it("a 2D box for a volume (and the reverse) is refused with the expected form", () => {
-    expect(lineOf(() => voxelBoxes([[1, 2, 3, 4]], volume(AFFINES[0]![1]), false))).toBe(
+    expect(inputErrorLine(() => voxelBoxes([[1, 2, 3, 4]], volume(AFFINES[0]![1]), false))).toBe(
       "scan.nii.gz: box 0 has 4 numbers but the input is 3D (W×H×D = 40×30×20); give x0,y0,z0,x1,y1,z1",
     );
     const picture: BoxTarget = {
@@ -67,7 +57,7 @@ describe("voxel boxes", () => {
       depth: 1,
       what: "a picture",
     };
-    expect(lineOf(() => voxelBoxes([[1, 2, 0, 4, 5, 0]], picture, false))).toMatch(
+    expect(inputErrorLine(() => voxelBoxes([[1, 2, 0, 4, 5, 0]], picture, false))).toMatch(
       /input is 2D .* x0,y0,x1,y1$/,
     );
   });
@@ -98,13 +88,13 @@ describe("world boxes land on the right voxels", () => {
     const edge = worldCorners(affine, [-0.5, -0.5, -0.5, 39.5, 29.5, 19.5]);
     expect(voxelBoxes([edge], volume(affine), true)).toEqual([[0, 0, 0, 39, 29, 19]]);
     const past = worldCorners(affine, [0, 0, 0, 41, 10, 10]);
-    expect(lineOf(() => voxelBoxes([past], volume(affine), true))).toMatch(
+    expect(inputErrorLine(() => voxelBoxes([past], volume(affine), true))).toMatch(
       /^scan\.nii\.gz: --world box 0 \[.*\] mm \(RAS\) maps to voxels \(0, 0, 0\)–\(41, 10, 10\), outside the image \(W×H×D = 40×30×20\)$/,
     );
   });
 
   it("world boxes are 6 numbers; pictures and unpositioned images refuse --world", () => {
-    expect(lineOf(() => voxelBoxes([[1, 2, 3, 4]], volume(AFFINES[0]![1], "LPS"), true))).toMatch(
+    expect(inputErrorLine(() => voxelBoxes([[1, 2, 3, 4]], volume(AFFINES[0]![1], "LPS"), true))).toMatch(
       /--world box 0 has 4 numbers; world boxes are two 3D points in mm \(LPS\)/,
     );
     const picture: BoxTarget = {
@@ -115,7 +105,7 @@ describe("world boxes land on the right voxels", () => {
       depth: 1,
       what: "a picture",
     };
-    expect(lineOf(() => voxelBoxes([[0, 0, 0, 1, 1, 0]], picture, true))).toMatch(
+    expect(inputErrorLine(() => voxelBoxes([[0, 0, 0, 1, 1, 0]], picture, true))).toMatch(
       /^p\.png: --world needs an input placed in patient space .* this is a picture without one/,
     );
     const unplaced: BoxTarget = {
@@ -124,7 +114,9 @@ describe("world boxes land on the right voxels", () => {
       what: "a DICOM image",
       geometry: { affine: AFFINES[0]![1], space: "LPS", positioned: false },
     };
-    expect(lineOf(() => voxelBoxes([[0, 0, 0, 1, 1, 0]], unplaced, true))).toMatch(/^xc\.dcm: --world needs/);
+    expect(inputErrorLine(() => voxelBoxes([[0, 0, 0, 1, 1, 0]], unplaced, true))).toMatch(
+      /^xc\.dcm: --world needs/,
+    );
   });
 
   it("2D images placed in space: the world box is projected on the image plane (z ignored)", () => {

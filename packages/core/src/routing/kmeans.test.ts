@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { chooseK, kmeans, pairwiseDistances, silhouetteScore } from "./kmeans.js";
 import { META_FEATURE_NAMES } from "./metaFeatures.js";
 import { SeededRandom } from "./random.js";
@@ -122,14 +122,8 @@ describe("data-driven subsets", () => {
       groups: { "2d": { centroids: Record<string, number[]> } };
     };
     broken.groups["2d"].centroids["2d-cluster-0"]!.pop();
-    try {
-      parseSubsets(broken, "s.json");
-      throw new Error("expected an error");
-    } catch (e) {
-      expect(e).toBeInstanceOf(DaftInputError);
-      expect((e as DaftInputError).oneLine()).toMatch(
-        /^s\.json: invalid subsets file: groups\.2d: centroid 2d-cluster-0 must have \d+ values$/,
-      );
-    }
+    expect(inputErrorLine(() => parseSubsets(broken, "s.json"))).toMatch(
+      /^s\.json: invalid subsets file: groups\.2d: centroid 2d-cluster-0 must have \d+ values$/,
+    );
   });
 });

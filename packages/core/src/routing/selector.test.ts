@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DaftInputError } from "../errors.js";
 import { parseManifest } from "../manifest/schema.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { META_FEATURE_NAMES, type MetaFeatures } from "./metaFeatures.js";
 import { SeededRandom } from "./random.js";
 import { parseSelector, predictWithSelector, selectModality, type Selector } from "./selector.js";
@@ -83,16 +83,7 @@ describe("learned selector", () => {
     const broken = JSON.parse(JSON.stringify(selector)) as Selector;
     broken.models["2d"]!.layers[0]!.weights.pop();
     broken.models["2d"]!.featureNames[0] = "no_such_feature";
-    const error = (() => {
-      try {
-        parseSelector(broken, "sel.json");
-      } catch (e) {
-        return e as DaftInputError;
-      }
-      throw new Error("expected an error");
-    })();
-    expect(error).toBeInstanceOf(DaftInputError);
-    expect(error.oneLine()).toMatch(
+    expect(inputErrorLine(() => parseSelector(broken, "sel.json"))).toMatch(
       /^sel\.json: invalid selector: models\.2d: layer 0 needs \d+ weights, has \d+$/,
     );
     const renamed = JSON.parse(JSON.stringify(selector)) as Selector;
