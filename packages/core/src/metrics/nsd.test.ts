@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { boxMask } from "../testing/masks.js";
 import { normalizedSurfaceDice } from "./nsd.js";
-
-function boxMask(shape: number[], lo: number[], hi: number[]): Uint8Array {
-  const strides = shape.map((_, a) => shape.slice(a + 1).reduce((x, y) => x * y, 1));
-  return Uint8Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) =>
-    strides.every((st, a) => {
-      const c = Math.floor(i / st) % shape[a]!;
-      return c >= lo[a]! && c <= hi[a]!;
-    })
-      ? 1
-      : 0,
-  );
-}
 
 function ballMask(shape: number[], center: number[], radius: number): Uint8Array {
   const [, n1, n2] = shape as [number, number, number];
