@@ -13,6 +13,16 @@ const volume = (affine: Affine, space: "RAS" | "LPS" = "RAS"): BoxTarget => ({
   geometry: { affine, space, positioned: true },
 });
 
+/** A picture: 2D, no place in patient space. */
+const PICTURE: BoxTarget = {
+  source: "p.png",
+  dimension: 2,
+  width: 8,
+  height: 6,
+  depth: 1,
+  what: "a picture",
+};
+
 /** The two world corners of voxel box [i0,j0,k0,i1,j1,k1] (voxel centres) through `affine`. */
 function worldCorners(affine: Affine, box: number[]): number[] {
   return [...applyAffine(affine, box.slice(0, 3) as Vec3), ...applyAffine(affine, box.slice(3) as Vec3)];
@@ -49,15 +59,7 @@ describe("voxel boxes", () => {
     expect(inputErrorLine(() => voxelBoxes([[1, 2, 3, 4]], volume(AFFINES[0]![1]), false))).toBe(
       "scan.nii.gz: box 0 has 4 numbers but the input is 3D (W×H×D = 40×30×20); give x0,y0,z0,x1,y1,z1",
     );
-    const picture: BoxTarget = {
-      source: "p.png",
-      dimension: 2,
-      width: 8,
-      height: 6,
-      depth: 1,
-      what: "a picture",
-    };
-    expect(inputErrorLine(() => voxelBoxes([[1, 2, 0, 4, 5, 0]], picture, false))).toMatch(
+    expect(inputErrorLine(() => voxelBoxes([[1, 2, 0, 4, 5, 0]], PICTURE, false))).toMatch(
       /input is 2D .* x0,y0,x1,y1$/,
     );
   });
@@ -97,19 +99,11 @@ describe("world boxes land on the right voxels", () => {
     expect(inputErrorLine(() => voxelBoxes([[1, 2, 3, 4]], volume(AFFINES[0]![1], "LPS"), true))).toMatch(
       /--world box 0 has 4 numbers; world boxes are two 3D points in mm \(LPS\)/,
     );
-    const picture: BoxTarget = {
-      source: "p.png",
-      dimension: 2,
-      width: 8,
-      height: 6,
-      depth: 1,
-      what: "a picture",
-    };
-    expect(inputErrorLine(() => voxelBoxes([[0, 0, 0, 1, 1, 0]], picture, true))).toMatch(
+    expect(inputErrorLine(() => voxelBoxes([[0, 0, 0, 1, 1, 0]], PICTURE, true))).toMatch(
       /^p\.png: --world needs an input placed in patient space .* this is a picture without one/,
     );
     const unplaced: BoxTarget = {
-      ...picture,
+      ...PICTURE,
       source: "xc.dcm",
       what: "a DICOM image",
       geometry: { affine: AFFINES[0]![1], space: "LPS", positioned: false },
