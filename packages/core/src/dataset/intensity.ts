@@ -80,14 +80,27 @@ export function roundHalfEven(value: number): number {
 /** Percentile-clipped linear scaling of any numeric data to uint8 (see the file comment). */
 export function scaleToUint8(values: IntensityData): Uint8Array {
   const [low = 0, high = 0] = percentiles(values, [LOW_PERCENTILE, HIGH_PERCENTILE]);
+  if (!(high > low)) return new Uint8Array(values.length); // constant volume (or only NaN): all zeros
+  return scaleRangeToUint8(values, low, high);
+}
+
+/**
+ * low..high → 0..255, linear: values outside the range are clipped, results rounded half to even, NaN becomes 0.
+ * `width` divides (clipped − low); it is high − low unless the caller has its own (a CT window's width, which
+ * high − low need not equal to the last bit).
+ */
+export function scaleRangeToUint8(
+  values: IntensityData,
+  low: number,
+  high: number,
+  width = high - low,
+): Uint8Array {
   const out = new Uint8Array(values.length);
-  if (!(high > low)) return out; // constant volume (or only NaN): all zeros
-  const range = high - low;
   for (let i = 0; i < values.length; i++) {
     const value = values[i]!;
     if (Number.isNaN(value)) continue;
     const clipped = value < low ? low : value > high ? high : value;
-    out[i] = roundHalfEven(((clipped - low) / range) * 255);
+    out[i] = roundHalfEven(((clipped - low) / width) * 255);
   }
   return out;
 }

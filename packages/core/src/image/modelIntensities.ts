@@ -8,7 +8,7 @@
  * NaN becomes 0 in every mapping.
  */
 import { DaftInputError } from "../errors.js";
-import { roundHalfEven, scaleToUint8, type IntensityData } from "../dataset/intensity.js";
+import { scaleRangeToUint8, scaleToUint8, type IntensityData } from "../dataset/intensity.js";
 
 export interface CtWindow {
   width: number;
@@ -96,16 +96,7 @@ export function mapIntensities(values: IntensityData, mapping: IntensityMapping,
 }
 
 export function applyWindow(values: IntensityData, { width, level }: CtWindow): Uint8Array {
-  const low = level - width / 2;
-  const high = level + width / 2;
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]!;
-    if (Number.isNaN(value)) continue;
-    const clipped = value < low ? low : value > high ? high : value;
-    out[i] = roundHalfEven(((clipped - low) / width) * 255);
-  }
-  return out;
+  return scaleRangeToUint8(values, level - width / 2, level + width / 2, width);
 }
 
 /**
