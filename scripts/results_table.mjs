@@ -5,7 +5,9 @@ import { join } from "node:path";
 const [out, ...runs] = process.argv.slice(2);
 const load = (run) => JSON.parse(readFileSync(join(out, run, "eval", "summary.json"), "utf8")).summary;
 const timings = (run) => {
-  const rows = readFileSync(join(out, run, "timings.csv"), "utf8").trim().split("\n");
+  const rows = readFileSync(join(out, run, "timings.csv"), "utf8")
+    .trim()
+    .split("\n");
   const header = rows[0].split(",");
   const total = header.indexOf("total_ms");
   const modality = header.indexOf("case");
@@ -20,7 +22,11 @@ const timings = (run) => {
 };
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return s.length === 0
+    ? NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]
+      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const summaries = Object.fromEntries(runs.map((r) => [r, load(r)]));
 const modalities = summaries[runs[0]].modalities.map((m) => m.modality);
@@ -37,10 +43,14 @@ const lines = [
 ];
 for (const m of modalities) {
   const n = summaries[runs[0]].modalities.find((x) => x.modality === m).cases;
-  lines.push(`| ${m} | ${n} | ${runs.map((r) => cell(summaries[r], m)).join(" | ")} | ${f(median(t.get(m) ?? []) / 1000)} |`);
+  lines.push(
+    `| ${m} | ${n} | ${runs.map((r) => cell(summaries[r], m)).join(" | ")} | ${f(median(t.get(m) ?? []) / 1000)} |`,
+  );
 }
 lines.push(
   `| **mean over modalities** | ${summaries[runs[0]].overall.cases} | ${runs.map((r) => `**${cell(summaries[r], "all")}**`).join(" | ")} | ${f(median(t.get("all") ?? []) / 1000)} |`,
 );
-console.log("Cells: mean DSC / mean NSD on the test split (`daft eval`: NSD 2 mm in 3D, 2 px contour in 2D).\n");
+console.log(
+  "Cells: mean DSC / mean NSD on the test split (`daft eval`: NSD 2 mm in 3D, 2 px contour in 2D).\n",
+);
 console.log(lines.join("\n"));
