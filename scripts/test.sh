@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx prettier --check .
+npx tsc -p tsconfig.tests.json  # strict type-check of the tests too (vitest only strips types)
 npx vitest run
 bash training/run_tests.sh

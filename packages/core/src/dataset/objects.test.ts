@@ -8,7 +8,7 @@ function labelMap2d(
   height: number,
   width: number,
   rects: number[][],
-  make = (n: number) => new Uint8Array(n),
+  make: (n: number) => LabelData = (n) => new Uint8Array(n),
 ): LabelData {
   const labels = make(height * width);
   for (const [x0, y0, x1, y1, value] of rects as [number, number, number, number, number][]) {

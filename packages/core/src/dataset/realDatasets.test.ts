@@ -62,7 +62,7 @@ describe.skipIf(!available)("shared datasets (../shared/datasets)", () => {
     expect(datatypes).toEqual(new Set(["uint8", "float32"]));
     for (const imported of importFirst("msd-hippocampus", 3)) {
       expect(imported.objectNames).toEqual(["anterior", "posterior"]);
-      expect(Array.from(imported.imgsNpz.spacing!.data)).toEqual([1, 1, 1]);
+      expect(Array.from(imported.imgsNpz.spacing!.data as Float64Array)).toEqual([1, 1, 1]);
       expect(imported.imgsNpz.imgs!.shape).toEqual([imported.depth, imported.height, imported.width]);
     }
   });
@@ -77,7 +77,7 @@ describe.skipIf(!available)("shared datasets (../shared/datasets)", () => {
   it("drishti-gs-optic: the optic disc region is kept before the cup", () => {
     for (const imported of importFirst("drishti-gs-optic", 3)) {
       expect(imported.objectNames).toEqual(["optic_disc", "optic_cup"]);
-      const boxes = Array.from(imported.imgsNpz.boxes!.data);
+      const boxes = Array.from(imported.imgsNpz.boxes!.data as Int32Array);
       // The disc contains the cup.
       expect(
         boxes[0]! <= boxes[4]! && boxes[1]! <= boxes[5]! && boxes[2]! >= boxes[6]! && boxes[3]! >= boxes[7]!,
