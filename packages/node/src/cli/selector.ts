@@ -23,6 +23,7 @@ import {
   type SplitName,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
+import { loadSelector } from "../runtime/selectorFile.js";
 import { commandErrorLine, fileErrorLine, parseCommandLine, takeSubcommand } from "./common.js";
 import { Progress, formatSeconds } from "./progress.js";
 
@@ -291,23 +292,4 @@ function paperComparison(
 
 function plural(n: number, word: string): string {
   return `${n} ${n === 1 ? word : word === "modality" ? "modalities" : `${word}s`}`;
-}
-
-export async function loadSelector(path: string): Promise<Selector> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new DaftInputError(
-      (error as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : (error as Error).message,
-      path,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new DaftInputError(`not valid JSON: ${(error as Error).message}`, path);
-  }
-  return parseSelector(value, path);
 }

@@ -3,7 +3,10 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseManifest, parseSelector, type Expert, type Manifest, type Selector } from "@daft/core";
+import { parseManifest, type Expert, type Manifest, type Selector } from "@daft/core";
+import { loadSelector } from "./selectorFile.js";
+
+export { loadSelector };
 import { OnnxExpert, type SessionOptions } from "./onnxExpert.js";
 
 /**
@@ -98,21 +101,5 @@ export class ModelStore {
       );
     }
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-}
-
-/** Reads and validates a selector JSON (daft selector train). */
-export async function loadSelector(path: string): Promise<Selector> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw new Error(`${path}: selector file is missing`);
-  }
-  try {
-    return parseSelector(JSON.parse(text), path);
-  } catch (e) {
-    const msg = (e as Error).message;
-    throw new Error(msg.startsWith(path) ? msg : `${path}: ${msg}`);
   }
 }
