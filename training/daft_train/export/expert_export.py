@@ -88,6 +88,7 @@ def export_run(p, models_dir: str | None = None, verify: bool = True, policy: st
                 p.log(f"[export] {stage_key}: onnxruntime-node vs PyTorch max abs diff: logits {verification['logits_max_abs_diff']:.2e}, "
                       f"iou {verification['iou_max_abs_diff']:.2e}, embedding {verification['embedding_max_abs_diff']:.2e}")
         info = {
+            "cost": model_cost(model),
             "encoder": {"file": f"{folder}/encoder.onnx", "sha256": sha256_file(enc_path)},
             "decoder": {"file": f"{folder}/decoder.onnx", "sha256": sha256_file(dec_path)},
             "embeddingShape": shape,
@@ -101,7 +102,7 @@ def export_run(p, models_dir: str | None = None, verify: bool = True, policy: st
 
     def add_expert(name: str, modalities: list[str], stage_key: str, subset_name: str, entry: dict, subset) -> None:
         info = export_stage(stage_key, subset)
-        metrics = {"val_dsc": float(entry["scores"][stage_key]), "val_objects": float(entry["val_objects"])}
+        metrics = {"val_dsc": float(entry["scores"][stage_key]), "val_objects": float(entry["val_objects"]), **info["cost"]}
         for key, score in entry["scores"].items():
             if key != stage_key and score is not None:
                 metrics[f"val_dsc_{key.replace('/', '_')}"] = float(score)
@@ -177,3 +178,22 @@ def _require_stage(entry: dict, stage_key: str) -> str:
     if stage_key not in entry.get("scores", {}):
         raise ValueError(f"stage {stage_key} has no validation score in the selection; run it and select first")
     return stage_key
+
+
+def model_cost(model) -> dict:
+    """Encoder GMAC per 256² image, decoder GMAC per box, parameters: recorded in the manifest for benchmarks."""
+    import torch
+
+    from ..models.macs import count_macs
+
+    with torch.no_grad():
+        image = torch.rand(1, 3, model.input_size, model.input_size)
+        emb = model.encode(image)
+        box = torch.tensor([[[10.0, 20.0, 100.0, 120.0]]])
+        one = count_macs(model.decode, emb, box)
+        ten = count_macs(model.decode, emb, box.repeat(1, 10, 1))
+        return {
+            "encoderGmac": count_macs(model.encode, image) / 1e9,
+            "decoderGmacPerBox": (ten - one) / 9 / 1e9,
+            "parameters": float(sum(p.numel() for p in model.parameters())),
+        }
