@@ -86,6 +86,21 @@ describe("readNifti", () => {
     expect(Array.from(image.data)).toEqual(storedPattern());
   });
 
+  it("reads int64 and uint64 voxels (nibabel's default for int64 arrays) as float64 values", () => {
+    for (const [code, values] of [
+      [1024, [-3n, 0n, 7n, 2n ** 40n]],
+      [1280, [0n, 1n, 255n, 2n ** 52n]],
+    ] as const) {
+      const bytes = writeNifti(new Float64Array(4), [2, 2, 1]);
+      new DataView(bytes.buffer).setInt16(70, code, true);
+      const voxels = code === 1024 ? new BigInt64Array(values) : new BigUint64Array(values);
+      bytes.set(new Uint8Array(voxels.buffer), 352);
+      const image = readNifti(bytes, "labels.nii");
+      expect(image.datatype).toBe(code === 1024 ? "int64" : "uint64");
+      expect(Array.from(image.data)).toEqual(values.map(Number));
+    }
+  });
+
   it("reports corrupt, truncated and unsupported files on one line naming the file", () => {
     expect(inputErrorLine(() => readNifti(formatBytes("truncated.nii.gz"), "a.nii.gz"))).toMatch(
       /^a\.nii\.gz: corrupt or truncated gzip stream/,
@@ -96,10 +111,10 @@ describe("readNifti", () => {
     expect(inputErrorLine(() => readNifti(formatBytes("uint16.nii").slice(0, 200), "c.nii"))).toMatch(
       /^c\.nii: truncated NIfTI header/,
     );
-    const int64 = formatBytes("uint16.nii");
-    new DataView(int64.buffer).setInt16(70, 1024, true);
-    expect(inputErrorLine(() => readNifti(int64, "d.nii"))).toMatch(
-      /^d\.nii: unsupported NIfTI datatype 1024 \(int64\)/,
+    const complex = formatBytes("uint16.nii");
+    new DataView(complex.buffer).setInt16(70, 32, true);
+    expect(inputErrorLine(() => readNifti(complex, "d.nii"))).toMatch(
+      /^d\.nii: unsupported NIfTI datatype 32 \(complex64\)/,
     );
     const badMagic = formatBytes("uint16.nii");
     badMagic[344] = 0x78;

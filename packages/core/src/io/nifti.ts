@@ -7,8 +7,9 @@ import { gunzipSync, gzipSync } from "fflate";
 import { DaftInputError } from "../errors.js";
 import type { NdArray } from "../image/types.js";
 
+/** Stored datatypes read; int64/uint64 (nibabel's default for int64 arrays) are read into float64 values. */
 export type NiftiDatatype =
-  "uint8" | "int8" | "int16" | "uint16" | "int32" | "uint32" | "float32" | "float64";
+  "uint8" | "int8" | "int16" | "uint16" | "int32" | "uint32" | "float32" | "float64" | "int64" | "uint64";
 export type NiftiData =
   Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
@@ -48,14 +49,14 @@ const DATATYPES: Record<number, { name: NiftiDatatype; bytes: number }> = {
   256: { name: "int8", bytes: 1 },
   512: { name: "uint16", bytes: 2 },
   768: { name: "uint32", bytes: 4 },
+  1024: { name: "int64", bytes: 8 },
+  1280: { name: "uint64", bytes: 8 },
 };
 
 const UNSUPPORTED_DATATYPES: Record<number, string> = {
   1: "binary",
   32: "complex64",
   128: "RGB24",
-  1024: "int64",
-  1280: "uint64",
   1536: "float128",
   1792: "complex128",
   2048: "complex256",
@@ -137,7 +138,7 @@ function parseNifti(bytes: Uint8Array, version: 1 | 2, littleEndian: boolean): N
   if (!type) {
     const known = UNSUPPORTED_DATATYPES[code];
     throw new DaftInputError(
-      `unsupported NIfTI datatype ${code}${known ? ` (${known})` : ""}; supported: uint8, int8, int16, uint16, int32, uint32, float32, float64`,
+      `unsupported NIfTI datatype ${code}${known ? ` (${known})` : ""}; supported: uint8, int8, int16, uint16, int32, uint32, int64, uint64, float32, float64`,
     );
   }
   const sclSlope = v1 ? f32(112) : f64(176);
@@ -246,6 +247,10 @@ function typedData(
       return new Float32Array(buffer);
     case "float64":
       return new Float64Array(buffer);
+    case "int64":
+      return Float64Array.from(new BigInt64Array(buffer), Number);
+    case "uint64":
+      return Float64Array.from(new BigUint64Array(buffer), Number);
   }
 }
 
