@@ -113,7 +113,7 @@ export function encodeSegmentationNpz(
     );
   }
   if ("segs" in extra) throw new Error("encodeSegmentationNpz: extra arrays must not be named 'segs'");
-  return writeNpz({ segs: { data: segs, shape, dtype: "uint16" }, ...extra }, { compress: true });
+  return writeNpz({ segs: { data: segs, shape, dtype: "uint16" }, ...extra }, { compress: true, level: 1 });
 }
 
 function numeric(arr: NdArray): boolean {
