@@ -94,7 +94,7 @@ describe("meta-features", () => {
     expect(r.box_rel_depth_median).toBeCloseTo(0.5, 12);
   });
 
-  it("is deterministic and takes milliseconds on a 287×512×512 volume", () => {
+  it("is deterministic on a 287×512×512 volume", () => {
     const depth = 287;
     const data = new Uint8Array(depth * 512 * 512);
     let s = 12345;
@@ -107,15 +107,10 @@ describe("meta-features", () => {
       [100, 100, 50, 200, 220, 120],
       [300, 310, 10, 330, 350, 20],
     ];
-    const a = metaFeaturesOfVolume(volume, boxes); // also the JIT warm-up
-    let best = Infinity;
+    const a = metaFeaturesOfVolume(volume, boxes);
     for (let run = 0; run < 3; run++) {
-      const started = performance.now();
-      const b = metaFeaturesOfVolume(volume, boxes);
-      best = Math.min(best, performance.now() - started);
-      expect([...b.values]).toEqual([...a.values]);
+      expect([...metaFeaturesOfVolume(volume, boxes).values]).toEqual([...a.values]);
     }
-    // About 65 k samples: typically 2-15 ms; the bound leaves room for a busy machine.
-    expect(best).toBeLessThan(100);
+    // Its cost is measured by bench/routing.mjs, not asserted here (timed tests are flaky on shared machines).
   });
 });
