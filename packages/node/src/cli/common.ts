@@ -57,11 +57,14 @@ export function messageLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").trim();
 }
 
-/** `<file>: <problem>` for a failure about `file` (a DaftInputError that names its own source keeps it). */
+/**
+ * `<file>: <problem>` for a failure about `file`. A DaftInputError that names its own source keeps it, and a
+ * message that already names a file (e.g. a model file's sha256 mismatch) is not prefixed again.
+ */
 export function fileErrorLine(error: unknown, file: string): string {
-  return error instanceof DaftInputError
-    ? error.withSource(file).oneLine()
-    : `${file}: ${messageLine(error)}`;
+  if (error instanceof DaftInputError) return error.withSource(file).oneLine();
+  const message = messageLine(error);
+  return message.includes(file) || message.startsWith("/") ? message : `${file}: ${message}`;
 }
 
 /** The line for a failure of a whole command: a DaftInputError's own line, else `<command>: <message>`. */

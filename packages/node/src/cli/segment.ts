@@ -26,7 +26,7 @@ import {
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { defaultModelsDir, loadSelector, ModelStore } from "../runtime/modelStore.js";
-import { messageLine, parseCommandLine } from "./common.js";
+import { fileErrorLine, parseCommandLine } from "./common.js";
 import { Progress } from "./progress.js";
 import { listInputs, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
 
@@ -232,7 +232,7 @@ export async function main(args: string[]): Promise<number> {
         process.stdout.write(explain(result.record) + (result.details ? `  ${result.details}\n` : ""));
     } catch (e) {
       failures++;
-      process.stderr.write(`${oneLine(e, input.path)}\n`);
+      process.stderr.write(`${fileErrorLine(e, input.path)}\n`);
     }
     progress.tick(input.name);
   }
@@ -365,10 +365,4 @@ function explain(r: CaseRecord): string {
     `${r.slices} slice(s), ${r.cache.encodes} encoder run(s), ${r.cache.hits} cache hit(s), ` +
     `${r.totalMs.toFixed(0)} ms\n`
   );
-}
-
-function oneLine(e: unknown, input: string): string {
-  if (e instanceof DaftInputError) return e.withSource(input).oneLine();
-  const msg = messageLine(e);
-  return msg.includes(input) || msg.startsWith("/") ? msg : `${input}: ${msg}`;
 }
