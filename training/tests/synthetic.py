@@ -103,3 +103,12 @@ def make_3d(root: str, name: str = "synth-mr", count: int = 6, seed: int = 2) ->
     _write_json(root, {"name": name, "modality": "MR", "dimension": 3, "labels": {"background": 0, "both": [1, 2], "a": 1, "b": 2},
                        "instance_labels": False, "cases": cases})
     return root
+
+
+def make_three_modalities(root: str, ct_count: int) -> list[str]:
+    """The mixed set most tests train on: 2D CT regions, 2D instance cells and 3D MR, one folder each under root."""
+    return [
+        make_2d_regions(os.path.join(root, "ct"), count=ct_count),
+        make_2d_instances(os.path.join(root, "cells"), count=6),
+        make_3d(os.path.join(root, "mr"), count=4),
+    ]

@@ -24,11 +24,7 @@ def epochs(run_dir, stage):
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
-    data = [
-        synthetic.make_2d_regions(str(root / "ct"), count=12),
-        synthetic.make_2d_instances(str(root / "cells"), count=6),
-        synthetic.make_3d(str(root / "mr"), count=4),
-    ]
+    data = synthetic.make_three_modalities(str(root), ct_count=12)
     run_dir = str(root / "run")
     code = main(["run", "--datasets", *data, "--out", run_dir, "--config", "tiny", "--device", "cpu", "--workers", "1",
                  "--set", "train.teacher.epochs=5"])

@@ -12,11 +12,7 @@ from daft_train.data.training_data import O_LONG, SampleStore, jitter_boxes, ran
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
-    dirs = [
-        synthetic.make_2d_regions(str(root / "ct"), count=8),
-        synthetic.make_2d_instances(str(root / "cells"), count=6),
-        synthetic.make_3d(str(root / "mr"), count=4),
-    ]
+    dirs = synthetic.make_three_modalities(str(root), ct_count=8)
     cache_root = str(root / "cache")
     caches = [build_cache(d, cache_root, workers=1, log=lambda m: None) for d in dirs]
     return dirs, caches
