@@ -53,3 +53,5 @@ export * from "./prompts/parseBoxes.js";
 export * from "./prompts/voxelBoxes.js";
 export * from "./io/decodeStudy.js";
 export * from "./pipeline/segmentStudy.js";
+export * from "./model/ortExpert.js";
+export * from "./pipeline/segmentInput.js";

@@ -4,25 +4,20 @@ import { dirname, join, resolve } from "node:path";
 import {
   caseOverlay,
   DaftInputError,
-  decodeDicomStudy,
-  decodeStudyFile,
-  describeMapping,
   encodeRgbPng,
-  inputFormatOf,
   parseBoxArgument,
   parseBoxesFile,
   parseCtWindow,
-  segmentChallengeCase,
-  segmentNpzWithBoxes,
-  segmentStudy,
+  segmentInput,
   CT_WINDOW_PRESETS,
   type BoxPrompts,
   type CaseRecord,
-  type ChallengeCase,
   type CtWindow,
+  type InputBytes,
   type Selector,
   type SegmentCaseOptions,
-  type Study,
+  type SegmentedInput,
+  type SegmentInputOptions,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { defaultModelsDir, loadSelector, ModelStore } from "../runtime/modelStore.js";
@@ -201,7 +196,7 @@ export async function main(args: string[]): Promise<number> {
   for (const input of inputs) {
     const ioStart = performance.now();
     try {
-      const result = await segmentInput(input, prompts, { ...caseOptions, ...(window ? { window } : {}) });
+      const result = await segmentInputRef(input, prompts, { ...caseOptions, ...(window ? { window } : {}) });
       const ioRead = result.readMs;
       const outName = `${input.kind === "file" && result.format === "npz" ? input.name : stemOf(input)}${result.extension}`;
       const outPath = join(outDir, outName);
@@ -246,69 +241,29 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-interface SegmentedInput {
-  format: "npz" | "study";
-  output: Uint8Array;
-  extension: string;
-  record: CaseRecord;
-  input: ChallengeCase;
-  labels: Uint16Array;
-  readMs: number;
-  /** A second --explain line: what the input was and how its intensities were mapped. */
-  details?: string;
-}
-
-/** Reads and segments one input (file or DICOM series folder). Errors are thrown, naming the file. */
-async function segmentInput(
+/** Reads one input (file or DICOM series folder) and segments it with the core's segmentInput. */
+async function segmentInputRef(
   input: InputRef,
   prompts: BoxPrompts | undefined,
-  opts: SegmentCaseOptions & { window?: CtWindow & { name: string } },
-): Promise<SegmentedInput> {
+  opts: SegmentInputOptions,
+): Promise<SegmentedInput & { readMs: number }> {
   const start = performance.now();
-  if (input.kind === "dicom-folder") {
-    const files = await readDicomFolder(input.path);
-    const readMs = performance.now() - start;
-    const decodeStart = performance.now();
-    const study = decodeDicomStudy(files, input.path);
-    return { ...(await studyResult(input, study, performance.now() - decodeStart, prompts, opts)), readMs };
-  }
-  const bytes = new Uint8Array(await readFile(input.path));
+  const bytes: InputBytes =
+    input.kind === "dicom-folder"
+      ? {
+          kind: "dicom-series",
+          name: input.name,
+          source: input.path,
+          files: await readDicomFolder(input.path),
+        }
+      : {
+          kind: "file",
+          name: input.name,
+          source: input.path,
+          bytes: new Uint8Array(await readFile(input.path)),
+        };
   const readMs = performance.now() - start;
-  if (inputFormatOf(bytes, input.name) === "npz") {
-    const result = prompts
-      ? await segmentNpzWithBoxes(input.name, bytes, prompts, opts)
-      : await segmentChallengeCase(input.name, bytes, opts);
-    return { format: "npz", extension: "", ...result, readMs };
-  }
-  const decodeStart = performance.now();
-  const study = decodeStudyFile(bytes, input.path);
-  return { ...(await studyResult(input, study, performance.now() - decodeStart, prompts, opts)), readMs };
-}
-
-async function studyResult(
-  input: InputRef,
-  study: Study,
-  decodeMs: number,
-  prompts: BoxPrompts | undefined,
-  opts: SegmentCaseOptions & { window?: CtWindow & { name: string } },
-): Promise<Omit<SegmentedInput, "readMs">> {
-  if (!prompts) {
-    throw new DaftInputError(
-      "has no box prompts (only .npz cases carry boxes); give --box x0,y0[,z0],x1,y1[,z1] or --boxes <file>",
-      input.path,
-    );
-  }
-  const result = await segmentStudy(input.name, study, prompts, opts);
-  result.record.timings.decodeInputMs += decodeMs;
-  return {
-    format: "study",
-    output: result.output.bytes,
-    extension: result.output.extension,
-    record: result.record,
-    input: result.input,
-    labels: result.labels,
-    details: `${study.description}; intensities: ${describeMapping(result.mapping)}`,
-  };
+  return { ...(await segmentInput(bytes, prompts, opts)), readMs };
 }
 
 async function readText(path: string): Promise<string> {

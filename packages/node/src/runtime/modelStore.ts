@@ -7,7 +7,7 @@ import { parseManifest, type Expert, type Manifest, type Selector } from "@daft/
 import { loadSelector } from "./selectorFile.js";
 
 export { loadSelector };
-import { OnnxExpert, type SessionOptions } from "./onnxExpert.js";
+import { createNodeExpert, type SessionOptions } from "./onnxExpert.js";
 
 /**
  * The experts shipped with the project (<repo>/models), unless DAFT_MODELS says otherwise. Found by walking up
@@ -83,7 +83,7 @@ export class ModelStore {
     const spec = this.manifest.experts.find((e) => e.name === name);
     if (!spec) throw new Error(`${this.dir}/manifest.json: no expert named "${name}"`);
     const [encoder, decoder] = await Promise.all([this.verified(spec.encoder), this.verified(spec.decoder)]);
-    return OnnxExpert.create(spec, encoder, decoder, this.sessionOptions);
+    return createNodeExpert(spec, encoder, decoder, this.sessionOptions);
   }
 
   private async verified(file: { file: string; sha256: string }): Promise<Uint8Array> {

@@ -1,0 +1,92 @@
+/**
+ * One user input, as bytes, through the engine — the single entry point the CLI, the HTTP server and the browser
+ * worker share, so the three give the same label map for the same file and boxes:
+ * decode (npz | NIfTI | DICOM | picture) → segment (route, preprocess, encode once per slice, decode, paint) →
+ * the label map encoded in the input's own format (npz 'segs', NIfTI with the input's header, PNG).
+ */
+import { DaftInputError } from "../errors.js";
+import { describeMapping, type CtWindow } from "../image/modelIntensities.js";
+import type { ChallengeCase } from "../io/challengeCase.js";
+import { inputFormatOf, decodeStudyFile } from "../io/decodeStudy.js";
+import { decodeDicomStudy, type DicomFileBytes } from "../io/dicomSeries.js";
+import type { Study } from "../io/study.js";
+import { segmentChallengeCase, type CaseRecord, type SegmentCaseOptions } from "./segmentCase.js";
+import { segmentNpzWithBoxes, segmentStudy, type BoxPrompts } from "./segmentStudy.js";
+
+/**
+ * A single file, or the files of one DICOM series. `name` is the case name (routing by file name, timings);
+ * `source` (default: name) is what decode errors call it, e.g. the full path.
+ */
+export type InputBytes =
+  | { kind: "file"; name: string; source?: string; bytes: Uint8Array }
+  | { kind: "dicom-series"; name: string; source?: string; files: DicomFileBytes[] };
+
+export interface SegmentInputOptions extends SegmentCaseOptions {
+  /** A forced CT window (--window). */
+  window?: CtWindow & { name: string };
+}
+
+export interface SegmentedInput {
+  format: "npz" | "study";
+  /** The label map file: npz with 'segs', NIfTI (input header) or PNG. */
+  output: Uint8Array;
+  /** Appended to the input's stem for the output name ("" for npz: same name as the input). */
+  extension: string;
+  record: CaseRecord;
+  /** The engine's input (mapped intensities, voxel boxes), e.g. for overlays. */
+  input: ChallengeCase;
+  labels: Uint16Array;
+  /** What the input was and how its intensities were mapped (for --explain). */
+  details?: string;
+}
+
+/**
+ * Segments one input. Prompts are required for NIfTI, DICOM and pictures; for an .npz they replace the file's
+ * own boxes. Errors are DaftInputErrors naming `input.name` (or the inner file).
+ */
+export async function segmentInput(
+  input: InputBytes,
+  prompts: BoxPrompts | undefined,
+  opts: SegmentInputOptions,
+): Promise<SegmentedInput> {
+  if (input.kind === "dicom-series") {
+    const started = opts.now();
+    const study = decodeDicomStudy(input.files, input.source ?? input.name);
+    return segmentDecodedStudy(input, study, opts.now() - started, prompts, opts);
+  }
+  if (inputFormatOf(input.bytes, input.name) === "npz") {
+    const result = prompts
+      ? await segmentNpzWithBoxes(input.name, input.bytes, prompts, opts)
+      : await segmentChallengeCase(input.name, input.bytes, opts);
+    return { format: "npz", extension: "", ...result };
+  }
+  const started = opts.now();
+  const study = decodeStudyFile(input.bytes, input.source ?? input.name);
+  return segmentDecodedStudy(input, study, opts.now() - started, prompts, opts);
+}
+
+async function segmentDecodedStudy(
+  input: InputBytes,
+  study: Study,
+  decodeMs: number,
+  prompts: BoxPrompts | undefined,
+  opts: SegmentInputOptions,
+): Promise<SegmentedInput> {
+  if (!prompts) {
+    throw new DaftInputError(
+      "has no box prompts (only .npz cases carry boxes); give --box x0,y0[,z0],x1,y1[,z1] or --boxes <file>",
+      input.source ?? input.name,
+    );
+  }
+  const result = await segmentStudy(input.name, study, prompts, opts);
+  result.record.timings.decodeInputMs += decodeMs;
+  return {
+    format: "study",
+    output: result.output.bytes,
+    extension: result.output.extension,
+    record: result.record,
+    input: result.input,
+    labels: result.labels,
+    details: `${study.description}; intensities: ${describeMapping(result.mapping)}`,
+  };
+}
