@@ -55,3 +55,4 @@ export * from "./io/decodeStudy.js";
 export * from "./pipeline/segmentStudy.js";
 export * from "./model/ortExpert.js";
 export * from "./pipeline/segmentInput.js";
+export * from "./io/nrrd.js";
