@@ -23,7 +23,7 @@ import { writeFileAtomic } from "../io/atomicWrite.js";
 import { defaultModelsDir, loadSelector, ModelStore } from "../runtime/modelStore.js";
 import { fileErrorLine, parseCommandLine } from "./common.js";
 import { Progress } from "./progress.js";
-import { listInputs, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
+import { labelMapFileName, listInputs, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
 
 export const HELP = `usage: daft segment <input | folder>... -o <out-dir> [options]
 
@@ -198,8 +198,7 @@ export async function main(args: string[]): Promise<number> {
     try {
       const result = await segmentInputRef(input, prompts, { ...caseOptions, ...(window ? { window } : {}) });
       const ioRead = result.readMs;
-      const outName = `${input.kind === "file" && result.format === "npz" ? input.name : stemOf(input)}${result.extension}`;
-      const outPath = join(outDir, outName);
+      const outPath = join(outDir, labelMapFileName(input, result));
       if (outPath === resolve(input.path)) {
         throw new DaftInputError(`its label map would overwrite the input itself; choose another -o folder`);
       }

@@ -104,3 +104,15 @@ export async function readDicomFolder(folder: string): Promise<DicomFileBytes[]>
 export function stemOf(input: InputRef): string {
   return input.kind === "dicom-folder" ? input.name : input.name.replace(KNOWN_SUFFIX, "");
 }
+
+/**
+ * The label map's file name for an input, the same for `daft segment` and `daft serve`: an .npz case keeps its
+ * name (its 'segs' replace the inputs), anything else is its stem + the output's extension ("ct.nii.gz" →
+ * "ct.nii.gz", "photo.jpg" → "photo.png", a DICOM series folder → "<folder>.nii.gz").
+ */
+export function labelMapFileName(
+  input: InputRef,
+  output: { format: "npz" | "study"; extension: string },
+): string {
+  return `${input.kind === "file" && output.format === "npz" ? input.name : stemOf(input)}${output.extension}`;
+}
