@@ -10,6 +10,7 @@ const COMMANDS: Record<
   eval: { load: () => import("./eval.js"), help: "score predicted masks against ground truth (DSC, NSD)" },
   data: { load: () => import("./data.js"), help: "data import: nnU-Net/MSD datasets → challenge cases" },
   selector: { load: () => import("./selector.js"), help: "train / evaluate the learned expert selector" },
+  serve: { load: () => import("./serve.js"), help: "local web app + HTTP API (MONAI Label compatible)" },
   subsets: {
     load: () => import("./subsets.js"),
     help: "propose data-driven subsets (clusters of meta-features)",

@@ -1,0 +1,182 @@
+/**
+ * `serveNode(handler, {host, port})`: hosts a Request → Response handler on node:http. Each request becomes a
+ * web-standard Request whose body streams from the socket, counted: a declared Content-Length past the limit is
+ * answered 413 before a byte is read, and a body that streams past it is cut off there (413, connection closed) —
+ * never buffered whole. The Response is streamed back with backpressure; a client that leaves aborts the
+ * Request's signal (a queued inference is dropped).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { countedBody, formatBytes } from "./limits.js";
+import { SECURITY_HEADERS } from "./responses.js";
+
+export interface ServeNodeOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Hard bound of a request body (bytes); the handler may apply the same or a lower one. */
+  maxBodyBytes: number;
+  /** Where adapter faults are reported (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  server: Server;
+  /** e.g. http://127.0.0.1:8040/ */
+  url: string;
+  port: number;
+  /** Stops accepting, ends idle keep-alive connections, waits for requests in flight. */
+  close(): Promise<void>;
+}
+
+/** Slack above the handler's own limit, so that its precise 413 is the one a client normally sees. */
+const ADAPTER_SLACK = 1024 * 1024;
+
+export async function serveNode(
+  handler: (request: Request) => Promise<Response>,
+  options: ServeNodeOptions,
+): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const server = createServer((req, res) => {
+    handle(handler, req, res, options.maxBodyBytes).catch((error: unknown) => {
+      log(`daft serve: ${req.method} ${req.url}: ${(error as Error).message}`);
+      if (!res.headersSent) writePlainError(res, 500, "server error: the response could not be written");
+      else res.destroy();
+    });
+  });
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable) {
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"request: malformed HTTP"}\n',
+      );
+    } else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    server,
+    url: `http://${host}:${address.port}/`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+async function handle(
+  handler: (request: Request) => Promise<Response>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBodyBytes: number,
+): Promise<void> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > maxBodyBytes) {
+    return refuse(
+      req,
+      res,
+      413,
+      `request: body larger than the upload limit of ${formatBytes(maxBodyBytes)}`,
+    );
+  }
+  const aborter = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) aborter.abort();
+  });
+  let url: URL;
+  try {
+    url = new URL(req.url ?? "/", "http://localhost");
+  } catch {
+    return refuse(req, res, 400, "request: malformed URL");
+  }
+  const headers = new Headers();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    try {
+      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+    } catch {
+      return refuse(req, res, 400, `request: malformed header ${JSON.stringify(req.rawHeaders[i])}`);
+    }
+  }
+  const method = req.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD";
+  const counted = hasBody
+    ? countedBody(Readable.toWeb(req) as ReadableStream<Uint8Array>, maxBodyBytes + ADAPTER_SLACK)
+    : undefined;
+  const request = new Request(url, {
+    method,
+    headers,
+    signal: aborter.signal,
+    ...(counted ? { body: counted.stream, duplex: "half" } : {}),
+  } as RequestInit);
+
+  const response = await handler(request);
+  if (counted?.exceeded() && !res.headersSent) {
+    await response.body?.cancel().catch(() => undefined);
+    return refuse(
+      req,
+      res,
+      413,
+      `request: body larger than the upload limit of ${formatBytes(maxBodyBytes)}`,
+    );
+  }
+  // A body the handler did not read (an early 4xx) is not drained: the connection closes after the response.
+  const unread = hasBody && !req.complete;
+  const outHeaders: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    outHeaders[name] = value;
+  });
+  if (unread) outHeaders["connection"] = "close";
+  res.writeHead(response.status, outHeaders);
+  if (response.body && method !== "HEAD") {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      if (res.destroyed) break;
+      if (!res.write(chunk))
+        await new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve));
+    }
+  }
+  res.end();
+  if (unread) closeAfterResponse(req, res);
+}
+
+/**
+ * Ends the connection once the response is out, without reading the rest of the body: FIN first (the client
+ * reads the response), then the socket is destroyed a moment later if the client keeps sending.
+ */
+function closeAfterResponse(req: IncomingMessage, res: ServerResponse): void {
+  const close = () => {
+    req.socket.end();
+    setTimeout(() => req.socket.destroy(), 1000).unref();
+  };
+  if (res.writableFinished) close();
+  else res.once("finish", close);
+}
+
+/** A one-line JSON error written directly (the handler never saw the request); the connection then closes. */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+  writePlainError(res, status, message, { Connection: "close" });
+  closeAfterResponse(req, res);
+}
+
+function writePlainError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "no-store",
+    ...extra,
+  });
+  res.end(`${JSON.stringify({ error: message })}\n`);
+}

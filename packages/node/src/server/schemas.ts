@@ -1,0 +1,199 @@
+/**
+ * The shapes of every JSON body `daft serve` reads or writes, as zod schemas: the handler validates requests with
+ * them, the tests parse responses with them, and /openapi.json is generated from them (z.toJSONSchema), so the
+ * description and the implementation cannot drift apart.
+ */
+import { z } from "zod";
+import type { CaseRecord } from "@daft/core";
+
+export const ErrorBodySchema = z.object({
+  error: z.string().describe("one line naming the file or field and the problem"),
+});
+
+export const HealthSchema = z.object({
+  ok: z.literal(true),
+  version: z.string(),
+  models: z.string().describe("the models folder the server loaded"),
+});
+
+const coordinate = z.number().refine(Number.isFinite, "must be a finite number");
+
+/** Box prompts: 4 numbers (x0,y0,x1,y1) or 6 (x0,y0,z0,x1,y1,z1) each, max corners inclusive, all of one kind. */
+export function boxesSchema(maxBoxes: number) {
+  return z
+    .array(
+      z
+        .array(coordinate)
+        .refine(
+          (b) => b.length === 4 || b.length === 6,
+          "a box is 4 numbers (x0,y0,x1,y1) or 6 (x0,y0,z0,x1,y1,z1)",
+        ),
+    )
+    .max(maxBoxes, `at most ${maxBoxes} boxes per request`)
+    .refine(
+      (boxes) => boxes.every((b) => b.length === boxes[0]!.length),
+      "mixed 2D (4 numbers) and 3D (6 numbers) boxes",
+    )
+    .describe(
+      "box prompts in voxels (or millimetres with world), max corners inclusive; label = box index + 1",
+    );
+}
+
+const promptFields = (maxBoxes: number) => ({
+  boxes: boxesSchema(maxBoxes).optional(),
+  world: z
+    .boolean()
+    .optional()
+    .describe("boxes are millimetres in the input's patient space (NIfTI RAS, DICOM LPS)"),
+  modality: z.string().min(1).optional().describe("route as this modality (e.g. CT, Microscopy)"),
+  window: z.string().min(1).optional().describe('CT window: a preset name or "W/L", e.g. "400/40"'),
+  zoom: z
+    .boolean()
+    .optional()
+    .describe("segment small boxes on zoomed tiles where the expert supports it (default true)"),
+});
+
+/** The `request` field of POST /api/v1/segment. */
+export function segmentRequestSchema(maxBoxes: number) {
+  return z.strictObject({
+    ...promptFields(maxBoxes),
+    expert: z.string().min(1).optional().describe("use this expert instead of routing"),
+  });
+}
+
+/** Records are sent parsed by these schemas: exactly the documented fields reach clients. */
+export const RouteDecisionSchema = z.object({
+  expert: z.string(),
+  modality: z.string().nullable(),
+  rule: z
+    .string()
+    .describe("which rule chose the expert (explicit-expert, metadata, filename, selector, fallback, …)"),
+  reason: z.string(),
+  confidence: z.number().optional(),
+});
+
+export const CaseRecordSchema = z.object({
+  case: z.string(),
+  dimension: z.union([z.literal(2), z.literal(3)]),
+  shape: z.array(z.number().int()),
+  route: RouteDecisionSchema,
+  boxes: z.number().int(),
+  slices: z.number().int(),
+  cache: z.object({
+    encodes: z.number(),
+    hits: z.number(),
+    evictions: z.number(),
+    peakBytes: z.number(),
+  }),
+  timings: z.object({
+    decodeInputMs: z.number(),
+    preprocessMs: z.number(),
+    encodeMs: z.number(),
+    decodeMs: z.number(),
+    postprocessMs: z.number(),
+    encodeOutputMs: z.number(),
+  }),
+  totalMs: z.number(),
+});
+// Every CaseRecord the core produces fits the schema (checked at compile time).
+const recordFits: z.infer<typeof CaseRecordSchema> = {} as CaseRecord;
+void recordFits;
+
+export const SegmentResponseSchema = z.object({
+  fileName: z.string().describe("the output file name, exactly as daft segment would write it"),
+  mediaType: z.string(),
+  output: z.base64().describe("the label-map file bytes, base64"),
+  record: CaseRecordSchema,
+});
+
+export const InferOutputSchema = z.enum(["image", "json", "all"]);
+
+/** The `params` field of POST /infer/{model} (other MONAI Label keys are accepted and ignored). */
+export function inferParamsSchema(maxBoxes: number) {
+  return z.looseObject({
+    ...promptFields(maxBoxes),
+    result_extension: z
+      .enum([".nii.gz", ".nrrd"])
+      .optional()
+      .describe("label map format: NIfTI (default, the input's geometry) or NRRD"),
+  });
+}
+
+export const InferResultSchema = z.object({
+  label_names: z.record(z.string(), z.number().int()).describe('"box <n>" → label value n'),
+  latencies: z
+    .object({
+      queue: z.number(),
+      pre: z.number(),
+      infer: z.number(),
+      invert: z.number(),
+      post: z.number(),
+      write: z.number(),
+      total: z.number(),
+    })
+    .describe("seconds, as MONAI Label reports them"),
+  expert: z.string().describe("the expert that segmented the image"),
+  model: z.string().describe("the model asked for (daft = routed automatically)"),
+  file: z.string().describe("file name of the label map"),
+  route: RouteDecisionSchema,
+  record: CaseRecordSchema,
+});
+
+export const ModelInfoSchema = z.object({
+  type: z.literal("segmentation"),
+  labels: z.record(z.string(), z.number().int()),
+  dimension: z.union([z.literal(2), z.literal(3)]),
+  description: z.string(),
+  config: z.record(z.string(), z.unknown()),
+});
+
+export const DatastoreStatusSchema = z.object({
+  total: z.number().int(),
+  completed: z.number().int(),
+  label_tags: z.record(z.string(), z.number()),
+  bytes: z.number().int(),
+  limit_bytes: z.number().int(),
+});
+
+export const DatastoreAllSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  objects: z.record(
+    z.string(),
+    z.object({
+      image: z.object({
+        ext: z.string(),
+        info: z.object({ name: z.string(), size: z.number().int(), ts: z.number().int() }),
+      }),
+      labels: z.record(z.string(), z.never()),
+    }),
+  ),
+});
+
+export const DatastorePutSchema = z.object({ image: z.string() });
+
+export const InfoSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  version: z.string(),
+  labels: z.array(z.string()),
+  models: z.record(z.string(), ModelInfoSchema),
+  trainers: z.record(z.string(), z.never()),
+  strategies: z.record(z.string(), z.never()),
+  scoring: z.record(z.string(), z.never()),
+  train_stats: z.record(z.string(), z.never()),
+  datastore: DatastoreStatusSchema,
+});
+
+export type Health = z.infer<typeof HealthSchema>;
+export type SegmentResponse = z.infer<typeof SegmentResponseSchema>;
+export type InferResult = z.infer<typeof InferResultSchema>;
+export type Info = z.infer<typeof InfoSchema>;
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;
+export type DatastoreStatus = z.infer<typeof DatastoreStatusSchema>;
+export type DatastoreAll = z.infer<typeof DatastoreAllSchema>;
+
+/** A zod error as one line: `field: problem; field: problem`. */
+export function issuesLine(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+}
