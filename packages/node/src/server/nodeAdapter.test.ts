@@ -152,6 +152,17 @@ describe("serveNode", () => {
     expect((await fetch(`${server.url}api/v1/health`)).status).toBe(200);
   });
 
+  it("reads and discards an upload the handler refused early, so the client gets the answer", async () => {
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(512 * 1024)]), "case.npz");
+    const response = await fetch(`${server.url}infer/no-such-model`, { method: "POST", body: form });
+    expect(response.status).toBe(404);
+    expect(response.headers.get("connection")).not.toBe("close");
+    expect(((await response.json()) as { error: string }).error).toMatch(
+      /^model "no-such-model": no such model/,
+    );
+  });
+
   it("answers malformed HTTP with 400 and keeps serving", async () => {
     const reply = await new Promise<string>((resolve) => {
       const socket = connect(server.port, "127.0.0.1", () => socket.write("NONSENSE\r\n\r\n"));

@@ -128,8 +128,10 @@ async function handle(
       `request: body larger than the upload limit of ${formatBytes(maxBodyBytes)}`,
     );
   }
-  // A body the handler did not read (an early 4xx) is not drained: the connection closes after the response.
-  const unread = hasBody && !req.complete;
+  // A body within the limit that the handler did not read (an early 4xx) is read and discarded, so the client can
+  // finish sending and read the answer; one that cannot be read (past the limit) closes the connection instead.
+  let unread = hasBody && !req.complete;
+  if (unread && counted && !counted.stream.locked) unread = !(await discard(counted.stream));
   const outHeaders: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     outHeaders[name] = value;
@@ -145,6 +147,18 @@ async function handle(
   }
   res.end();
   if (unread) closeAfterResponse(req, res);
+}
+
+/** Reads a stream to its end, keeping nothing; false when it fails (e.g. past the limit). */
+async function discard(stream: ReadableStream<Uint8Array>): Promise<boolean> {
+  const reader = stream.getReader();
+  try {
+    for (;;) if ((await reader.read()).done) return true;
+  } catch {
+    return false;
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /**
