@@ -16,10 +16,15 @@ const finite = z.number().refine(Number.isFinite, "must be a finite number");
 const counts = z.record(z.string(), z.number().int().nonnegative());
 
 export const SubsetSchema = z.object({
-  /** "<dataset>/<case>" of each member. */
+  /** "<dataset>/<case>" of each member (train split: the cases that were clustered). */
   cases: z.array(z.string()),
   modalities: counts,
   datasets: counts,
+  /**
+   * Optional: "<dataset>/<case>" of the val split's cases that the nearest-centroid rule (selectSubset) routes to
+   * this subset — the cases the training package validates a cluster's expert on.
+   */
+  valCases: z.array(z.string()).optional(),
 });
 
 export const SubsetGroupSchema = z
@@ -228,6 +233,31 @@ export function clusterAgreement(
   for (const count of labelCounts.values()) hl -= (count / n) * Math.log(count / n);
   const nmi = hc > 0 && hl > 0 ? mutual / Math.sqrt(hc * hl) : 0;
   return { purity: majority / n, nmi: Math.max(0, Math.min(1, nmi)) };
+}
+
+/**
+ * Routes each case by nearest centroid (selectSubset) and records it in its subset's `valCases`; returns a copy.
+ * Cases of a dimension without a group are returned as unrouted.
+ */
+export function withValidationCases(
+  subsets: Subsets,
+  cases: SubsetCase[],
+): { subsets: Subsets; unrouted: string[] } {
+  const copy: Subsets = structuredClone(subsets);
+  const unrouted: string[] = [];
+  for (const key of ["2d", "3d"] as const) {
+    for (const s of Object.values(copy.groups[key]?.subsets ?? {})) s.valCases = [];
+  }
+  for (const c of cases) {
+    const hit = selectSubset(copy, { dimension: c.dimension, values: Float64Array.from(c.values) });
+    const group = c.dimension === 2 ? copy.groups["2d"] : copy.groups["3d"];
+    if (!hit || !group) {
+      unrouted.push(c.id);
+      continue;
+    }
+    group.subsets[hit.subset]!.valCases!.push(c.id);
+  }
+  return { subsets: copy, unrouted };
 }
 
 const subsetIndexCache = new WeakMap<SubsetGroup, number[]>();

@@ -218,6 +218,19 @@ describe("daft selector / daft subsets on a synthetic cases folder", () => {
     const members = Object.values(g.subsets).flatMap((s) => s.cases);
     expect(members).toContain("endo-set/case_0002");
     expect(members).toHaveLength(rows.filter((r) => r.split === "train" && r.dimension === "2").length);
+    // val cases are routed by nearest centroid (as the engine would route them), for the training package
+    const routed = Object.values(g.subsets).flatMap((s) => s.valCases ?? []);
+    expect(routed.sort()).toEqual(
+      rows
+        .filter((r) => r.split === "val" && r.dimension === "2")
+        .map((r) => `${r.dataset}/${r.case}`)
+        .sort(),
+    );
+    for (const s of Object.values(g.subsets)) {
+      const datasets = new Set(s.cases.map((id) => id.split("/")[0]));
+      expect((s.valCases ?? []).every((id) => datasets.has(id.split("/")[0]!))).toBe(true);
+    }
+    expect(result.stdout).toMatch(/2d-cluster-0: \d+ cases \(\+ \d+ val\)/);
   });
 });
 

@@ -4,7 +4,14 @@
  * (core: selectSubset). Prints how the clusters relate to the modalities and datasets.
  */
 import { resolve } from "node:path";
-import { DaftInputError, proposeSubsets, type SubsetCase, type SubsetGroup, type Subsets } from "@daft/core";
+import {
+  DaftInputError,
+  proposeSubsets,
+  withValidationCases,
+  type SubsetCase,
+  type SubsetGroup,
+  type Subsets,
+} from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { commandErrorLine, parseCommandLine, takeSubcommand } from "./common.js";
 import { formatSeconds } from "./progress.js";
@@ -15,8 +22,10 @@ export const HELP = `usage: daft subsets propose --cases <cases-dir> -o <subsets
 Clusters the train split's cases by their meta-features (z-scored, per dimension) with k-means (k-means++ init,
 seeded restarts). With --k auto, k is the k in 2..10 with the highest mean silhouette coefficient. Writes
 {"criterion", "groups": {"2d": {"k", "silhouettes", "subsets": {"2d-cluster-0": {"cases", "modalities",
-"datasets"}, ...}, "centroids", "featureNames", "standardisation", "agreement"}, "3d": ...}}; the file routes a
-new case to the subset with the nearest centroid.
+"datasets", "valCases"}, ...}, "centroids", "featureNames", "standardisation", "agreement"}, "3d": ...}}; the file
+routes a new case to the subset with the nearest centroid. "cases" are the clustered train cases, "valCases" the
+val split's cases routed by that rule (the training package validates each cluster's expert on them); case ids
+are "<dataset>/<case>" as in cases.csv.
 
 options:
   --cases <dir>        imported cases folder (cases.csv, train/imgs/*.npz)
@@ -70,26 +79,31 @@ export async function main(args: string[]): Promise<number> {
   try {
     const started = Date.now();
     const casesDir = resolve(o.cases);
-    const { cases, bad } = await loadCaseFeatures(casesDir, ["train"], { quiet: o.quiet });
-    if (cases.length === 0)
-      throw new DaftInputError("no readable train cases", resolve(casesDir, "cases.csv"));
-    const members: SubsetCase[] = cases.map((c) => ({
+    const { cases, bad } = await loadCaseFeatures(casesDir, ["train", "val"], { quiet: o.quiet });
+    const asSubsetCase = (c: (typeof cases)[number]): SubsetCase => ({
       id: `${c.dataset}/${c.caseId}`,
       dataset: c.dataset,
       modality: c.label,
       dimension: c.dimension,
       values: c.values,
-    }));
-    const subsets = proposeSubsets(members, {
+    });
+    const members = cases.filter((c) => c.split === "train").map(asSubsetCase);
+    const valCases = cases.filter((c) => c.split === "val").map(asSubsetCase);
+    if (members.length === 0)
+      throw new DaftInputError("no readable train cases", resolve(casesDir, "cases.csv"));
+    const clustered = proposeSubsets(members, {
       k,
       kMax,
       seed,
       onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
     });
+    const { subsets, unrouted } = withValidationCases(clustered, valCases);
     await writeFileAtomic(resolve(o.out), `${JSON.stringify(subsets, null, 1)}\n`);
     process.stdout.write(describeSubsets(subsets));
     process.stdout.write(
-      `wrote ${o.out} (${cases.length} train cases${bad ? `, ${bad} unreadable` : ""}) in ` +
+      `wrote ${o.out} (${members.length} train cases clustered, ${valCases.length - unrouted.length} val cases routed` +
+        `${unrouted.length ? `, ${unrouted.length} val cases of a dimension without train cases` : ""}` +
+        `${bad ? `, ${bad} unreadable` : ""}) in ` +
         `${formatSeconds((Date.now() - started) / 1000)}\n`,
     );
     return bad > 0 && !o["skip-bad"] ? 1 : 0;
@@ -129,8 +143,9 @@ function describeGroup(g: SubsetGroup): string {
         .sort((x, y) => y[1] - x[1])
         .map(([label, n]) => `${label} ${n}`)
         .join(", ");
+    const routed = s.valCases ? ` (+ ${s.valCases.length} val)` : "";
     lines.push(
-      `  ${name}: ${s.cases.length} cases — modalities: ${mix(s.modalities)} — datasets: ${mix(s.datasets)}`,
+      `  ${name}: ${s.cases.length} cases${routed} — modalities: ${mix(s.modalities)} — datasets: ${mix(s.datasets)}`,
     );
   }
   return lines.join("\n");
