@@ -51,7 +51,7 @@ export type IntensityMapping =
 export interface IntensityFacts {
   /** --window, already parsed. */
   window?: CtWindow & { name: string };
-  /** The modality known before looking at the values: --modality, DICOM Modality, or a file-name rule. */
+  /** The modality known before looking at the values: --modality, DICOM Modality, NIfTI header text or a file-name rule. */
   modality?: { name: string; from: string };
   /** True when the values are 8-bit unsigned as stored (no rescale). */
   eightBit: boolean;

@@ -36,6 +36,8 @@ export interface NiftiImage {
   affine: number[][];
   /** Byte offset of the voxel data in the (uncompressed) file. */
   voxOffset: number;
+  /** Free-text header fields (up to the first NUL, control bytes as spaces, trimmed): what routing reads. */
+  text: NiftiHeaderText;
   /** Voxel values, x fastest (Fortran order over dims). */
   data: NiftiData;
 }
@@ -62,6 +64,34 @@ const UNSUPPORTED_DATATYPES: Record<number, string> = {
   2048: "complex256",
   2304: "RGBA32",
 };
+
+/** The header's free-text fields, by their NIfTI names. */
+export interface NiftiHeaderText {
+  /** descrip: 80 bytes (dcm2niix: "TE=..;Time=..", SPM: "TR=..ms/TE=..ms/FA=..deg", tools: free text). */
+  descrip: string;
+  /** intent_name: 16 bytes. */
+  intent_name: string;
+  /** aux_file: 24 bytes. */
+  aux_file: string;
+}
+
+/** Byte offset and length of each text field: NIfTI-1, NIfTI-2. */
+const TEXT_FIELDS: Record<keyof NiftiHeaderText, { v1: number; v2: number; length: number }> = {
+  descrip: { v1: 148, v2: 240, length: 80 },
+  aux_file: { v1: 228, v2: 320, length: 24 },
+  intent_name: { v1: 328, v2: 508, length: 16 },
+};
+
+/** A fixed-size C string of the header: up to the first NUL, bytes as Latin-1, control bytes as spaces, trimmed. */
+function headerString(bytes: Uint8Array, at: number, length: number): string {
+  let out = "";
+  for (let i = at; i < at + length && i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0) break;
+    out += b < 0x20 || b === 0x7f ? " " : String.fromCharCode(b);
+  }
+  return out.trim();
+}
 
 const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -162,6 +192,11 @@ function parseNifti(bytes: Uint8Array, version: 1 | 2, littleEndian: boolean): N
     (sclSlope !== 1 || (Number.isFinite(sclInter) && sclInter !== 0));
   const data = applyScaling ? scale(stored, sclSlope, Number.isFinite(sclInter) ? sclInter : 0) : stored;
 
+  const text = (field: keyof NiftiHeaderText) => {
+    const { v1: at1, v2: at2, length } = TEXT_FIELDS[field];
+    return headerString(bytes, v1 ? at1 : at2, length);
+  };
+
   const quaternion = v1 ? [256, 260, 264, 268, 272, 276].map(f32) : [352, 360, 368, 376, 384, 392].map(f64);
   const srows = [0, 1, 2].map((row) =>
     [0, 1, 2, 3].map((col) => (v1 ? f32(280 + 16 * row + 4 * col) : f64(400 + 32 * row + 8 * col))),
@@ -191,6 +226,7 @@ function parseNifti(bytes: Uint8Array, version: 1 | 2, littleEndian: boolean): N
     sformCode,
     affine,
     voxOffset,
+    text: { descrip: text("descrip"), intent_name: text("intent_name"), aux_file: text("aux_file") },
     data,
   };
 }
@@ -327,6 +363,8 @@ export interface WriteNiftiOptions {
   affine?: number[][];
   /** gzip the result (.nii.gz). */
   gzip?: boolean;
+  /** Header text fields (ASCII; cut to 79 / 15 / 23 bytes so a NUL ends each). */
+  text?: Partial<NiftiHeaderText>;
 }
 
 /** Writes a little-endian NIfTI-1 single file (vox_offset 352) for data in (x, y, z) Fortran order. */
@@ -369,6 +407,10 @@ export function writeNifti(data: NiftiData, dims: number[], options: WriteNiftiO
   for (let row = 0; row < 3; row++) {
     for (let col = 0; col < 4; col++)
       view.setFloat32(280 + 16 * row + 4 * col, affine[row]?.[col] ?? 0, true);
+  }
+  for (const [field, value] of Object.entries(options.text ?? {}) as [keyof NiftiHeaderText, string][]) {
+    const { v1, length } = TEXT_FIELDS[field];
+    for (let i = 0; i < Math.min(value.length, length - 1); i++) out[v1 + i] = value.charCodeAt(i) & 0xff;
   }
   out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1\0"
   const payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();

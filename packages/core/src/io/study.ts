@@ -12,7 +12,7 @@ import type { IntensityData } from "../dataset/intensity.js";
 import type { Affine, WorldSpace } from "../image/geometry.js";
 import type { NdArray } from "../image/types.js";
 import { decodeChallengeCase, type ChallengeCase } from "./challengeCase.js";
-import { readNifti, toZyxVolume } from "./nifti.js";
+import { readNifti, toZyxVolume, type NiftiHeaderText } from "./nifti.js";
 import { decodeRaster, sniffRasterFormat, toGreyOrRgb } from "./raster.js";
 
 export type StudyFormat = "nifti" | "dicom-series" | "dicom" | "picture";
@@ -58,6 +58,8 @@ export interface Study {
   geometry?: StudyGeometry;
   /** DICOM Modality (0008,0060). */
   modality?: string;
+  /** NIfTI header text fields (descrip, intent_name, aux_file), for routing by header. */
+  headerText?: NiftiHeaderText;
   /** Present for NIfTI input: the header the label map copies. */
   nifti?: NiftiSource;
   /** One-line description for --explain. */
@@ -122,6 +124,7 @@ export function decodeNiftiStudy(fileBytes: Uint8Array, source: string): Study {
     invert: false,
     spacing,
     geometry: { affine: nifti.affine, space: "RAS", positioned: true },
+    headerText: nifti.text,
     nifti: {
       header: bytes.slice(0, headerSize),
       version: nifti.version,

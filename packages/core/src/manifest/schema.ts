@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_NIFTI_HEADER_RULES, NIFTI_TEXT_FIELDS } from "./niftiHeaderRules.js";
 
 /**
  * models/manifest.json — the seam between the training package (writes it) and the engine (reads it).
@@ -59,6 +60,20 @@ export const FilenameRuleSchema = z.object({
   modality: z.string().min(1),
 });
 
+export const NiftiHeaderRuleSchema = z.object({
+  /** Case-insensitive regular expression tested against each of the fields' text. */
+  pattern: z.string().min(1),
+  modality: z.string().min(1),
+  /** Which header text fields it reads (default: descrip, intent_name, aux_file). */
+  fields: z.array(z.enum(NIFTI_TEXT_FIELDS)).min(1).optional(),
+});
+
+const defaultRouting = () => ({
+  filenameRules: [],
+  metadataModalities: {},
+  niftiHeaderRules: structuredClone(DEFAULT_NIFTI_HEADER_RULES),
+});
+
 export const ManifestSchema = z
   .object({
     format: z.literal("daft-manifest"),
@@ -72,10 +87,22 @@ export const ManifestSchema = z
         filenameRules: z.array(FilenameRuleSchema).default([]),
         /** Metadata values (e.g. DICOM Modality "PT") → foundation modality ("PET"). */
         metadataModalities: z.record(z.string(), z.string()).default({}),
+        /**
+         * NIfTI header text (descrip, intent_name, aux_file) → foundation modality: ordered rules, first match wins.
+         * Absent: the default table (manifest/niftiHeaderRules.ts); [] turns NIfTI header routing off.
+         */
+        niftiHeaderRules: z
+          .array(NiftiHeaderRuleSchema)
+          .default(() => structuredClone(DEFAULT_NIFTI_HEADER_RULES)),
         /** Optional learned selector (daft selector train), a JSON file in the models folder. */
         selector: relativeFile.optional(),
+        /**
+         * Optional cluster routing: a "daft-subsets" JSON (daft subsets propose) in the models folder. A case the
+         * modality rules send to the fallback goes to the expert whose `subset` is its nearest-centroid cluster.
+         */
+        subsets: relativeFile.optional(),
       })
-      .default({ filenameRules: [], metadataModalities: {} }),
+      .default(defaultRouting),
     createdBy: z.string().optional(),
   })
   .superRefine((m, ctx) => {
@@ -92,6 +119,16 @@ export const ManifestSchema = z
         new RegExp(r.pattern, "i");
       } catch {
         ctx.addIssue({ code: "custom", message: `filename rule pattern is not a valid regex: ${r.pattern}` });
+      }
+    }
+    for (const r of m.routing.niftiHeaderRules) {
+      try {
+        new RegExp(r.pattern, "i");
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          message: `NIfTI header rule pattern is not a valid regex: ${r.pattern}`,
+        });
       }
     }
   });

@@ -3,10 +3,11 @@ import { decodeChallengeCase, encodeSegmentationNpz, type ChallengeCase } from "
 import { openNpz } from "../io/npz.js";
 import type { Manifest } from "../manifest/schema.js";
 import type { Expert } from "../model/expert.js";
-import { metaFeaturesOfCase } from "../routing/metaFeatures.js";
-import type { RouteDecision } from "../routing/route.js";
+import { routeCaseWithData } from "../routing/clusterRoute.js";
+import { metaFeaturesOfCase, type MetaFeatures } from "../routing/metaFeatures.js";
+import type { RouteDecision, RouteInput } from "../routing/route.js";
 import { predictWithSelector, type Selector } from "../routing/selector.js";
-import { routeCaseWithSelector } from "../routing/selectorRoute.js";
+import type { Subsets } from "../routing/subsets.js";
 import { boxBaselineLabels } from "./boxBaseline.js";
 import { segmentImage, type SegmentOptions } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
@@ -22,6 +23,8 @@ export interface SegmentCaseOptions {
   now: Clock;
   /** Learned selector consulted when no explicit, metadata or file-name rule decides. */
   selector?: Selector;
+  /** Cluster subsets named by the manifest's routing.subsets (cluster experts); see routing/clusterRoute.ts. */
+  subsets?: Subsets;
   /** --expert / --modality */
   expert?: string;
   modality?: string;
@@ -99,7 +102,7 @@ export async function segmentChallengeCase(
 export async function segmentDecodedCase(
   name: string,
   kase: ChallengeCase,
-  opts: SegmentCaseOptions & { metadataModality?: string },
+  opts: SegmentCaseOptions & Pick<RouteInput, "metadataModality" | "headerModality">,
 ): Promise<{ labels: Uint16Array; shape: number[]; record: CaseRecord }> {
   const { now } = opts;
   const started = now();
@@ -120,17 +123,24 @@ export async function segmentDecodedCase(
     totalMs: now() - started,
   });
 
-  // Route: explicit → metadata → file name → learned selector on meta-features → fallback.
+  // Route: explicit → metadata → file name → cluster (manifest subsets) → learned selector → fallback.
+  let features: MetaFeatures | undefined;
+  const caseFeatures = () => (features ??= metaFeaturesOfCase(kase));
   const route: RouteDecision = withSource(name, () =>
-    routeCaseWithSelector(
+    routeCaseWithData(
       opts.manifest,
       {
-        fileName: name,
+        fileName: opts.ignoreFileName ? "" : name,
         expert: opts.expert,
         modality: opts.modality,
         metadataModality: opts.metadataModality,
+        headerModality: opts.headerModality,
       },
-      () => (opts.selector ? predictWithSelector(opts.selector, metaFeaturesOfCase(kase)) : null),
+      {
+        subsets: opts.subsets,
+        features: caseFeatures,
+        predict: () => (opts.selector ? predictWithSelector(opts.selector, caseFeatures()) : null),
+      },
     ),
   );
   if (opts.baseline === "box") {

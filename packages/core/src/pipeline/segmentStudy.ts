@@ -16,6 +16,7 @@ import { openNpz } from "../io/npz.js";
 import { studyToChallengeCase, type Study } from "../io/study.js";
 import { encodeStudyLabels, type EncodedLabels } from "../io/studyLabels.js";
 import { voxelBoxes } from "../prompts/voxelBoxes.js";
+import { niftiHeaderModality } from "../routing/niftiHeaderRoute.js";
 import { modalityFromFileName } from "../routing/route.js";
 import { segmentDecodedCase, type CaseRecord, type SegmentCaseOptions } from "./segmentCase.js";
 
@@ -47,13 +48,16 @@ export async function segmentStudy(
 ): Promise<SegmentedStudy> {
   const started = opts.now();
   const fileRule = modalityFromFileName(opts.manifest, name);
+  const headerRule = study.headerText ? niftiHeaderModality(opts.manifest, study.headerText) : null;
   const modality = opts.modality
     ? { name: opts.modality, from: "--modality" }
     : study.modality
       ? { name: study.modality, from: "DICOM Modality" }
-      : fileRule
-        ? { name: fileRule.modality, from: "file name" }
-        : undefined;
+      : headerRule
+        ? { name: headerRule.modality, from: headerRule.source }
+        : fileRule
+          ? { name: fileRule.modality, from: "file name" }
+          : undefined;
   const mapping = chooseIntensityMapping({
     ...(opts.window ? { window: opts.window } : {}),
     ...(modality ? { modality } : {}),
@@ -68,6 +72,7 @@ export async function segmentStudy(
   const { labels, record } = await segmentDecodedCase(name, input, {
     ...opts,
     ...(study.modality ? { metadataModality: study.modality } : {}),
+    ...(headerRule ? { headerModality: headerRule } : {}),
   });
   const t = opts.now();
   const output = encodeStudyLabels(study, labels);

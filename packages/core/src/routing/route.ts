@@ -2,7 +2,7 @@ import type { Manifest } from "../manifest/schema.js";
 
 /** Which rule chose the expert, in order of precedence. */
 export type RouteRule =
-  "explicit-expert" | "explicit-modality" | "metadata" | "filename" | "selector" | "fallback";
+  "explicit-expert" | "explicit-modality" | "metadata" | "filename" | "cluster" | "selector" | "fallback";
 
 export interface RouteDecision {
   expert: string;
@@ -24,6 +24,11 @@ export interface RouteInput {
   modality?: string;
   /** A modality value from the file's metadata (e.g. DICOM Modality "CT"), mapped through the manifest. */
   metadataModality?: string;
+  /**
+   * A foundation modality read from header text by the manifest's rules (NIfTI: niftiHeaderModality), with the
+   * reason to record ("NIfTI descrip 'T1 MPRAGE' → MR"). Used when there is no metadataModality.
+   */
+  headerModality?: { modality: string; reason: string };
 }
 
 /** The expert serving a modality: one that lists it (case-insensitive), else the fallback. */
@@ -46,7 +51,8 @@ export function modalityFromFileName(
 }
 
 /**
- * Route one input to an expert: explicit expert → explicit modality → metadata → file name → general fallback.
+ * Route one input to an expert: explicit expert → explicit modality → metadata (DICOM Modality, then header text)
+ * → file name → general fallback.
  * Throws when an explicitly named expert does not exist.
  */
 export function routeCase(manifest: Manifest, input: RouteInput): RouteDecision {
@@ -78,6 +84,14 @@ export function routeCase(manifest: Manifest, input: RouteInput): RouteDecision 
       modality: mapped,
       rule: "metadata",
       reason: `metadata modality ${input.metadataModality}`,
+    };
+  }
+  if (input.headerModality) {
+    return {
+      expert: expertForModality(manifest, input.headerModality.modality),
+      modality: input.headerModality.modality,
+      rule: "metadata",
+      reason: input.headerModality.reason,
     };
   }
   const byName = modalityFromFileName(manifest, input.fileName);

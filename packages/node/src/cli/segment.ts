@@ -190,6 +190,7 @@ export async function main(args: string[]): Promise<number> {
     smallObjectZoom: !o["no-zoom"],
     ignoreFileName: o["ignore-names"],
     selector,
+    subsets: store.subsets,
   };
   const prompts: BoxPrompts | undefined = commandBoxes ? { boxes: commandBoxes, world: o.world } : undefined;
   let failures = 0;

@@ -3,8 +3,9 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseManifest, type Expert, type Manifest, type Selector } from "@daft/core";
+import { parseManifest, type Expert, type Manifest, type Selector, type Subsets } from "@daft/core";
 import { loadSelector } from "./selectorFile.js";
+import { loadSubsets } from "./subsetsFile.js";
 
 export { loadSelector };
 import { createNodeExpert, type SessionOptions } from "./onnxExpert.js";
@@ -37,6 +38,8 @@ export class ModelStore {
     private readonly sessionOptions: SessionOptions,
     /** The learned selector named by manifest.routing.selector, if any. */
     readonly selector: Selector | undefined,
+    /** The cluster subsets named by manifest.routing.subsets (cluster experts), if any. */
+    readonly subsets: Subsets | undefined,
   ) {}
 
   static async open(dir: string, sessionOptions: SessionOptions = {}): Promise<ModelStore> {
@@ -62,7 +65,10 @@ export class ModelStore {
     const selector = manifest.routing.selector
       ? await loadSelector(join(dir, manifest.routing.selector))
       : undefined;
-    return new ModelStore(dir, manifest, sessionOptions, selector);
+    const subsets = manifest.routing.subsets
+      ? await loadSubsets(join(dir, manifest.routing.subsets))
+      : undefined;
+    return new ModelStore(dir, manifest, sessionOptions, selector, subsets);
   }
 
   load(name: string): Promise<Expert> {
