@@ -5,6 +5,7 @@
  */
 import {
   DaftInputError,
+  inputFormatOf,
   parseCtWindow,
   segmentInput,
   type BoxPrompts,
@@ -90,6 +91,13 @@ export class SegmentEngine {
       throw new HttpError(400, `request: ${(error as Error).message.replace(/^--window/, "window")}`);
     }
     const { input, bytes } = inputOf(job.uploads);
+    if (!job.prompts && !carriesBoxes(bytes)) {
+      throw new HttpError(
+        400,
+        `${input.name}: has no box prompts (only .npz cases carry their own boxes); give boxes [[x0,y0,x1,y1], …] ` +
+          "or [[x0,y0,z0,x1,y1,z1], …]",
+      );
+    }
     const options: SegmentInputOptions = {
       manifest: this.models.manifest,
       loadExpert: (name) => this.models.load(name),
@@ -99,7 +107,7 @@ export class SegmentEngine {
       shareEmbeddings: true,
       cacheBytes: this.cacheBytes,
       smallObjectZoom: job.zoom ?? true,
-      selector: this.models.selector,
+      ...routingData(this.models),
       ...(window ? { window } : {}),
     };
     const queued = performance.now();
@@ -111,9 +119,33 @@ export class SegmentEngine {
       }, signal);
       return { result, input, fileName: labelMapFileName(input, result), queueMs };
     } catch (error) {
-      if (error instanceof DaftInputError) throw new HttpError(400, error.withSource(input.name).oneLine());
+      if (error instanceof DaftInputError) {
+        // The core words some problems for the command line ("--world"); over HTTP they are request fields.
+        const line = error.withSource(input.name).oneLine();
+        throw new HttpError(400, line.replace(/--(world|window|modality|expert)\b/g, "$1"));
+      }
       throw error;
     }
+  }
+}
+
+/**
+ * What the store knows for routing (the learned selector, and whatever else a ModelStore offers the case options,
+ * e.g. cluster subsets), passed on exactly as `daft segment` passes it.
+ */
+function routingData(models: ModelSource): Pick<SegmentInputOptions, "selector"> {
+  const { selector, subsets } = models as ModelSource & { subsets?: unknown };
+  return { selector, ...(subsets === undefined ? {} : { subsets }) };
+}
+
+/** Whether the input can carry its own boxes (a challenge .npz); a file of unknown format is refused here. */
+function carriesBoxes(bytes: InputBytes): boolean {
+  if (bytes.kind !== "file") return false;
+  try {
+    return inputFormatOf(bytes.bytes, bytes.name) === "npz";
+  } catch (error) {
+    if (error instanceof DaftInputError) throw new HttpError(400, error.withSource(bytes.name).oneLine());
+    throw error;
   }
 }
 

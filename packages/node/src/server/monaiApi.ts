@@ -347,7 +347,6 @@ export function monaiRoutes(context: ServerContext): Route[] {
 async function optionalForm(request: Request, limit: number): Promise<FormData> {
   if (isMultipart(request)) return readUploadForm(request, limit);
   const length = request.headers.get("content-length");
-  const type = request.headers.get("content-type");
-  if (request.body === null || (length === "0" && !type)) return new FormData();
+  if (request.body === null || length === "0") return new FormData();
   return readUploadForm(request, limit); // 415 naming the content type
 }

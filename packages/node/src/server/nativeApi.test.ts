@@ -211,7 +211,13 @@ describe("POST /api/v1/segment refuses bad requests with one clear line", () => 
     expect(await errorOf(outside)).toMatch(/^case\.npz: .*box/);
     const world = await segment({ boxes: [[0, 0, 1, 1, 1, 1]], world: true }, [["case.npz", npz]]);
     expect(world.status).toBe(400);
-    expect(await errorOf(world)).toMatch(/^case\.npz: --world needs an input placed in patient space/);
+    expect(await errorOf(world)).toMatch(/^case\.npz: world needs an input placed in patient space/);
+    const nifti = readFileSync(join(repo, "fixtures/formats/nifti1_oblique_int16.nii.gz"));
+    const noBoxes = await segment({}, [["ct.nii.gz", nifti]]);
+    expect(noBoxes.status).toBe(400);
+    expect(await errorOf(noBoxes)).toMatch(
+      /^ct\.nii\.gz: has no box prompts \(only \.npz cases carry their own boxes\); give boxes/,
+    );
     const garbage = await segment({ boxes: [[0, 0, 1, 1]] }, [
       ["notes.txt", new TextEncoder().encode("hello")],
     ]);

@@ -163,6 +163,16 @@ describe("serveNode", () => {
     );
   });
 
+  it("a POST without a body segments a datastore image (MONAI Label infer by id)", async () => {
+    const form = new FormData();
+    form.append("file", new Blob([case2d(256, 256, [[3, 3, 50, 60]])]), "stored.npz");
+    const put = await fetch(`${server.url}datastore/image?image=stored`, { method: "PUT", body: form });
+    expect(await put.json()).toEqual({ image: "stored" });
+    const response = await fetch(`${server.url}infer/daft?image=stored&output=json`, { method: "POST" });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { file: string }).file).toBe("stored.nii.gz");
+  });
+
   it("answers malformed HTTP with 400 and keeps serving", async () => {
     const reply = await new Promise<string>((resolve) => {
       const socket = connect(server.port, "127.0.0.1", () => socket.write("NONSENSE\r\n\r\n"));

@@ -107,7 +107,9 @@ async function handle(
     }
   }
   const method = req.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
+  // HTTP/1.1: a request has a body when it declares a length or a transfer coding (RFC 9112 §6.3).
+  const hasBody =
+    method !== "GET" && method !== "HEAD" && (declared > 0 || req.headers["transfer-encoding"] !== undefined);
   const counted = hasBody
     ? countedBody(Readable.toWeb(req) as ReadableStream<Uint8Array>, maxBodyBytes + ADAPTER_SLACK)
     : undefined;
