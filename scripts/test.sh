@@ -5,5 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx prettier --check .
 npx tsc -p tsconfig.tests.json  # strict type-check of the tests too (vitest only strips types)
+npx tsc -p packages/web/tsconfig.json --noEmit  # the web app: DOM + WebWorker, no Node types
+npx tsc -p packages/web/test/tsconfig.json --noEmit  # its browser end-to-end test (Node side)
 npx vitest run
 bash training/run_tests.sh
