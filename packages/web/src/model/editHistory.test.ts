@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import {
+  boxFromCorners,
+  boxFromPrompt,
+  boxPrompt,
+  EditHistory,
+  UNDO_DEPTH,
+  withZRange,
+  zRangeAround,
+  type VoxelBox,
+} from "./editHistory.js";
+import { diffLayers } from "./labelLayer.js";
+
+const box = (x0: number, y0: number, x1: number, y1: number, z0 = 0, z1 = 0): VoxelBox => ({
+  x0,
+  y0,
+  z0,
+  x1,
+  y1,
+  z1,
+});
+
+describe("box list and undo", () => {
+  it("adds, deletes and re-ranges boxes, and undoes each step in reverse order", () => {
+    const history = new EditHistory();
+    history.addBox(box(1, 1, 5, 5));
+    history.addBox(box(2, 2, 6, 6, 3, 7));
+    history.replaceBox(1, withZRange(history.boxes[1]!, 9, 4, 10), "slices of box 2");
+    expect(history.boxes[1]).toEqual(box(2, 2, 6, 6, 4, 9));
+    const layerBefore = Uint8Array.of(1, 2, 2, 0);
+    const deletion = diffLayers(layerBefore, Uint8Array.of(0, 1, 1, 0))!;
+    history.deleteBox(0, deletion);
+    expect(history.boxes).toEqual([box(2, 2, 6, 6, 4, 9)]);
+
+    expect(history.undo()).toMatchObject({ what: "delete box 1", labels: deletion });
+    expect(history.boxes).toHaveLength(2);
+    expect(history.undo()?.what).toBe("slices of box 2");
+    expect(history.boxes[1]).toEqual(box(2, 2, 6, 6, 3, 7));
+    history.undo();
+    history.undo();
+    expect(history.boxes).toEqual([]);
+    expect(history.undo()).toBeUndefined();
+  });
+
+  it("records label changes without touching the boxes, and keeps at most UNDO_DEPTH steps", () => {
+    const history = new EditHistory();
+    history.addBox(box(0, 0, 1, 1));
+    const paint = diffLayers(new Uint8Array(3), Uint8Array.of(0, 1, 1))!;
+    history.recordLabels("paint", paint);
+    expect(history.undo()).toMatchObject({ what: "paint", labels: paint });
+    expect(history.boxes).toHaveLength(1);
+    for (let i = 0; i < UNDO_DEPTH + 5; i++) history.recordLabels(`paint ${i}`, paint);
+    expect(history.depth).toBe(UNDO_DEPTH);
+  });
+
+  it("refuses a box beyond what the one-byte label layer holds, and unknown boxes", () => {
+    const history = new EditHistory();
+    history.reset(Array.from({ length: 255 }, (_, i) => box(i, 0, i, 0)));
+    expect(() => history.addBox(box(0, 0, 1, 1))).toThrow(/at most 255 boxes/);
+    expect(() => history.deleteBox(300)).toThrow(/no box 301/);
+    expect(history.depth).toBe(0);
+  });
+
+  it("builds boxes from dragged corners and slice ranges, and back to --box numbers", () => {
+    expect(boxFromCorners([9, 2], [3, 7], [5, 1])).toEqual(box(3, 2, 9, 7, 1, 5));
+    expect(zRangeAround(1, 2, 10)).toEqual([0, 3]);
+    expect(zRangeAround(8, 2, 10)).toEqual([6, 9]);
+    expect(zRangeAround(4, 0, 10)).toEqual([4, 4]);
+    expect(boxPrompt(box(3, 2, 9, 7), 2)).toEqual([3, 2, 9, 7]);
+    expect(boxPrompt(box(3, 2, 9, 7, 1, 5), 3)).toEqual([3, 2, 1, 9, 7, 5]);
+    expect(boxFromPrompt([3.4, 2, 9.6, 7])).toEqual(box(3, 2, 10, 7));
+    expect(boxFromPrompt([3, 2, 1, 9, 7, 5])).toEqual(box(3, 2, 9, 7, 1, 5));
+    expect(() => boxFromPrompt([1, 2, 3])).toThrow(/4 or 6 numbers/);
+  });
+});

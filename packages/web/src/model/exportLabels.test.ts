@@ -1,0 +1,98 @@
+import {
+  decodeNiftiStudy,
+  decodePictureStudy,
+  decodeRaster,
+  encodePng,
+  encodeSegmentationNpz,
+  encodeStudyLabels,
+  openNpz,
+  writeNifti,
+  writeNpz,
+} from "@daft/core";
+import { describe, expect, it } from "vitest";
+import { decodeInput } from "../input/decodeInput.js";
+import {
+  exportLabelMap,
+  exportViewerFriendly,
+  labelMapFileName,
+  mediaTypeOf,
+  stemOf,
+} from "./exportLabels.js";
+
+describe("export naming (as daft segment names its outputs)", () => {
+  it("keeps an .npz case's name and gives other inputs their stem plus the output's extension", () => {
+    expect(labelMapFileName("case_US_01.npz", "file", { format: "npz", extension: "" })).toBe(
+      "case_US_01.npz",
+    );
+    expect(labelMapFileName("ct.nii.gz", "file", { format: "study", extension: ".nii.gz" })).toBe(
+      "ct.nii.gz",
+    );
+    expect(labelMapFileName("photo.JPG", "file", { format: "study", extension: ".png" })).toBe("photo.png");
+    expect(labelMapFileName("IM0001.dcm", "file", { format: "study", extension: ".nii.gz" })).toBe(
+      "IM0001.nii.gz",
+    );
+    expect(labelMapFileName("series.v2", "dicom-series", { format: "study", extension: ".nii.gz" })).toBe(
+      "series.v2.nii.gz",
+    );
+    expect(stemOf("scan.tiff", "file")).toBe("scan");
+    expect(mediaTypeOf("a.png")).toBe("image/png");
+    expect(mediaTypeOf("a.nii.gz")).toBe("application/gzip");
+    expect(mediaTypeOf("a.npz")).toBe("application/zip");
+  });
+});
+
+describe("exported label maps", () => {
+  it("writes a picture's labels with the core's encoder: the bytes daft segment writes", () => {
+    const png = encodePng(
+      Uint8Array.from({ length: 12 }, (_, i) => i * 20),
+      4,
+      3,
+    );
+    const decoded = decodeInput({ kind: "file", name: "photo.png", bytes: png });
+    const labels = Uint16Array.of(0, 1, 1, 0, 0, 2, 2, 0, 0, 0, 0, 0);
+    const file = exportLabelMap(decoded, "photo.png", "file", labels);
+    expect(file.fileName).toBe("photo.png");
+    expect(file.bytes).toEqual(encodeStudyLabels(decodePictureStudy(png, "photo.png"), labels).bytes);
+    expect([...decodeRaster(file.bytes, "out").data]).toEqual([...labels]);
+  });
+
+  it("writes a NIfTI input's labels with its header, gzipped like the input", () => {
+    const nii = writeNifti(new Int16Array(2 * 3 * 4), [2, 3, 4], { pixdim: [0.5, 0.7, 2], gzip: true });
+    const decoded = decodeInput({ kind: "file", name: "ct.nii.gz", bytes: nii });
+    const labels = new Uint16Array(24).fill(1, 5, 9);
+    const file = exportLabelMap(decoded, "ct.nii.gz", "file", labels);
+    expect(file.fileName).toBe("ct.nii.gz");
+    const back = decodeNiftiStudy(file.bytes, "out");
+    expect([...back.values]).toEqual([...labels]);
+    expect(back.spacing).toEqual([2, 0.7, 0.5]);
+  });
+
+  it("writes a challenge case's labels as 'segs', and as PNG or NIfTI for other viewers", () => {
+    const imgs = { data: new Uint8Array(2 * 3 * 4), shape: [2, 3, 4], dtype: "uint8" };
+    const npz = writeNpz(
+      {
+        imgs,
+        boxes: { data: Float64Array.of(0, 0, 0, 3, 2, 1), shape: [1, 6], dtype: "float64" },
+        spacing: { data: Float64Array.of(2, 1, 1), shape: [3], dtype: "float64" },
+      },
+      { compress: false },
+    );
+    const decoded = decodeInput({ kind: "file", name: "3DBox_MR_x.npz", bytes: npz });
+    expect(decoded).toMatchObject({
+      kind: "npz",
+      dimension: 3,
+      shape: [2, 3, 4],
+      fileBoxes: [[0, 0, 0, 3, 2, 1]],
+    });
+    const labels = new Uint16Array(24).fill(1, 0, 6);
+    const file = exportLabelMap(decoded, "3DBox_MR_x.npz", "file", labels);
+    expect(file).toMatchObject({ fileName: "3DBox_MR_x.npz", mediaType: "application/zip" });
+    expect(file.bytes).toEqual(encodeSegmentationNpz(labels, [2, 3, 4]));
+    expect([...(openNpz(file.bytes).read("segs").data as Uint16Array)]).toEqual([...labels]);
+    const nifti = exportViewerFriendly(decoded, "3DBox_MR_x.npz", labels)!;
+    expect(nifti.fileName).toBe("3DBox_MR_x.nii.gz");
+    const back = decodeNiftiStudy(nifti.bytes, "out");
+    expect(back.spacing).toEqual([2, 1, 1]);
+    expect([...back.values]).toEqual([...labels]);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * The label map file the page saves, with the user's corrections: the same encoders and the same file name as
+ * `daft segment` (packages/node/src/cli/segmentInputs.ts labelMapFileName), so an unedited export is byte-identical
+ * to the CLI's output. Challenge .npz inputs may also be saved as a viewer-friendly PNG (2D) or NIfTI (3D).
+ */
+import { encodePng, encodeSegmentationNpz, encodeStudyLabels, writeNifti } from "@daft/core";
+import type { DecodedInput } from "../input/decodeInput.js";
+
+export interface ExportedFile {
+  fileName: string;
+  bytes: Uint8Array;
+  mediaType: string;
+}
+
+const KNOWN_SUFFIX = /\.(npz|nii\.gz|nii|png|jpe?g|tiff?|bmp|dcm|dicom|ima)$/i;
+
+/** The input's name without its format suffix ("ct.nii.gz" → "ct"); a DICOM series keeps its folder name. */
+export function stemOf(caseName: string, kind: "file" | "dicom-series"): string {
+  return kind === "dicom-series" ? caseName : caseName.replace(KNOWN_SUFFIX, "");
+}
+
+/** `daft segment`'s output name: an .npz keeps its name, anything else is its stem + the output's extension. */
+export function labelMapFileName(
+  caseName: string,
+  kind: "file" | "dicom-series",
+  output: { format: "npz" | "study"; extension: string },
+): string {
+  return `${kind === "file" && output.format === "npz" ? caseName : stemOf(caseName, kind)}${output.extension}`;
+}
+
+export function mediaTypeOf(fileName: string): string {
+  if (/\.png$/i.test(fileName)) return "image/png";
+  if (/\.gz$/i.test(fileName)) return "application/gzip";
+  if (/\.npz$/i.test(fileName)) return "application/zip";
+  return "application/octet-stream";
+}
+
+/** The label map in the format `daft segment` writes for this input (NIfTI / PNG / .npz 'segs'). */
+export function exportLabelMap(
+  decoded: DecodedInput,
+  caseName: string,
+  kind: "file" | "dicom-series",
+  labels: Uint16Array,
+): ExportedFile {
+  const encoded =
+    decoded.kind === "study"
+      ? { format: "study" as const, ...encodeStudyLabels(decoded.study, labels) }
+      : { format: "npz" as const, bytes: encodeSegmentationNpz(labels, decoded.shape), extension: "" };
+  const fileName = labelMapFileName(caseName, kind, encoded);
+  return { fileName, bytes: encoded.bytes, mediaType: mediaTypeOf(fileName) };
+}
+
+/**
+ * A challenge case's labels as a PNG (2D) or a gzipped NIfTI with the case's voxel spacing (3D), for viewers that
+ * do not read .npz. Undefined for other inputs (their native export already is PNG or NIfTI).
+ */
+export function exportViewerFriendly(
+  decoded: DecodedInput,
+  caseName: string,
+  labels: Uint16Array,
+): ExportedFile | undefined {
+  if (decoded.kind !== "npz") return undefined;
+  const stem = stemOf(caseName, "file");
+  const { width, height, depth, spacing } = decoded.display;
+  if (decoded.dimension === 2) {
+    const max = labels.reduce((a, b) => (b > a ? b : a), 0);
+    const bytes = encodePng(max <= 255 ? Uint8Array.from(labels) : labels, width, height);
+    return { fileName: `${stem}.png`, bytes, mediaType: "image/png" };
+  }
+  const bytes = writeNifti(labels, [width, height, depth], { pixdim: [...spacing], gzip: true });
+  return { fileName: `${stem}.nii.gz`, bytes, mediaType: "application/gzip" };
+}
