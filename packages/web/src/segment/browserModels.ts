@@ -1,0 +1,122 @@
+/**
+ * The models folder `daft serve` publishes at /models/, read the way packages/node/src/runtime/modelStore.ts reads
+ * it from disk: manifest.json validated by the core's schema, the learned selector it names, and each expert's
+ * ONNX files checked against their sha256 (crypto.subtle) before sessions are made — lazily, the first time a
+ * case is routed to that expert. Same manifest, same files, same routing as the CLI and the server.
+ */
+import {
+  DaftInputError,
+  OrtExpert,
+  parseManifest,
+  parseSelector,
+  type Expert,
+  type Manifest,
+  type OrtRuntime,
+  type Selector,
+} from "@daft/core";
+import type { InferenceSession } from "onnxruntime-common";
+
+export type Fetcher = (url: string) => Promise<Response>;
+
+/** An onnxruntime-web module and the session options to use it with. */
+export interface RuntimeChoice {
+  ort: OrtRuntime;
+  sessionOptions: InferenceSession.SessionOptions;
+  /** Key experts are cached under ("wasm", "webgpu"). */
+  key: string;
+}
+
+export class BrowserModelStore {
+  private readonly experts = new Map<string, Promise<Expert>>();
+
+  private constructor(
+    /** The models folder URL, ending in "/". */
+    readonly base: string,
+    readonly manifest: Manifest,
+    readonly selector: Selector | undefined,
+    private readonly fetcher: Fetcher,
+  ) {}
+
+  static async open(base: string, fetcher: Fetcher = (url) => fetch(url)): Promise<BrowserModelStore> {
+    const url = new URL("manifest.json", base).href;
+    const manifest = await fetchJson(url, fetcher, (json) => parseManifest(json), "no manifest.json here");
+    const selectorFile = manifest.routing.selector;
+    const selector = selectorFile
+      ? await fetchJson(
+          new URL(selectorFile, base).href,
+          fetcher,
+          (json, at) => parseSelector(json, at),
+          "not found",
+        )
+      : undefined;
+    return new BrowserModelStore(base, manifest, selector, fetcher);
+  }
+
+  /** The expert's sessions on `runtime`, created once per expert and runtime. */
+  load(name: string, runtime: RuntimeChoice): Promise<Expert> {
+    const key = `${runtime.key}:${name}`;
+    let expert = this.experts.get(key);
+    if (!expert) {
+      expert = this.create(name, runtime);
+      this.experts.set(key, expert);
+      expert.catch(() => this.experts.delete(key));
+    }
+    return expert;
+  }
+
+  private async create(name: string, runtime: RuntimeChoice): Promise<Expert> {
+    const spec = this.manifest.experts.find((e) => e.name === name);
+    if (!spec) throw new Error(`${new URL("manifest.json", this.base).href}: no expert named "${name}"`);
+    const [encoder, decoder] = await Promise.all([this.verified(spec.encoder), this.verified(spec.decoder)]);
+    return OrtExpert.create(runtime.ort, spec, encoder, decoder, runtime.sessionOptions);
+  }
+
+  private async verified(file: { file: string; sha256: string }): Promise<Uint8Array> {
+    const url = new URL(file.file, this.base).href;
+    const response = await this.fetcher(url);
+    if (!response.ok) {
+      throw new Error(`${url}: model file listed in manifest.json is missing (HTTP ${response.status})`);
+    }
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const digest = await sha256Hex(bytes);
+    if (digest !== file.sha256) {
+      throw new Error(
+        `${url}: sha256 ${digest} does not match manifest.json (${file.sha256}); the file is corrupt or stale`,
+      );
+    }
+    return bytes;
+  }
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function fetchJson<T>(
+  url: string,
+  fetcher: Fetcher,
+  parse: (json: unknown, url: string) => T,
+  missing: string,
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetcher(url);
+  } catch (e) {
+    throw new Error(`${url}: cannot be fetched (${(e as Error).message})`);
+  }
+  if (!response.ok) throw new Error(`${url}: ${missing} (HTTP ${response.status})`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await response.text());
+  } catch (e) {
+    throw new Error(`${url}: not valid JSON (${(e as Error).message})`);
+  }
+  try {
+    return parse(json, url);
+  } catch (e) {
+    throw new Error(
+      e instanceof DaftInputError && e.source ? e.oneLine() : `${url}: ${(e as Error).message}`,
+    );
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * onnxruntime-web for the worker. WASM: the plain SIMD + threads build (threads only when the page is
+ * cross-origin isolated, as `daft serve` makes it). WebGPU: the WebGPU entry, loaded only when the user picks it
+ * and an adapter exists; otherwise, or when its sessions fail, the caller falls back to WASM and says why.
+ * The runtime's .wasm/.mjs files come from /ort/ on the same server (copied there by the build).
+ */
+import type { RuntimeChoice } from "./browserModels.js";
+
+type OrtModule = typeof import("onnxruntime-web");
+
+export interface LoadedRuntime extends RuntimeChoice {
+  /** "WASM, 4 threads, SIMD" or "WebGPU". */
+  description: string;
+}
+
+const RUNTIME_FILES = "/ort/";
+
+function configure(ort: OrtModule): void {
+  ort.env.wasm.wasmPaths = new URL(RUNTIME_FILES, self.location.origin).href;
+  ort.env.wasm.proxy = false; // already off the main thread
+  ort.env.logLevel = "error";
+}
+
+/** Threads onnxruntime-web may use: they need SharedArrayBuffer, i.e. a cross-origin isolated page. */
+export function wasmThreads(isolated: boolean, cores: number): number {
+  return isolated ? Math.max(1, Math.min(4, Math.ceil(cores / 2))) : 1;
+}
+
+let wasmRuntime: Promise<LoadedRuntime> | undefined;
+
+export function loadWasmRuntime(): Promise<LoadedRuntime> {
+  wasmRuntime ??= (async () => {
+    const ort = (await import("onnxruntime-web/wasm")) as OrtModule;
+    configure(ort);
+    const threads = wasmThreads(self.crossOriginIsolated, navigator.hardwareConcurrency || 1);
+    ort.env.wasm.numThreads = threads;
+    return {
+      ort,
+      key: "wasm",
+      sessionOptions: { executionProviders: ["wasm"], graphOptimizationLevel: "all" },
+      description: `WASM, ${threads} thread${threads === 1 ? "" : "s"}, SIMD${self.crossOriginIsolated ? "" : " (page not cross-origin isolated: no threads)"}`,
+    };
+  })();
+  return wasmRuntime;
+}
+
+interface GpuNavigator {
+  gpu?: { requestAdapter(): Promise<object | null> };
+}
+
+/** Why WebGPU cannot be used here, or undefined when an adapter is available. */
+export async function webGpuUnavailable(): Promise<string | undefined> {
+  const gpu = (navigator as GpuNavigator).gpu;
+  if (!gpu) return "this browser has no WebGPU";
+  try {
+    if (!(await gpu.requestAdapter())) return "no WebGPU adapter (GPU disabled or blocked)";
+  } catch (e) {
+    return `WebGPU adapter request failed: ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
+let webGpuRuntime: Promise<LoadedRuntime> | undefined;
+
+/** The WebGPU runtime; rejects with a one-line reason when WebGPU is not available. */
+export function loadWebGpuRuntime(): Promise<LoadedRuntime> {
+  webGpuRuntime ??= (async () => {
+    const reason = await webGpuUnavailable();
+    if (reason) throw new Error(reason);
+    const ort = (await import("onnxruntime-web/webgpu")) as OrtModule;
+    configure(ort);
+    ort.env.wasm.numThreads = wasmThreads(self.crossOriginIsolated, navigator.hardwareConcurrency || 1);
+    return {
+      ort,
+      key: "webgpu",
+      sessionOptions: { executionProviders: ["webgpu"], graphOptimizationLevel: "all" },
+      description: "WebGPU",
+    };
+  })();
+  webGpuRuntime.catch(() => (webGpuRuntime = undefined));
+  return webGpuRuntime;
+}

@@ -1,0 +1,101 @@
+/**
+ * The in-browser engine, off the main thread: decodes inputs for display, and segments them with segmentInput from
+ * @daft/core — the function `daft segment` calls — on onnxruntime-web experts from /models/. Progress is reported as
+ * slices encoded / slices the boxes cover.
+ */
+import { DaftInputError, parseCtWindow, segmentInput, type Expert } from "@daft/core";
+import { decodeInput } from "../input/decodeInput.js";
+import { BrowserModelStore } from "./browserModels.js";
+import type { Backend, SegmentOutcome, WorkerReply, WorkerRequest } from "./messages.js";
+import { loadWasmRuntime, loadWebGpuRuntime, type LoadedRuntime } from "./ortRuntime.js";
+import { countingExpert, slicesToEncode } from "./progressCount.js";
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (reply: WorkerReply, transfer: Transferable[] = []) => scope.postMessage(reply, transfer);
+
+let models: Promise<BrowserModelStore> | undefined;
+
+function openModels(): Promise<BrowserModelStore> {
+  models ??= BrowserModelStore.open(new URL("/models/", self.location.origin).href);
+  models.catch(() => (models = undefined));
+  return models;
+}
+
+scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
+  const request = event.data;
+  try {
+    if (request.type === "decode") {
+      post({ type: "decoded", id: request.id, decoded: decodeInput(request.input) });
+      return;
+    }
+    const { outcome, labels } = await segment(request);
+    post({ type: "segmented", id: request.id, outcome, labels }, [labels.buffer]);
+  } catch (e) {
+    post({ type: "error", id: request.id, message: oneLine(e) });
+  }
+};
+
+async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
+  const progress = (stage: string, done: number, total: number) =>
+    post({ type: "progress", id: request.id, stage, done, total });
+  progress("loading models", 0, 1);
+  const [store, runtime] = await Promise.all([openModels(), pickRuntime(request.backend)]);
+  const depth = request.boxes[0]?.length === 6 ? Math.max(...request.boxes.map((b) => b[5]!)) + 1 : 1;
+  const total = slicesToEncode(request.boxes, depth);
+  let encoded = 0;
+  let fellBack = "";
+  const loadExpert = async (name: string): Promise<Expert> => {
+    progress(`loading expert ${name}`, 0, total);
+    let expert: Expert;
+    try {
+      expert = await store.load(name, runtime);
+    } catch (e) {
+      if (runtime.key !== "webgpu") throw e;
+      fellBack = ` (WebGPU failed: ${oneLine(e)}; fell back to WASM)`;
+      expert = await store.load(name, await loadWasmRuntime());
+    }
+    progress("segmenting", 0, total);
+    return countingExpert(expert, () => progress("segmenting", ++encoded, Math.max(total, encoded)));
+  };
+  const { overrides } = request;
+  const result = await segmentInput(
+    request.input,
+    { boxes: request.boxes, world: false },
+    {
+      manifest: store.manifest,
+      loadExpert,
+      now: () => performance.now(),
+      ...(store.selector ? { selector: store.selector } : {}),
+      ...(overrides.expert ? { expert: overrides.expert } : {}),
+      ...(overrides.modality ? { modality: overrides.modality } : {}),
+      ...(overrides.window ? { window: parseCtWindow(overrides.window) } : {}),
+      shareEmbeddings: true,
+      smallObjectZoom: true,
+      cacheBytes: 512 * 1024 * 1024,
+    },
+  );
+  const outcome: SegmentOutcome = {
+    format: result.format,
+    output: result.output,
+    extension: result.extension,
+    record: result.record,
+    runtime: `this browser · ${runtime.description}${fellBack}`,
+  };
+  return { outcome, labels: result.labels };
+}
+
+/** WebGPU when asked for and available; otherwise WASM, saying why WebGPU was not used. */
+async function pickRuntime(backend: Backend): Promise<LoadedRuntime> {
+  if (backend === "wasm") return loadWasmRuntime();
+  try {
+    return await loadWebGpuRuntime();
+  } catch (e) {
+    const wasm = await loadWasmRuntime();
+    return { ...wasm, description: `${wasm.description} (WebGPU unavailable: ${oneLine(e)})` };
+  }
+}
+
+function oneLine(e: unknown): string {
+  if (e instanceof DaftInputError) return e.oneLine();
+  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
+}
