@@ -1,0 +1,424 @@
+/**
+ * The page's state and actions. Data flow:
+ *   files → decode (core, in the worker) → viewer;
+ *   boxes (mouse) → segment (worker: segmentInput on onnxruntime-web, or `daft serve`) → label map → drawing layer;
+ *   brush strokes / deletions / undo → drawing layer; export → the core's label-map encoders.
+ * The drawing layer niivue holds and `committed` (the layer as the undo history knows it) are kept equal between
+ * actions; a brush stroke is recorded as the difference between them when it ends.
+ */
+import { DaftInputError, type CaseRecord } from "@daft/core";
+import type { DecodedInput } from "./input/decodeInput.js";
+import {
+  boxFromCorners,
+  boxFromPrompt,
+  boxPrompt,
+  EditHistory,
+  withZRange,
+  zRangeAround,
+} from "./model/editHistory.js";
+import {
+  exportLabelMap,
+  exportViewerFriendly,
+  labelMapFileName,
+  type ExportedFile,
+} from "./model/exportLabels.js";
+import {
+  applyDiff,
+  diffLayers,
+  labelsToLayer,
+  labelVoxelCounts,
+  layerToLabels,
+  MAX_LABEL,
+  withoutLabel,
+} from "./model/labelLayer.js";
+import type { Backend, RoutingOverrides, SegmentOutcome } from "./segment/messages.js";
+import { labelsFromOutput } from "./segment/resultLabels.js";
+import { segmentOnServer } from "./segment/serverClient.js";
+import type { EngineWorker } from "./segment/workerClient.js";
+import { renderBoxList } from "./ui/boxList.js";
+import { download, radioValue, type PageElements } from "./ui/dom.js";
+import { readPicked, type OpenedInput, type PickedFileEntry } from "./ui/openFiles.js";
+import { drawBoxOverlay, type OverlayBox } from "./view/boxOverlay.js";
+import type { Tool, Viewer } from "./view/viewer.js";
+import type { VoxelGrid } from "./view/voxelMapping.js";
+
+interface OpenImage {
+  opened: OpenedInput;
+  decoded: DecodedInput;
+  dimension: 2 | 3;
+  grid: VoxelGrid;
+}
+
+export interface SegmentationResult {
+  fileName: string;
+  outcome: SegmentOutcome;
+  /** Milliseconds from pressing Segment to the mask on screen. */
+  wallMs: number;
+}
+
+export class App {
+  image: OpenImage | undefined;
+  readonly history = new EditHistory();
+  result: SegmentationResult | undefined;
+  lastExport: ExportedFile | undefined;
+  busy = false;
+  /** Segment presses that finished (with a mask or an error). */
+  segmentRuns = 0;
+  /** The last segmentation's error line, cleared by a success. */
+  segmentError: string | undefined;
+  private committed: Uint8Array | undefined;
+  private selected = 0;
+  private drawing: [[number, number], [number, number]] | null = null;
+
+  constructor(
+    private readonly el: PageElements,
+    private readonly viewer: Viewer,
+    private readonly engine: EngineWorker,
+  ) {
+    viewer.onRedraw = () => this.drawOverlay();
+    viewer.onStroke = () => this.recordStroke();
+    viewer.onLocation = () => this.showSlice();
+    viewer.onWindowChange = () => this.showWindow();
+  }
+
+  get tool(): Tool {
+    return radioValue("tool") as Tool;
+  }
+
+  async open(entries: PickedFileEntry[]): Promise<void> {
+    if (entries.length === 0 || this.busy) return;
+    this.busy = true;
+    this.setStatus(`Opening ${entries.length === 1 ? entries[0]!.path : `${entries.length} files`}…`);
+    try {
+      const opened = await readPicked(entries);
+      const decoded = await this.engine.decode(opened.input);
+      const dimension = decoded.kind === "study" ? decoded.study.dimension : decoded.dimension;
+      await this.viewer.show(decoded.display, dimension);
+      const { width, height, depth, spacing } = decoded.display;
+      this.image = { opened, decoded, dimension, grid: { width, height, depth, spacing } };
+      this.committed = this.viewer.layer().slice();
+      const fileBoxes =
+        decoded.kind === "npz" && decoded.fileBoxes.length <= MAX_LABEL ? decoded.fileBoxes : [];
+      this.history.reset(fileBoxes.map(boxFromPrompt));
+      this.result = undefined;
+      this.lastExport = undefined;
+      this.selected = 0;
+      this.el.imageInfo.textContent = `${opened.plan.name}\n${decoded.description}`;
+      this.el.resultInfo.textContent = "";
+      this.el.exportInfo.textContent = "";
+      this.el.dropHint.hidden = true;
+      this.setStatus(
+        `Opened ${opened.plan.name} (${dimension}D). ` +
+          (fileBoxes.length ? `${fileBoxes.length} box(es) from the file. ` : "") +
+          "Draw a box with the Box tool, then press Segment.",
+      );
+      this.applyTool();
+      this.showWindow();
+      this.showSlice();
+      this.refresh();
+    } catch (e) {
+      this.setStatus(errorLine(e), true);
+    } finally {
+      this.busy = false;
+      this.refresh();
+    }
+  }
+
+  /** A box dragged on the axial view from voxel `a` to voxel `b`. */
+  finishBox(a: [number, number], b: [number, number]): void {
+    const image = this.image;
+    if (!image) return;
+    if (a[0] === b[0] && a[1] === b[1]) return this.setStatus("Drag to draw a box (press, move, release).");
+    const z = this.viewer.crosshairVoxel()[2];
+    const zRange =
+      image.dimension === 3 ? zRangeAround(z, Number(this.el.zRange.value), image.grid.depth) : [0, 0];
+    try {
+      this.history.addBox(boxFromCorners(a, b, zRange as [number, number]));
+    } catch (e) {
+      return this.setStatus(errorLine(e), true);
+    }
+    this.selected = this.history.boxes.length - 1;
+    this.setStatus(`Box ${this.history.boxes.length} added. Press Segment, or draw another.`);
+    this.refresh();
+  }
+
+  previewBox(corners: [[number, number], [number, number]] | null): void {
+    this.drawing = corners;
+    this.drawOverlay();
+  }
+
+  deleteBox(index: number): void {
+    if (!this.committed) return;
+    const after = withoutLabel(this.committed, index + 1);
+    this.history.deleteBox(index, diffLayers(this.committed, after) ?? undefined);
+    this.setLayer(after);
+    this.selected = Math.min(this.selected, Math.max(0, this.history.boxes.length - 1));
+    this.refresh();
+  }
+
+  deleteAllBoxes(): void {
+    if (!this.committed || this.history.boxes.length === 0) return;
+    const after = new Uint8Array(this.committed.length);
+    this.history.change("delete all boxes", [], diffLayers(this.committed, after) ?? undefined);
+    this.setLayer(after);
+    this.selected = 0;
+    this.refresh();
+  }
+
+  setZRange(index: number, z0: number, z1: number): void {
+    const box = this.history.boxes[index];
+    if (!box || !this.image) return;
+    this.history.replaceBox(
+      index,
+      withZRange(box, z0, z1, this.image.grid.depth),
+      `slices of box ${index + 1}`,
+    );
+    this.refresh();
+  }
+
+  select(index: number): void {
+    this.selected = index;
+    this.applyTool();
+    this.refresh();
+  }
+
+  undo(): void {
+    const step = this.history.undo();
+    if (!step) return;
+    if (step.labels && this.committed) {
+      applyDiff(this.committed, step.labels, "undo");
+      this.viewer.setLayer(this.committed.slice());
+    }
+    this.selected = Math.min(this.selected, Math.max(0, this.history.boxes.length - 1));
+    this.setStatus(`Undid: ${step.what}.`);
+    this.refresh();
+  }
+
+  async segment(): Promise<void> {
+    const image = this.image;
+    if (!image || this.busy || this.history.boxes.length === 0) return;
+    this.busy = true;
+    this.refresh();
+    const mode = radioValue("mode");
+    const started = performance.now();
+    const timer = this.startProgress(started);
+    try {
+      const prompts = this.history.boxes.map((box) => boxPrompt(box, image.dimension));
+      const overrides = this.overrides();
+      const { width, height, depth } = image.grid;
+      let fileName: string;
+      let outcome: SegmentOutcome;
+      let labels: Uint16Array;
+      if (mode === "server") {
+        this.showProgress("sent to the local server", 0, 0);
+        const reply = await segmentOnServer(image.opened.files, prompts, overrides);
+        ({ fileName } = reply);
+        outcome = reply;
+        labels = labelsFromOutput(reply.output, fileName, width * height * depth);
+      } else {
+        ({ outcome, labels } = await this.engine.segment(
+          image.opened.input,
+          prompts,
+          mode as Backend,
+          overrides,
+          (stage, done, total) => this.showProgress(stage, done, total),
+        ));
+        fileName = labelMapFileName(image.opened.plan.name, image.opened.plan.kind, outcome);
+      }
+      const layer = labelsToLayer(labels, image.grid);
+      const diff = this.committed ? diffLayers(this.committed, layer) : null;
+      if (diff) this.history.recordLabels("segment", diff);
+      this.setLayer(layer);
+      this.result = { fileName, outcome, wallMs: performance.now() - started };
+      this.el.resultInfo.classList.remove("error");
+      this.el.resultInfo.textContent = describeResult(
+        outcome.record,
+        outcome.runtime,
+        this.result.wallMs,
+        layer,
+      );
+      this.segmentError = undefined;
+      this.setStatus(`Segmented ${prompts.length} box(es). Paint or erase to correct, then export.`);
+    } catch (e) {
+      this.segmentError = errorLine(e);
+      this.el.resultInfo.classList.add("error");
+      this.el.resultInfo.textContent = errorLine(e);
+      this.setStatus(errorLine(e), true);
+    } finally {
+      clearInterval(timer);
+      this.el.progress.hidden = true;
+      this.busy = false;
+      this.segmentRuns++;
+      this.refresh();
+    }
+  }
+
+  /** Saves the label map (with corrections) in `daft segment`'s format, or as PNG/NIfTI for an .npz. */
+  exportLabels(viewerFriendly = false): void {
+    const image = this.image;
+    if (!image || !this.committed) return;
+    const labels = layerToLabels(this.committed, image.grid);
+    const { plan } = image.opened;
+    const file = viewerFriendly
+      ? exportViewerFriendly(image.decoded, plan.name, labels)
+      : exportLabelMap(image.decoded, plan.name, plan.kind, labels);
+    if (!file) return;
+    download(file.fileName, file.bytes, file.mediaType);
+    this.lastExport = file;
+    const same = this.result && !viewerFriendly && equalBytes(file.bytes, this.result.outcome.output);
+    this.el.exportInfo.textContent =
+      `Saved ${file.fileName} (${file.bytes.length.toLocaleString()} bytes)` +
+      (same ? " — unedited: byte-identical to the engine's output" : "");
+  }
+
+  applyTool(): void {
+    const tool = this.tool;
+    this.viewer.setTool(tool, this.selected + 1);
+    this.el.viewer.classList.toggle("box-tool", tool === "box");
+  }
+
+  refresh(): void {
+    const image = this.image;
+    const boxes = this.history.boxes;
+    renderBoxList(this.el.boxList, boxes, image?.dimension ?? 2, this.selected, {
+      select: (i) => this.select(i),
+      remove: (i) => this.deleteBox(i),
+      setZRange: (i, z0, z1) => this.setZRange(i, z0, z1),
+    });
+    const last = this.history.lastStep;
+    this.el.undoButton.disabled = !last || this.busy;
+    this.el.undoButton.title = last ? `Undo: ${last.what}` : "Nothing to undo";
+    this.el.clearButton.disabled = boxes.length === 0 || this.busy;
+    this.el.segmentButton.disabled = !image || boxes.length === 0 || this.busy;
+    this.el.segmentButton.textContent =
+      this.busy && image
+        ? "Segmenting…"
+        : `Segment ${boxes.length || ""} box${boxes.length === 1 ? "" : "es"}`;
+    this.el.exportButton.disabled = !image || this.busy;
+    this.el.exportAltButton.hidden = image?.decoded.kind !== "npz";
+    this.el.zRangeLabel.hidden = image?.dimension !== 3;
+    this.el.sliceLabel.hidden = image?.dimension !== 3;
+    this.drawOverlay();
+  }
+
+  drawOverlay(): void {
+    const canvas = this.viewer.canvasElement;
+    const boxes: OverlayBox[] = this.history.boxes.map((box, i) => ({
+      box,
+      label: i + 1,
+      selected: i === this.selected,
+    }));
+    if (this.drawing && this.image) {
+      const z = this.viewer.crosshairVoxel()[2];
+      boxes.push({
+        box: boxFromCorners(this.drawing[0], this.drawing[1], [z, z]),
+        label: boxes.length + 1,
+        selected: false,
+        pending: true,
+      });
+    }
+    drawBoxOverlay(
+      this.el.overlayCanvas,
+      canvas,
+      this.viewer.tiles(),
+      this.viewer.grid,
+      this.viewer.crosshairVoxel(),
+      boxes,
+    );
+  }
+
+  showWindow(): void {
+    const wl = this.viewer.windowLevel();
+    if (!wl) return;
+    this.el.windowWidth.value = String(Number(wl.width.toPrecision(5)));
+    this.el.windowLevel.value = String(Number(wl.level.toPrecision(5)));
+  }
+
+  showSlice(): void {
+    const grid = this.image?.grid;
+    if (!grid) return;
+    const z = this.viewer.crosshairVoxel()[2];
+    this.el.slice.max = String(grid.depth - 1);
+    this.el.slice.value = String(z);
+    this.el.sliceText.textContent = `${z + 1} / ${grid.depth}`;
+    this.drawOverlay();
+  }
+
+  setStatus(text: string, error = false): void {
+    this.el.status.textContent = text;
+    this.el.status.classList.toggle("error", error);
+  }
+
+  private recordStroke(): void {
+    if (!this.committed) return;
+    const now = this.viewer.layer();
+    const diff = diffLayers(this.committed, now);
+    if (!diff) return;
+    this.history.recordLabels(this.tool === "erase" ? "erase" : "paint", diff);
+    this.committed = now.slice();
+    this.refresh();
+  }
+
+  private setLayer(layer: Uint8Array): void {
+    this.committed = layer;
+    this.viewer.setLayer(layer.slice());
+  }
+
+  private overrides(): RoutingOverrides {
+    const pick = (select: HTMLSelectElement) => select.value || undefined;
+    const modality = pick(this.el.modalitySelect);
+    const expert = pick(this.el.expertSelect);
+    const window = pick(this.el.windowSelect);
+    return {
+      ...(modality ? { modality } : {}),
+      ...(expert ? { expert } : {}),
+      ...(window ? { window } : {}),
+    };
+  }
+
+  private startProgress(started: number): ReturnType<typeof setInterval> {
+    this.el.progress.hidden = false;
+    this.showProgress("starting", 0, 0);
+    return setInterval(() => {
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      this.el.progressText.dataset["elapsed"] = `${seconds} s`;
+      this.el.progressText.textContent = `${this.el.progressText.dataset["stage"] ?? ""} · ${seconds} s`;
+    }, 100);
+  }
+
+  private showProgress(stage: string, done: number, total: number): void {
+    const bar = this.el.progressBar;
+    if (total > 1) {
+      bar.max = total;
+      bar.value = done;
+    } else bar.removeAttribute("value"); // indeterminate
+    const text = total > 1 ? `${stage} ${done}/${total} slices` : stage;
+    this.el.progressText.dataset["stage"] = text;
+    this.el.progressText.textContent = `${text} · ${this.el.progressText.dataset["elapsed"] ?? "0.0 s"}`;
+  }
+}
+
+function describeResult(record: CaseRecord, runtime: string, wallMs: number, layer: Uint8Array): string {
+  const t = record.timings;
+  const counts = labelVoxelCounts(layer);
+  const sizes = counts
+    .slice(1)
+    .map((n, i) => `#${i + 1}: ${n.toLocaleString()}`)
+    .join(", ");
+  return [
+    `Expert: ${record.route.expert} — ${record.route.reason}`,
+    `Ran in: ${runtime}`,
+    `Time: ${Math.round(wallMs)} ms on screen; engine ${Math.round(record.totalMs)} ms ` +
+      `(encode ${Math.round(t.encodeMs)} ms, decode ${Math.round(t.decodeMs)} ms, ${record.slices} slice(s))`,
+    `Mask voxels: ${sizes || "none"}`,
+  ].join("\n");
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export function errorLine(e: unknown): string {
+  if (e instanceof DaftInputError) return e.oneLine();
+  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
+}

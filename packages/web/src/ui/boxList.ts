@@ -1,0 +1,58 @@
+/** The box list: colour, number, voxel coordinates, editable slice range (3D), delete; click selects a box. */
+import type { VoxelBox } from "../model/editHistory.js";
+import { cssColour } from "../model/palette.js";
+
+export interface BoxListEvents {
+  select(index: number): void;
+  remove(index: number): void;
+  setZRange(index: number, z0: number, z1: number): void;
+}
+
+export function renderBoxList(
+  list: HTMLOListElement,
+  boxes: readonly VoxelBox[],
+  dimension: 2 | 3,
+  selected: number,
+  events: BoxListEvents,
+): void {
+  list.replaceChildren(
+    ...boxes.map((box, index) => {
+      const item = document.createElement("li");
+      item.classList.toggle("selected", index === selected);
+      item.dataset["label"] = String(index + 1);
+      const swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.style.background = cssColour(index + 1);
+      const coords = document.createElement("span");
+      coords.className = "coords";
+      coords.textContent = `#${index + 1}  x ${box.x0}–${box.x1}  y ${box.y0}–${box.y1}`;
+      coords.title = "Select (the brush paints the selected box's label)";
+      coords.onclick = () => events.select(index);
+      item.append(swatch, coords);
+      if (dimension === 3) {
+        const z0 = numberInput(box.z0, "first slice");
+        const z1 = numberInput(box.z1, "last slice");
+        const change = () => events.setZRange(index, Number(z0.value), Number(z1.value));
+        z0.onchange = change;
+        z1.onchange = change;
+        item.append("z", z0, "–", z1);
+      }
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "✕";
+      remove.title = `Delete box ${index + 1} and its mask`;
+      remove.onclick = () => events.remove(index);
+      item.append(remove);
+      return item;
+    }),
+  );
+}
+
+function numberInput(value: number, title: string): HTMLInputElement {
+  const input = document.createElement("input");
+  input.type = "number";
+  input.min = "0";
+  input.value = String(value);
+  input.title = title;
+  return input;
+}
