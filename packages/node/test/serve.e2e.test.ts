@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gunzipSync } from "fflate";
 import { readNifti, readNpz, shortestFloat32, writeNifti } from "@daft/core";
 import { identityEncoder, intensityInBoxDecoder, writeOracleModelDir } from "../src/testing/index.js";
-import { daft, daftBin, repoRoot, tempDir } from "./helpers.js";
+import { daftBin, repoRoot, tempDir } from "./helpers.js";
 
 const cases = join(repoRoot, "examples/cases/imgs");
 const US_CASE = "2DBox_US_hc18-fetal-head_hc18_0047.npz";
@@ -52,12 +52,33 @@ afterAll(() => {
   if (server.exitCode === null) server.kill("SIGKILL");
 });
 
-/** `daft segment` on one input with the same models and threads; the label map file it wrote. */
-function cliSegment(input: string, extra: string[], outName: string): Buffer {
+/**
+ * `daft segment` on one input with the same models and threads; the label map file it wrote. Run without blocking
+ * this process's event loop (the HTTP client's connection timers keep running).
+ */
+async function cliSegment(input: string, extra: string[], outName: string): Promise<Buffer> {
   const out = join(tempDir("daft-serve-cli-"), "out");
-  const r = daft(["segment", input, "-o", out, "--models", models, "--threads", "1", "--quiet", ...extra]);
-  expect(r.stderr).toBe("");
-  expect(r.code).toBe(0);
+  const args = [
+    daftBin,
+    "segment",
+    input,
+    "-o",
+    out,
+    "--models",
+    models,
+    "--threads",
+    "1",
+    "--quiet",
+    ...extra,
+  ];
+  const { code, stderr: err } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let text = "";
+    child.stderr!.on("data", (d: Buffer) => (text += d.toString()));
+    child.on("exit", (exitCode) => resolve({ code: exitCode, stderr: text }));
+  });
+  expect(err).toBe("");
+  expect(code).toBe(0);
   return readFileSync(join(out, outName));
 }
 
@@ -90,7 +111,7 @@ describe("daft serve (real process, real HTTP)", () => {
       record: { route: { expert: string } };
     };
     expect(body.fileName).toBe(US_CASE);
-    const cli = cliSegment(join(cases, US_CASE), [], US_CASE);
+    const cli = await cliSegment(join(cases, US_CASE), [], US_CASE);
     expect(Buffer.from(body.output, "base64").equals(cli)).toBe(true);
     const segs = readNpz(cli).get("segs")!;
     expect(segs.data.some((v) => Number(v) === 1)).toBe(true); // the comparison is about a real mask
@@ -116,7 +137,7 @@ describe("daft serve (real process, real HTTP)", () => {
     expect(image.name).toBe("3DBox_MR_msd-hippocampus_hippo_0021.nii.gz");
     const nifti = readNifti(gunzipSync(new Uint8Array(await image.arrayBuffer())), image.name);
 
-    const cli = cliSegment(
+    const cli = await cliSegment(
       join(cases, MR_CASE),
       boxes.flatMap((b) => ["--box", b.join(",")]),
       MR_CASE,
@@ -150,7 +171,7 @@ describe("daft serve (real process, real HTTP)", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-disposition")).toMatch(/filename="hippo_MR\.nii\.gz"/);
     const served = Buffer.from(await response.arrayBuffer());
-    const cli = cliSegment(input, ["--box", boxes[0]!.join(",")], "hippo_MR.nii.gz");
+    const cli = await cliSegment(input, ["--box", boxes[0]!.join(",")], "hippo_MR.nii.gz");
     expect(served.equals(cli)).toBe(true);
   });
 

@@ -15,6 +15,7 @@ import {
   type SegmentedInput,
   type SegmentInputOptions,
   type Selector,
+  type Subsets,
 } from "@daft/core";
 import { labelMapFileName, type InputRef } from "../cli/segmentInputs.js";
 import type { InferenceQueue } from "./queue.js";
@@ -25,6 +26,8 @@ export interface ModelSource {
   dir: string;
   manifest: Manifest;
   selector?: Selector | undefined;
+  /** Cluster subsets (manifest routing.subsets), routed on as the CLI does. */
+  subsets?: Subsets | undefined;
   load(name: string): Promise<Expert>;
 }
 
@@ -107,7 +110,8 @@ export class SegmentEngine {
       shareEmbeddings: true,
       cacheBytes: this.cacheBytes,
       smallObjectZoom: job.zoom ?? true,
-      ...routingData(this.models),
+      selector: this.models.selector,
+      subsets: this.models.subsets,
       ...(window ? { window } : {}),
     };
     const queued = performance.now();
@@ -127,15 +131,6 @@ export class SegmentEngine {
       throw error;
     }
   }
-}
-
-/**
- * What the store knows for routing (the learned selector, and whatever else a ModelStore offers the case options,
- * e.g. cluster subsets), passed on exactly as `daft segment` passes it.
- */
-function routingData(models: ModelSource): Pick<SegmentInputOptions, "selector"> {
-  const { selector, subsets } = models as ModelSource & { subsets?: unknown };
-  return { selector, ...(subsets === undefined ? {} : { subsets }) };
 }
 
 /** Whether the input can carry its own boxes (a challenge .npz); a file of unknown format is refused here. */

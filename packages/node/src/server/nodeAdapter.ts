@@ -45,6 +45,9 @@ export async function serveNode(
       else res.destroy();
     });
   });
+  // Idle keep-alive connections stay open longer than clients keep them (browsers, undici: seconds to minutes), so a
+  // client never sends a POST on a connection the server is just closing (a lost upload, not a retry).
+  server.keepAliveTimeout = 65_000;
   server.on("clientError", (_error, socket) => {
     if (socket.writable) {
       socket.end(
