@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gunzipSync } from "fflate";
 import { readNifti, readNpz, shortestFloat32, writeNifti } from "@daft/core";
 import { identityEncoder, intensityInBoxDecoder, writeOracleModelDir } from "../src/testing/index.js";
-import { daftBin, repoRoot, tempDir } from "./helpers.js";
+import { daft, daftBin, repoRoot, tempDir } from "./helpers.js";
 
 const cases = join(repoRoot, "examples/cases/imgs");
 const US_CASE = "2DBox_US_hc18-fetal-head_hc18_0047.npz";
@@ -87,6 +87,26 @@ function upload(field: string, path: string, name: string): FormData {
   form.append(field, new Blob([readFileSync(path)]), name);
   return form;
 }
+
+describe("daft serve command line", () => {
+  it("prints its help, refuses a non-loopback host without --allow-remote and bad numbers", () => {
+    const help = daft(["serve", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: daft serve \[options\]/);
+    expect(help.stdout).toContain("--allow-remote");
+    const remote = daft(["serve", "--host", "0.0.0.0", "--models", models]);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toBe(
+      "daft serve: --host 0.0.0.0 is reachable from other machines; add --allow-remote if that is intended\n",
+    );
+    const port = daft(["serve", "--port", "http", "--models", models]);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toBe('daft serve: --port "http" is not a valid value\n');
+    const noModels = daft(["serve", "--port", "0", "--models", join(root, "nowhere")]);
+    expect(noModels.code).toBe(1);
+    expect(noModels.stderr).toMatch(/nowhere\/manifest\.json: no manifest\.json here/);
+  });
+});
 
 describe("daft serve (real process, real HTTP)", () => {
   it("binds to 127.0.0.1 and answers /api/v1/health and /info/", async () => {
