@@ -130,10 +130,10 @@ export class App {
     if (!image) return;
     if (a[0] === b[0] && a[1] === b[1]) return this.setStatus("Drag to draw a box (press, move, release).");
     const z = this.viewer.crosshairVoxel()[2];
-    const zRange =
+    const zRange: [number, number] =
       image.dimension === 3 ? zRangeAround(z, Number(this.el.zRange.value), image.grid.depth) : [0, 0];
     try {
-      this.history.addBox(boxFromCorners(a, b, zRange as [number, number]));
+      this.history.addBox(boxFromCorners(a, b, zRange));
     } catch (e) {
       return this.setStatus(errorLine(e), true);
     }
@@ -293,7 +293,9 @@ export class App {
     this.el.segmentButton.textContent =
       this.busy && image
         ? "Segmenting…"
-        : `Segment ${boxes.length || ""} box${boxes.length === 1 ? "" : "es"}`;
+        : boxes.length
+          ? `Segment ${boxes.length} box${boxes.length === 1 ? "" : "es"}`
+          : "Segment";
     this.el.exportButton.disabled = !image || this.busy;
     this.el.exportAltButton.hidden = image?.decoded.kind !== "npz";
     this.el.zRangeLabel.hidden = image?.dimension !== 3;

@@ -3,6 +3,7 @@ import "./styles.css";
 import { CT_WINDOW_PRESETS, parseManifest } from "@daft/core";
 import { App, errorLine } from "./app.js";
 import { EngineWorker } from "./segment/workerClient.js";
+import { wasmThreads } from "./segment/ortRuntime.js";
 import { serverHealth } from "./segment/serverClient.js";
 import { enableBoxDrawing } from "./ui/boxDrawing.js";
 import { pageElements, setOptions, type PageElements } from "./ui/dom.js";
@@ -100,7 +101,7 @@ async function describeModes(el: PageElements): Promise<void> {
       ? "Runs on: the local server (onnxruntime-node); the image is sent to it."
       : `Runs in: this browser (onnxruntime-web ${mode === "webgpu" ? "WebGPU, WASM if it fails" : "WASM"}); the image never leaves the page.`,
     self.crossOriginIsolated
-      ? "Cross-origin isolated: WASM threads on."
+      ? `Cross-origin isolated: WASM uses ${wasmThreads(true, navigator.hardwareConcurrency || 1)} thread(s).`
       : "Not cross-origin isolated: WASM runs on one thread.",
     hasGpu ? "WebGPU API present." : "No WebGPU in this browser.",
     health ? `Local server: ${health}.` : "No local server API at this address.",

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeRaster, encodePng, labelColour, openNpz } from "@daft/core";
+import { decodeNiftiStudy, decodeRaster, encodePng, labelColour, openNpz } from "@daft/core";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -119,6 +119,9 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     const browserLabels = Array.from(decodeRaster(exported.bytes, "export").data);
     const differing = browserLabels.reduce((n, v, i) => n + (v !== cliLabels[i] ? 1 : 0), 0);
     const foreground = cliLabels.reduce((n, v) => n + (v > 0 ? 1 : 0), 0);
+    console.info(
+      `web e2e: 2D, in-browser mask differs from daft segment's in ${differing} of ${foreground} pixels`,
+    );
     expect(foreground).toBeGreaterThan(1000);
     // onnxruntime-web's WASM kernels and onnxruntime-node's native ones may round a handful of boundary logits
     // differently; the masks must agree to well under 0.1 % of the object.
@@ -183,10 +186,51 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     const webSegs = openNpz(exported.bytes).read("segs").data as Uint16Array;
     const foreground = cliSegs.reduce((n, v) => n + (v > 0 ? 1 : 0), 0);
     const differing = webSegs.reduce((n, v, i) => n + (v !== cliSegs[i] ? 1 : 0), 0);
+    console.info(
+      `web e2e: 3D, in-browser mask differs from daft segment's in ${differing} of ${foreground} voxels`,
+    );
     expect(foreground).toBeGreaterThan(50);
     expect(differing, `${differing} of ${foreground} voxels differ`).toBeLessThanOrEqual(
       Math.max(1, foreground * 0.002),
     );
+  }, 240_000);
+
+  it("opens a DICOM series folder and exports a NIfTI with the series geometry, like daft segment", async () => {
+    const series = join(repoRoot, "fixtures/formats/ct_series");
+    await page.setInputFiles("#folder-input", series);
+    await page.waitForFunction(() => (window as any).__daft.state().image?.name === "ct_series");
+    const { image } = await pageState(page);
+    expect(image).toMatchObject({ dimension: 3, depth: 4 });
+    const [x1, y1] = [image!.width - 2, image!.height - 2];
+    await page.fill("#z-range", "1");
+    await page.fill("#slice", "1");
+    await page.dispatchEvent("#slice", "input");
+    await dragBox(page, await aimAt(page, 1, 1), await aimAt(page, x1, y1));
+    const drawn = (await pageState(page)).boxes[0]!;
+    expect(drawn).toEqual({ x0: 1, y0: 1, z0: 0, x1, y1, z1: 2 });
+
+    const cliOut = join(work, "cli-dicom");
+    const cli = daft(["segment", series, "--box", `1,1,0,${x1},${y1},2`, "-o", cliOut, "--quiet"]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const cliBytes = readFileSync(join(cliOut, "ct_series.nii.gz"));
+    const cliStudy = decodeNiftiStudy(cliBytes, "cli");
+
+    await segmentWith(page, "wasm");
+    const inBrowser = await exportDownload(page, join(work, "dicom-browser"));
+    expect(inBrowser.name).toBe("ct_series.nii.gz");
+    const webStudy = decodeNiftiStudy(inBrowser.bytes, "web");
+    expect(webStudy.geometry).toEqual(cliStudy.geometry);
+    const differing = Array.from(webStudy.values).filter((v, i) => v !== cliStudy.values[i]).length;
+    console.info(
+      `web e2e: DICOM series, in-browser labels differ from daft segment's in ${differing} voxel(s)`,
+    );
+    expect(differing).toBeLessThanOrEqual(1);
+    if (server.kind === "daft serve") {
+      await segmentWith(page, "server");
+      const fromServer = await exportDownload(page, join(work, "dicom-server"));
+      expect(Buffer.compare(fromServer.bytes, cliBytes)).toBe(0);
+    }
+    await page.screenshot({ path: join(artifacts, "4-dicom-series.png") });
   }, 240_000);
 
   it("paints, erases and undoes corrections", async () => {
