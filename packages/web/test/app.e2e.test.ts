@@ -130,6 +130,13 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     );
     if (differing === 0) expect(Buffer.compare(exported.bytes, cliBytes)).toBe(0);
 
+    // Zoomed in, the mouse still lands on the voxel niivue draws there.
+    await page.click("#zoom-in");
+    await page.click("#zoom-in");
+    await aimAt(page, box[0] + 20, box[1] + 30);
+    await page.screenshot({ path: join(artifacts, "1b-2d-zoomed.png") });
+    await page.click("#zoom-reset");
+
     if (server.kind !== "daft serve") {
       console.warn("web e2e: daft serve is not in this checkout yet; the local-server mode was not tested");
       return;
