@@ -97,4 +97,26 @@ describe("models from /models/ in the browser", () => {
       /selector\.json: invalid selector/,
     );
   });
+
+  it("loads the cluster subsets the manifest names, as the CLI's model store does", async () => {
+    const subsets = {
+      format: "daft-subsets",
+      version: 1,
+      criterion: "test",
+      seed: 0,
+      groups: { "2d": null, "3d": null },
+    };
+    const withSubsets = { ...(await manifest()) };
+    withSubsets.routing = { ...withSubsets.routing, subsets: "subsets.json" } as typeof withSubsets.routing;
+    const good = { "manifest.json": JSON.stringify(withSubsets), "subsets.json": JSON.stringify(subsets) };
+    expect((await BrowserModelStore.open(BASE, fetcher(good))).subsets).toEqual(subsets);
+    const bad = { ...good, "subsets.json": '{"format":"daft-subsets"}' };
+    await expect(BrowserModelStore.open(BASE, fetcher(bad))).rejects.toThrow(
+      /subsets\.json: invalid subsets file/,
+    );
+    const missing = { "manifest.json": JSON.stringify(withSubsets) };
+    await expect(BrowserModelStore.open(BASE, fetcher(missing))).rejects.toThrow(
+      /subsets\.json: not found \(HTTP 404\)/,
+    );
+  });
 });

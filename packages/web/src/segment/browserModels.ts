@@ -1,6 +1,7 @@
 /**
  * The models folder `daft serve` publishes at /models/, read the way packages/node/src/runtime/modelStore.ts reads
- * it from disk: manifest.json validated by the core's schema, the learned selector it names, and each expert's
+ * it from disk: manifest.json validated by the core's schema, the learned selector and the cluster subsets it
+ * names, and each expert's
  * ONNX files checked against their sha256 (crypto.subtle) before sessions are made — lazily, the first time a
  * case is routed to that expert. Same manifest, same files, same routing as the CLI and the server.
  */
@@ -9,10 +10,12 @@ import {
   OrtExpert,
   parseManifest,
   parseSelector,
+  parseSubsets,
   type Expert,
   type Manifest,
   type OrtRuntime,
   type Selector,
+  type Subsets,
 } from "@daft/core";
 import type { InferenceSession } from "onnxruntime-common";
 
@@ -34,22 +37,20 @@ export class BrowserModelStore {
     readonly base: string,
     readonly manifest: Manifest,
     readonly selector: Selector | undefined,
+    /** The cluster subsets named by manifest.routing.subsets (cluster experts), if any. */
+    readonly subsets: Subsets | undefined,
     private readonly fetcher: Fetcher,
   ) {}
 
   static async open(base: string, fetcher: Fetcher = (url) => fetch(url)): Promise<BrowserModelStore> {
     const url = new URL("manifest.json", base).href;
     const manifest = await fetchJson(url, fetcher, (json) => parseManifest(json), "no manifest.json here");
-    const selectorFile = manifest.routing.selector;
-    const selector = selectorFile
-      ? await fetchJson(
-          new URL(selectorFile, base).href,
-          fetcher,
-          (json, at) => parseSelector(json, at),
-          "not found",
-        )
-      : undefined;
-    return new BrowserModelStore(base, manifest, selector, fetcher);
+    const { selector: selectorFile, subsets: subsetsFile } = manifest.routing;
+    const fileNamed = <T>(file: string, parse: (json: unknown, at: string) => T) =>
+      fetchJson(new URL(file, base).href, fetcher, parse, "not found");
+    const selector = selectorFile ? await fileNamed(selectorFile, parseSelector) : undefined;
+    const subsets = subsetsFile ? await fileNamed(subsetsFile, parseSubsets) : undefined;
+    return new BrowserModelStore(base, manifest, selector, subsets, fetcher);
   }
 
   /** The expert's sessions on `runtime`, created once per expert and runtime. */

@@ -66,6 +66,7 @@ async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
       loadExpert,
       now: () => performance.now(),
       ...(store.selector ? { selector: store.selector } : {}),
+      ...(store.subsets ? { subsets: store.subsets } : {}),
       ...(overrides.expert ? { expert: overrides.expert } : {}),
       ...(overrides.modality ? { modality: overrides.modality } : {}),
       ...(overrides.window ? { window: parseCtWindow(overrides.window) } : {}),
