@@ -10,6 +10,9 @@ import type { ChallengeCase } from "../io/challengeCase.js";
 import { inputFormatOf, decodeStudyFile } from "../io/decodeStudy.js";
 import { decodeDicomStudy, type DicomFileBytes } from "../io/dicomSeries.js";
 import type { Study } from "../io/study.js";
+import type { Manifest } from "../manifest/schema.js";
+import type { Selector } from "../routing/selector.js";
+import type { Subsets } from "../routing/subsets.js";
 import { segmentChallengeCase, type CaseRecord, type SegmentCaseOptions } from "./segmentCase.js";
 import { segmentNpzWithBoxes, segmentStudy, type BoxPrompts } from "./segmentStudy.js";
 
@@ -24,6 +27,29 @@ export type InputBytes =
 export interface SegmentInputOptions extends SegmentCaseOptions {
   /** A forced CT window (--window). */
   window?: CtWindow & { name: string };
+}
+
+/** The routing data a models folder ships: what Node's ModelStore and the browser's model store both hold. */
+export interface ShippedRouting {
+  manifest: Manifest;
+  /** The learned selector the manifest names (routing.selector). */
+  selector?: Selector | undefined;
+  /** The cluster subsets the manifest names (routing.subsets). */
+  subsets?: Subsets | undefined;
+}
+
+/**
+ * Case options that route with everything the models folder ships — manifest rules, learned selector, cluster
+ * subsets — so the CLI, the server and the browser cannot drift apart in how they choose an expert.
+ */
+export function routingOptions(
+  models: ShippedRouting,
+): Pick<SegmentCaseOptions, "manifest" | "selector" | "subsets"> {
+  return {
+    manifest: models.manifest,
+    ...(models.selector ? { selector: models.selector } : {}),
+    ...(models.subsets ? { subsets: models.subsets } : {}),
+  };
 }
 
 export interface SegmentedInput {

@@ -8,6 +8,7 @@ import {
   parseBoxArgument,
   parseBoxesFile,
   parseCtWindow,
+  routingOptions,
   segmentInput,
   CT_WINDOW_PRESETS,
   type BoxPrompts,
@@ -179,7 +180,7 @@ export async function main(args: string[]): Promise<number> {
   const rows: string[] = [TIMING_HEADER.join(",")];
   const written = new Map<string, string>();
   const caseOptions: SegmentCaseOptions = {
-    manifest: store.manifest,
+    ...routingOptions(store),
     loadExpert: (n) => store.load(n),
     now: () => performance.now(),
     expert: o.expert,
@@ -190,7 +191,6 @@ export async function main(args: string[]): Promise<number> {
     smallObjectZoom: !o["no-zoom"],
     ignoreFileName: o["ignore-names"],
     selector,
-    subsets: store.subsets,
   };
   const prompts: BoxPrompts | undefined = commandBoxes ? { boxes: commandBoxes, world: o.world } : undefined;
   let failures = 0;

@@ -7,6 +7,7 @@ import {
   DaftInputError,
   inputFormatOf,
   parseCtWindow,
+  routingOptions,
   segmentInput,
   type BoxPrompts,
   type Expert,
@@ -102,7 +103,7 @@ export class SegmentEngine {
       );
     }
     const options: SegmentInputOptions = {
-      manifest: this.models.manifest,
+      ...routingOptions(this.models),
       loadExpert: (name) => this.models.load(name),
       now: () => performance.now(),
       expert: job.expert,
@@ -110,8 +111,6 @@ export class SegmentEngine {
       shareEmbeddings: true,
       cacheBytes: this.cacheBytes,
       smallObjectZoom: job.zoom ?? true,
-      selector: this.models.selector,
-      subsets: this.models.subsets,
       ...(window ? { window } : {}),
     };
     const queued = performance.now();

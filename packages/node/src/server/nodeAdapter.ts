@@ -27,7 +27,7 @@ export interface RunningServer {
   url: string;
   port: number;
   /** Stops accepting, ends idle keep-alive connections, waits for requests in flight. */
-  close(): Promise<void>;
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Slack above the handler's own limit, so that its precise 413 is the one a client normally sees. */
@@ -68,9 +68,16 @@ export async function serveNode(
     server,
     url: `http://${host}:${address.port}/`,
     port: address.port,
-    close: () =>
+    // Stops accepting, closes idle keep-alive connections at once, and gives requests in flight a grace period
+    // before their connections are closed too (a client that never finishes must not keep the server alive).
+    close: (graceMs = 2_000) =>
       new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close((error) => {
+          clearTimeout(force);
+          if (error) reject(error);
+          else resolve();
+        });
         server.closeIdleConnections();
       }),
   };

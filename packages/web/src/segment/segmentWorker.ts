@@ -3,7 +3,7 @@
  * @daft/core — the function `daft segment` calls — on onnxruntime-web experts from /models/. Progress is reported as
  * slices encoded / slices the boxes cover.
  */
-import { DaftInputError, parseCtWindow, segmentInput, type Expert } from "@daft/core";
+import { DaftInputError, parseCtWindow, routingOptions, segmentInput, type Expert } from "@daft/core";
 import { decodeInput } from "../input/decodeInput.js";
 import { BrowserModelStore } from "./browserModels.js";
 import type { Backend, SegmentOutcome, WorkerReply, WorkerRequest } from "./messages.js";
@@ -62,11 +62,9 @@ async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
     request.input,
     { boxes: request.boxes, world: false },
     {
-      manifest: store.manifest,
+      ...routingOptions(store),
       loadExpert,
       now: () => performance.now(),
-      ...(store.selector ? { selector: store.selector } : {}),
-      ...(store.subsets ? { subsets: store.subsets } : {}),
       ...(overrides.expert ? { expert: overrides.expert } : {}),
       ...(overrides.modality ? { modality: overrides.modality } : {}),
       ...(overrides.window ? { window: parseCtWindow(overrides.window) } : {}),
