@@ -25,6 +25,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--cache-dir", help="where preprocessed datasets are cached (default RUN_DIR/cache)")
     p.add_argument("--init-checkpoint", help="start from this checkpoint (teacher- or student-shaped) instead of training the teacher")
+    p.add_argument("--base-run", help="new run folder only: take config, datasets, seed, cache and the finished teacher/"
+                                      "distill/general stages from this run; train only DAFT (e.g. other --subsets)")
     p.add_argument("--workers", type=int, default=0, help="processes for building the cache (default: up to 8)")
     p.add_argument("--models-dir", help="export: output folder (default RUN_DIR/models)")
     p.add_argument("--no-verify", action="store_true", help="export: skip the onnxruntime-node comparison")
@@ -65,7 +67,7 @@ def _pipeline(args):
     return Pipeline(
         args.out, datasets=args.datasets, config=args.config, overrides=args.overrides, seed=args.seed, subsets=args.subsets,
         device=args.device, max_minutes_per_stage=args.max_minutes_per_stage, cache_dir=args.cache_dir,
-        init_checkpoint=args.init_checkpoint, workers=args.workers, log=_log,
+        init_checkpoint=args.init_checkpoint, workers=args.workers, base_run=args.base_run, log=_log,
     )
 
 

@@ -22,17 +22,18 @@ def _batches(entries, batch_images):
 
 @torch.no_grad()
 def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_images: int,
-                          include: Callable[[str, str], bool] | None = None) -> dict:
-    """Loss (BCE + Dice + IoU MSE) and DSC of the validation objects (of the samples whose (dataset, modality)
-    pass ``include``), averaged per dataset and then over datasets; DSC per dataset; raw sums per
-    (dataset, modality) group so that scores of subsets can be computed from one pass (see :func:`group_score`)."""
+                          include: Callable[[str, str, str], bool] | None = None) -> dict:
+    """Loss (BCE + Dice + IoU MSE) and DSC of the validation objects (of the samples whose (dataset, modality,
+    case) pass ``include``), averaged per dataset and then over datasets; DSC per dataset; raw sums per
+    (dataset, modality, case) group so that scores of subsets — by modality, dataset or case — can be computed
+    from one pass (see :func:`group_score`)."""
     was_training = model.training
     model.eval()
-    groups: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # loss, dsc, objects
+    groups: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # loss, dsc, objects
     plan = store.eval_plan(1 << 30)  # one entry per image: encoded once, its objects decoded in chunks
     keys = {}
     for e in plan:
-        keys[(e.dataset, e.sample)] = (store.datasets[e.dataset].name, store.sample_modality(e.dataset, e.sample))
+        keys[(e.dataset, e.sample)] = store.sample_key(e.dataset, e.sample)
     if include is not None:
         plan = [e for e in plan if include(*keys[(e.dataset, e.sample)])]
     all_groups = sorted({keys[(e.dataset, e.sample)] for e in plan})
@@ -60,7 +61,7 @@ def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_ima
     totals = {key: flat[3 * i : 3 * i + 3] for i, key in enumerate(all_groups)}
     model.train(was_training)
     per_dataset: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    for (dataset, _), t in totals.items():
+    for (dataset, _, _), t in totals.items():
         for i in range(3):
             per_dataset[dataset][i] += t[i]
     used = {d: v for d, v in per_dataset.items() if v[2]}
@@ -72,17 +73,17 @@ def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_ima
         "dsc": sum(v[1] / v[2] for v in used.values()) / max(len(used), 1),
         "objects": int(n),
         "per_dataset": {d: v[1] / v[2] for d, v in used.items()},
-        "groups": {f"{d}\t{m}": t for (d, m), t in totals.items()},
+        "groups": {f"{d}\t{m}\t{c}": t for (d, m, c), t in totals.items()},
     }
 
 
-def group_score(result: dict, include: Callable[[str, str], bool]) -> tuple[float | None, int]:
-    """(DSC, objects) over the (dataset, modality) groups of an evaluation that pass ``include``: the mean over
-    datasets of each dataset's mean over its included objects (as the "dsc" of an evaluation)."""
+def group_score(result: dict, include: Callable[[str, str, str], bool]) -> tuple[float | None, int]:
+    """(DSC, objects) over the (dataset, modality, case) groups of an evaluation that pass ``include``: the mean
+    over datasets of each dataset's mean over its included objects (as the "dsc" of an evaluation)."""
     per_dataset: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for key, (_, d, c) in result["groups"].items():
-        dataset, modality = key.split("\t")
-        if include(dataset, modality):
+        dataset, modality, case = key.split("\t")
+        if include(dataset, modality, case):
             per_dataset[dataset][0] += d
             per_dataset[dataset][1] += c
     used = [v for v in per_dataset.values() if v[1]]

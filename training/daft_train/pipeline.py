@@ -2,7 +2,8 @@
 fine-tuning (finetune.py) → DAFT per subset (daft.py) → select (select.py) → export (export/expert_export.py).
 
 RUN_DIR/
-  run.json                 config, datasets, seed, subsets spec, creation time (checked on every re-run)
+  run.json                 config, datasets, seed, subsets spec, creation time (checked on every re-run),
+                           base_run (--base-run: teacher/distill/general are that run's finished stages)
   cache/                   preprocessed datasets (unless --cache-dir)
   stages/teacher/ stages/distill/ stages/general/ stages/daft/<subset>/   (see trainer.py)
   selection.json / .csv / .md
@@ -29,6 +30,8 @@ STAGE_TEACHER = "teacher"
 STAGE_DISTILL = "distill"
 STAGE_GENERAL = "general"
 STAGE_DAFT = "daft"
+# Stages a run started with --base-run takes from its base run instead of training them.
+BASE_RUN_STAGES = (STAGE_TEACHER, STAGE_DISTILL, STAGE_GENERAL)
 
 
 def load_state_dict_file(path: str, device="cpu", trusted: bool = True) -> dict:
@@ -71,9 +74,12 @@ class Pipeline:
         cache_dir: str | None = None,
         init_checkpoint: str | None = None,
         workers: int = 0,
+        base_run: str | None = None,
         log=print,
     ):
         self.run_dir = os.path.abspath(run_dir)
+        if subsets and subsets.endswith(".json") and os.path.isfile(subsets):
+            subsets = os.path.abspath(subsets)  # run.json must name it the same way from any working directory
         self.log = log
         self.max_minutes = max_minutes_per_stage
         self.init_checkpoint = init_checkpoint
@@ -82,7 +88,32 @@ class Pipeline:
         if os.path.exists(run_json):
             with open(run_json) as f:
                 previous = json.load(f)
-        if previous is None:
+        if previous is not None and base_run and os.path.abspath(base_run) != previous.get("base_run"):
+            raise ValueError(f"{run_json}: this run was started with base run {previous.get('base_run') or '(none)'}, "
+                             f"not --base-run {os.path.abspath(base_run)}")
+        if previous is None and base_run:
+            if init_checkpoint:
+                raise ValueError("--base-run and --init-checkpoint exclude each other (the base run has the stages)")
+            base = self._read_base_run(base_run)
+            if datasets and [os.path.abspath(d) for d in datasets] != base["datasets"]:
+                raise ValueError(f"{base_run}: the base run was trained on other --datasets: {base['datasets']}")
+            if config and config != base["config_name"]:
+                raise ValueError(f"{base_run}: the base run used --config {base['config_name']}")
+            if seed is not None and seed != base["seed"]:
+                raise ValueError(f"{base_run}: the base run used --seed {base['seed']}")
+            cfg = config_from_dict(base["config"])
+            if overrides:
+                cfg = apply_overrides(cfg, overrides)
+            self.info = {
+                "config": cfg.to_dict(),
+                "config_name": base["config_name"],
+                "datasets": base["datasets"],
+                "seed": base["seed"],
+                "subsets": subsets or "modality",
+                "created": time.strftime("%Y%m%d-%H%M%S"),
+                "base_run": os.path.abspath(base_run),
+            }
+        elif previous is None:
             if not datasets:
                 raise ValueError(f"{self.run_dir}: new run folder: --datasets is required")
             cfg = apply_overrides(get_config(config or "gpu"), overrides or [])
@@ -114,7 +145,13 @@ class Pipeline:
         if self.runtime.is_main:
             os.makedirs(self.run_dir, exist_ok=True)
             write_json_atomic(self.info, run_json)
-        self.cache_root = os.path.abspath(cache_dir) if cache_dir else os.path.join(self.run_dir, "cache")
+        self.base_run: str | None = self.info.get("base_run")
+        if cache_dir:
+            self.cache_root = os.path.abspath(cache_dir)
+        elif self.base_run and os.path.isdir(os.path.join(self.base_run, "cache")):
+            self.cache_root = os.path.join(self.base_run, "cache")  # same datasets, same preprocessing: reuse
+        else:
+            self.cache_root = os.path.join(self.run_dir, "cache")
         self.workers = workers
         self._cache_dirs: list[str] | None = None
         self._stores: dict = {}
@@ -154,9 +191,45 @@ class Pipeline:
 
     # ------------------------------------------------------------------ models
 
+    @staticmethod
+    def _read_base_run(base_run: str) -> dict:
+        """run.json of a --base-run folder whose general stage has finished."""
+        path = os.path.join(os.path.abspath(base_run), "run.json")
+        try:
+            with open(path) as f:
+                base = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: --base-run needs a run folder with run.json: {exc}") from exc
+        if base.get("base_run"):
+            raise ValueError(f"{path}: the base run itself has a base run; give that one ({base['base_run']})")
+        general = os.path.join(os.path.abspath(base_run), "stages", STAGE_GENERAL)
+        if read_done(general) is None:
+            raise ValueError(f"{general}: the base run's general stage has not finished")
+        return base
+
     def stage_dir(self, stage: str, subset: str | None = None) -> str:
-        parts = [self.run_dir, "stages", stage] + ([subset] if subset else [])
+        """A stage's folder; with --base-run, teacher/distill/general are the base run's (read, never trained)."""
+        root = self.base_run if self.base_run and stage in BASE_RUN_STAGES else self.run_dir
+        parts = [root, "stages", stage] + ([subset] if subset else [])
         return os.path.join(*parts)
+
+    def stage_run_created(self, stage: str) -> str:
+        """Creation stamp of the run that trained ``stage`` (the base run's for adopted stages): expert versions."""
+        if self.base_run and stage in BASE_RUN_STAGES:
+            with open(os.path.join(self.base_run, "run.json")) as f:
+                return json.load(f)["created"]
+        return self.info["created"]
+
+    def _adopted(self, stage: str):
+        """With --base-run: the base run's finished ``stage`` (logged), or an error; None without a base run."""
+        if not self.base_run:
+            return None
+        done = read_done(self.stage_dir(stage))
+        if done is None:
+            raise ValueError(f"{self.stage_dir(stage)}: stage {stage} of the base run has not finished; "
+                             f"finish it in {self.base_run}")
+        self.log(f"[{stage}] from the base run {self.base_run}")
+        return done
 
     def build(self, kind: str) -> DaftSam:
         torch.manual_seed(self.seed)
@@ -214,17 +287,20 @@ class Pipeline:
     def run_teacher(self) -> StageResult | None:
         from .distill import train_teacher
 
+        if self.base_run:
+            # the base run may have adopted a student-shaped --init-checkpoint and have no teacher
+            return read_done(self.stage_dir(STAGE_TEACHER))
         return train_teacher(self)
 
     def run_distill(self) -> StageResult:
         from .distill import distill_student
 
-        return distill_student(self)
+        return self._adopted(STAGE_DISTILL) or distill_student(self)
 
     def run_finetune(self) -> StageResult:
         from .finetune import finetune_general
 
-        return finetune_general(self)
+        return self._adopted(STAGE_GENERAL) or finetune_general(self)
 
     def run_daft(self) -> dict[str, StageResult | None]:
         from .daft import train_daft

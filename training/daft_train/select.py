@@ -49,7 +49,7 @@ def run_selection(p: Pipeline) -> dict:
         for key, evaluation in shared.items():
             entry["scores"][key], entry["val_objects"] = group_score(evaluation, subset.includes)
         entry["val_samples"] = sum(1 for d, arr in enumerate(store.datasets) for s in range(len(arr.samples))
-                                   if subset.includes(arr.name, store.sample_modality(d, s)))
+                                   if subset.includes(*store.sample_key(d, s)))
         if entry["val_objects"] == 0:
             p.log(f"[select] {subset.name}: no validation data; its modalities route to the general expert")
             entry["scores"] = {}

@@ -7,9 +7,11 @@ import pytest
 from conftest import REPO_ROOT
 from daft_train.export.manifest import (
     DEFAULT_FILENAME_RULES,
+    DEFAULT_NIFTI_HEADER_RULES,
     ManifestError,
     load_manifest,
     modality_from_filename,
+    modality_from_nifti_header,
     validate_manifest,
 )
 
@@ -19,9 +21,14 @@ FIXTURES = os.path.join(REPO_ROOT, "fixtures", "manifest")
 def test_valid_fixture_validates_and_gets_defaults():
     m = load_manifest(os.path.join(FIXTURES, "valid.json"))
     assert m["fallback"] == "general" and len(m["experts"]) == 3
+    assert m["routing"]["subsets"] == "subsets.json" and m["routing"]["niftiHeaderRules"][2]["fields"] == ["descrip"]
     raw = json.load(open(os.path.join(FIXTURES, "valid.json")))
     del raw["routing"]
-    assert validate_manifest(raw)["routing"] == {"filenameRules": [], "metadataModalities": {}}
+    # as zod: no routing → no file-name rules, no metadata table, the default NIfTI header table
+    assert validate_manifest(raw)["routing"] == {"filenameRules": [], "metadataModalities": {},
+                                                 "niftiHeaderRules": DEFAULT_NIFTI_HEADER_RULES}
+    raw["routing"] = {"niftiHeaderRules": []}  # an empty table turns NIfTI header routing off
+    assert validate_manifest(raw)["routing"]["niftiHeaderRules"] == []
 
 
 INVALID = sorted(glob.glob(os.path.join(FIXTURES, "invalid-*.json")))
@@ -78,3 +85,18 @@ def test_default_filename_rules(name, modality):
 def test_default_rules_put_oct_before_ct():
     mods = [r["modality"] for r in DEFAULT_FILENAME_RULES]
     assert mods.index("OCT") < mods.index("CT")
+
+
+HEADER_CASES = json.load(open(os.path.join(REPO_ROOT, "fixtures", "routing", "nifti-header-cases.json")))["cases"]
+
+
+@pytest.mark.parametrize("case", HEADER_CASES, ids=[f"{c['field']}:{c['text']}" for c in HEADER_CASES])
+def test_default_nifti_header_rules(case):
+    """The same real-world header strings the engine's table is tested on (niftiHeaderRoute.test.ts)."""
+    assert modality_from_nifti_header({case["field"]: case["text"]}) == case["modality"]
+
+
+def test_shipped_manifest_has_the_default_nifti_header_table():
+    """models/manifest.json carries the table export writes; the TypeScript test compares it with its default."""
+    shipped = load_manifest(os.path.join(REPO_ROOT, "models", "manifest.json"))
+    assert shipped["routing"]["niftiHeaderRules"] == DEFAULT_NIFTI_HEADER_RULES

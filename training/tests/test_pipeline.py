@@ -146,3 +146,81 @@ def test_bad_input_gives_one_line_error(tmp_path, capsys):
     code = main(["teacher", "--datasets", str(tmp_path / "missing"), "--out", str(tmp_path / "r"), "--config", "tiny"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and err.count("\n") == 0 and "missing: not a folder" in err
+
+
+def _cluster_file(run_dir: str, path: str) -> dict:
+    """A `daft subsets propose`-shaped file over the run's cases that cuts across datasets: cluster 0 = the CT
+    cases plus one cells case, cluster 1 = the other cells cases, 3D = the MR cases (train `cases`, val `valCases`)."""
+    from daft_train.data.splits import split_of
+
+    metas = Pipeline(run_dir).metas
+    clusters = {"2d-cluster-0": {"cases": [], "valCases": []}, "2d-cluster-1": {"cases": [], "valCases": []},
+                "3d-cluster-0": {"cases": [], "valCases": []}}
+    moved = None
+    for meta in metas:
+        for c in meta["cases"]:
+            split = split_of(meta["dataset"], c["case"], 0)
+            if split == "test":
+                continue
+            if c["dimension"] == 3:
+                name = "3d-cluster-0"
+            elif meta["modality"] == "CT":
+                name = "2d-cluster-0"
+            elif moved is None and split == "train":
+                name, moved = "2d-cluster-0", c["case"]
+            else:
+                name = "2d-cluster-1"
+            clusters[name]["cases" if split == "train" else "valCases"].append(f"{meta['dataset']}/{c['case']}")
+    group = lambda dim, names: {"dimension": dim, "k": len(names), "subsets": {  # noqa: E731
+        n: {**clusters[n], "modalities": {}, "datasets": {}} for n in names}}
+    doc = {"format": "daft-subsets", "version": 1, "criterion": "test", "seed": 0,
+           "groups": {"2d": group(2, ["2d-cluster-0", "2d-cluster-1"]), "3d": group(3, ["3d-cluster-0"])}}
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return clusters
+
+
+def test_cluster_daft_from_a_base_runs_general_stage(run, tmp_path, capsys):
+    """--base-run: a new run whose DAFT stage starts from another run's general checkpoint, with the clusters of
+    a subsets file as subsets; export ships the subsets file for the engine's cluster rule."""
+    clusters = _cluster_file(run, str(tmp_path / "clusters.json"))
+    new_run = str(tmp_path / "clusters-run")
+    assert main(["daft", "--out", new_run, "--base-run", run, "--subsets", str(tmp_path / "clusters.json"), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    base, info = Pipeline(run).info, Pipeline(new_run).info
+    assert info["base_run"] == os.path.abspath(run)
+    assert (info["config"], info["datasets"], info["seed"]) == (base["config"], base["datasets"], base["seed"])
+    assert not os.path.exists(os.path.join(new_run, "stages", "general"))  # not retrained: the base run's is used
+    assert Pipeline(new_run).stage_dir("general") == os.path.join(os.path.abspath(run), "stages", "general")
+    # each cluster trains on exactly its cases' samples (the cells dataset is split between the two 2D clusters)
+    samples = {f"{m['dataset']}/{c['case']}": c["samples"] for m in Pipeline(run).metas for c in m["cases"]}
+    for name, members in clusters.items():
+        assert os.path.exists(os.path.join(new_run, "stages", "daft", name, "done.json")), name
+        assert f"[daft/{name}] {sum(samples[c] for c in members['cases'])} training samples" in out
+    assert not os.path.exists(os.path.join(run, "stages", "daft", "2d-cluster-0"))  # nothing written into the base
+
+    assert main(["select", "--out", new_run, "--device", "cpu"]) == 0
+    with open(os.path.join(new_run, "selection.json")) as f:
+        selection = json.load(f)["subsets"]
+    assert set(selection) == {"general", *clusters}
+    assert all("daft/" + n in selection[n]["scores"] for n in clusters)
+
+    models = str(tmp_path / "models")
+    assert main(["export", "--out", new_run, "--models-dir", models, "--policy", "daft", "--no-verify"]) == 0
+    manifest = load_manifest(os.path.join(models, "manifest.json"))
+    assert manifest["routing"]["subsets"] == "subsets.json"
+    with open(os.path.join(models, "subsets.json")) as f, open(tmp_path / "clusters.json") as g:
+        assert json.load(f) == json.load(g)
+    experts = {e["name"]: e for e in manifest["experts"]}
+    assert set(experts) == {"general", *clusters}
+    assert experts["general"]["version"] == f"{base['created']}-general"  # the base run's general checkpoint
+    for name in clusters:  # reached by the cluster rule only
+        assert experts[name]["modalities"] == [] and experts[name]["subset"] == name and experts[name]["stage"] == "daft"
+
+
+def test_base_run_errors_are_one_line(run, tmp_path, capsys):
+    code = main(["daft", "--out", str(tmp_path / "a"), "--base-run", str(tmp_path / "nothing")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.count("\n") == 0 and "--base-run needs a run folder with run.json" in err
+    code = main(["daft", "--out", str(tmp_path / "b"), "--base-run", run, "--config", "cpu"])
+    assert code == 1 and "the base run used --config tiny" in capsys.readouterr().err

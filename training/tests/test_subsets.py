@@ -44,3 +44,52 @@ def test_bad_json(tmp_path):
     path.write_text('{"x": {"modalities": "CT"}}')
     with pytest.raises(ValueError, match="must be an object with 'modalities'"):
         parse_subsets(str(path), METAS)
+
+
+def _clusters_doc(**overrides):
+    """A file as `daft subsets propose` writes it (only the fields the training package reads matter)."""
+    doc = {
+        "format": "daft-subsets",
+        "version": 1,
+        "criterion": "k-means ...",
+        "seed": 0,
+        "groups": {
+            "2d": {"dimension": 2, "k": 2, "subsets": {
+                "2d-cluster-0": {"cases": ["ct-a/a1", "npz-mixed/c2"], "modalities": {"CT": 1, "Microscopy": 1},
+                                 "datasets": {"ct-a": 1, "npz-mixed": 1}, "valCases": ["ct-a/a2"]},
+                "2d-cluster-1": {"cases": ["npz-mixed/c1"], "modalities": {"PET": 1}, "datasets": {"npz-mixed": 1}, "valCases": []},
+            }},
+            "3d": {"dimension": 3, "k": 1, "subsets": {
+                "3d-cluster-0": {"cases": ["mr-b/b1"], "modalities": {"MR": 1}, "datasets": {"mr-b": 1}},
+            }},
+        },
+    }
+    doc.update(overrides)
+    return doc
+
+
+def test_subsets_propose_file_gives_one_case_level_subset_per_cluster(tmp_path):
+    path = tmp_path / "clusters.json"
+    path.write_text(json.dumps(_clusters_doc()))
+    subsets = {s.name: s for s in parse_subsets(str(path), METAS)}
+    assert list(subsets) == ["2d-cluster-0", "2d-cluster-1", "3d-cluster-0"]
+    c0 = subsets["2d-cluster-0"]
+    # membership by case id "<dataset>/<case>": train cases and the val cases routed to the cluster
+    assert c0.includes("ct-a", "CT", "a1") and c0.includes("ct-a", "CT", "a2") and c0.includes("npz-mixed", "Microscopy", "c2")
+    assert not c0.includes("npz-mixed", "PET", "c1") and not c0.includes("ct-a", "CT", "a3")
+    assert not c0.includes("ct-a", "CT")  # without a case id nothing is in a cluster
+    assert subsets["3d-cluster-0"].includes("mr-b", "MR", "b1")  # no valCases key: train cases only
+    # cluster experts serve no modality by name: the engine reaches them through the cluster rule
+    assert subset_modalities(c0, METAS) == []
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"version": 2}, "version 2 is not supported"),
+    ({"groups": {"2d": {"subsets": {"x": {"cases": "ct-a/a1"}}}, "3d": None}}, "cluster 'x' must have 'cases'"),
+    ({"groups": {"2d": None, "3d": None}}, "has no clusters"),
+])
+def test_bad_subsets_propose_file(tmp_path, change, message):
+    path = tmp_path / "clusters.json"
+    path.write_text(json.dumps(_clusters_doc(**change)))
+    with pytest.raises(ValueError, match=message):
+        parse_subsets(str(path), METAS)

@@ -60,7 +60,7 @@ class Batch:
 
 
 class SampleStore:
-    """The cached samples of ``split`` whose (dataset, modality) pass ``include``, on ``device``."""
+    """The cached samples of ``split`` whose (dataset, modality, case) pass ``include``, on ``device``."""
 
     def __init__(
         self,
@@ -68,7 +68,7 @@ class SampleStore:
         split: str,
         seed: int,
         device: torch.device,
-        include: Callable[[str, str], bool] | None = None,
+        include: Callable[[str, str, str], bool] | None = None,
         max_samples_per_dataset: int = 0,
     ):
         self.device = device
@@ -84,7 +84,7 @@ class SampleStore:
                 c for c in meta["cases"]
                 if c["samples"] > 0
                 and split_of(meta["dataset"], c["case"], seed) == split
-                and (include is None or include(meta["dataset"], c["modality"]))
+                and (include is None or include(meta["dataset"], c["modality"], c["case"]))
             ]
             if not chosen_cases:
                 continue
@@ -174,6 +174,14 @@ class SampleStore:
     def sample_modality(self, d: int, s: int) -> str:
         arr = self.datasets[d]
         return arr.cases[int(arr.samples[s, S_CASE])]["modality"]
+
+    def sample_case(self, d: int, s: int) -> str:
+        arr = self.datasets[d]
+        return arr.cases[int(arr.samples[s, S_CASE])]["case"]
+
+    def sample_key(self, d: int, s: int) -> tuple[str, str, str]:
+        """(dataset, modality, case) of a sample: what subset membership (Subset.includes) is decided on."""
+        return self.datasets[d].name, self.sample_modality(d, s), self.sample_case(d, s)
 
     def image_plan(self) -> list[Entry]:
         """Every sample once (with its first object), deterministic."""

@@ -14,8 +14,9 @@ import os
 import shutil
 
 from ..select import load_selection
-from ..subsets import GENERAL, subset_modalities
-from .manifest import DEFAULT_FILENAME_RULES, DEFAULT_METADATA_MODALITIES, MANIFEST_FORMAT, MANIFEST_VERSION, validate_manifest
+from ..subsets import GENERAL, cluster_subsets_file, subset_modalities
+from .manifest import (DEFAULT_FILENAME_RULES, DEFAULT_METADATA_MODALITIES, DEFAULT_NIFTI_HEADER_RULES, MANIFEST_FORMAT,
+                       MANIFEST_VERSION, validate_manifest)
 from .onnx_export import export_onnx, onnx_io_shapes, verify_with_node
 
 LOGITS_TOLERANCE = 1e-3
@@ -120,7 +121,7 @@ def export_run(p, models_dir: str | None = None, verify: bool = True, policy: st
             "inputSize": info["inputSize"],
             "embeddingShape": info["embeddingShape"],
             "normalization": "minmax01",
-            "version": f"{p.info['created']}-{_stage_folder(stage_key)}",
+            "version": f"{p.stage_run_created(stage_key.partition('/')[0])}-{_stage_folder(stage_key)}",
             "stage": stage_key.partition("/")[0],
             "subset": subset_name,
             "metrics": metrics,
@@ -144,7 +145,13 @@ def export_run(p, models_dir: str | None = None, verify: bool = True, policy: st
             p.log(f"[export] {name}: routed to the general expert")
             continue
         add_expert(name, subset_modalities(subsets[name], metas), entry["selected"], name, entry, subsets[name])
-    routing = {"filenameRules": DEFAULT_FILENAME_RULES, "metadataModalities": DEFAULT_METADATA_MODALITIES}
+    routing = {"filenameRules": DEFAULT_FILENAME_RULES, "metadataModalities": DEFAULT_METADATA_MODALITIES,
+               "niftiHeaderRules": DEFAULT_NIFTI_HEADER_RULES}
+    clusters = cluster_subsets_file(p)
+    if clusters:
+        # Cluster experts (modalities []) are reached by nearest centroid: the subsets file ships beside them.
+        shutil.copyfile(clusters, os.path.join(models_dir, "subsets.json"))
+        routing["subsets"] = "subsets.json"
     if selector:
         # The learned selector (`daft selector train`, TypeScript) ships beside the experts.
         with open(selector) as f:

@@ -58,6 +58,40 @@ DEFAULT_METADATA_MODALITIES: dict[str, str] = {
 }
 
 
+# NIfTI header text → foundation modality; the twin of packages/core/src/manifest/niftiHeaderRules.ts (ordered,
+# case-insensitive, first match wins; "fields" absent = descrip, intent_name, aux_file). Both sides are tested
+# against the same table of real-world header strings.
+NIFTI_TEXT_FIELDS = ("descrip", "intent_name", "aux_file")
+DEFAULT_NIFTI_HEADER_RULES: list[dict] = [
+    {"pattern": _token("OCT|Optical Coherence Tomography"), "modality": "OCT"},
+    # Before CT: a PET of a PET/CT study says both.
+    {"pattern": _token("PET|FDG|PSMA|SUV|SUVbw"), "modality": "PET"},
+    {"pattern": _token("CT|CTA|CBCT|HRCT|NCCT|CECT|Computed Tomography"), "modality": "CT"},
+    {"pattern": _token("MR|MRI|MRA|fMRI|T1|T1w|T1c|T1ce|T1Gd|T2|T2w|T2star|FLAIR|DWI|DTI|ADC|SWI|MPRAGE|MP-RAGE|MP2RAGE|SPGR|BOLD|PDw|STIR"),
+     "modality": "MR"},
+    # dcm2niix writes "TE=<ms>;Time=<hhmmss>" for MR only ("Time=..." otherwise; versions before 2017 wrote TE=0
+    # for every modality); SPM writes "TR=<ms>ms/TE=<ms>ms/FA=<deg>deg". A non-zero TE or TR is an MR sequence.
+    {"pattern": r"(?:^|[^A-Za-z0-9])(?:TE|TR)=\s*(?:0*[1-9]|0*\.0*[1-9])", "modality": "MR", "fields": ["descrip"]},
+    {"pattern": _token("US|Ultrasound|Ultrasonography|Sonography|Echocardiography|Echocardiogram"), "modality": "US"},
+    {"pattern": _token("X-Ray|XRay|CXR|XR|Radiograph|Radiography"), "modality": "XRay"},
+    {"pattern": _token("Mammo|Mamm|Mammography|Mammogram|Tomosynthesis"), "modality": "Mammography"},
+    {"pattern": _token("Dermoscopy|Dermoscope|Dermatoscopy"), "modality": "Dermoscopy"},
+    {"pattern": _token("Endoscopy|Endoscope|Colonoscopy|Gastroscopy"), "modality": "Endoscopy"},
+    {"pattern": _token("Fundus"), "modality": "Fundus"},
+    {"pattern": _token("Microscopy|Microscope|Histology|Histopathology"), "modality": "Microscopy"},
+]
+
+
+def modality_from_nifti_header(text: dict[str, str], rules: list[dict] | None = None) -> str | None:
+    """The first rule (in order) matching one of its fields of ``text`` ({"descrip": ..., ...}); None otherwise."""
+    for rule in DEFAULT_NIFTI_HEADER_RULES if rules is None else rules:
+        for field in rule.get("fields", NIFTI_TEXT_FIELDS):
+            value = text.get(field)
+            if value and re.search(rule["pattern"], value, flags=re.IGNORECASE):
+                return rule["modality"]
+    return None
+
+
 def modality_from_filename(base_name: str, rules: list[dict[str, str]] | None = None) -> str | None:
     for rule in DEFAULT_FILENAME_RULES if rules is None else rules:
         if re.search(rule["pattern"], base_name, flags=re.IGNORECASE):
@@ -181,6 +215,7 @@ def validate_manifest(value: Any) -> dict:
         issues.append("fallback: expected string")
     routing = value.get("routing", {"filenameRules": [], "metadataModalities": {}})
     rules: list = []
+    header_rules: list = []
     if not isinstance(routing, dict):
         issues.append("routing: expected object")
         routing = {}
@@ -200,8 +235,29 @@ def validate_manifest(value: Any) -> dict:
         meta = routing.get("metadataModalities", {})
         if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
             issues.append("routing.metadataModalities: expected an object of strings")
-        if "selector" in routing:
-            _check_relative_file(routing["selector"], "routing.selector", issues)
+        header_rules = routing.get("niftiHeaderRules", DEFAULT_NIFTI_HEADER_RULES)
+        if not isinstance(header_rules, list):
+            issues.append("routing.niftiHeaderRules: expected array")
+            header_rules = []
+        for i, r in enumerate(header_rules):
+            p = f"routing.niftiHeaderRules.{i}"
+            if not isinstance(r, dict):
+                issues.append(f"{p}: expected object")
+                continue
+            for key in ("pattern", "modality"):
+                if not isinstance(r.get(key), str) or len(r.get(key)) < 1:
+                    issues.append(f"{p}.{key}: expected a non-empty string")
+            if "fields" in r:
+                fields = r["fields"]
+                if not isinstance(fields, list) or len(fields) < 1:
+                    issues.append(f"{p}.fields: expected a non-empty array")
+                else:
+                    for j, f in enumerate(fields):
+                        if f not in NIFTI_TEXT_FIELDS:
+                            issues.append(f"{p}.fields.{j}: expected one of {', '.join(NIFTI_TEXT_FIELDS)}")
+        for key in ("selector", "subsets"):
+            if key in routing:
+                _check_relative_file(routing[key], f"routing.{key}", issues)
     if "createdBy" in value and not isinstance(value["createdBy"], str):
         issues.append("createdBy: expected string")
     if issues:
@@ -214,17 +270,20 @@ def validate_manifest(value: Any) -> dict:
         names.add(e["name"])
     if fallback not in names:
         issues.append(f'(root): fallback "{fallback}" is not one of the experts')
-    for r in rules:
-        try:
-            re.compile(r["pattern"], re.IGNORECASE)
-        except re.error:
-            issues.append(f"(root): filename rule pattern is not a valid regex: {r['pattern']}")
+    for kind, checked in (("filename", rules), ("NIfTI header", header_rules)):
+        for r in checked:
+            try:
+                re.compile(r["pattern"], re.IGNORECASE)
+            except re.error:
+                issues.append(f"(root): {kind} rule pattern is not a valid regex: {r['pattern']}")
     if issues:
         raise ManifestError(issues)
     out = dict(value)
     out["routing"] = {
         "filenameRules": list(rules),
         "metadataModalities": dict(routing.get("metadataModalities", {})),
+        "niftiHeaderRules": [dict(r) for r in header_rules],
+        **{key: routing[key] for key in ("selector", "subsets") if key in routing},
     }
     return out
 
