@@ -138,6 +138,22 @@ def _check_onnx_file(value: Any, path: str, issues: list[str]) -> None:
         issues.append(f"{path}.sha256: sha256 must be 64 lowercase hex digits")
 
 
+def _check_rules(rules: object, path: str, issues: list[str]) -> list:
+    """A list of {pattern, modality} rules (file-name or NIfTI-header); returns it ([] when not a list)."""
+    if not isinstance(rules, list):
+        issues.append(f"{path}: expected array")
+        return []
+    for i, r in enumerate(rules):
+        p = f"{path}.{i}"
+        if not isinstance(r, dict):
+            issues.append(f"{p}: expected object")
+            continue
+        for key in ("pattern", "modality"):
+            if not isinstance(r.get(key), str) or len(r.get(key)) < 1:
+                issues.append(f"{p}.{key}: expected a non-empty string")
+    return rules
+
+
 def _check_expert(e: Any, path: str, issues: list[str]) -> None:
     if not isinstance(e, dict):
         issues.append(f"{path}: expected object")
@@ -220,34 +236,16 @@ def validate_manifest(value: Any) -> dict:
         issues.append("routing: expected object")
         routing = {}
     else:
-        rules = routing.get("filenameRules", [])
-        if not isinstance(rules, list):
-            issues.append("routing.filenameRules: expected array")
-            rules = []
-        for i, r in enumerate(rules):
-            p = f"routing.filenameRules.{i}"
-            if not isinstance(r, dict):
-                issues.append(f"{p}: expected object")
-                continue
-            for key in ("pattern", "modality"):
-                if not isinstance(r.get(key), str) or len(r.get(key)) < 1:
-                    issues.append(f"{p}.{key}: expected a non-empty string")
+        rules = _check_rules(routing.get("filenameRules", []), "routing.filenameRules", issues)
         meta = routing.get("metadataModalities", {})
         if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
             issues.append("routing.metadataModalities: expected an object of strings")
-        header_rules = routing.get("niftiHeaderRules", DEFAULT_NIFTI_HEADER_RULES)
-        if not isinstance(header_rules, list):
-            issues.append("routing.niftiHeaderRules: expected array")
-            header_rules = []
+        header_rules = _check_rules(
+            routing.get("niftiHeaderRules", DEFAULT_NIFTI_HEADER_RULES), "routing.niftiHeaderRules", issues
+        )
         for i, r in enumerate(header_rules):
             p = f"routing.niftiHeaderRules.{i}"
-            if not isinstance(r, dict):
-                issues.append(f"{p}: expected object")
-                continue
-            for key in ("pattern", "modality"):
-                if not isinstance(r.get(key), str) or len(r.get(key)) < 1:
-                    issues.append(f"{p}.{key}: expected a non-empty string")
-            if "fields" in r:
+            if isinstance(r, dict) and "fields" in r:
                 fields = r["fields"]
                 if not isinstance(fields, list) or len(fields) < 1:
                     issues.append(f"{p}.fields: expected a non-empty array")

@@ -23,7 +23,7 @@ import {
   type SplitName,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
-import { loadSelector } from "../runtime/selectorFile.js";
+import { loadSelector } from "../runtime/routingFiles.js";
 import { commandErrorLine, fileErrorLine, parseCommandLine, takeSubcommand } from "./common.js";
 import { Progress, formatSeconds } from "./progress.js";
 

@@ -4,8 +4,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseManifest, type Expert, type Manifest, type Selector, type Subsets } from "@daft/core";
-import { loadSelector } from "./selectorFile.js";
-import { loadSubsets } from "./subsetsFile.js";
+import { loadSelector, loadSubsets } from "./routingFiles.js";
 
 export { loadSelector };
 import { createNodeExpert, type SessionOptions } from "./onnxExpert.js";
