@@ -256,6 +256,30 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     await page.check('input[name="tool"][value="box"]');
   }, 60_000);
 
+  it("opens a challenge .npz dropped on the viewer, with its own boxes listed", async () => {
+    const name = "2DBox_Microscopy_dsb2018-nuclei_dsb_0304.npz";
+    const bytes = readFileSync(join(repoRoot, "examples/cases/imgs", name));
+    const expectedBoxes = openNpz(new Uint8Array(bytes)).read("boxes").shape[0];
+    // A real drop: a DataTransfer holding the file, dispatched as dragover + drop on the viewer.
+    await page.evaluate(
+      ({ name, data }) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([Uint8Array.from(data)], name));
+        const viewer = document.getElementById("viewer")!;
+        for (const type of ["dragover", "drop"]) {
+          viewer.dispatchEvent(
+            new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }),
+          );
+        }
+      },
+      { name, data: Array.from(bytes) },
+    );
+    await page.waitForFunction((n) => (window as any).__daft.state().image?.name === n, name);
+    const state = await pageState(page);
+    expect(state.image).toMatchObject({ dimension: 2 });
+    expect(state.boxes.length).toBe(expectedBoxes);
+  }, 60_000);
+
   it("made every request to the local server only", () => {
     const origin = server.url.replace(/\/$/, "");
     const foreign = requests.filter((url) => !url.startsWith(origin) && !/^(blob|data):/.test(url));
