@@ -11,7 +11,7 @@ export const HELP = `usage: daft serve [options]
 
 Serves the DAFT web app and an HTTP API on this machine (127.0.0.1 by default): the native JSON API the web app
 uses (/api/v1/health, /api/v1/segment), the MONAI Label conventions 3D Slicer and OHIF speak (/info/,
-/infer/{model}, /datastore/), the models folder (/models/...) and the API's OpenAPI description (/openapi.json).
+/infer/{model}, /datastore/, /session/), the models folder (/models/...) and the API's OpenAPI description (/openapi.json).
 Inference runs one request at a time; label maps are the ones daft segment writes for the same input and boxes.
 Prints "daft serve: http://HOST:PORT/" once listening; Ctrl-C stops it.
 
@@ -24,7 +24,7 @@ options:
   --max-upload-mb <n>   largest request body (default ${DEFAULT_LIMITS.maxUploadBytes / 2 ** 20})
   --max-boxes <n>       most boxes per request (default ${DEFAULT_LIMITS.maxBoxes})
   --max-queue <n>       inference requests that may wait; more get 503 (default ${DEFAULT_LIMITS.maxQueue})
-  --datastore-mb <n>    memory for images uploaded to /datastore/ (default ${DEFAULT_LIMITS.datastoreBytes / 2 ** 20})
+  --datastore-mb <n>    memory for images uploaded to /datastore/, and again for /session/ (default ${DEFAULT_LIMITS.datastoreBytes / 2 ** 20})
   --cache-mb <n>        bound of the slice embedding cache (default 1024)
   --threads <n>         onnxruntime intra-op threads (default: all cores)
   -h, --help            this help`;

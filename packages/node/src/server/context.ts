@@ -1,11 +1,14 @@
 /** What the route handlers of `daft serve` share. */
 import type { MemoryDatastore } from "./datastore.js";
+import type { MemorySessions } from "./sessions.js";
 import type { SegmentEngine } from "./engine.js";
 import type { ServerLimits } from "./limits.js";
 
 export interface ServerContext {
   engine: SegmentEngine;
   datastore: MemoryDatastore;
+  /** MONAI Label sessions (PUT /session/), bounded by the same --datastore-mb. */
+  sessions: MemorySessions;
   limits: ServerLimits;
   /** Version of the DAFT packages, reported by /api/v1/health and /info/. */
   version: string;

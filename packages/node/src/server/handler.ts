@@ -6,6 +6,7 @@
  */
 import type { ServerContext } from "./context.js";
 import { MemoryDatastore } from "./datastore.js";
+import { MemorySessions } from "./sessions.js";
 import { SegmentEngine, type ModelSource } from "./engine.js";
 import { DEFAULT_LIMITS, type ServerLimits } from "./limits.js";
 import { monaiRoutes } from "./monaiApi.js";
@@ -44,6 +45,7 @@ export function createDaftHandler(options: DaftHandlerOptions): DaftHandler {
   const context: ServerContext = {
     engine: new SegmentEngine(options.models, queue, options.cacheBytes ?? 1024 * 1024 * 1024),
     datastore: new MemoryDatastore(limits.datastoreBytes),
+    sessions: new MemorySessions(limits.datastoreBytes),
     limits,
     version: options.version,
     webDir: options.webDir,

@@ -3,10 +3,12 @@
  *   GET  /info/             the app: every expert of the manifest is a model, plus "daft" (routed automatically)
  *   POST /infer/{model}     see monaiInfer.ts
  *   /datastore/...          see monaiDatastore.ts
+ *   /session/...            see monaiSession.ts (how MONAI Label's client sends an image the datastore lacks)
  */
 import type { ExpertSpec } from "@daft/core";
 import type { ServerContext } from "./context.js";
 import { datastoreRoutes } from "./monaiDatastore.js";
+import { sessionRoutes } from "./monaiSession.js";
 import { AUTO_MODEL, inferRoute } from "./monaiInfer.js";
 import { jsonContent } from "./openapi.js";
 import { jsonResponse } from "./responses.js";
@@ -83,5 +85,6 @@ export function monaiRoutes(context: ServerContext): Route[] {
     },
     inferRoute(context),
     ...datastoreRoutes(context),
+    ...sessionRoutes(context),
   ];
 }

@@ -1,5 +1,6 @@
 /**
- * MONAI Label's POST /infer/{model}: multipart `file` (or ?image=<datastore id>) + `params` JSON with box prompts
+ * MONAI Label's POST /infer/{model}: multipart `file` (or ?image=<datastore id>, or ?session_id=<session>) +
+ * `params` JSON with box prompts
  * → ?output=image (the label map, NIfTI or NRRD), json (expert, latencies) or all (a multipart of both, the
  * default, as MONAI Label answers).
  */
@@ -19,7 +20,7 @@ import { CaseRecordSchema, InferOutputSchema, inferParamsSchema, type InferResul
 export const AUTO_MODEL = "daft";
 
 export function inferRoute(context: ServerContext): Route {
-  const { engine, datastore, limits } = context;
+  const { engine, datastore, sessions, limits } = context;
   const paramsSchema = inferParamsSchema(limits.maxBoxes);
   const modelNames = () => [AUTO_MODEL, ...engine.expertNames()];
 
@@ -34,7 +35,10 @@ export function inferRoute(context: ServerContext): Route {
     }
     const form = await optionalForm(request, limits.maxUploadBytes);
     const fields = jsonField(form, "params", paramsSchema, "{}");
-    const uploads = await uploadsOrStored(form, url.searchParams.get("image"));
+    const sessionId = url.searchParams.get("session_id");
+    const uploads = sessionId
+      ? sessions.uploads(sessionId)
+      : await uploadsOrStored(form, url.searchParams.get("image"));
     const boxes = fields.boxes && fields.boxes.length > 0 ? fields.boxes : undefined;
     if (fields.world && !boxes) throw new HttpError(400, "params: world applies to boxes; give boxes");
 
@@ -125,6 +129,13 @@ export function inferRoute(context: ServerContext): Route {
           schema: { type: "string" },
         },
         IMAGE_QUERY,
+        {
+          name: "session_id",
+          in: "query",
+          required: false,
+          description: "segment the image of this session (PUT /session/); any file part is then ignored",
+          schema: { type: "string", format: "uuid" },
+        },
         {
           name: "output",
           in: "query",

@@ -25,6 +25,11 @@ beforeAll(async () => {
   const response = await fx.handler(new Request(`${BASE}/openapi.json`));
   expect(response.status).toBe(200);
   doc = (await response.json()) as Doc;
+  // A live session, so /session/{session_id} names something that exists.
+  SAMPLE_PARAMS["session_id"] = fx.handler.context.sessions.create(
+    [{ fileName: "case.npz", bytes: new Uint8Array([1, 2, 3]) }],
+    0,
+  ).id;
 });
 afterAll(() => fx.cleanup());
 

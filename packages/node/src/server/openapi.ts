@@ -8,6 +8,8 @@ import type { Route } from "./router.js";
 import {
   DatastoreAllSchema,
   DatastorePutSchema,
+  SessionCreatedSchema,
+  SessionInfoSchema,
   DatastoreStatusSchema,
   ErrorBodySchema,
   HealthSchema,
@@ -63,6 +65,8 @@ export function schemaComponents(
     DatastoreStatus: { schema: DatastoreStatusSchema, io: "output" },
     DatastoreAll: { schema: DatastoreAllSchema, io: "output" },
     DatastorePut: { schema: DatastorePutSchema, io: "output" },
+    SessionInfo: { schema: SessionInfoSchema, io: "output" },
+    SessionCreated: { schema: SessionCreatedSchema, io: "output" },
   };
 }
 

@@ -6,7 +6,7 @@
 import type { OpenApiOperation } from "./openapi.js";
 import { HttpError } from "./responses.js";
 
-export type Method = "GET" | "POST" | "PUT";
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 export interface RouteContext {
   request: Request;

@@ -172,6 +172,18 @@ export const DatastoreAllSchema = z.object({
 
 export const DatastorePutSchema = z.object({ image: z.string() });
 
+export const SessionInfoSchema = z.object({
+  name: z.string().describe("the session id"),
+  image: z.string().describe("the uploaded file's name, or how many files a DICOM series has"),
+  files: z.array(z.string()),
+  bytes: z.number().int(),
+  create_ts: z.number().int(),
+  last_update_ts: z.number().int(),
+  expiry: z.number().int().describe("seconds without use after which the session is dropped"),
+});
+
+export const SessionCreatedSchema = z.object({ session_id: z.string(), session_info: SessionInfoSchema });
+
 export const InfoSchema = z.object({
   name: z.string(),
   description: z.string(),
@@ -192,6 +204,7 @@ export type Info = z.infer<typeof InfoSchema>;
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 export type DatastoreStatus = z.infer<typeof DatastoreStatusSchema>;
 export type DatastoreAll = z.infer<typeof DatastoreAllSchema>;
+export type SessionInfo = z.infer<typeof SessionInfoSchema>;
 
 /** A zod error as one line: `field: problem; field: problem`. */
 export function issuesLine(error: z.ZodError): string {
