@@ -153,12 +153,22 @@ async function handle(
   if (response.body && method !== "HEAD") {
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       if (res.destroyed) break;
-      if (!res.write(chunk))
-        await new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve));
+      if (!res.write(chunk)) await drainedOrClosed(res);
     }
   }
   res.end();
   if (unread) closeAfterResponse(req, res);
+}
+
+/** Waits for the response to drain or close, then removes both listeners (a long body waits many times). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off("drain", done).off("close", done);
+      resolve();
+    };
+    res.on("drain", done).on("close", done);
+  });
 }
 
 /** Reads a stream to its end, keeping nothing; false when it fails (e.g. past the limit). */
