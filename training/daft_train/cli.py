@@ -58,7 +58,72 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
     bench.add_argument("--boxes", type=int, nargs="+", default=[1, 10, 100])
     bench.add_argument("--repeat", type=int, default=10)
+    pack = sub.add_parser("pack", help="pack a run's training cache (train + val samples) into a small folder for a GPU machine")
+    pack.add_argument("--out", required=True, help="the run folder whose cache is packed (its run.json names the datasets)")
+    pack.add_argument("--cache-dir", help="the run's cache root if not RUN_DIR/cache")
+    pack.add_argument("--pack", required=True, help="output folder (replaced)")
+    pack.add_argument("--max-mib", default="auto", help="size budget in MiB; 'auto' (default) = 64 MiB − the git tree − 1 MiB; 'none'")
+    pack.add_argument("--lossy", default="default", help="datasets whose images are JPEG: NAME[=QUALITY],... | all | none | default "
+                                                        "(the RGB photographs kvasir-seg, ph2-dermoscopy, drishti-gs-optic)")
+    pack.add_argument("--quality", type=int, default=92, help="JPEG quality of --lossy datasets without their own (>= 92)")
+    pack.add_argument("--slice-step", action="append", default=[], metavar="NAME=K",
+                      help="keep every K-th slice of the training volumes of a 3D dataset (repeatable)")
+    pack.add_argument("--train-fraction", action="append", default=[], metavar="NAME=F",
+                      help="keep a hash-chosen share F of the training cases of a 2D dataset (repeatable)")
+    pack.add_argument("--val-cap", type=int, help="validation samples per dataset (default: the gpu config's max_val_images_per_dataset)")
+    pack.add_argument("--zoom-below", type=float, help="keep originals of samples with an object below this long side at 256 "
+                                                       "(default: the gpu config's train.zoom_small_side)")
+    pack.add_argument("--val-originals", action="store_true", help="also keep the originals of validation samples "
+                                                                   "(needed only by a run with another split seed)")
+    pack.add_argument("--split-seed", type=int, help="validation split seed (default: the run's)")
+    pack.add_argument("--workers", type=int, default=2, help="encoding threads")
+    unpack = sub.add_parser("unpack", help="rebuild cache folders from a pack (for --cache-dir of a run)")
+    unpack.add_argument("--pack", required=True, help="the pack folder")
+    unpack.add_argument("--cache", required=True, help="cache root to write into (then: run --cache-dir CACHE)")
+    unpack.add_argument("--workers", type=int, default=4, help="decoding threads")
+    unpack.add_argument("--compare-run", help="then evaluate this run's general model on the validation samples of the unpacked "
+                                              "caches and of the run's own caches, per dataset (packed-vs-original check)")
     return parser
+
+
+def _pack_policy(args, log):
+    import json
+    import os
+
+    from .config import get_config
+    from .data.pack import DEFAULT_LOSSY, PackPolicy
+
+    gpu = get_config("gpu").train
+    with open(os.path.join(args.out, "run.json")) as f:
+        run = json.load(f)
+    lossy: dict[str, int] = {}
+    if args.lossy == "default":
+        lossy = {n: args.quality for n in DEFAULT_LOSSY}  # those the run does not have are ignored
+    elif args.lossy == "all":
+        lossy = {"*": args.quality}
+    elif args.lossy != "none":
+        for item in args.lossy.split(","):
+            name, _, q = item.strip().partition("=")
+            lossy[name] = int(q) if q else args.quality
+    steps = {}
+    for item in args.slice_step:
+        name, sep, k = item.partition("=")
+        if not sep or not k.strip().isdigit():
+            raise ValueError(f"--slice-step expects NAME=K, got {item!r}")
+        steps[name] = int(k)
+    fractions = {}
+    for item in args.train_fraction:
+        name, sep, share = item.partition("=")
+        try:
+            fractions[name] = float(share)
+        except ValueError:
+            raise ValueError(f"--train-fraction expects NAME=F, got {item!r}") from None
+    policy = PackPolicy(lossy=lossy, slice_step=steps, train_fraction=fractions, val_cap=gpu.max_val_images_per_dataset if args.val_cap is None else args.val_cap,
+                        zoom_below=gpu.zoom_small_side if args.zoom_below is None else args.zoom_below,
+                        split_seed=int(run["seed"]) if args.split_seed is None else args.split_seed,
+                        val_originals=args.val_originals)
+    log(f"[pack] policy: {policy}")
+    return policy
 
 
 def _pipeline(args):
@@ -76,6 +141,20 @@ def main(argv: list[str] | None = None) -> int:
     from .data.reader import DatasetError
 
     try:
+        if args.command == "pack":
+            from .data.pack import pack_run
+
+            pack_run(args.out, args.pack, _pack_policy(args, _log), args.max_mib, args.cache_dir, args.workers, log=_log)
+            return 0
+        if args.command == "unpack":
+            from .data.pack import unpack
+
+            unpack(args.pack, args.cache, args.workers, log=_log)
+            if args.compare_run:
+                from .data.pack_check import compare_validation
+
+                compare_validation(args.compare_run, args.cache, args.pack, log=_log)
+            return 0
         if args.command == "bench":
             from .bench import run_bench
 

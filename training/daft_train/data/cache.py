@@ -131,9 +131,34 @@ def cache_dir_for(cache_root: str, info: DatasetInfo) -> str:
     return os.path.join(cache_root, f"{info.name}-{cache_key(info)}")
 
 
+def find_cache_of(cache_root: str, dataset_root: str) -> str:
+    """The one cache folder in ``cache_root`` made from ``dataset_root`` (its meta.json "source"), e.g. one that
+    ``daft_train unpack`` wrote on a machine without the datasets."""
+    source = os.path.abspath(dataset_root)
+    found = []
+    if os.path.isdir(cache_root):
+        for name in sorted(os.listdir(cache_root)):
+            meta_file = os.path.join(cache_root, name, "meta.json")
+            if os.path.isfile(meta_file):
+                with open(meta_file) as f:
+                    if json.load(f).get("source") == source:
+                        found.append(os.path.join(cache_root, name))
+    if not found:
+        raise DatasetError(f"{dataset_root}: not a folder (and {cache_root} holds no cache made from it)")
+    if len(found) > 1:
+        raise DatasetError(f"{dataset_root}: not a folder, and {cache_root} holds {len(found)} caches made from it "
+                           f"({', '.join(os.path.basename(f) for f in found)}); keep one")
+    return found[0]
+
+
 def build_cache(dataset_root: str, cache_root: str, workers: int = 0, log=print) -> str:
     """Build (or reuse) the cache of one dataset; returns its folder. Cases that fail to load are skipped with a
-    warning line; a dataset where every case fails is an error."""
+    warning line; a dataset where every case fails is an error. When the dataset folder does not exist (a GPU
+    machine that got the cache from ``daft_train unpack``), the cache made from that path is used as it is."""
+    if not os.path.exists(dataset_root):
+        found = find_cache_of(cache_root, dataset_root)
+        log(f"{dataset_root}: no dataset folder here; using its cache {found}")
+        return found
     info = open_dataset(dataset_root)
     out_dir = cache_dir_for(cache_root, info)
     if os.path.exists(os.path.join(out_dir, "meta.json")):
