@@ -21,6 +21,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="override a config field, e.g. train.finetune.lr=1e-4 (repeatable)")
     p.add_argument("--subsets", help="'modality' (default), modality groups like 'CT+MR+PET,Microscopy', or FILE.json")
     p.add_argument("--seed", type=int, help="validation split seed and initialisation seed (default 0)")
+    p.add_argument("--split-seed", type=int, help="validation split seed when it differs from --seed (e.g. several training "
+                                                  "seeds on one split)")
     p.add_argument("--max-minutes-per-stage", type=float, default=0.0, help="wall-time cap per stage (0 = none)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--cache-dir", help="where preprocessed datasets are cached (default RUN_DIR/cache)")
@@ -132,7 +134,7 @@ def _pipeline(args):
     return Pipeline(
         args.out, datasets=args.datasets, config=args.config, overrides=args.overrides, seed=args.seed, subsets=args.subsets,
         device=args.device, max_minutes_per_stage=args.max_minutes_per_stage, cache_dir=args.cache_dir,
-        init_checkpoint=args.init_checkpoint, workers=args.workers, base_run=args.base_run, log=_log,
+        init_checkpoint=args.init_checkpoint, workers=args.workers, base_run=args.base_run, split_seed=args.split_seed, log=_log,
     )
 
 

@@ -75,6 +75,7 @@ class Pipeline:
         init_checkpoint: str | None = None,
         workers: int = 0,
         base_run: str | None = None,
+        split_seed: int | None = None,
         log=print,
     ):
         self.run_dir = os.path.abspath(run_dir)
@@ -101,6 +102,8 @@ class Pipeline:
                 raise ValueError(f"{base_run}: the base run used --config {base['config_name']}")
             if seed is not None and seed != base["seed"]:
                 raise ValueError(f"{base_run}: the base run used --seed {base['seed']}")
+            if split_seed is not None and split_seed != base.get("split_seed", base["seed"]):
+                raise ValueError(f"{base_run}: the base run used --split-seed {base.get('split_seed', base['seed'])}")
             cfg = config_from_dict(base["config"])
             if overrides:
                 cfg = apply_overrides(cfg, overrides)
@@ -109,6 +112,7 @@ class Pipeline:
                 "config_name": base["config_name"],
                 "datasets": base["datasets"],
                 "seed": base["seed"],
+                "split_seed": base.get("split_seed", base["seed"]),
                 "subsets": subsets or "modality",
                 "created": time.strftime("%Y%m%d-%H%M%S"),
                 "base_run": os.path.abspath(base_run),
@@ -122,6 +126,7 @@ class Pipeline:
                 "config_name": cfg.name,
                 "datasets": [os.path.abspath(d) for d in datasets],
                 "seed": 0 if seed is None else seed,
+                "split_seed": (0 if seed is None else seed) if split_seed is None else split_seed,
                 "subsets": subsets or "modality",
                 "created": time.strftime("%Y%m%d-%H%M%S"),
             }
@@ -133,6 +138,8 @@ class Pipeline:
                 raise ValueError(f"{run_json}: this run was started with --config {previous['config_name']}")
             if seed is not None and seed != previous["seed"]:
                 raise ValueError(f"{run_json}: this run was started with --seed {previous['seed']}")
+            if split_seed is not None and split_seed != previous.get("split_seed", previous["seed"]):
+                raise ValueError(f"{run_json}: this run was started with --split-seed {previous.get('split_seed', previous['seed'])}")
             if subsets and subsets != previous["subsets"]:
                 self.info["subsets"] = subsets
             cfg = config_from_dict(previous["config"])
@@ -141,6 +148,8 @@ class Pipeline:
                 self.info["config"] = cfg.to_dict()
         self.cfg: Config = cfg
         self.seed = int(self.info["seed"])
+        # validation split seed (default: the seed): several seeds of a stage can share one split
+        self.split_seed = int(self.info.get("split_seed", self.seed))
         self.runtime: Runtime = init_runtime(device, cfg.train.num_threads)
         if self.runtime.is_main:
             os.makedirs(self.run_dir, exist_ok=True)
@@ -186,7 +195,7 @@ class Pipeline:
         key = (split, subset.name, tuple(subset.modalities), tuple(subset.datasets))
         if key not in self._stores:
             cap = self.cfg.train.max_val_images_per_dataset if split == "val" else 0
-            self._stores[key] = SampleStore(self.cache_dirs, split, self.seed, self.runtime.device, subset.includes, cap)
+            self._stores[key] = SampleStore(self.cache_dirs, split, self.split_seed, self.runtime.device, subset.includes, cap)
         return self._stores[key]
 
     # ------------------------------------------------------------------ models

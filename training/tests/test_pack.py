@@ -202,3 +202,19 @@ def test_image_codec_is_lossless_for_every_layout(shape):
         assert len(data) < len(encode_image(rng.integers(0, 256, image.shape, dtype=np.uint8), None)) / 4
     wide = rng.integers(0, 70000, (5, 6)).astype(np.int32)  # not uint8: stored as .npy
     assert np.array_equal(decode_image(encode_image(wide, 95)), wide)
+
+
+def test_split_seed_keeps_one_validation_split_across_training_seeds(run, tmp_path):
+    run_dir, data, _ = run
+    cache = os.path.join(run_dir, "cache")
+
+    def val_keys(p):
+        store = p.store("val")
+        return [store.sample_key(d, s) for d, arr in enumerate(store.datasets) for s in range(len(arr.samples))]
+
+    seed0 = val_keys(Pipeline(run_dir, log=quiet))
+    shared = Pipeline(str(tmp_path / "seed1"), datasets=data, config="tiny", seed=1, split_seed=0, device="cpu", cache_dir=cache, log=quiet)
+    own = Pipeline(str(tmp_path / "own"), datasets=data, config="tiny", seed=1, device="cpu", cache_dir=cache, log=quiet)
+    assert shared.seed == 1 and val_keys(shared) == seed0 and val_keys(own) != seed0
+    with pytest.raises(ValueError, match="--split-seed 0"):
+        Pipeline(str(tmp_path / "seed1"), split_seed=2, device="cpu", log=quiet)
