@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The one command of a GPU session (training/GPU.md): on the device machine, with carry ["gpu-pack"],
+#   bash scripts/gpu_run.sh "$OUT"
+# unpack gpu-pack/ → seed 0: teacher → distill → general → DAFT → select; seeds 1, 2: general → DAFT → select from
+# seed 0's distilled student on the same validation split → results into $OUT (results.tar.gz, checkpoints.tar.part-NN,
+# gpu_run.log), all inside GPU_MINUTES of wall time. Then, here: python3 -m daft_train.gpu_session restore (GPU.md).
+#
+# Environment (defaults): GPU_MINUTES=9 (the whole command, unpacking and collecting included; the device tool stops a
+#   command at 10 min), GPU_CONFIG=gpu, GPU_DEVICE=cuda, GPU_SEEDS=3, GPU_PACK=gpu-pack, GPU_WORK=/tmp/daft-gpu-work (scratch
+#   folder), GPU_PYTHON=python3, GPU_SELECT_SECONDS=30, GPU_SET="KEY=VALUE ..." (config overrides; for GPU_CONFIG=gpu
+#   the default is the compact student below, so the experts fit git and the checkpoints of 3 seeds fit $OUT;
+#   GPU_SET=none keeps the gpu preset's 6.6 M-parameter student).
+# CPU rehearsal on the real pack: GPU_CONFIG=tiny GPU_DEVICE=cpu GPU_MINUTES=6 GPU_PYTHON=/usr/bin/python3 \
+#   bash scripts/gpu_run.sh /tmp/gpu-out
+set -uo pipefail
+OUT=${1:?usage: bash scripts/gpu_run.sh OUT_DIR}
+cd "$(dirname "$0")/.."
+START=$(date +%s)
+MINUTES=${GPU_MINUTES:-9}
+CONFIG=${GPU_CONFIG:-gpu}
+DEVICE=${GPU_DEVICE:-cuda}
+SEEDS=${GPU_SEEDS:-3}
+PACK=${GPU_PACK:-gpu-pack}
+WORK=${GPU_WORK:-/tmp/daft-gpu-work}
+PY=${GPU_PYTHON:-python3}
+SELECT_SECONDS=${GPU_SELECT_SECONDS:-30}  # time kept per selection until the first one is measured
+# 0.96 M-parameter student (encoder 0.72 M, the cpu preset's) distilled from the gpu preset's teacher with a
+# 64-channel embedding, trained with the gpu preset's schedule (batch 32 x 8 boxes, 60/40/30/20 epochs, bf16).
+COMPACT="model.student.widths=[8,16,32,64,128] model.student.depths=[1,1,1,2,2] model.student.neck_width=64
+model.student.embed_dim=64 model.teacher.embed_dim=64 model.decoder.dim=64 model.decoder.mlp_dim=256 model.decoder.iou_hidden=64"
+if [ -z "${GPU_SET+set}" ]; then SET=$([ "$CONFIG" = gpu ] && echo "$COMPACT" || true); else SET=$GPU_SET; fi
+[ "$SET" = none ] && SET=""
+export PYTHONUNBUFFERED=1 PYTHONPATH=training OMP_WAIT_POLICY=PASSIVE
+mkdir -p "$OUT"
+
+phase() { echo "$(date +%H:%M:%S) [gpu_run] $1 (at $(( $(date +%s) - START )) s)"; }
+
+main() {
+  phase "start: config $CONFIG, device $DEVICE, seeds $SEEDS, budget $MINUTES min, pack $PACK"
+  [ -n "$SET" ] && echo "overrides: $SET"
+  (nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi")
+  "$PY" -c "import torch, sys; print('python', sys.version.split()[0], 'torch', torch.__version__, 'cuda', torch.cuda.is_available())"
+  [ -f "$PACK/pack.json" ] || { echo "$PACK/pack.json: no pack here (run 'daft_train pack' and carry it)"; return 1; }
+  rm -rf "$WORK"
+  phase "unpack"
+  "$PY" -m daft_train unpack --pack "$PACK" --cache "$WORK/cache" --workers 8 || return 1
+  local overrides=()
+  for kv in $SET; do overrides+=(--set "$kv"); done
+  local deadline=$(( START + MINUTES * 60 - 45 ))  # 45 s for collecting and the log
+  phase "train until $(date -d "@$deadline" +%H:%M:%S)"
+  timeout -k 10 -s INT $(( deadline + 30 - $(date +%s) )) \
+    "$PY" -m daft_train.gpu_session train --cache "$WORK/cache" --runs "$WORK/runs" --deadline "$deadline" \
+      --config "$CONFIG" --device "$DEVICE" --seeds "$SEEDS" --select-seconds "$SELECT_SECONDS" "${overrides[@]}"
+  local code=$?
+  phase "collect (train exit code $code)"
+  "$PY" -m daft_train.gpu_session collect --runs "$WORK/runs" --out "$OUT" --pack-index "$WORK/cache/pack.json"
+  phase "done"
+  ls -l "$OUT"
+  return $code
+}
+
+main 2>&1 | tee "$OUT/gpu_run.log"
