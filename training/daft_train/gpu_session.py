@@ -30,10 +30,12 @@ import tarfile
 import time
 import traceback
 
-# Time weights of the training items (shares of the time left when each starts)
+# Time weights of the training items (shares of the time left when each starts); every seed's general and DAFT
+# stages weigh the same, so that the seeds are comparable
 SEED0_WEIGHTS = {"teacher": 3.0, "distill": 1.5, "general": 1.5, "daft": 2.0}
-SEED_WEIGHTS = {"general": 1.0, "daft": 1.0}
+SEED_WEIGHTS = {"general": 1.5, "daft": 2.0}
 MIN_STAGE_SECONDS = 15.0  # an item with less time than this left is skipped
+DAFT_OVERHEAD_SECONDS = 3.0  # first guess of a DAFT subset's time beyond its cap; then measured
 FILE_LIMIT = 8
 PART_BYTES = int(15.5 * 2**20)
 TOTAL_LIMIT = 64 * 2**20
@@ -90,15 +92,21 @@ def _budgeted_daft(p, seconds: float, record: dict, log) -> None:
     sizes = {s.name: _epoch_size(p, s) for s in p.subsets() if p.store("val", s).num_samples > 0}  # those that train
     started = time.time()
     original = p.train
+    overshoot = [DAFT_OVERHEAD_SECONDS]  # per subset beyond its cap (loading, the last epoch's validation)
 
     def train(name, out_dir, model, stage_cfg, subset=GENERAL, **kwargs):
         left = {n: sizes[n] for n in sizes if n not in record["daft_caps"]}
         share = sizes[subset.name] / max(1, sum(left.values()))
-        cap = max(0.0, seconds - (time.time() - started)) * share
+        reserve = overshoot[0] * len(left)  # so that the last subsets are not starved by the first ones' overruns
+        cap = max(0.0, seconds - (time.time() - started) - reserve) * share
         record["daft_caps"][subset.name] = round(cap / 60.0, 3)
         p.max_minutes = max(cap, 1.0) / 60.0
         log(f"[session] {name}: cap {cap / 60.0:.2f} min ({sizes[subset.name]} entries per epoch)")
-        return original(name, out_dir, model, stage_cfg, subset, **kwargs)
+        t0 = time.time()
+        try:
+            return original(name, out_dir, model, stage_cfg, subset, **kwargs)
+        finally:
+            overshoot[0] = 0.5 * overshoot[0] + 0.5 * max(0.0, time.time() - t0 - max(cap, 1.0))
 
     p.train = train
     try:

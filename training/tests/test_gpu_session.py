@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 
 import pytest
 import torch
@@ -96,3 +97,30 @@ def test_collect_keeps_float32_when_everything_fits(tmp_path):
     assert gpu_session.main(["restore", "--from", str(out), "--runs", str(tmp_path / "back"), "--cache", str(tmp_path)]) == 0
     record = json.load(open(tmp_path / "back" / "checkpoints.json"))
     assert record["weights"] == "float32" and not record["left_out"] and len(record["included"]) == 3
+
+
+def test_train_runs_every_seed_on_one_split_from_the_unpacked_pack(tmp_path):
+    import synthetic
+    from daft_train.cli import main as cli
+    from daft_train.data.pack import PackPolicy, pack_run, unpack
+
+    data = synthetic.make_three_modalities(str(tmp_path / "data"), ct_count=10)
+    assert cli(["cache", "--datasets", *data, "--out", str(tmp_path / "cpu-run"), "--config", "tiny", "--device", "cpu", "--workers", "1"]) == 0
+    pack_run(str(tmp_path / "cpu-run"), str(tmp_path / "pack"), PackPolicy(), max_mib="none", log=lambda m: None)
+    unpack(str(tmp_path / "pack"), str(tmp_path / "cache"), log=lambda m: None)
+    runs = tmp_path / "runs"
+    code = gpu_session.main(["train", "--cache", str(tmp_path / "cache"), "--runs", str(runs), "--deadline", str(time.time() + 240),
+                             "--config", "tiny", "--device", "cpu", "--seeds", "2", "--select-seconds", "5",
+                             "--set", "train.teacher.epochs=2"])
+    assert code == 0
+    session = json.load(open(runs / "session.json"))
+    assert session["errors"] == [] and [(i["seed"], i["item"]) for i in session["items"]] == [
+        (0, "teacher"), (0, "distill"), (0, "general"), (0, "daft"), (0, "select"), (1, "general"), (1, "daft"), (1, "select")]
+    assert all(i["cap_minutes"] > 0 for i in session["items"] if "cap_minutes" in i)
+    for seed in (0, 1):
+        run = json.load(open(runs / f"gpu-seed{seed}" / "run.json"))
+        assert run["seed"] == seed and run["split_seed"] == 0
+        selection = json.load(open(runs / f"gpu-seed{seed}" / "selection.json"))
+        assert {"general", "CT", "MR", "Microscopy"} <= set(selection["subsets"])
+    done = json.load(open(runs / "gpu-seed1" / "stages" / "distill" / "done.json"))
+    assert "init-checkpoint" in done["stopped"] and not (runs / "gpu-seed1" / "stages" / "teacher").exists()
