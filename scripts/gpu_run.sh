@@ -48,7 +48,8 @@ main() {
   for kv in $SET; do overrides+=(--set "$kv"); done
   local deadline=$(( START + MINUTES * 60 - 45 ))  # 45 s for collecting and the log
   phase "train until $(date -d "@$deadline" +%H:%M:%S)"
-  timeout -k 10 -s INT $(( deadline + 30 - $(date +%s) )) \
+  local limit=$(( deadline + 30 - $(date +%s) ))
+  timeout -k 10 -s INT $(( limit > 1 ? limit : 1 )) \
     "$PY" -m daft_train.gpu_session train --cache "$WORK/cache" --runs "$WORK/runs" --deadline "$deadline" \
       --config "$CONFIG" --device "$DEVICE" --seeds "$SEEDS" --select-seconds "$SELECT_SECONDS" "${overrides[@]}"
   local code=$?

@@ -208,18 +208,13 @@ def train(args) -> int:
 
 
 def _checkpoint_candidates(runs: str) -> list[str]:
-    """best.pt paths (relative to runs) in priority order: seed 0 first; per seed general, DAFT subsets, and
-    distill when the selection chose it somewhere (seeds > 0 share seed 0's distilled student)."""
+    """best.pt paths (relative to runs) in priority order: seed 0 first; per seed general, (seed 0) distill, the
+    DAFT subsets. Later seeds started from seed 0's distilled student: restore copies it back into them."""
     out = []
     seeds = sorted(int(n[len("gpu-seed"):]) for n in os.listdir(runs) if n.startswith("gpu-seed") and n[len("gpu-seed"):].isdigit())
     for seed in seeds:
         run = run_name(seed)
-        selected = set()
-        selection = os.path.join(runs, run, "selection.json")
-        if os.path.exists(selection):
-            with open(selection) as f:
-                selected = {e.get("selected") for e in json.load(f)["subsets"].values()}
-        stages = ["general"] + (["distill"] if seed == 0 and "distill" in selected else [])
+        stages = ["general"] + (["distill"] if seed == 0 else [])
         daft = os.path.join(runs, run, "stages", "daft")
         stages += [f"daft/{n}" for n in sorted(os.listdir(daft))] if os.path.isdir(daft) else []
         for stage in stages:
@@ -293,6 +288,9 @@ def collect(args) -> int:
 # ---------------------------------------------------------------------------------------------- restore
 
 
+_DATA_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.12 (and patched 3.8+)
+
+
 def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
     members = tar.getmembers()
     for m in members:
@@ -309,7 +307,7 @@ def restore(args) -> int:
     parts = sorted(f for f in os.listdir(src) if f.startswith("checkpoints.tar.part-"))
     os.makedirs(runs, exist_ok=True)
     with tarfile.open(results, "r:gz") as tar:
-        tar.extractall(runs, members=_safe_members(tar))
+        tar.extractall(runs, members=_safe_members(tar), **_DATA_FILTER)
     record = {}
     if parts:
         data = b""
@@ -317,12 +315,17 @@ def restore(args) -> int:
             with open(os.path.join(src, part), "rb") as f:
                 data += f.read()
         with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
-            tar.extractall(runs, members=_safe_members(tar))
+            tar.extractall(runs, members=_safe_members(tar), **_DATA_FILTER)
         with open(os.path.join(runs, "checkpoints.json")) as f:
             record = json.load(f)
     restored = sorted(n for n in os.listdir(runs) if n.startswith("gpu-seed") and os.path.isdir(os.path.join(runs, n)))
     cache = os.path.abspath(args.cache)
+    distilled = os.path.join(runs, run_name(0), "stages", "distill", "best.pt")
     for name in restored:
+        adopted = os.path.join(runs, name, "stages", "distill")
+        if os.path.exists(os.path.join(adopted, "done.json")) and not os.path.exists(os.path.join(adopted, "best.pt")) \
+                and os.path.exists(distilled):
+            shutil.copyfile(distilled, os.path.join(adopted, "best.pt"))  # the --init-checkpoint it started from
         link = os.path.join(runs, name, "cache")
         if not os.path.lexists(link):
             os.symlink(os.path.relpath(cache, os.path.join(runs, name)), link)  # export/select find the local cache
@@ -348,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--runs", required=True)
     c.add_argument("--out", required=True)
     c.add_argument("--pack-index", help="pack.json to include")
-    c.add_argument("--reserve-mib", type=float, default=2.0, help="room kept for the log that is still being written")
+    c.add_argument("--reserve-mib", type=float, default=1.0, help="room kept for the log that is still being written")
     r = sub.add_parser("restore")
     r.add_argument("--from", dest="source", required=True, help="folder with results.tar.gz and checkpoints.tar.part-*")
     r.add_argument("--runs", required=True, help="where the run folders go (e.g. training/runs)")

@@ -86,6 +86,7 @@ def test_collect_and_restore_round_trip_within_the_out_limits(tmp_path, monkeypa
     for (name, a), b in zip(model.state_dict().items(), restored.state_dict().values()):
         assert a.dtype == b.dtype and torch.allclose(a.float(), b.float(), rtol=1e-3, atol=1e-4), name
     assert os.path.exists(back / "session.json") and os.path.exists(back / "gpu-seed1/selection.json")
+    assert os.path.exists(back / "gpu-seed1/stages/distill/best.pt")  # seed 0's distilled student, copied back
     assert not os.path.exists(back / "gpu-seed0/stages/general/last.pt")
     assert os.path.islink(back / "gpu-seed0" / "cache") and os.readlink(back / "gpu-seed0" / "cache") == os.path.join("..", "..", "cache")
 
