@@ -70,7 +70,7 @@ def test_collect_and_restore_round_trip_within_the_out_limits(tmp_path, monkeypa
     os.makedirs(out)
     with open(out / "gpu_run.log", "w") as f:
         f.write("log\n")
-    assert gpu_session.main(["collect", "--runs", str(runs), "--out", str(out)]) == 0
+    assert gpu_session.main(["collect", "--runs", str(runs), "--out", str(out), "--reserve-mib", "2"]) == 0
     files = sorted(os.listdir(out))
     assert len(files) <= gpu_session.FILE_LIMIT and all(os.path.getsize(out / f) <= gpu_session.PART_BYTES for f in files if "part" in f)
     assert sum(os.path.getsize(out / f) for f in files) <= gpu_session.TOTAL_LIMIT
