@@ -208,20 +208,19 @@ def train(args) -> int:
 
 
 def _checkpoint_candidates(runs: str) -> list[str]:
-    """best.pt paths (relative to runs) in priority order: seed 0 first; per seed general, (seed 0) distill, the
-    DAFT subsets. Later seeds started from seed 0's distilled student: restore copies it back into them."""
+    """best.pt paths (relative to runs) in priority order: per seed (seed 0 first) general and the DAFT subsets,
+    then seed 0's distilled student (the later seeds' starting point: restore copies it back into them; needed
+    only where the selection chose it, or to re-run a selection)."""
     out = []
     seeds = sorted(int(n[len("gpu-seed"):]) for n in os.listdir(runs) if n.startswith("gpu-seed") and n[len("gpu-seed"):].isdigit())
     for seed in seeds:
         run = run_name(seed)
-        stages = ["general"] + (["distill"] if seed == 0 else [])
         daft = os.path.join(runs, run, "stages", "daft")
-        stages += [f"daft/{n}" for n in sorted(os.listdir(daft))] if os.path.isdir(daft) else []
-        for stage in stages:
-            rel = os.path.join(run, "stages", stage, "best.pt")
-            if os.path.exists(os.path.join(runs, os.path.dirname(rel), "done.json")):
-                out.append(rel)
-    return out
+        stages = ["general"] + ([f"daft/{n}" for n in sorted(os.listdir(daft))] if os.path.isdir(daft) else [])
+        out += [os.path.join(run, "stages", stage, "best.pt") for stage in stages]
+    out.append(os.path.join(run_name(0), "stages", "distill", "best.pt"))
+    return [rel for rel in out if os.path.exists(os.path.join(runs, os.path.dirname(rel), "done.json"))
+            and os.path.exists(os.path.join(runs, rel))]
 
 
 def _stripped(path: str, half: bool) -> bytes:

@@ -64,7 +64,7 @@ def test_collect_and_restore_round_trip_within_the_out_limits(tmp_path, monkeypa
     runs, out, back = tmp_path / "runs", tmp_path / "out", tmp_path / "back"
     model = _fake_runs(str(runs))
     one = len(gpu_session._stripped(str(runs / "gpu-seed0/stages/general/best.pt"), half=True))
-    # 7 candidates (seed 0: general, distill, 2 DAFT; seed 1: general, 2 DAFT), room for 5 float16 ones
+    # 7 candidates (seed 0: general, 2 DAFT; seed 1: general, 2 DAFT; seed 0's distill), room for 5 float16 ones
     monkeypatch.setattr(gpu_session, "TOTAL_LIMIT", int(5.5 * (one + 1024)) + 64 * 1024 + 2 * 2**20)
     monkeypatch.setattr(gpu_session, "PART_BYTES", 2 * one)
     os.makedirs(out)
@@ -76,28 +76,29 @@ def test_collect_and_restore_round_trip_within_the_out_limits(tmp_path, monkeypa
     assert sum(os.path.getsize(out / f) for f in files) <= gpu_session.TOTAL_LIMIT
     assert gpu_session.main(["restore", "--from", str(out), "--runs", str(back), "--cache", str(tmp_path / "cache")]) == 0
     record = json.load(open(back / "checkpoints.json"))
-    assert record["weights"] == "float16" and record["included"][:3] == [
-        "gpu-seed0/stages/general/best.pt", "gpu-seed0/stages/distill/best.pt", "gpu-seed0/stages/daft/CT/best.pt"]
-    assert len(record["included"]) == 5 and record["left_out"] == ["gpu-seed1/stages/daft/CT/best.pt", "gpu-seed1/stages/daft/MR/best.pt"]
-    assert "gpu-seed1/stages/distill/best.pt" not in record["included"] + record["left_out"]  # seed 0's, shared
+    assert record["weights"] == "float16" and record["included"] == [
+        "gpu-seed0/stages/general/best.pt", "gpu-seed0/stages/daft/CT/best.pt", "gpu-seed0/stages/daft/MR/best.pt",
+        "gpu-seed1/stages/general/best.pt", "gpu-seed1/stages/daft/CT/best.pt"]
+    assert record["left_out"] == ["gpu-seed1/stages/daft/MR/best.pt", "gpu-seed0/stages/distill/best.pt"]
     state = load_state_dict_file(str(back / "gpu-seed0/stages/general/best.pt"))
     restored = build_student(get_config("tiny").model)
     restored.load_state_dict(state)
     for (name, a), b in zip(model.state_dict().items(), restored.state_dict().values()):
         assert a.dtype == b.dtype and torch.allclose(a.float(), b.float(), rtol=1e-3, atol=1e-4), name
     assert os.path.exists(back / "session.json") and os.path.exists(back / "gpu-seed1/selection.json")
-    assert os.path.exists(back / "gpu-seed1/stages/distill/best.pt")  # seed 0's distilled student, copied back
     assert not os.path.exists(back / "gpu-seed0/stages/general/last.pt")
     assert os.path.islink(back / "gpu-seed0" / "cache") and os.readlink(back / "gpu-seed0" / "cache") == os.path.join("..", "..", "cache")
 
 
 def test_collect_keeps_float32_when_everything_fits(tmp_path):
     runs, out = tmp_path / "runs", tmp_path / "out"
-    _fake_runs(str(runs), seeds=(0,), subsets=("CT",))
+    _fake_runs(str(runs), seeds=(0, 1), subsets=("CT",))
+    os.remove(runs / "gpu-seed1" / "stages" / "distill" / "best.pt")  # a later seed's adopted distill stage: done.json only
     assert gpu_session.main(["collect", "--runs", str(runs), "--out", str(out)]) == 0
     assert gpu_session.main(["restore", "--from", str(out), "--runs", str(tmp_path / "back"), "--cache", str(tmp_path)]) == 0
     record = json.load(open(tmp_path / "back" / "checkpoints.json"))
-    assert record["weights"] == "float32" and not record["left_out"] and len(record["included"]) == 3
+    assert record["weights"] == "float32" and not record["left_out"] and len(record["included"]) == 5
+    assert os.path.exists(tmp_path / "back" / "gpu-seed1" / "stages" / "distill" / "best.pt")  # seed 0's, copied back
 
 
 def test_train_runs_every_seed_on_one_split_from_the_unpacked_pack(tmp_path):
