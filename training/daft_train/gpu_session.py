@@ -147,12 +147,13 @@ def train(args) -> int:
         if seed > 0 and read_done(os.path.dirname(distilled)) is None:
             session["errors"].append(f"seed {seed}: skipped, seed 0 has no distilled student")
             break
-        p = Pipeline(os.path.join(args.runs, run_name(seed)), datasets=datasets, config=args.config, overrides=args.overrides,
-                     seed=seed, split_seed=0, device=args.device, cache_dir=args.cache,
-                     init_checkpoint=distilled if seed > 0 else None, log=_log)
-        steps = [("teacher", p.run_teacher), ("distill", p.run_distill)] if seed == 0 else [("adopt", p.run_teacher)]
-        steps += [("general", p.run_finetune), ("daft", None)]
+        p = None
         try:
+            p = Pipeline(os.path.join(args.runs, run_name(seed)), datasets=datasets, config=args.config, overrides=args.overrides,
+                         seed=seed, split_seed=0, device=args.device, cache_dir=args.cache,
+                         init_checkpoint=distilled if seed > 0 else None, log=_log)
+            steps = [("teacher", p.run_teacher), ("distill", p.run_distill)] if seed == 0 else [("adopt", p.run_teacher)]
+            steps += [("general", p.run_finetune), ("daft", None)]
             for item, run in steps:
                 t0 = time.time()
                 entry = {"seed": seed, "item": item}
@@ -184,7 +185,8 @@ def train(args) -> int:
             _log(f"[session] seed {seed}: stopped: {type(exc).__name__}: {exc}")
             if not isinstance(exc, TimeoutError):
                 traceback.print_exc()
-        trained = read_done(p.stage_dir(STAGE_GENERAL)) is not None or (seed == 0 and read_done(p.stage_dir(STAGE_DISTILL)) is not None)
+        trained = p is not None and (read_done(p.stage_dir(STAGE_GENERAL)) is not None
+                                     or (seed == 0 and read_done(p.stage_dir(STAGE_DISTILL)) is not None))
         if trained:  # a later seed without its own general stage has nothing to compare
             t0 = time.time()
             try:
