@@ -132,3 +132,27 @@ export function parseCsv(text) {
       return Object.fromEntries(names.map((name, i) => [name, cells[i] ?? ""]));
     });
 }
+
+/**
+ * Starts `daft serve --port 0 [args]` and resolves { server (the child process), url } once it prints its URL.
+ * The caller kills the server when done.
+ */
+export async function startDaftServe(root, args = []) {
+  const server = spawn(
+    process.execPath,
+    [join(root, "packages/node/bin/daft.js"), "serve", "--port", "0", ...args],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const url = await new Promise((resolve, reject) => {
+    let text = "";
+    server.stdout.on("data", (chunk) => {
+      text += chunk;
+      const m = /daft serve: (http:\/\/\S+)/.exec(text);
+      if (m) resolve(m[1]);
+    });
+    server.once("exit", (code) => reject(new Error(`daft serve exited with ${code}`)));
+  });
+  return { server, url };
+}

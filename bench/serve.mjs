@@ -3,13 +3,12 @@
 // round trip to a server started once (the first request per expert, which creates its sessions, is a warm-up
 // and not counted). Both run in this one process, side by side, so the ratio is fair on a noisy machine.
 //   npm run build && node bench/run.mjs --generate-only && node bench/serve.mjs [--repeats 5] [--models models]
-import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import { measureProcess } from "./measure.mjs";
+import { measureProcess, startDaftServe } from "./measure.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const { values: o } = parseArgs({
@@ -29,18 +28,7 @@ const cases = [
     .filter((p) => existsSync(p)),
 ];
 
-const server = spawn(process.execPath, [daft, "serve", "--port", "0", "--models", o.models], {
-  stdio: ["ignore", "pipe", "inherit"],
-});
-const url = await new Promise((resolve, reject) => {
-  let text = "";
-  server.stdout.on("data", (chunk) => {
-    text += chunk;
-    const m = /daft serve: (http:\/\/\S+)/.exec(text);
-    if (m) resolve(m[1]);
-  });
-  server.once("exit", (code) => reject(new Error(`daft serve exited with ${code}`)));
-});
+const { server, url } = await startDaftServe(root, ["--models", o.models]);
 
 async function postSegment(path) {
   const form = new FormData();

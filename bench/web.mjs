@@ -3,11 +3,11 @@
 // (onnxruntime-web WASM, in a worker) and on the "local server" (onnxruntime-node). Per mode: the engine's own
 // time (record.totalMs: decode → label map) and the time the user waits (click → mask shown). Medians.
 //   npm run build && node bench/web.mjs [--repeats 5]
-import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
+import { startDaftServe } from "./measure.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const { values: o } = parseArgs({ options: { repeats: { type: "string", default: "5" } } });
@@ -16,18 +16,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 if (!existsSync("/usr/bin/chromium"))
   throw new Error("bench/web.mjs needs Debian's chromium (/usr/bin/chromium)");
 
-const server = spawn(process.execPath, [join(root, "packages/node/bin/daft.js"), "serve", "--port", "0"], {
-  stdio: ["ignore", "pipe", "inherit"],
-});
-const url = await new Promise((resolve, reject) => {
-  let text = "";
-  server.stdout.on("data", (chunk) => {
-    text += chunk;
-    const m = /daft serve: (http:\/\/\S+)/.exec(text);
-    if (m) resolve(m[1]);
-  });
-  server.once("exit", (code) => reject(new Error(`daft serve exited with ${code}`)));
-});
+const { server, url } = await startDaftServe(root, []);
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: [
