@@ -51,6 +51,23 @@ def mask_to_target_local(box_mask: np.ndarray, box: tuple[int, int, int, int], h
     return out
 
 
+def save_cache_tables(
+    folder: str, samples: np.ndarray, objects: np.ndarray, masks: np.ndarray, label_ids: np.ndarray, meta: dict
+) -> None:
+    """A cache folder's tables and meta.json (images.npy and originals/ are the caller's)."""
+    for name, array in (("samples", samples), ("objects", objects), ("masks", masks), ("label_ids", label_ids)):
+        np.save(os.path.join(folder, f"{name}.npy"), array)
+    with open(os.path.join(folder, "meta.json"), "w") as f:
+        json.dump(meta, f)
+
+
+def replace_folder(tmp: str, out_dir: str) -> None:
+    """Publishes a fully written temporary folder as ``out_dir`` (replacing an older one)."""
+    if os.path.exists(out_dir):
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
+
+
 @dataclass
 class _Sample:
     image: np.ndarray  # uint8 [256, 256, C]
@@ -201,11 +218,7 @@ def build_cache(dataset_root: str, cache_root: str, workers: int = 0, log=print)
                 np.savez_compressed(os.path.join(tmp, "originals", f"{si}.npz"), image=s.original[0], label=s.original[1])
         images.flush()
         del images
-        np.save(os.path.join(tmp, "samples.npy"), np.asarray(sample_rows, dtype=np.int32))
-        np.save(os.path.join(tmp, "objects.npy"), np.asarray(object_rows, dtype=np.float32))
-        np.save(os.path.join(tmp, "masks.npy"), np.stack(masks).astype(np.uint8))
         width = max(len(t) for t in ids)
-        np.save(os.path.join(tmp, "label_ids.npy"), np.asarray([list(t) + [-1] * (width - len(t)) for t in ids], dtype=np.int32))
         cases = []
         counts = np.bincount(np.asarray([r[0] for r in sample_rows]), minlength=len(info.cases))
         firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -220,11 +233,15 @@ def build_cache(dataset_root: str, cache_root: str, workers: int = 0, log=print)
             "source": info.root,
             "cases": cases,
         }
-        with open(os.path.join(tmp, "meta.json"), "w") as f:
-            json.dump(meta, f)
-        if os.path.exists(out_dir):
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
+        save_cache_tables(
+            tmp,
+            samples=np.asarray(sample_rows, dtype=np.int32),
+            objects=np.asarray(object_rows, dtype=np.float32),
+            masks=np.stack(masks).astype(np.uint8),
+            label_ids=np.asarray([list(t) + [-1] * (width - len(t)) for t in ids], dtype=np.int32),
+            meta=meta,
+        )
+        replace_folder(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .cache import CACHE_VERSION, cache_dir_for, find_cache_of
+from .cache import CACHE_VERSION, cache_dir_for, find_cache_of, replace_folder, save_cache_tables
 from .preprocess import INPUT_SIZE
 from .reader import DatasetError, open_dataset
 from .splits import split_of, unit_hash
@@ -582,15 +582,8 @@ def _unpack_dataset(pack_dir: str, entry: dict, cache_root: str, workers: int, l
         if problems:
             log(f"warning: {entry['dataset']}: JPEG-decoded {', '.join(problems)} differ slightly from the packing machine's "
                 f"(another libjpeg); lossy by design (packed mean |error| {entry['pixel_error']['mean_abs']:.3f})")
-        np.save(os.path.join(tmp, "samples.npy"), samples)
-        np.save(os.path.join(tmp, "objects.npy"), objects)
-        np.save(os.path.join(tmp, "masks.npy"), masks)
-        np.save(os.path.join(tmp, "label_ids.npy"), label_ids)
-        with open(os.path.join(tmp, "meta.json"), "w") as f:
-            json.dump(meta, f)
-        if os.path.exists(out_dir):
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
+        save_cache_tables(tmp, samples, objects, masks, label_ids, meta)
+        replace_folder(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
