@@ -4,18 +4,9 @@ import { routeCaseWithData } from "./clusterRoute.js";
 import { META_FEATURE_NAMES, type MetaFeatures } from "./metaFeatures.js";
 import type { SelectorPrediction } from "./selector.js";
 import { parseSubsets } from "./subsets.js";
+import { testExpertEntry } from "../testing/manifests.js";
 
-const expert = (name: string, modalities: string[], subset?: string) => ({
-  name,
-  modalities,
-  ...(subset ? { subset } : {}),
-  encoder: { file: `${name}/encoder.onnx`, sha256: "0".repeat(64) },
-  decoder: { file: `${name}/decoder.onnx`, sha256: "0".repeat(64) },
-  inputSize: 256,
-  embeddingShape: [16, 64, 64],
-  normalization: "minmax01",
-  version: "test",
-});
+const expert = testExpertEntry;
 
 const manifest = parseManifest({
   format: "daft-manifest",

@@ -4,6 +4,7 @@ import { DEFAULT_NIFTI_HEADER_RULES, type NiftiTextField } from "../manifest/nif
 import { parseManifest } from "../manifest/schema.js";
 import { modalityFromNiftiHeader, niftiHeaderModality } from "./niftiHeaderRoute.js";
 import { routeCase } from "./route.js";
+import { testExpertEntry } from "../testing/manifests.js";
 
 const fixture = (path: string) => new URL(`../../../../${path}`, import.meta.url);
 
@@ -18,16 +19,7 @@ const { cases } = JSON.parse(readFileSync(fixture("fixtures/routing/nifti-header
   cases: HeaderCase[];
 };
 
-const expert = (name: string, modalities: string[]) => ({
-  name,
-  modalities,
-  encoder: { file: `${name}/encoder.onnx`, sha256: "0".repeat(64) },
-  decoder: { file: `${name}/decoder.onnx`, sha256: "0".repeat(64) },
-  inputSize: 256,
-  embeddingShape: [16, 64, 64],
-  normalization: "minmax01",
-  version: "test",
-});
+const expert = testExpertEntry;
 
 /** A manifest without niftiHeaderRules: the default table applies. */
 const manifest = parseManifest({
