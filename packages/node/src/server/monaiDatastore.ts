@@ -8,7 +8,14 @@ import { imageIdFromFileName } from "./datastore.js";
 import { baseName } from "./engine.js";
 import { fileParts } from "./forms.js";
 import { readUploadForm } from "./limits.js";
-import { errorResponses, jsonContent, ref, type OpenApiOperation, type OpenApiParameter } from "./openapi.js";
+import {
+  errorResponses,
+  fileSchema,
+  jsonContent,
+  ref,
+  type OpenApiOperation,
+  type OpenApiParameter,
+} from "./openapi.js";
 import { HttpError, jsonResponse } from "./responses.js";
 import type { Route } from "./router.js";
 
@@ -53,7 +60,7 @@ export function datastoreRoutes(context: ServerContext): Route[] {
         "multipart/form-data": {
           schema: {
             type: "object",
-            properties: { file: { type: "string", contentMediaType: "application/octet-stream" } },
+            properties: { file: fileSchema() },
             required: ["file"],
           },
         },

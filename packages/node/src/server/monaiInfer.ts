@@ -11,7 +11,7 @@ import { fileParts, jsonField, multipartResponse } from "./forms.js";
 import { labelMapFile } from "./labelMapFiles.js";
 import { isMultipart, readUploadForm } from "./limits.js";
 import { IMAGE_QUERY } from "./monaiDatastore.js";
-import { errorResponses, jsonContent, ref } from "./openapi.js";
+import { errorResponses, fileSchema, jsonContent, jsonPartSchema, ref } from "./openapi.js";
 import { attachmentDisposition, HttpError, jsonResponse, mediaTypeOf } from "./responses.js";
 import type { Route } from "./router.js";
 import { CaseRecordSchema, InferOutputSchema, inferParamsSchema, type InferResult } from "./schemas.js";
@@ -151,12 +151,8 @@ export function inferRoute(context: ServerContext): Route {
             schema: {
               type: "object",
               properties: {
-                params: {
-                  type: "string",
-                  contentMediaType: "application/json",
-                  contentSchema: ref("InferParams"),
-                },
-                file: { type: "string", contentMediaType: "application/octet-stream" },
+                params: jsonPartSchema("InferParams"),
+                file: fileSchema(),
               },
             },
             encoding: { params: { contentType: "application/json" } },
@@ -168,21 +164,17 @@ export function inferRoute(context: ServerContext): Route {
           description:
             "output=image: the label map file; json: the result; all: multipart with params (JSON) and image (file)",
           content: {
-            "application/gzip": { schema: { type: "string", contentMediaType: "application/gzip" } },
+            "application/gzip": { schema: fileSchema("application/gzip") },
             "application/octet-stream": {
-              schema: { type: "string", contentMediaType: "application/octet-stream" },
+              schema: fileSchema(),
             },
             "application/json": { schema: ref("InferResult") },
             "multipart/form-data": {
               schema: {
                 type: "object",
                 properties: {
-                  params: {
-                    type: "string",
-                    contentMediaType: "application/json",
-                    contentSchema: ref("InferResult"),
-                  },
-                  image: { type: "string", contentMediaType: "application/octet-stream" },
+                  params: jsonPartSchema("InferResult"),
+                  image: fileSchema(),
                 },
               },
             },

@@ -8,7 +8,7 @@
 import type { ServerContext } from "./context.js";
 import { fileParts } from "./forms.js";
 import { readUploadForm } from "./limits.js";
-import { errorResponses, jsonContent, type OpenApiParameter } from "./openapi.js";
+import { errorResponses, fileSchema, jsonContent, type OpenApiParameter } from "./openapi.js";
 import { attachmentDisposition, HttpError, jsonResponse, mediaTypeOf } from "./responses.js";
 import type { Route } from "./router.js";
 
@@ -51,7 +51,7 @@ export function sessionRoutes(context: ServerContext): Route[] {
                 properties: {
                   files: {
                     type: "array",
-                    items: { type: "string", contentMediaType: "application/octet-stream" },
+                    items: fileSchema(),
                   },
                 },
                 required: ["files"],
@@ -103,7 +103,7 @@ export function sessionRoutes(context: ServerContext): Route[] {
             content: {
               ...jsonContent("SessionInfo"),
               "application/octet-stream": {
-                schema: { type: "string", contentMediaType: "application/octet-stream" },
+                schema: fileSchema(),
               },
             },
           },

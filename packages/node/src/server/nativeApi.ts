@@ -6,7 +6,7 @@
 import type { ServerContext } from "./context.js";
 import { fileParts, jsonField } from "./forms.js";
 import { readUploadForm } from "./limits.js";
-import { errorResponses, jsonContent, ref } from "./openapi.js";
+import { errorResponses, fileSchema, jsonContent, jsonPartSchema } from "./openapi.js";
 import { jsonResponse, mediaTypeOf } from "./responses.js";
 import type { Route } from "./router.js";
 import { HttpError } from "./responses.js";
@@ -46,14 +46,10 @@ export function nativeRoutes(context: ServerContext): Route[] {
               schema: {
                 type: "object",
                 properties: {
-                  request: {
-                    type: "string",
-                    contentMediaType: "application/json",
-                    contentSchema: ref("SegmentRequest"),
-                  },
+                  request: jsonPartSchema("SegmentRequest"),
                   file: {
                     type: "array",
-                    items: { type: "string", contentMediaType: "application/octet-stream" },
+                    items: fileSchema(),
                     description:
                       "the input; its file name routes the case like the CLI. Several: one DICOM series",
                   },

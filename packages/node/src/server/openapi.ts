@@ -82,6 +82,19 @@ export function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): JsonSch
 
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 
+/** A file: a binary string, in a multipart part or as a response body. */
+export const fileSchema = (mediaType = "application/octet-stream"): JsonSchema => ({
+  type: "string",
+  contentMediaType: mediaType,
+});
+
+/** A multipart part holding JSON that follows the named component schema. */
+export const jsonPartSchema = (name: string): JsonSchema => ({
+  type: "string",
+  contentMediaType: "application/json",
+  contentSchema: ref(name),
+});
+
 export function jsonContent(name: string): Record<string, { schema: JsonSchema }> {
   return { "application/json": { schema: ref(name) } };
 }
