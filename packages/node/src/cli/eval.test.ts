@@ -97,11 +97,32 @@ describe("daft eval", () => {
     expect(stderr).toContain("3DBox_MR_c.npz: warning: no prediction");
 
     const rows = parseCsv(await readFile(join(dir, "report", "metrics.csv"), "utf8"));
+    const voxels = (gt: number, pred: number) => ({ gt_voxels: String(gt), pred_voxels: String(pred) });
     expect(rows).toEqual([
-      { case: "2DBox_Microscope_a.npz", modality: "Microscope", label: "1", dsc: "1", nsd: "1" },
-      { case: "2DBox_Microscope_a.npz", modality: "Microscope", label: "2", dsc: "0", nsd: "0" },
-      expect.objectContaining({ case: "3DBox_CT_b.npz", modality: "CT", label: "1", dsc: "0.75" }),
-      { case: "3DBox_MR_c.npz", modality: "MR", label: "1", dsc: "0", nsd: "0" },
+      {
+        case: "2DBox_Microscope_a.npz",
+        modality: "Microscope",
+        label: "1",
+        dsc: "1",
+        nsd: "1",
+        ...voxels(25, 25),
+      },
+      {
+        case: "2DBox_Microscope_a.npz",
+        modality: "Microscope",
+        label: "2",
+        dsc: "0",
+        nsd: "0",
+        ...voxels(36, 0),
+      },
+      expect.objectContaining({
+        case: "3DBox_CT_b.npz",
+        modality: "CT",
+        label: "1",
+        dsc: "0.75",
+        ...voxels(64, 64),
+      }),
+      { case: "3DBox_MR_c.npz", modality: "MR", label: "1", dsc: "0", nsd: "0", ...voxels(64, 0) },
     ]);
     // One-slice (3 mm) shift of a 4×4×4 cube at spacing (3, 1, 1), by hand: per cube, face-interior
     // corners 2·9 (area 1) + 4·9 (area 3), 12 vertical edge corners (3·√2/2), 24 horizontal edge corners
@@ -124,6 +145,11 @@ describe("daft eval", () => {
     expect(summary.ignoredPredictions).toEqual(["orphan.npz"]);
     const md = await readFile(join(dir, "report", "summary.md"), "utf8");
     expect(md).toContain("| Microscope | 1 | 0.5000 | 0.5000 |");
+    // By object size: 5×5 and 6×6 squares (< 8), 4×4×4 cubes (< 8 voxels' side), one missing in MR.
+    expect(md).toContain("| Microscope | < 8 | 2 | 0.5000 | 0.500 |");
+    expect(md).toContain("| CT | < 8 | 1 | 0.7500 | 1.000 |");
+    expect(md).toContain("| MR | < 8 | 1 | 0.0000 | 0.000 |");
+    expect(summary.byObjectSize).toHaveLength(3);
     expect(stdout).toContain("| **mean over modalities** | 3 |");
   });
 

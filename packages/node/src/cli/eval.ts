@@ -3,9 +3,11 @@ import { join, resolve } from "node:path";
 import {
   DaftInputError,
   evaluateCase,
+  formatObjectSizeMarkdown,
   formatSummaryMarkdown,
   modalityFromCaseName,
   openNpz,
+  summarizeByObjectSize,
   summarizeScores,
   type CaseMetrics,
   type NdArray,
@@ -23,8 +25,8 @@ Predictions are <name>.npz with key 'segs'; ground truth <name>.npz with 'gts' (
 options:
   --pred <dir>           folder of predicted .npz files
   --gt <dir>             folder of ground-truth .npz files
-  -o, --out <dir>        report folder (default: the pred folder): metrics.csv, cases.csv,
-                         summary.md, summary.json
+  -o, --out <dir>        report folder (default: the pred folder): metrics.csv (per label, with
+                         voxel counts), cases.csv, summary.md (+ scores by object size), summary.json
   --tolerance-mm <mm>    NSD tolerance for 3D cases (default 2)
   --tolerance-px <px>    NSD tolerance for 2D cases (default 2)
   --nsd-2d <mode>        contour: surfels of the 2D contour, tolerance 2 px (default; the box-as-mask
@@ -37,6 +39,8 @@ options:
 interface CaseResult {
   name: string;
   modality: string;
+  /** 2 or 3. */
+  dims: number;
   metrics: CaseMetrics;
   predictionMissing: boolean;
 }
@@ -95,6 +99,9 @@ export async function main(args: string[]): Promise<number> {
 
   const summary = summarizeScores(results.map((r) => ({ case: r.name, modality: r.modality, ...r.metrics })));
   const table = formatSummaryMarkdown(summary);
+  const bySize = summarizeByObjectSize(
+    results.flatMap((r) => r.metrics.labels.map((m) => ({ modality: r.modality, dims: r.dims, ...m }))),
+  );
   const notes = [
     missing.length > 0
       ? `- ${missing.length} case(s) without prediction, scored as empty: ${missing.join(", ")}`
@@ -115,6 +122,12 @@ export async function main(args: string[]): Promise<number> {
     ...notes,
     "",
     table,
+    "## By object size",
+    "",
+    "Ground-truth objects binned by the side of the square (2D) or cube (3D) of their area / volume; a median",
+    "volume ratio below 1 means the model under-segments objects of that size, above 1 that it over-segments.",
+    "",
+    formatObjectSizeMarkdown(bySize),
   ].join("\n");
   const json = {
     predictions: resolve(predDir),
@@ -123,6 +136,7 @@ export async function main(args: string[]): Promise<number> {
     tolerancePx: options.tolerancePx,
     nsd2d: options.surface2d,
     summary,
+    byObjectSize: bySize,
     cases: results.map((r) => ({
       case: r.name,
       modality: r.modality,
@@ -262,7 +276,7 @@ async function scoreCase(name: string, options: Options, hasPrediction: boolean)
     tolerance: dims === 3 ? options.toleranceMm : options.tolerancePx,
     surface2d: options.surface2d,
   });
-  return { name, modality: modalityFromCaseName(name), metrics, predictionMissing: !hasPrediction };
+  return { name, modality: modalityFromCaseName(name), dims, metrics, predictionMissing: !hasPrediction };
 }
 
 /** Label maps and spacings as plain numbers (64-bit integer arrays are converted). */
@@ -285,13 +299,21 @@ function csvField(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One row per (case, label). */
+/** One row per (case, label), with both voxel counts (volume ratios, size analyses). */
 function metricsCsv(results: CaseResult[]): string {
-  const rows = ["case,modality,label,dsc,nsd"];
+  const rows = ["case,modality,label,dsc,nsd,gt_voxels,pred_voxels"];
   for (const r of results) {
     for (const m of r.metrics.labels) {
       rows.push(
-        [csvField(r.name), csvField(r.modality), m.label, formatValue(m.dsc), formatValue(m.nsd)].join(","),
+        [
+          csvField(r.name),
+          csvField(r.modality),
+          m.label,
+          formatValue(m.dsc),
+          formatValue(m.nsd),
+          m.gtVoxels,
+          m.predVoxels,
+        ].join(","),
       );
     }
   }
