@@ -224,3 +224,22 @@ def test_base_run_errors_are_one_line(run, tmp_path, capsys):
     assert code == 1 and err.count("\n") == 0 and "--base-run needs a run folder with run.json" in err
     code = main(["daft", "--out", str(tmp_path / "b"), "--base-run", run, "--config", "cpu"])
     assert code == 1 and "the base run used --config tiny" in capsys.readouterr().err
+
+
+def test_export_replaces_the_folder_without_stale_experts(run, tmp_path, capsys):
+    """An expert of an earlier export that the new selection does not ship must not stay behind (it would
+    bloat the zoo in git); a folder that is not an export is never replaced."""
+    models = tmp_path / "models"
+    assert main(["export", "--out", str(run), "--models-dir", str(models), "--policy", "daft", "--no-verify"]) == 0
+    daft_folders = {d.name for d in models.iterdir() if d.is_dir()}
+    assert main(["export", "--out", str(run), "--models-dir", str(models), "--policy", "general", "--no-verify"]) == 0
+    assert {d.name for d in models.iterdir() if d.is_dir()} == {"general"} != daft_folders
+    assert not list(tmp_path.glob("*.tmp"))
+
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    assert main(["export", "--out", str(run), "--models-dir", str(other), "--no-verify"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "holds no manifest.json" in err and str(other) in err
+    assert (other / "keep.txt").read_text() == "mine"

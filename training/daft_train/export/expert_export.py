@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 
+from ..data.cache import replace_folder
 from ..select import load_selection
 from ..subsets import GENERAL, cluster_subsets_file, subset_modalities
 from .manifest import (DEFAULT_FILENAME_RULES, DEFAULT_METADATA_MODALITIES, DEFAULT_NIFTI_HEADER_RULES, MANIFEST_FORMAT,
@@ -58,8 +59,36 @@ def export_run(p, models_dir: str | None = None, verify: bool = True, policy: st
     if policy not in EXPORT_POLICIES:
         raise ValueError(f"export policy must be one of {', '.join(EXPORT_POLICIES)}, got {policy!r}")
     selection = load_selection(p.run_dir)
-    models_dir = os.path.abspath(models_dir or os.path.join(p.run_dir, "models"))
-    os.makedirs(models_dir, exist_ok=True)
+    published_dir = os.path.abspath(models_dir or os.path.join(p.run_dir, "models"))
+    check_replaceable_models_dir(published_dir)
+    # Written in full beside the destination, then swapped in: no stale expert of an earlier export stays (it
+    # would bloat the shipped zoo), and a failed export leaves the old folder as it was.
+    models_dir = f"{published_dir}.export-{os.getpid()}.tmp"
+    shutil.rmtree(models_dir, ignore_errors=True)
+    os.makedirs(models_dir)
+    try:
+        _export_into(p, selection, models_dir, verify, policy, selector)
+    except BaseException:
+        shutil.rmtree(models_dir, ignore_errors=True)
+        raise
+    replace_folder(models_dir, published_dir)
+    path = os.path.join(published_dir, "manifest.json")
+    p.log(f"[export] published {published_dir}")
+    return path
+
+
+def check_replaceable_models_dir(path: str) -> None:
+    """Export replaces the whole folder: refuse one that holds anything but an earlier export."""
+    if not os.path.isdir(path) or not os.listdir(path):
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise ValueError(f"{path}: not a folder")
+        return
+    if not os.path.isfile(os.path.join(path, "manifest.json")):
+        raise ValueError(f"{path}: not empty and holds no manifest.json; export replaces the whole folder, "
+                         "so give --models-dir an empty or earlier export folder")
+
+
+def _export_into(p, selection: dict, models_dir: str, verify: bool, policy: str, selector: str | None) -> None:
     general = selection["subsets"].get(GENERAL.name, {})
     if not general.get("selected"):
         raise ValueError(f"{p.run_dir}: selection has no general expert; run select first")
@@ -177,8 +206,7 @@ def export_run(p, models_dir: str | None = None, verify: bool = True, policy: st
     os.replace(tmp, path)
     with open(os.path.join(models_dir, "export_report.json"), "w") as f:
         json.dump(report, f, indent=2)
-    p.log(f"[export] wrote {path} ({len(experts)} experts: {', '.join(e['name'] for e in experts)})")
-    return path
+    p.log(f"[export] wrote {len(experts)} experts: {', '.join(e['name'] for e in experts)}")
 
 
 def _require_stage(entry: dict, stage_key: str) -> str:
