@@ -54,18 +54,35 @@ describe("segmentVolume (3D propagation)", () => {
 
   it("walks middle → z1, then middle−1 → z0, prompting each slice with the previous mask bbox + 3 px", async () => {
     const trace: PromptTrace[] = [];
-    const box: Box3D = [28, 24, 3, 40, 36, 12];
+    // A box loose enough in xy that the widened mask boxes stay inside it.
+    const box: Box3D = [20, 16, 3, 48, 44, 12];
     await run(vol, [box], true, trace);
     const zMid = Math.floor((12 - 3) / 2 + 3); // 7
     expect(trace.map((t) => t.z)).toEqual([7, 8, 9, 10, 11, 12, 6, 5, 4, 3]);
     const frame = modelFrame(H, W, 256);
-    expect(trace[0]!.prompt).toEqual([28 * 4, 24 * 4, 40 * 4, 36 * 4]);
+    expect(trace[0]!.prompt).toEqual([20 * 4, 16 * 4, 48 * 4, 44 * 4]);
     // Slice 8 is prompted by slice 7's mask: the ball's cross-section at z=7 (radius 6) → bbox, into the frame, ±3.
     const b = maskBoxToFrame([34 - 6, 30 - 6, 34 + 6, 30 + 6], frame);
     expect(trace[1]!.prompt).toEqual([b[0] - 3, b[1] - 3, b[2] + 3, b[3] + 3]);
     // The downward walk starts again from the middle slice's mask.
     expect(trace[6]!.prompt).toEqual(trace[1]!.prompt);
     expect(zMid).toBe(7);
+  });
+
+  it("keeps the propagated prompt inside the user's box (no runaway growth of +3 px per slice)", async () => {
+    const trace: PromptTrace[] = [];
+    // Tight around the middle cross-section: the widened mask box would leave it by 3 px on every side.
+    const box: Box3D = [28, 24, 3, 40, 36, 12];
+    await run(vol, [box], true, trace);
+    const outer = [28 * 4, 24 * 4, 40 * 4, 36 * 4];
+    for (const t of trace) {
+      expect(t.prompt[0]).toBeGreaterThanOrEqual(outer[0]!);
+      expect(t.prompt[1]).toBeGreaterThanOrEqual(outer[1]!);
+      expect(t.prompt[2]).toBeLessThanOrEqual(outer[2]!);
+      expect(t.prompt[3]).toBeLessThanOrEqual(outer[3]!);
+    }
+    // Slice 8 (prompted from slice 7's full cross-section, widened) gets exactly the user's box.
+    expect(trace[1]!.prompt).toEqual(outer);
   });
 
   it("falls back to the original box when the previous mask is empty", async () => {
