@@ -190,7 +190,7 @@ def train_stage(
             batch = train_store.make_batch(
                 entries, K, generator, augment=True, jitter_px=train_cfg.box_jitter_px,
                 zoom_probability=0.0 if distill else train_cfg.zoom_probability, zoom_small_side=train_cfg.zoom_small_side,
-                zoom_k=(train_cfg.zoom_min_k, train_cfg.zoom_max_k),
+                zoom_k=(train_cfg.zoom_min_k, train_cfg.zoom_max_k), propagation_probability=train_cfg.propagation_probability,
             )
             with runtime.autocast():
                 if distill:

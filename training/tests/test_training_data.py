@@ -3,10 +3,11 @@ import pytest
 import torch
 
 import synthetic
-from daft_train.data.cache import build_cache
+from daft_train.data.cache import build_cache, propagation_prompt
 from daft_train.data.preprocess import mask_to_target, preprocess_image, scale_boxes
 from daft_train.data.reader import load_case, open_dataset
-from daft_train.data.training_data import O_LONG, SampleStore, jitter_boxes, random_flips, unpack_masks
+from daft_train.data.training_data import (O_INDEX, O_LONG, O_OX0, O_OY1, O_PWIDEN, O_PX0, O_PY1, O_VX0, O_VY1, S_SLICE,
+                                           SampleStore, jitter_boxes, propagation_boxes, random_flips, unpack_masks)
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +123,78 @@ def test_unpack_masks_roundtrip():
     m = rng.random((3, 256, 256)) > 0.5
     packed = torch.from_numpy(np.packbits(m, axis=2))
     assert np.array_equal(unpack_masks(packed).numpy(), m)
+
+
+def test_propagation_prompt_is_what_the_engines_walk_gives_each_slice():
+    xy = (10, 20, 40, 50)
+    boxes = {3: (15, 25, 30, 40), 4: (12, 22, 35, 45), 5: (11, 21, 38, 48), 7: (20, 30, 25, 35)}
+    # object z 3..8 (3D box), middle int((8 - 3) / 2 + 3) = 5: prompted with the 3D box's xy extent
+    assert propagation_prompt(5, 3, 8, xy, boxes) == (*xy, 0)
+    # above the middle from the slice below, below the middle from the slice above, widened (flag 1)
+    assert propagation_prompt(6, 3, 8, xy, boxes) == (*boxes[5], 1)
+    assert propagation_prompt(4, 3, 8, xy, boxes) == (*boxes[5], 1)
+    assert propagation_prompt(3, 3, 8, xy, boxes) == (*boxes[4], 1)
+    # the neighbour closer to the middle has no mask (slice 6): the engine falls back to the original box
+    assert propagation_prompt(7, 3, 8, xy, boxes) == (*xy, 0)
+
+
+def test_propagation_boxes_match_the_engine():
+    # a 64 x 64 slice (scale 4): neighbour mask box x 28..40, y 24..36 → frame pixels overlapped 112..163, 96..147,
+    # ± 3 px (segmentVolume.test.ts), then clamped to the 3D box's xy extent 26..44 x 20..39 (×4)
+    row = np.zeros((2, 20), dtype=np.float32)
+    row[:, O_VX0 : O_VY1 + 1] = [26, 20, 44, 39]
+    row[0, O_PX0 : O_PY1 + 1] = [28, 24, 40, 36]
+    row[0, O_PWIDEN] = 1
+    row[1, O_PX0 : O_PY1 + 1] = [26, 20, 44, 39]  # middle slice: the 3D box itself, not widened
+    out = propagation_boxes(row, 4.0, 64, 64)
+    assert out[0].tolist() == [109.0, 93.0, 166.0, 150.0]
+    assert out[1].tolist() == [104.0, 80.0, 176.0, 156.0]
+    row[0, O_PX0 : O_PY1 + 1] = [26, 20, 44, 39]  # widening past the 3D box is cut back to it
+    assert propagation_boxes(row, 4.0, 64, 64)[0].tolist() == [104.0, 80.0, 176.0, 156.0]
+
+
+def test_3d_validation_prompts_as_inference_does_and_training_mixes_both(datasets):
+    _, caches = datasets
+    store = SampleStore([caches[2]], "train", 0, torch.device("cpu"))
+    arr = store.datasets[0]
+    widened = arr.objects[:, O_PWIDEN] > 0
+    assert widened.any() and (~widened).any()  # middle slices and the others
+    # the 3D box's xy extent contains every slice's own box
+    assert (arr.objects[:, O_VX0 : O_VX0 + 2] <= arr.objects[:, O_OX0 : O_OX0 + 2]).all()
+    assert (arr.objects[:, O_VX0 + 2 : O_VY1 + 1] >= arr.objects[:, O_OX0 + 2 : O_OY1 + 1]).all()
+    plan = store.eval_plan(64)
+    batch = store.make_batch(plan, 1, None, augment=False)
+    for b, e in enumerate(plan):
+        s = arr.samples[e.sample]
+        assert s[S_SLICE] >= 0
+        scale = 256 / max(int(s[4]), int(s[5]))
+        expected = propagation_boxes(arr.objects[e.rows], scale, int(s[4]), int(s[5]))
+        np.testing.assert_allclose(batch.boxes[b, : len(e.rows)].numpy(), expected, rtol=1e-6)
+    # training: with probability 0 every box is the object's own box, with 1 the engine's prompt (compared by
+    # width and height, which the random flips keep)
+    gen = torch.Generator().manual_seed(0)
+    sizes = lambda boxes: np.stack([boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], axis=1)
+    for probability in (0.0, 1.0):
+        batch = store.make_batch(plan, 1, gen, augment=True, jitter_px=0, propagation_probability=probability)
+        for b, e in enumerate(plan):
+            s = arr.samples[e.sample]
+            scale = 256 / max(int(s[4]), int(s[5]))
+            if probability:
+                expected = propagation_boxes(arr.objects[e.rows], scale, int(s[4]), int(s[5]))
+            else:
+                expected = arr.objects[e.rows][:, O_OX0 : O_OY1 + 1] * scale
+            np.testing.assert_allclose(sizes(batch.boxes[b, : len(e.rows)].numpy()), sizes(expected), atol=1e-4)
+    # (the synthetic objects are cuboids, so that prompt is their own box; a 3D box larger than the object on
+    # some slices makes the prompts differ, and the batch follows them)
+    arr.objects[:, O_VX0 : O_VX0 + 2] = np.maximum(arr.objects[:, O_VX0 : O_VX0 + 2] - 4, 0)
+    arr.objects[:, O_VX0 + 2 : O_VY1 + 1] += 4
+    middle = arr.objects[:, O_PWIDEN] == 0
+    arr.objects[middle, O_PX0 : O_PY1 + 1] = arr.objects[middle, O_VX0 : O_VY1 + 1]
+    batch = store.make_batch(plan, 1, gen, augment=True, jitter_px=0, propagation_probability=1.0)
+    for b, e in enumerate(plan):
+        s = arr.samples[e.sample]
+        scale = 256 / max(int(s[4]), int(s[5]))
+        own = sizes(arr.objects[e.rows][:, O_OX0 : O_OY1 + 1] * scale)
+        got = sizes(batch.boxes[b, : len(e.rows)].numpy())
+        assert (got >= own + 5).all()  # widened by 3 px a side, or the 3D box: 4 original px a side
+    assert {int(arr.objects[e.rows[0], O_INDEX]) for e in plan} == {0, 1}

@@ -6,8 +6,10 @@ Per dataset, a folder ``<cache_root>/<dataset name>-<key>/`` with
                  one sample per 2D image or per 3D slice that contains an object; C = 1 (grey) or 3
   samples.npy    int32 [S, 8]   case, slice (-1 for 2D), resized h, resized w, original h, original w,
                                 first object row, object count
-  objects.npy    float32 [M, 11] sample, object index in its case, box in the 256 frame (x0, y0, x1, y1),
-                                box in original pixels (x0, y0, x1, y1), long side in the 256 frame
+  objects.npy    float32 [M, 20] sample, object index in its case, box in the 256 frame (x0, y0, x1, y1),
+                                box in original pixels (x0, y0, x1, y1), long side in the 256 frame,
+                                3D propagation prompt in original pixels (x0, y0, x1, y1) + widen flag, the 3D
+                                box's xy extent (x0, y0, x1, y1); 2D: the box, 0, the box
   masks.npy      uint8 [M, 256, 32]  np.packbits of the object's mask at 256 (area-resized mask > 0, padded)
   label_ids.npy  int32 [M, K]   label ids forming each object (-1 padded), to cut masks from label maps
   originals/<sample>.npz  original-resolution image + label map of samples with an object whose long side at
@@ -32,7 +34,7 @@ from .objects import object_mask
 from .preprocess import INPUT_SIZE, area_weights, box_scale, resize_normalized, resized_size, uint8_from_normalized
 from .reader import DatasetError, DatasetInfo, LoadedCase, load_case, open_dataset
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4  # 4: objects carry the 3D propagation prompt (columns O_PX0.. in training_data)
 ORIGINALS_BELOW = 64.0  # keep originals of samples with objects smaller than this (long side, 256 frame)
 
 
@@ -78,8 +80,23 @@ class _Sample:
     original: tuple[np.ndarray, np.ndarray] | None
 
 
+def propagation_prompt(z: int, z0: int, z1: int, volume_xy: tuple[int, int, int, int],
+                       slice_boxes: dict[int, tuple[int, int, int, int]]) -> tuple[int, int, int, int, int]:
+    """The prompt the engine's 3D walk gives slice ``z`` of an object whose 3D box spans z0..z1 — had it segmented
+    the neighbouring slice perfectly: the box's xy extent on the middle slice int((z1 - z0) / 2 + z0); elsewhere
+    the mask box of the slice one step closer to the middle, to be widened by 3 model-frame px (flag 1), or the
+    xy extent again when the object is absent there. Returns (x0, y0, x1, y1, widen) in original pixels."""
+    mid = int((z1 - z0) / 2 + z0)
+    if z == mid:
+        return (*volume_xy, 0)
+    neighbour = slice_boxes.get(z - 1 if z > mid else z + 1)
+    return (*neighbour, 1) if neighbour is not None else (*volume_xy, 0)
+
+
 def _plane_samples(image: np.ndarray, label: np.ndarray, objects, case_index: int, slice_index: int) -> _Sample | None:
-    """One 2D image (or one slice) with the given objects [(object index, label ids, box)]."""
+    """One 2D image (or one slice) with the given objects [(object index, label ids, box, prompt)]; prompt =
+    (x0, y0, x1, y1, widen, vx0, vy0, vx1, vy1): the 3D propagation prompt and the 3D box's xy extent (2D: the
+    box itself, twice, widen 0)."""
     height, width = label.shape
     norm = resize_normalized(image)
     h, w = norm.shape[:2]
@@ -88,13 +105,13 @@ def _plane_samples(image: np.ndarray, label: np.ndarray, objects, case_index: in
     scale = box_scale(height, width)
     rows, masks, ids = [], [], []
     small = False
-    for object_index, label_ids, box in objects:
+    for object_index, label_ids, box, prompt in objects:
         x0, y0, x1, y1 = box
         m256 = mask_to_target_local(object_mask(label[y0 : y1 + 1, x0 : x1 + 1], label_ids), box, height, width)
         b256 = [x0 * scale, y0 * scale, x1 * scale, y1 * scale]
         long_side = max(b256[2] - b256[0], b256[3] - b256[1]) + scale
         small = small or long_side < ORIGINALS_BELOW
-        rows.append([0, object_index, *b256, x0, y0, x1, y1, long_side])
+        rows.append([0, object_index, *b256, x0, y0, x1, y1, long_side, *prompt])
         masks.append(np.packbits(m256, axis=1))
         ids.append(tuple(label_ids))
     if not rows:
@@ -112,23 +129,31 @@ def _case_samples(args) -> tuple[list[_Sample], str | None]:
         return [], str(exc)
     samples = []
     if ref.dimension == 3:
-        vol_objects = [(i, o.label_ids, o) for i, o in enumerate(case.objects)]
-        for z in range(case.image.shape[0]):
-            label = case.label[z]
-            plane_objects = []
-            for i, ids, o in vol_objects:
-                if not (o.box[2] <= z <= o.box[5]):
-                    continue
-                m = object_mask(label, ids)
+        # every object's mask box on every slice first: a slice's propagation prompt comes from its neighbour
+        slice_boxes: list[dict[int, tuple[int, int, int, int]]] = []
+        for o in case.objects:
+            boxes = {}
+            for z in range(o.box[2], o.box[5] + 1):
+                m = object_mask(case.label[z], o.label_ids)
                 if m.any():
                     ys = np.flatnonzero(m.any(axis=1))
                     xs = np.flatnonzero(m.any(axis=0))
-                    plane_objects.append((i, ids, (int(xs[0]), int(ys[0]), int(xs[-1]), int(ys[-1]))))
-            s = _plane_samples(case.image[z], label, plane_objects, case_index, z)
+                    boxes[z] = (int(xs[0]), int(ys[0]), int(xs[-1]), int(ys[-1]))
+            slice_boxes.append(boxes)
+        for z in range(case.image.shape[0]):
+            plane_objects = []
+            for i, o in enumerate(case.objects):
+                box = slice_boxes[i].get(z)
+                if box is None:
+                    continue
+                xy = (o.box[0], o.box[1], o.box[3], o.box[4])
+                prompt = propagation_prompt(z, o.box[2], o.box[5], xy, slice_boxes[i])
+                plane_objects.append((i, o.label_ids, box, (*prompt, *xy)))
+            s = _plane_samples(case.image[z], case.label[z], plane_objects, case_index, z)
             if s is not None:
                 samples.append(s)
     else:
-        objs = [(i, o.label_ids, o.box) for i, o in enumerate(case.objects)]
+        objs = [(i, o.label_ids, o.box, (*o.box, 0, *o.box)) for i, o in enumerate(case.objects)]
         s = _plane_samples(case.image, case.label, objs, case_index, -1)
         if s is not None:
             samples.append(s)

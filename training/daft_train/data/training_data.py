@@ -20,6 +20,12 @@ from .splits import split_of
 
 # objects.npy columns
 O_SAMPLE, O_INDEX, O_X0, O_Y0, O_X1, O_Y1, O_OX0, O_OY0, O_OX1, O_OY1, O_LONG = range(11)
+# the engine's 3D propagation prompt of the slice (original px; cache.propagation_prompt), whether it is widened by
+# PROPAGATION_MARGIN model-frame px, and the object's 3D box xy extent the engine clamps it to (2D: the box)
+O_PX0, O_PY0, O_PX1, O_PY1, O_PWIDEN, O_VX0, O_VY0, O_VX1, O_VY1 = range(11, 20)
+OBJECT_COLUMNS = 20
+# model-frame px the engine adds around the previous slice's mask box (packages/core/src/pipeline/segmentVolume.ts)
+PROPAGATION_MARGIN = 3
 # samples.npy columns
 S_CASE, S_SLICE, S_H, S_W, S_OH, S_OW, S_FIRST, S_COUNT = range(8)
 
@@ -35,7 +41,7 @@ class DatasetArrays:
     cache_dir: str
     images: torch.Tensor  # uint8 [S, 256, 256, C]
     masks: torch.Tensor  # uint8 [M, 256, 32] packed
-    objects: np.ndarray  # float32 [M, 11] (host)
+    objects: np.ndarray  # float32 [M, OBJECT_COLUMNS] (host)
     samples: np.ndarray  # int32 [S, 8] (host)
     label_ids: np.ndarray  # int32 [M, K]
     cases: list[dict]
@@ -94,6 +100,9 @@ class SampleStore:
                 keys = [stable_seed("val-subset", meta["dataset"], int(s)) for s in sample_ids]
                 sample_ids = np.sort(sample_ids[np.argsort(keys)[:max_samples_per_dataset]])
             objects = np.load(os.path.join(cache_dir, "objects.npy"))
+            if objects.ndim != 2 or objects.shape[1] != OBJECT_COLUMNS:
+                raise ValueError(f"{cache_dir}: cache of an older version (objects have {objects.shape[-1]} columns, not "
+                                 f"{OBJECT_COLUMNS}); delete it (and re-pack) so that it is rebuilt")
             images_np = np.load(os.path.join(cache_dir, "images.npy"), mmap_mode="r")
             masks_np = np.load(os.path.join(cache_dir, "masks.npy"), mmap_mode="r")
             # keep only the chosen samples (and their objects), renumbered
@@ -203,7 +212,10 @@ class SampleStore:
 
     def make_batch(self, entries: list[Entry], objects_per_image: int, generator: torch.Generator | None, augment: bool,
                    jitter_px: int = 5, zoom_probability: float = 0.0, zoom_small_side: float = 32.0,
-                   zoom_k: tuple[float, float] = (4.0, 10.0)) -> Batch:
+                   zoom_k: tuple[float, float] = (4.0, 10.0), propagation_probability: float = 0.0) -> Batch:
+        """Images, boxes (256 frame), masks of ``entries``. Boxes: with ``augment``, the tight box jittered, or
+        for 3D slices with ``propagation_probability`` the engine's propagation prompt (:func:`propagation_boxes`);
+        without, 3D slices always get their propagation prompt, so that validation scores what inference does."""
         k = max(objects_per_image, max(len(e.rows) for e in entries))
         images, boxes, masks, valid = [], [], [], []
         for e in entries:
@@ -226,6 +238,11 @@ class SampleStore:
                 bx = orig * scale
                 if augment and jitter_px > 0:
                     bx = jitter_boxes(bx, jitter_px, (oh - 1) * scale, (ow - 1) * scale, generator)
+                if sample[S_SLICE] >= 0:
+                    use = [not augment or self._rand(generator) < propagation_probability for _ in range(len(obj))]
+                    if any(use):
+                        prop = torch.from_numpy(propagation_boxes(obj, scale, oh, ow)).to(self.device)
+                        bx = torch.where(torch.tensor(use, device=self.device)[:, None], prop, bx)
                 if augment:
                     img, bx, mk = random_flips(img, bx, mk, int(sample[S_H]), int(sample[S_W]), oh, ow, generator)
             n = bx.shape[0]
@@ -347,6 +364,25 @@ def jitter_boxes(boxes: torch.Tensor, max_px: int, max_y: float, max_x: float, g
     out = boxes + r * torch.tensor([-1.0, -1.0, 1.0, 1.0], device=device, dtype=boxes.dtype)
     limits = torch.tensor([max_x, max_y, max_x, max_y], device=device, dtype=boxes.dtype)
     return torch.minimum(torch.clamp(out, min=0.0), limits)
+
+
+def propagation_boxes(objects: np.ndarray, scale: float, height: int, width: int) -> np.ndarray:
+    """The engine's 3D prompts of these object rows in the 256 frame (float32 [N, 4]): the stored prompt box scaled,
+    widened by PROPAGATION_MARGIN where flagged, clamped to the image and to the 3D box's xy extent (as
+    segmentVolume.ts does, with the neighbour's true mask box standing in for the predicted one)."""
+    p = objects[:, O_PX0 : O_PY1 + 1].astype(np.float64) * scale
+    v = objects[:, O_VX0 : O_VY1 + 1].astype(np.float64) * scale
+    m = objects[:, O_PWIDEN : O_PWIDEN + 1] * PROPAGATION_MARGIN
+    # the engine widens the neighbour's mask box as it lies in the frame (pixels overlapped), then clamps
+    p = np.concatenate([np.floor(p[:, :2] + 1e-9) - m, np.ceil(p[:, 2:] + scale - 1e-9) - 1 + m], axis=1)
+    widened = objects[:, O_PWIDEN] > 0
+    p = np.where(widened[:, None], p, objects[:, O_PX0 : O_PY1 + 1].astype(np.float64) * scale)
+    limit = np.array([(width - 1) * scale, (height - 1) * scale] * 2)
+    p = np.clip(p, 0, limit)
+    lo = np.maximum(p[:, :2], v[:, :2])
+    hi = np.minimum(p[:, 2:], v[:, 2:])
+    inside = (lo <= hi).all(axis=1)
+    return np.where(inside[:, None], np.concatenate([lo, hi], axis=1), v).astype(np.float32)
 
 
 def random_flips(img, boxes, masks, h: int, w: int, orig_h: int, orig_w: int, generator):
