@@ -5,7 +5,7 @@
 #   daft               every modality's DAFT expert (RUN), routed by file name
 #   clusters           every cluster's DAFT expert (CLUSTER_RUN: DAFT from RUN's general checkpoint, subsets = the
 #                      clusters of `daft subsets propose`), routed by the nearest-centroid rule (manifest routing.subsets)
-#   selected           the shipped models/ (validation-selected modality experts)
+#   selected           RUN's validation-selected modality experts (what shipped from RUN)
 #   clusters-selected  the validation-selected stage per cluster (general where DAFT did not help)
 # Usage: bash scripts/evaluate_clusters.sh [RUN_DIR] [CLUSTER_RUN_DIR]
 # The cluster run itself (see training/results/cpu-clusters/results.md):
@@ -29,6 +29,7 @@ export_models() { # run dir, policy
 [ -f "$CASES/cases.csv" ] || daft data import "$DATASETS"/*/ -o "$CASES"
 export_models "$RUN" general
 export_models "$RUN" daft
+export_models "$RUN" selected
 export_models "$CLUSTER_RUN" daft
 export_models "$CLUSTER_RUN" selected
 
@@ -41,7 +42,7 @@ run() { # name, segment options...
 run general --models "$RUN/models-general"
 run daft --models "$RUN/models-daft"
 run clusters --models "$CLUSTER_RUN/models-daft"
-run selected --models models
+run selected --models "$RUN/models-selected"
 run clusters-selected --models "$CLUSTER_RUN/models-selected"
 node scripts/results_table.mjs "$OUT" general daft clusters selected clusters-selected > "$OUT/results.md"
 /usr/bin/python3 scripts/paired_bootstrap.py "$OUT" clusters:daft clusters:general daft:general \
