@@ -206,3 +206,13 @@ def _from_dict(cls, data: dict):
 
 def config_from_dict(data: dict) -> Config:
     return _from_dict(Config, data)
+
+
+def validation_zoom(train: TrainConfig) -> tuple[float, float] | None:
+    """(small side at 256, context factor) with which validation scores small objects on zoom tiles — the values
+    export writes into the manifest's smallObjectZoom, so that validation measures what the engine does; None when
+    the model is not trained on zoomed crops (the engine does not zoom then)."""
+    if train.zoom_probability <= 0:
+        return None
+    return float(train.zoom_small_side), float(max(2.0, train.zoom_min_k + 1.0))
+

@@ -22,11 +22,16 @@ def _batches(entries, batch_images):
 
 @torch.no_grad()
 def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_images: int,
-                          include: Callable[[str, str, str], bool] | None = None) -> dict:
+                          include: Callable[[str, str, str], bool] | None = None,
+                          zoom: tuple[float, float] | None = None) -> dict:
     """Loss (BCE + Dice + IoU MSE) and DSC of the validation objects (of the samples whose (dataset, modality,
     case) pass ``include``), averaged per dataset and then over datasets; DSC per dataset; raw sums per
     (dataset, modality, case) group so that scores of subsets — by modality, dataset or case — can be computed
-    from one pass (see :func:`group_score`)."""
+    from one pass (see :func:`group_score`).
+
+    ``zoom`` = (small side at 256, context factor): objects smaller than that are scored on zoom tiles, as the
+    engine segments them (:meth:`SampleStore.zoom_tiles`), instead of on the whole image where they are a few
+    pixels wide; 3D slices are prompted as the engine's walk prompts them (``make_batch`` without augment)."""
     was_training = model.training
     model.eval()
     groups: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # loss, dsc, objects
@@ -37,14 +42,21 @@ def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_ima
     if include is not None:
         plan = [e for e in plan if include(*keys[(e.dataset, e.sample)])]
     all_groups = sorted({keys[(e.dataset, e.sample)] for e in plan})
-    for entries in _batches(runtime.shard(plan), batch_images):
-        batch = store.make_batch(entries, 1, None, augment=False)
+    tiles, zoomed = store.zoom_tiles(*zoom) if zoom else ([], set())
+    if include is not None:
+        tiles = [t for t in tiles if include(*keys[(t.dataset, t.sample)])]
+
+    def score(entries, batch, skip=None):
         with runtime.autocast():
             embedding = model.encode(batch.images)
         for start in range(0, batch.boxes.shape[1], EVAL_MAX_OBJECTS):
             chunk = slice(start, start + EVAL_MAX_OBJECTS)
             valid = batch.valid[:, chunk].float()
+            if skip is not None:
+                valid = valid * skip[:, chunk]
             rows = valid.sum(dim=1) > 0  # images that still have objects in this chunk
+            if not bool(rows.any()):
+                continue
             with runtime.autocast():
                 logits, iou = model.decode(embedding[rows], batch.boxes[rows, chunk])
             terms = per_object_terms(logits, iou, batch.masks[rows, chunk])
@@ -57,6 +69,19 @@ def evaluate_segmentation(model, store: SampleStore, runtime: Runtime, batch_ima
                 g[0] += float(loss[i])
                 g[1] += float(dsc[i])
                 g[2] += float(count[i])
+
+    for entries in _batches(runtime.shard(plan), batch_images):
+        batch = store.make_batch(entries, 1, None, augment=False)
+        skip = None
+        if zoomed:  # objects scored on their tiles below
+            skip = torch.ones_like(batch.valid, dtype=torch.float32)
+            for b, e in enumerate(entries):
+                for k, r in enumerate(e.rows):
+                    if (e.dataset, r) in zoomed:
+                        skip[b, k] = 0.0
+        score(entries, batch, skip)
+    for chunk_tiles in _batches(runtime.shard(tiles), batch_images):
+        score(chunk_tiles, store.make_tile_batch(chunk_tiles))
     flat = runtime.all_reduce_sum([v for key in all_groups for v in groups[key]])
     totals = {key: flat[3 * i : 3 * i + 3] for i, key in enumerate(all_groups)}
     model.train(was_training)

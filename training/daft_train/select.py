@@ -8,6 +8,7 @@ import io
 import json
 import os
 
+from .config import validation_zoom
 from .evaluate import evaluate_segmentation, group_score
 from .pipeline import STAGE_DAFT, STAGE_DISTILL, STAGE_GENERAL, STAGE_TEACHER, Pipeline
 from .subsets import GENERAL
@@ -37,10 +38,11 @@ def run_selection(p: Pipeline) -> dict:
 
     result = {"subsets": {}, "rows": rows, "subsets_spec": p.info["subsets"]}
     batch = p.cfg.train.batch_images
+    zoom = validation_zoom(p.cfg.train)
     store = p.store("val")  # every subset's validation samples are a part of it: one pass per model
     shared = {}
     for key in ([STAGE_TEACHER] if finished[STAGE_TEACHER] else []) + [s for s in (STAGE_DISTILL, STAGE_GENERAL) if finished[s]]:
-        shared[key] = evaluate_segmentation(model_for(key), store, p.runtime, batch)
+        shared[key] = evaluate_segmentation(model_for(key), store, p.runtime, batch, zoom=zoom)
         models.pop(key, None)
     for subset in subsets:
         candidates = [s for s in (STAGE_DISTILL, STAGE_GENERAL) if finished[s]]
@@ -57,7 +59,8 @@ def run_selection(p: Pipeline) -> dict:
             continue
         daft_key = _stage_key(STAGE_DAFT, subset.name)
         if subset is not GENERAL and read_done(p.stage_dir(STAGE_DAFT, subset.name)) is not None:
-            evaluation = evaluate_segmentation(model_for(daft_key), store, p.runtime, batch, include=subset.includes)
+            evaluation = evaluate_segmentation(model_for(daft_key), store, p.runtime, batch, include=subset.includes,
+                                               zoom=zoom)
             models.pop(daft_key, None)
             entry["scores"][daft_key] = evaluation["dsc"]
             candidates.append(daft_key)

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .config import StageConfig, TrainConfig
+from .config import StageConfig, TrainConfig, validation_zoom
 from .data.training_data import SampleStore, stable_seed
 from .evaluate import evaluate_distillation, evaluate_segmentation
 from .losses import distillation_loss, segmentation_loss
@@ -229,7 +229,7 @@ def train_stage(
             val = evaluate_distillation(model, teacher, val_store, runtime, B)
             val["dsc"] = None
         else:
-            val = evaluate_segmentation(model, val_store, runtime, B)
+            val = evaluate_segmentation(model, val_store, runtime, B, zoom=validation_zoom(train_cfg))
         scheduler.step(val["loss"])
         improved = val["loss"] < state["best_val_loss"] - 1e-7
         if improved:

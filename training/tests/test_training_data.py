@@ -198,3 +198,50 @@ def test_3d_validation_prompts_as_inference_does_and_training_mixes_both(dataset
         got = sizes(batch.boxes[b, : len(e.rows)].numpy())
         assert (got >= own + 5).all()  # widened by 3 px a side, or the 3D box: 4 original px a side
     assert {int(arr.objects[e.rows[0], O_INDEX]) for e in plan} == {0, 1}
+
+
+def test_validation_zoom_tiles_follow_the_engines_grid_and_score_each_object_once(datasets):
+    from daft_train.data.training_data import tile_origin
+    from daft_train.evaluate import evaluate_segmentation
+    from daft_train.config import get_config
+    from daft_train.models.sam import build_student
+    from daft_train.runtime import Runtime
+
+    # smallObjectZoom.ts: side 64 on a 300 px axis → origins 0, 32, …, 224 and 236; the box 100..110 (centre
+    # 105.5) fits in 64 (centre 96) and 96 (centre 128): the nearer is 64
+    assert tile_origin(100, 110, 64, 300) == 64
+    assert tile_origin(290, 299, 64, 300) == 236  # the last tile is flush with the edge
+    assert tile_origin(5, 20, 400, 300) == 0
+    _, caches = datasets
+    store = SampleStore([caches[1]], "val", 0, torch.device("cpu"))
+    arr = store.datasets[0]
+    tiles, covered = store.zoom_tiles(32.0, 5.0)
+    assert covered == {(0, r) for r in range(len(arr.objects))}  # 8–18 px blobs on 300 px images: all small
+    assert sorted(r for t in tiles for r in t.rows) == list(range(len(arr.objects)))  # each object on one tile
+    for t in tiles:
+        for r in t.rows:
+            x0, y0, x1, y1 = arr.objects[r, O_OX0 : O_OY1 + 1]
+            assert t.x0 <= x0 and t.y0 <= y0 and x1 < t.x0 + t.side and y1 < t.y0 + t.side
+    batch = store.make_tile_batch(tiles[:3])
+    for b, t in enumerate(tiles[:3]):
+        for k in range(len(t.rows)):
+            ys, xs = np.nonzero(batch.masks[b, k].numpy())
+            x0, y0, x1, y1 = batch.boxes[b, k].tolist()
+            assert len(xs) > 100  # zoomed: a 10 px blob covers hundreds of frame pixels
+            assert x0 <= xs.min() + 1 and y0 <= ys.min() + 1 and x1 >= xs.max() - 8 and y1 >= ys.max() - 8
+    cfg = get_config("tiny")
+    torch.manual_seed(0)
+    model = build_student(cfg.model)
+    runtime = Runtime(torch.device("cpu"))
+    whole = evaluate_segmentation(model, store, runtime, 4)
+    zoomed = evaluate_segmentation(model, store, runtime, 4, zoom=(32.0, 5.0))
+    assert whole["objects"] == zoomed["objects"] == len(arr.objects)  # each object scored once, either way
+    assert whole["dsc"] != zoomed["dsc"]
+
+
+def test_validation_zoom_leaves_3d_slices_to_their_propagation_prompts(datasets):
+    _, caches = datasets
+    store = SampleStore([caches[2]], "train", 0, torch.device("cpu"))
+    assert (store.datasets[0].objects[:, O_LONG] < 1000).all()
+    tiles, covered = store.zoom_tiles(1000.0, 5.0)  # every object "small": still none zoomed, as in the engine
+    assert tiles == [] and covered == set()

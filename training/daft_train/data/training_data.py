@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from typing import Callable
@@ -53,6 +54,18 @@ class Entry:
 
     dataset: int
     sample: int
+    rows: list[int]
+
+
+@dataclass
+class Tile:
+    """A square crop of a sample's original image on which small objects are validated, as the engine zooms."""
+
+    dataset: int
+    sample: int
+    x0: int
+    y0: int
+    side: int
     rows: list[int]
 
 
@@ -281,7 +294,7 @@ class SampleStore:
         original = self._original(e.dataset, e.sample)
         if original is None:
             return None
-        image, label = original
+        _, label = original
         arr = self.datasets[e.dataset]
         oh, ow = label.shape
         x0, y0, x1, y1 = (int(v) for v in arr.objects[e.rows[0], O_OX0 : O_OY1 + 1])
@@ -296,6 +309,22 @@ class SampleStore:
         sx = lo_x + int(self._rand(generator) * (hi_x - lo_x + 1))
         sy = lo_y + int(self._rand(generator) * (hi_y - lo_y + 1))
         sx, sy = min(sx, hi_x), min(sy, hi_y)
+        rows = [e.rows[0]] + [r for r in e.rows[1:] if self._inside(e.dataset, r, sx, sy, side)]
+        img, boxes, mk = self._crop(e.dataset, e.sample, rows, sx, sy, side)
+        if jitter_px > 0:
+            scale = INPUT_SIZE / side
+            boxes = jitter_boxes(boxes, jitter_px, (side - 1) * scale, (side - 1) * scale, generator)
+        return random_flips(img, boxes, mk, INPUT_SIZE, INPUT_SIZE, side, side, generator)
+
+    def _inside(self, d: int, row: int, sx: int, sy: int, side: int) -> bool:
+        o = self.datasets[d].objects[row]
+        return o[O_OX0] >= sx and o[O_OY0] >= sy and o[O_OX1] < sx + side and o[O_OY1] < sy + side
+
+    def _crop(self, d: int, s: int, rows: list[int], sx: int, sy: int, side: int):
+        """The square crop [sy, sy + side) x [sx, sx + side) of sample s's original, preprocessed like an image
+        (area resize to 256, min-max), with the rows' boxes (256 frame of the crop) and masks (area-resized > 0)."""
+        image, label = self._original(d, s)
+        arr = self.datasets[d]
         crop = image[sy : sy + side, sx : sx + side]
         if crop.dim() == 2:
             crop = crop.unsqueeze(-1)
@@ -307,11 +336,6 @@ class SampleStore:
         img = resized.permute(2, 0, 1)
         if img.shape[0] == 1:
             img = img.expand(3, -1, -1)
-        rows = [e.rows[0]] + [
-            r for r in e.rows[1:]
-            if arr.objects[r, O_OX0] >= sx and arr.objects[r, O_OY0] >= sy
-            and arr.objects[r, O_OX1] < sx + side and arr.objects[r, O_OY1] < sy + side
-        ]
         label_crop = label[sy : sy + side, sx : sx + side]
         masks = []
         for r in rows:
@@ -319,14 +343,70 @@ class SampleStore:
             m = torch.isin(label_crop, ids).float()
             masks.append((w @ m @ w.T) > 0)
         boxes = torch.from_numpy(arr.objects[rows][:, O_OX0 : O_OY1 + 1].copy()).to(self.device)
-        boxes = boxes - torch.tensor([sx, sy, sx, sy], dtype=boxes.dtype, device=self.device)
-        scale = INPUT_SIZE / side
-        boxes = boxes * scale
-        if jitter_px > 0:
-            boxes = jitter_boxes(boxes, jitter_px, (side - 1) * scale, (side - 1) * scale, generator)
-        mk = torch.stack(masks)
-        img, boxes, mk = random_flips(img, boxes, mk, INPUT_SIZE, INPUT_SIZE, side, side, generator)
-        return img, boxes, mk
+        boxes = (boxes - torch.tensor([sx, sy, sx, sy], dtype=boxes.dtype, device=self.device)) * (INPUT_SIZE / side)
+        return img, boxes, torch.stack(masks)
+
+    def zoom_tiles(self, small_side: float, context_factor: float, min_tile: int = 32) -> tuple[list[Tile], set[tuple[int, int]]]:
+        """Validation as inference segments small objects (packages/core/src/pipeline/smallObjectZoom.ts): every
+        object whose long side at 256 is < ``small_side`` goes to the grid tile of side 2^ceil(log2(context_factor
+        x its long side)) (>= min_tile, stride side / 2, last one flush with the edge) best centred on it; objects
+        sharing a tile are decoded together. Tiles are kept square (side <= the image's short side). 2D images only,
+        as the engine. Returns the tiles and the (dataset, row) of every object they cover; objects without an
+        original stay whole-image."""
+        tiles: dict[tuple, Tile] = {}
+        covered: set[tuple[int, int]] = set()
+        for d, arr in enumerate(self.datasets):
+            small = np.flatnonzero(arr.objects[:, O_LONG] < small_side)
+            for r in small.tolist():
+                s = int(arr.objects[r, O_SAMPLE])
+                if arr.samples[s, S_SLICE] >= 0 or self._original(d, s) is None:
+                    continue  # the engine zooms 2D images only; 3D slices keep their propagation prompts
+                oh, ow = int(arr.samples[s, S_OH]), int(arr.samples[s, S_OW])
+                x0, y0, x1, y1 = (int(v) for v in arr.objects[r, O_OX0 : O_OY1 + 1])
+                long_side = max(x1 - x0 + 1, y1 - y0 + 1)
+                side = max(min_tile, 2 ** math.ceil(math.log2(context_factor * long_side)))
+                side = min(side, oh, ow)
+                if side < long_side or side >= max(oh, ow):
+                    continue
+                sx, sy = tile_origin(x0, x1, side, ow), tile_origin(y0, y1, side, oh)
+                tile = tiles.setdefault((d, s, side, sx, sy), Tile(d, s, sx, sy, side, []))
+                tile.rows.append(r)
+                covered.add((d, r))
+        return list(tiles.values()), covered
+
+    def make_tile_batch(self, tiles: list[Tile]) -> Batch:
+        """Validation batch of zoom tiles (no augmentation)."""
+        k = max(len(t.rows) for t in tiles)
+        images, boxes, masks, valid = [], [], [], []
+        for t in tiles:
+            img, bx, mk = self._crop(t.dataset, t.sample, t.rows, t.x0, t.y0, t.side)
+            pad = k - len(t.rows)
+            images.append(img)
+            boxes.append(torch.cat([bx, bx[:1].expand(pad, 4)]) if pad else bx)
+            masks.append(torch.cat([mk, mk[:1].expand(pad, -1, -1)]) if pad else mk)
+            v = torch.zeros(k, dtype=torch.bool, device=self.device)
+            v[: len(t.rows)] = True
+            valid.append(v)
+        return Batch(torch.stack(images).contiguous(), torch.stack(boxes).float(), torch.stack(masks), torch.stack(valid),
+                     [t.dataset for t in tiles])
+
+
+def tile_origin(lo: int, hi: int, side: int, size: int) -> int:
+    """Origin of the grid tile (side, stride side / 2, last one flush with the edge) best centred on [lo, hi] that
+    contains it (smallObjectZoom.ts tileOrigin)."""
+    if side >= size:
+        return 0
+    last = size - side
+    centre = (lo + hi + 1) / 2
+    origins = list(range(0, last, max(1, side // 2))) + [last]
+    best, best_dist = -1, math.inf
+    for o in origins:
+        if o > lo or o + side < hi + 1:
+            continue
+        dist = abs(o + side / 2 - centre)
+        if dist < best_dist:
+            best, best_dist = o, dist
+    return best if best >= 0 else min(max(0, round(centre - side / 2)), last)
 
 
 @functools.lru_cache(maxsize=256)

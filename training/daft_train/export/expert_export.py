@@ -14,6 +14,7 @@ import os
 import shutil
 
 from ..data.cache import replace_folder
+from ..config import validation_zoom
 from ..select import load_selection
 from ..subsets import GENERAL, cluster_subsets_file, subset_modalities
 from .manifest import (DEFAULT_FILENAME_RULES, DEFAULT_METADATA_MODALITIES, DEFAULT_NIFTI_HEADER_RULES, MANIFEST_FORMAT,
@@ -136,10 +137,12 @@ def _export_into(p, selection: dict, models_dir: str, verify: bool, policy: str,
         for key, score in entry["scores"].items():
             if key != stage_key and score is not None:
                 metrics[f"val_dsc_{key.replace('/', '_')}"] = float(score)
+        below, context = validation_zoom(p.cfg.train) or (float(p.cfg.train.zoom_small_side), 2.0)
         zoom = {
-            # Objects trained on zoomed crops (train.zoom_*): the engine tiles the same way at inference.
-            "belowFramePx": float(p.cfg.train.zoom_small_side),
-            "contextFactor": float(max(2.0, p.cfg.train.zoom_min_k + 1.0)),
+            # Objects trained on zoomed crops (train.zoom_*): the engine tiles the same way at inference, and
+            # validation scored them the same way (config.validation_zoom).
+            "belowFramePx": below,
+            "contextFactor": context,
             "minTilePx": 32,
         }
         experts.append({
