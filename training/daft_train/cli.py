@@ -75,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--val-cap", type=int, help="validation samples per dataset (default: the gpu config's max_val_images_per_dataset)")
     pack.add_argument("--zoom-below", type=float, help="keep originals of samples with an object below this long side at 256 "
                                                        "(default: the gpu config's train.zoom_small_side)")
-    pack.add_argument("--val-originals", action="store_true", help="also keep the originals of validation samples "
-                                                                   "(needed only by a run with another split seed)")
+    pack.add_argument("--no-val-originals", dest="val_originals", action="store_false",
+                      help="leave out the originals of validation samples (then small objects are validated on the "
+                           "whole image, not on zoom tiles as the engine segments them)")
     pack.add_argument("--split-seed", type=int, help="validation split seed (default: the run's)")
     pack.add_argument("--workers", type=int, default=2, help="encoding threads")
     unpack = sub.add_parser("unpack", help="rebuild cache folders from a pack (for --cache-dir of a run)")

@@ -7,7 +7,7 @@ validation samples per dataset (exactly those the loader's ``max_val_images_per_
 full cache); optionally every ``slice_step``-th slice of the training volumes of a 3D dataset (each object keeps
 a slice) and a hash-chosen share ``train_fraction`` of the training cases of a 2D dataset; the originals
 (zoom-crop sources) of kept training samples with an object whose long side at 256 is below ``zoom_below``
-(training zooms only those; validation never zooms). Kept samples are renumbered in order; objects, masks,
+(training zooms on them; validation scores their small objects on zoom tiles, as the engine segments them). Kept samples are renumbered in order; objects, masks,
 label ids and originals follow them; everything else in the cache is copied as is.
 
 Images: only the resized h x w region (the padding is zero), one channel when the three are equal, repeated
@@ -69,7 +69,7 @@ class PackPolicy:
     train_fraction: dict[str, float] = field(default_factory=dict)  # dataset name -> share of 2D training cases kept
     val_cap: int = 400  # validation samples per dataset (0 = all); the gpu config's max_val_images_per_dataset
     zoom_below: float = 32.0  # the gpu config's train.zoom_small_side
-    val_originals: bool = False  # originals of validation samples too (only a run with another split seed needs them)
+    val_originals: bool = True  # originals of validation samples too (validation scores small objects on zoom tiles)
     split_seed: int = 0
 
     def check(self) -> None:
@@ -311,7 +311,7 @@ def _pack_dataset(cache_dir: str, out_dir: str, policy: PackPolicy, workers: int
     del full, encoded
 
     small = set(new_objects[new_objects[:, O_LONG] < policy.zoom_below, O_SAMPLE].astype(int).tolist())
-    if not policy.val_originals:  # zoomed crops are a training augmentation: validation never reads originals
+    if not policy.val_originals:  # without them, validation scores small objects on the whole image
         small -= set(np.searchsorted(keep, val_ids).tolist())
     originals = []  # (new sample, source file)
     for new in sorted(small):
