@@ -230,7 +230,7 @@ class SampleStore:
         for 3D slices with ``propagation_probability`` the engine's propagation prompt (:func:`propagation_boxes`);
         without, 3D slices always get their propagation prompt, so that validation scores what inference does."""
         k = max(objects_per_image, max(len(e.rows) for e in entries))
-        images, boxes, masks, valid = [], [], [], []
+        items = []
         for e in entries:
             arr = self.datasets[e.dataset]
             obj = arr.objects[e.rows]
@@ -258,6 +258,14 @@ class SampleStore:
                         bx = torch.where(torch.tensor(use, device=self.device)[:, None], prop, bx)
                 if augment:
                     img, bx, mk = random_flips(img, bx, mk, int(sample[S_H]), int(sample[S_W]), oh, ow, generator)
+            items.append((img, bx, mk))
+        return self._stack(items, k, [e.dataset for e in entries])
+
+    def _stack(self, items: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], k: int, datasets: list[int]) -> Batch:
+        """(image, boxes, masks) per image → a Batch with k object slots per image (padding repeats the first
+        object and is marked invalid)."""
+        images, boxes, masks, valid = [], [], [], []
+        for img, bx, mk in items:
             n = bx.shape[0]
             pad = k - n
             images.append(img)
@@ -266,7 +274,7 @@ class SampleStore:
             v = torch.zeros(k, dtype=torch.bool, device=self.device)
             v[:n] = True
             valid.append(v)
-        return Batch(torch.stack(images).contiguous(), torch.stack(boxes).float(), torch.stack(masks), torch.stack(valid), [e.dataset for e in entries])
+        return Batch(torch.stack(images).contiguous(), torch.stack(boxes).float(), torch.stack(masks), torch.stack(valid), datasets)
 
     @staticmethod
     def _rand(generator) -> float:
@@ -376,19 +384,8 @@ class SampleStore:
 
     def make_tile_batch(self, tiles: list[Tile]) -> Batch:
         """Validation batch of zoom tiles (no augmentation)."""
-        k = max(len(t.rows) for t in tiles)
-        images, boxes, masks, valid = [], [], [], []
-        for t in tiles:
-            img, bx, mk = self._crop(t.dataset, t.sample, t.rows, t.x0, t.y0, t.side)
-            pad = k - len(t.rows)
-            images.append(img)
-            boxes.append(torch.cat([bx, bx[:1].expand(pad, 4)]) if pad else bx)
-            masks.append(torch.cat([mk, mk[:1].expand(pad, -1, -1)]) if pad else mk)
-            v = torch.zeros(k, dtype=torch.bool, device=self.device)
-            v[: len(t.rows)] = True
-            valid.append(v)
-        return Batch(torch.stack(images).contiguous(), torch.stack(boxes).float(), torch.stack(masks), torch.stack(valid),
-                     [t.dataset for t in tiles])
+        items = [self._crop(t.dataset, t.sample, t.rows, t.x0, t.y0, t.side) for t in tiles]
+        return self._stack(items, max(len(t.rows) for t in tiles), [t.dataset for t in tiles])
 
 
 def tile_origin(lo: int, hi: int, side: int, size: int) -> int:
