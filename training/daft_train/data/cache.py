@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,22 @@ def replace_folder(tmp: str, out_dir: str) -> None:
     if os.path.exists(out_dir):
         shutil.rmtree(out_dir)
     os.replace(tmp, out_dir)
+
+
+@contextmanager
+def publishing_folder(out_dir: str):
+    """A temporary folder beside ``out_dir`` to write into: published as ``out_dir`` (replacing it whole) when the
+    block ends, removed when it raises — a reader never sees a half-written folder, nor a stale file of an
+    older one."""
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.normpath(out_dir))}-", dir=parent)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    replace_folder(tmp, out_dir)
 
 
 @dataclass
@@ -223,8 +240,7 @@ def build_cache(dataset_root: str, cache_root: str, workers: int = 0, log=print)
     if not all_samples:
         raise DatasetError(f"{info.root}: no case has a labelled object")
     channels = 3 if any(s.image.shape[2] == 3 for s in all_samples) else 1
-    tmp = tempfile.mkdtemp(prefix=f".{info.name}-", dir=cache_root)
-    try:
+    with publishing_folder(out_dir) as tmp:
         images = np.lib.format.open_memmap(
             os.path.join(tmp, "images.npy"), mode="w+", dtype=np.uint8, shape=(len(all_samples), INPUT_SIZE, INPUT_SIZE, channels)
         )
@@ -266,9 +282,5 @@ def build_cache(dataset_root: str, cache_root: str, workers: int = 0, log=print)
             label_ids=np.asarray([list(t) + [-1] * (width - len(t)) for t in ids], dtype=np.int32),
             meta=meta,
         )
-        replace_folder(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log(f"cached {info.name}: {len(info.cases) - len(failures)} cases, {len(all_samples)} samples, {len(object_rows)} objects in {time.time() - started:.0f}s -> {out_dir}")
     return out_dir

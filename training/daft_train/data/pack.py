@@ -34,14 +34,13 @@ import os
 import shutil
 import struct
 import subprocess
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .cache import CACHE_VERSION, cache_dir_for, find_cache_of, replace_folder, save_cache_tables
+from .cache import CACHE_VERSION, cache_dir_for, find_cache_of, publishing_folder, save_cache_tables
 from .preprocess import INPUT_SIZE
 from .reader import DatasetError, open_dataset
 from .splits import split_of, unit_hash
@@ -459,10 +458,7 @@ def pack_run(run_dir: str, pack_dir: str, policy: PackPolicy, max_mib: str = "au
     if unknown:
         raise ValueError(f"--lossy/--slice-step name datasets this run does not have: {', '.join(unknown)} (it has {', '.join(sorted(names))})")
     budget, tree = pack_budget(max_mib, pack_dir, log)
-    parent = os.path.dirname(pack_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(pack_dir)}-", dir=parent)
-    try:
+    with publishing_folder(pack_dir) as tmp:
         entries = [_pack_dataset(d, os.path.join(tmp, os.path.basename(os.path.normpath(d))), policy, workers, log) for d in cache_dirs]
         total = sum(e["total_bytes"] for e in entries)
         index = {
@@ -494,12 +490,6 @@ def pack_run(run_dir: str, pack_dir: str, policy: PackPolicy, max_mib: str = "au
                 + ", ".join(f"{n} {b / 2**20:.1f} MiB ({kind})" for b, n, kind in biggest)
                 + "; make datasets lossy (--lossy NAME=Q), keep fewer training slices (--slice-step NAME=K), "
                   "training cases (--train-fraction NAME=F) or validation samples (--val-cap N)")
-        if os.path.exists(pack_dir):
-            shutil.rmtree(pack_dir)
-        os.replace(tmp, pack_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log(f"[pack] wrote {pack_dir}: {total / 2**20:.2f} MiB"
         + (f" of {budget / 2**20:.2f} MiB" if budget is not None else "") + f" in {time.time() - started:.0f}s")
     return index
@@ -541,8 +531,7 @@ def _unpack_dataset(pack_dir: str, entry: dict, cache_root: str, workers: int, l
     with open(os.path.join(src, "originals.bin"), "rb") as f:
         orig_blob = f.read()
     lossless = entry["images"] == "lossless"
-    tmp = tempfile.mkdtemp(prefix=f".{entry['folder']}-", dir=cache_root)
-    try:
+    with publishing_folder(out_dir) as tmp:
         shape = (len(samples), INPUT_SIZE, INPUT_SIZE, int(meta["channels"]))
         if len(samples):
             images = open_memmap(os.path.join(tmp, "images.npy"), mode="w+", dtype=np.uint8, shape=shape)
@@ -583,10 +572,6 @@ def _unpack_dataset(pack_dir: str, entry: dict, cache_root: str, workers: int, l
             log(f"warning: {entry['dataset']}: JPEG-decoded {', '.join(problems)} differ slightly from the packing machine's "
                 f"(another libjpeg); lossy by design (packed mean |error| {entry['pixel_error']['mean_abs']:.3f})")
         save_cache_tables(tmp, samples, objects, masks, label_ids, meta)
-        replace_folder(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log(f"[unpack] {entry['dataset']}: {len(samples)} samples, {len(objects)} objects, {len(orig_table)} originals -> {out_dir}")
     return out_dir
 

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 
-from ..data.cache import replace_folder
+from ..data.cache import publishing_folder
 from ..config import validation_zoom
 from ..select import load_selection
 from ..subsets import GENERAL, cluster_subsets_file, subset_modalities
@@ -64,15 +64,8 @@ def export_run(p, models_dir: str | None = None, verify: bool = True, policy: st
     check_replaceable_models_dir(published_dir)
     # Written in full beside the destination, then swapped in: no stale expert of an earlier export stays (it
     # would bloat the shipped zoo), and a failed export leaves the old folder as it was.
-    models_dir = f"{published_dir}.export-{os.getpid()}.tmp"
-    shutil.rmtree(models_dir, ignore_errors=True)
-    os.makedirs(models_dir)
-    try:
+    with publishing_folder(published_dir) as models_dir:
         _export_into(p, selection, models_dir, verify, policy, selector)
-    except BaseException:
-        shutil.rmtree(models_dir, ignore_errors=True)
-        raise
-    replace_folder(models_dir, published_dir)
     path = os.path.join(published_dir, "manifest.json")
     p.log(f"[export] published {published_dir}")
     return path
