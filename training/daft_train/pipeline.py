@@ -34,6 +34,20 @@ STAGE_DAFT = "daft"
 BASE_RUN_STAGES = (STAGE_TEACHER, STAGE_DISTILL, STAGE_GENERAL)
 
 
+def _require_recorded(recorded: dict, other_prefix: str, used_prefix: str, datasets, config, seed, split_seed) -> None:
+    """The --datasets / --config / --seed / --split-seed given (None: not given) must be those a run.json recorded
+    (this run's on a re-run, the base run's for --base-run); else a one-line ValueError."""
+    if datasets and [os.path.abspath(d) for d in datasets] != recorded["datasets"]:
+        raise ValueError(f"{other_prefix} other --datasets: {recorded['datasets']}")
+    if config and config != recorded["config_name"]:
+        raise ValueError(f"{used_prefix} --config {recorded['config_name']}")
+    if seed is not None and seed != recorded["seed"]:
+        raise ValueError(f"{used_prefix} --seed {recorded['seed']}")
+    recorded_split = recorded.get("split_seed", recorded["seed"])
+    if split_seed is not None and split_seed != recorded_split:
+        raise ValueError(f"{used_prefix} --split-seed {recorded_split}")
+
+
 def load_state_dict_file(path: str, device="cpu", trusted: bool = True) -> dict:
     """The model state dict of a checkpoint ({"model": state_dict} or a bare state dict). Files this package
     wrote are trusted; a user-supplied file is first read with weights_only=True (no arbitrary pickles) and
@@ -96,14 +110,8 @@ class Pipeline:
             if init_checkpoint:
                 raise ValueError("--base-run and --init-checkpoint exclude each other (the base run has the stages)")
             base = self._read_base_run(base_run)
-            if datasets and [os.path.abspath(d) for d in datasets] != base["datasets"]:
-                raise ValueError(f"{base_run}: the base run was trained on other --datasets: {base['datasets']}")
-            if config and config != base["config_name"]:
-                raise ValueError(f"{base_run}: the base run used --config {base['config_name']}")
-            if seed is not None and seed != base["seed"]:
-                raise ValueError(f"{base_run}: the base run used --seed {base['seed']}")
-            if split_seed is not None and split_seed != base.get("split_seed", base["seed"]):
-                raise ValueError(f"{base_run}: the base run used --split-seed {base.get('split_seed', base['seed'])}")
+            _require_recorded(base, f"{base_run}: the base run was trained on", f"{base_run}: the base run used",
+                              datasets, config, seed, split_seed)
             cfg = config_from_dict(base["config"])
             if overrides:
                 cfg = apply_overrides(cfg, overrides)
@@ -132,14 +140,8 @@ class Pipeline:
             }
         else:
             self.info = previous
-            if datasets and [os.path.abspath(d) for d in datasets] != previous["datasets"]:
-                raise ValueError(f"{run_json}: this run was started with other --datasets: {previous['datasets']}")
-            if config and config != previous["config_name"]:
-                raise ValueError(f"{run_json}: this run was started with --config {previous['config_name']}")
-            if seed is not None and seed != previous["seed"]:
-                raise ValueError(f"{run_json}: this run was started with --seed {previous['seed']}")
-            if split_seed is not None and split_seed != previous.get("split_seed", previous["seed"]):
-                raise ValueError(f"{run_json}: this run was started with --split-seed {previous.get('split_seed', previous['seed'])}")
+            _require_recorded(previous, f"{run_json}: this run was started with",
+                              f"{run_json}: this run was started with", datasets, config, seed, split_seed)
             if subsets and subsets != previous["subsets"]:
                 self.info["subsets"] = subsets
             cfg = config_from_dict(previous["config"])

@@ -240,14 +240,20 @@ def _sha256(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def _read_json(path: str, what: str) -> dict:
+    """A JSON file, or a one-line ValueError naming it and the problem."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read {what}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON: {exc.msg}") from exc
+
+
 def _run_cache_dirs(run_dir: str, cache_root: str | None) -> tuple[dict, list[str]]:
     """run.json and the cache folder of each of its datasets, found the way the pipeline finds them."""
-    run_json = os.path.join(run_dir, "run.json")
-    try:
-        with open(run_json) as f:
-            run = json.load(f)
-    except OSError as exc:
-        raise ValueError(f"{run_json}: cannot read the run: {exc.strerror or exc}") from exc
+    run = _read_json(os.path.join(run_dir, "run.json"), "the run")
     if cache_root is None:
         base = run.get("base_run")
         cache_root = os.path.join(base, "cache") if base and os.path.isdir(os.path.join(base, "cache")) else os.path.join(run_dir, "cache")
@@ -500,13 +506,7 @@ def pack_run(run_dir: str, pack_dir: str, policy: PackPolicy, max_mib: str = "au
 
 def read_pack_index(pack_dir: str) -> dict:
     path = os.path.join(pack_dir, "pack.json")
-    try:
-        with open(path) as f:
-            index = json.load(f)
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read the pack: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc.msg}") from exc
+    index = _read_json(path, "the pack")
     if index.get("format") != PACK_FORMAT or index.get("version") != PACK_VERSION:
         raise ValueError(f"{path}: not a {PACK_FORMAT} v{PACK_VERSION} index")
     if index.get("cache_version") != CACHE_VERSION:

@@ -251,7 +251,7 @@ class SampleStore:
                 bx = orig * scale
                 if augment and jitter_px > 0:
                     bx = jitter_boxes(bx, jitter_px, (oh - 1) * scale, (ow - 1) * scale, generator)
-                if sample[S_SLICE] >= 0:
+                if sample[S_SLICE] >= 0 and (not augment or propagation_probability > 0):
                     use = [not augment or self._rand(generator) < propagation_probability for _ in range(len(obj))]
                     if any(use):
                         prop = torch.from_numpy(propagation_boxes(obj, scale, oh, ow)).to(self.device)
