@@ -3,7 +3,7 @@
 // (onnxruntime-web WASM, in a worker) and on the "local server" (onnxruntime-node). Per mode: the engine's own
 // time (record.totalMs: decode → label map) and the time the user waits (click → mask shown). Medians.
 //   npm run build && node bench/web.mjs [--repeats 5]
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
@@ -19,17 +19,8 @@ if (!existsSync("/usr/bin/chromium"))
 const { server, url } = await startDaftServe(root, []);
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-unsafe-swiftshader",
-  ],
+  // the web app test's flags (packages/web/test/harness.ts)
+  args: JSON.parse(readFileSync(join(root, "packages/web/test/chromium-flags.json"), "utf8")),
 });
 const rows = [];
 try {

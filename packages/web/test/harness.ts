@@ -126,22 +126,17 @@ export function startStaticStandIn(): Promise<RunningServer> {
   );
 }
 
+/**
+ * Headless Chromium's flags, shared with bench/web.mjs: no sandbox (containers), no network chatter, and
+ * --enable-unsafe-swiftshader because niivue needs WebGL2, which Chromium without a GPU renders with SwiftShader
+ * only when allowed to.
+ */
+export const chromiumArgs: string[] = JSON.parse(
+  readFileSync(join(import.meta.dirname, "chromium-flags.json"), "utf8"),
+) as string[];
+
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      // niivue needs WebGL2; without a GPU, Chromium renders it with SwiftShader only when allowed to.
-      "--enable-unsafe-swiftshader",
-    ],
-  });
+  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 }
 
 /** Runs the built CLI as a fresh process. */
