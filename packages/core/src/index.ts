@@ -33,6 +33,7 @@ export * from "./metrics/nsd.js";
 export * from "./metrics/evaluateCase.js";
 export * from "./metrics/summary.js";
 export * from "./metrics/objectSize.js";
+export * from "./metrics/slicePosition.js";
 export * from "./dataset/casesCsv.js";
 export * from "./pipeline/boxBaseline.js";
 export * from "./io/dicom.js";

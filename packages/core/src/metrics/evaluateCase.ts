@@ -16,6 +16,7 @@
  */
 import { diceFromCounts } from "./dsc.js";
 import { surfaceDice } from "./nsd.js";
+import { bandSliceCounts, type SlicePositionCounts } from "./slicePosition.js";
 import { surfaceOverlapInBox, type VoxelBox } from "./surfaceDistance.js";
 
 export interface EvaluateCaseInput {
@@ -39,6 +40,8 @@ export interface LabelMetrics {
   nsd: number;
   gtVoxels: number;
   predVoxels: number;
+  /** 3D only: voxel counts by position along the object's z extent (slicePosition.ts); absent in 2D. */
+  slicePosition?: SlicePositionCounts | null;
 }
 
 export interface CaseMetrics {
@@ -60,7 +63,12 @@ interface LabelStats {
   both: Float64Array;
   /** Per label, per axis: [lo0, lo1, lo2, hi0, hi1, hi2] of gt ∪ pred (3D-normalised). */
   box: Int32Array;
+  /** With per-slice counting: gt, pred and intersection voxels of label l on slice z at [l * depth + z]. */
+  perSlice?: { gt: Uint32Array; pred: Uint32Array; both: Uint32Array };
 }
+
+/** Per-slice counts are kept when labels × slices stay under this (3 × 16 MB of counters at most). */
+const MAX_PER_SLICE_COUNTERS = 4_000_000;
 
 function maxLabelOf(gt: ArrayLike<number>): number {
   let max = 0;
@@ -74,6 +82,7 @@ function collectLabelStats(
   pred: ArrayLike<number>,
   dims3: readonly [number, number, number],
   maxLabel: number,
+  perSlice: boolean,
 ): LabelStats {
   const n = maxLabel + 1;
   const gtCount = new Float64Array(n);
@@ -91,6 +100,9 @@ function collectLabelStats(
     if (x > box[o + 5]!) box[o + 5] = x;
   };
   const [d0, d1, d2] = dims3;
+  const slices = perSlice
+    ? { gt: new Uint32Array(n * d0), pred: new Uint32Array(n * d0), both: new Uint32Array(n * d0) }
+    : undefined;
   let i = 0;
   for (let z = 0; z < d0; z++) {
     for (let y = 0; y < d1; y++) {
@@ -103,16 +115,20 @@ function collectLabelStats(
         if (gIsLabel) {
           gtCount[g]!++;
           grow(g, z, y, x);
+          if (slices) slices.gt[g * d0 + z]!++;
         }
         if (pIsLabel) {
           predCount[p]!++;
-          if (p === g) both[p]!++;
-          else grow(p, z, y, x);
+          if (slices) slices.pred[p * d0 + z]!++;
+          if (p === g) {
+            both[p]!++;
+            if (slices) slices.both[p * d0 + z]!++;
+          } else grow(p, z, y, x);
         }
       }
     }
   }
-  return { gtCount, predCount, both, box };
+  return { gtCount, predCount, both, box, perSlice: slices };
 }
 
 function mean(values: number[]): number {
@@ -145,13 +161,20 @@ export function evaluateCase(input: EvaluateCaseInput): CaseMetrics {
     dims === 3 ? [shape[0]!, shape[1]!, shape[2]!] : [1, shape[0]!, shape[1]!];
 
   const maxLabel = maxLabelOf(gt);
-  const stats = collectLabelStats(gt, pred, dims3, maxLabel);
+  const perSlice = dims === 3 && (maxLabel + 1) * dims3[0] <= MAX_PER_SLICE_COUNTERS;
+  const stats = collectLabelStats(gt, pred, dims3, maxLabel, perSlice);
   const labels: LabelMetrics[] = [];
   for (let l = 1; l <= maxLabel; l++) {
     const gtVoxels = stats.gtCount[l]!;
     const predVoxels = stats.predCount[l]!;
     const dsc = diceFromCounts(gtVoxels, predVoxels, stats.both[l]!, NaN);
-    labels.push({ label: l, dsc, nsd: 0, gtVoxels, predVoxels });
+    const label: LabelMetrics = { label: l, dsc, nsd: 0, gtVoxels, predVoxels };
+    if (stats.perSlice) {
+      const at = (a: Uint32Array) => a.subarray(l * dims3[0], (l + 1) * dims3[0]);
+      const s = stats.perSlice;
+      label.slicePosition = bandSliceCounts(at(s.gt), at(s.pred), at(s.both));
+    }
+    labels.push(label);
   }
   const dsc = mean(labels.map((m) => m.dsc));
   const nsdComputed = dsc > NSD_DSC_GATE;

@@ -150,6 +150,14 @@ describe("daft eval", () => {
     expect(md).toContain("| CT | < 8 | 1 | 0.7500 | 1.000 |");
     expect(md).toContain("| MR | < 8 | 1 | 0.0000 | 0.000 |");
     expect(summary.byObjectSize).toHaveLength(3);
+    // 3D by slice position: the CT cube spans z 2–5 (ends z 2, 5; 20–40 % z 3, 4), predicted on z 3–6.
+    expect(md).toContain("## 3D: by slice position within each object");
+    expect(md).toContain("| CT | ends (outer 20 %) | 1 | 2 | 32 | 16 | 0.6667 | 0.500 |");
+    expect(md).toContain("| CT | 20–40 % from an end | 1 | 2 | 32 | 32 | 1.0000 | 1.000 |");
+    expect(md).toContain("| CT | outside the object's slices | 1 | 1 | 0 | 16 | 0.0000 | – |");
+    expect(md).toContain("| MR | ends (outer 20 %) | 1 | 2 | 32 | 0 | 0.0000 | 0.000 |");
+    expect(summary.bySlicePosition).toHaveLength(5);
+    expect(summary.cases[1].labels[0]).not.toHaveProperty("slicePosition");
     expect(stdout).toContain("| **mean over modalities** | 3 |");
   });
 

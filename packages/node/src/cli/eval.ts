@@ -1,18 +1,21 @@
-import { mkdir, readFile, readdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   DaftInputError,
   evaluateCase,
   formatObjectSizeMarkdown,
+  formatSlicePositionMarkdown,
   formatSummaryMarkdown,
   modalityFromCaseName,
   openNpz,
   summarizeByObjectSize,
+  summarizeBySlicePosition,
   summarizeScores,
   type CaseMetrics,
   type NdArray,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
+import { folderEntries } from "../io/folderEntries.js";
 import { parseCommandLine } from "./common.js";
 import { Progress } from "./progress.js";
 
@@ -26,7 +29,8 @@ options:
   --pred <dir>           folder of predicted .npz files
   --gt <dir>             folder of ground-truth .npz files
   -o, --out <dir>        report folder (default: the pred folder): metrics.csv (per label, with
-                         voxel counts), cases.csv, summary.md (+ scores by object size), summary.json
+                         voxel counts), cases.csv, summary.md (+ scores by object size and, for
+                         3D, by slice position within each object), summary.json
   --tolerance-mm <mm>    NSD tolerance for 3D cases (default 2)
   --tolerance-px <px>    NSD tolerance for 2D cases (default 2)
   --nsd-2d <mode>        contour: surfels of the 2D contour, tolerance 2 px (default; the box-as-mask
@@ -102,6 +106,13 @@ export async function main(args: string[]): Promise<number> {
   const bySize = summarizeByObjectSize(
     results.flatMap((r) => r.metrics.labels.map((m) => ({ modality: r.modality, dims: r.dims, ...m }))),
   );
+  const bySlicePosition = summarizeBySlicePosition(
+    results.flatMap((r) =>
+      r.metrics.labels.flatMap((m) =>
+        m.slicePosition ? [{ modality: r.modality, counts: m.slicePosition }] : [],
+      ),
+    ),
+  );
   const notes = [
     missing.length > 0
       ? `- ${missing.length} case(s) without prediction, scored as empty: ${missing.join(", ")}`
@@ -128,6 +139,18 @@ export async function main(args: string[]): Promise<number> {
     "volume ratio below 1 means the model under-segments objects of that size, above 1 that it over-segments.",
     "",
     formatObjectSizeMarkdown(bySize),
+    ...(bySlicePosition.length === 0
+      ? []
+      : [
+          "## 3D: by slice position within each object",
+          "",
+          "Voxels summed over the objects of each modality by where the slice lies in the object's z extent (first to",
+          "last slice with ground truth): near its ends, between, in the middle, or on slices the object does not",
+          "reach. Volumes are segmented from the box's middle slice outwards, so errors that grow along the walk",
+          "show at the ends.",
+          "",
+          formatSlicePositionMarkdown(bySlicePosition),
+        ]),
   ].join("\n");
   const json = {
     predictions: resolve(predDir),
@@ -137,6 +160,7 @@ export async function main(args: string[]): Promise<number> {
     nsd2d: options.surface2d,
     summary,
     byObjectSize: bySize,
+    bySlicePosition,
     cases: results.map((r) => ({
       case: r.name,
       modality: r.modality,
@@ -144,7 +168,11 @@ export async function main(args: string[]): Promise<number> {
       nsd: numberOrNull(r.metrics.nsd),
       nsdComputed: r.metrics.nsdComputed,
       predictionMissing: r.predictionMissing,
-      labels: r.metrics.labels.map((m) => ({ ...m, dsc: numberOrNull(m.dsc), nsd: numberOrNull(m.nsd) })),
+      labels: r.metrics.labels.map(({ slicePosition: _, ...m }) => ({
+        ...m,
+        dsc: numberOrNull(m.dsc),
+        nsd: numberOrNull(m.nsd),
+      })),
     })),
     missingPredictions: missing,
     ignoredPredictions: ignored,
@@ -216,7 +244,7 @@ function parseOptions(args: string[]): Options | number {
 async function listNpz(dir: string): Promise<string[]> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await folderEntries(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(

@@ -3,9 +3,10 @@
  * by extension, itself as one DICOM series when it holds DICOM files (found by the "DICM" marker, any name), and
  * each direct subfolder that holds DICOM files as a series.
  */
-import { open, readdir, readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { DicomFileBytes } from "@daft/core";
+import { folderEntries } from "../io/folderEntries.js";
 
 export interface InputRef {
   /** The file, or the folder of a DICOM series. */
@@ -43,7 +44,7 @@ export async function listInputs(paths: string[]): Promise<InputRef[]> {
 }
 
 async function scanFolder(folder: string): Promise<InputRef[]> {
-  const entries = (await readdir(folder, { withFileTypes: true }))
+  const entries = (await folderEntries(folder))
     .filter((e) => !e.name.startsWith("."))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const cases: InputRef[] = [];
@@ -55,7 +56,7 @@ async function scanFolder(folder: string): Promise<InputRef[]> {
     if (entry.isFile() && CASE_FILE.test(entry.name)) {
       cases.push({ path, kind: "file", name: entry.name });
     } else if (entry.isDirectory()) {
-      const inner = (await readdir(path, { withFileTypes: true })).filter((e) => !e.name.startsWith("."));
+      const inner = (await folderEntries(path)).filter((e) => !e.name.startsWith("."));
       if (await holdsDicom(path, inner)) series.push({ path, kind: "dicom-folder", name: entry.name });
     }
   }
@@ -87,7 +88,7 @@ export async function startsLikeDicom(path: string): Promise<boolean> {
  * files of any other name that start like DICOM; notes, thumbnails and case files are left out.
  */
 export async function readDicomFolder(folder: string): Promise<DicomFileBytes[]> {
-  const names = (await readdir(folder, { withFileTypes: true }))
+  const names = (await folderEntries(folder))
     .filter((e) => e.isFile() && !e.name.startsWith(".") && !CASE_FILE.test(e.name))
     .map((e) => e.name)
     .sort();
