@@ -14,6 +14,8 @@ from daft_train.data.splits import split_of
 
 def case_names(dataset: str, prefix: str, count: int, min_val: int = 1, min_train: int = 2) -> list[str]:
     """``count`` case names (consecutive numbers) that give at least ``min_val`` val and ``min_train`` train cases."""
+    if count < min_val + min_train:
+        raise ValueError(f"{count} cases cannot hold {min_val} val and {min_train} train cases")
     start = 1
     while True:
         names = [f"{prefix}_{i:04d}" for i in range(start, start + count)]

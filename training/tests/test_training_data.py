@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -245,3 +247,17 @@ def test_validation_zoom_leaves_3d_slices_to_their_propagation_prompts(datasets)
     assert (store.datasets[0].objects[:, O_LONG] < 1000).all()
     tiles, covered = store.zoom_tiles(1000.0, 5.0)  # every object "small": still none zoomed, as in the engine
     assert tiles == [] and covered == set()
+
+
+def test_cache_key_follows_contents_not_modification_times(tmp_path):
+    from daft_train.data.cache import cache_key
+
+    data_dir = synthetic.make_2d_regions(str(tmp_path), count=4)
+    info = open_dataset(data_dir)
+    key = cache_key(info)
+    case = info.cases[0]
+    os.utime(case.image_path, (1, 1))  # a copy or a re-mount: new times, same bytes
+    assert cache_key(open_dataset(data_dir)) == key
+    with open(case.label_path, "ab") as f:  # an edited label invalidates the cache
+        f.write(b"\0")
+    assert cache_key(open_dataset(data_dir)) != key
