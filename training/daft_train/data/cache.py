@@ -177,7 +177,7 @@ def _case_samples(args) -> tuple[list[_Sample], str | None]:
     return samples, None
 
 
-def _file_digest(path: str) -> str:
+def sha256_file(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -193,9 +193,9 @@ def cache_key(info: DatasetInfo) -> str:
     stamp: list = [CACHE_VERSION, info.root, info.name]
     meta_file = os.path.join(info.root, "dataset.json")
     if os.path.exists(meta_file):
-        stamp.append(_file_digest(meta_file))
+        stamp.append(sha256_file(meta_file))
     for c in info.cases:
-        stamp.append((c.case, _file_digest(c.image_path), _file_digest(c.label_path) if c.label_path else None))
+        stamp.append((c.case, sha256_file(c.image_path), sha256_file(c.label_path) if c.label_path else None))
     return hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:12]
 
 

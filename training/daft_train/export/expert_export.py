@@ -8,12 +8,11 @@ validation image (fails if logits differ by more than 1e-3; skipped with a warni
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 
-from ..data.cache import publishing_folder
+from ..data.cache import publishing_folder, sha256_file
 from ..config import validation_zoom
 from ..select import load_selection
 from ..subsets import GENERAL, cluster_subsets_file, subset_modalities
@@ -22,14 +21,6 @@ from .manifest import (DEFAULT_FILENAME_RULES, DEFAULT_METADATA_MODALITIES, DEFA
 from .onnx_export import export_onnx, onnx_io_shapes, verify_with_node
 
 LOGITS_TOLERANCE = 1e-3
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check_contract(enc_path: str, dec_path: str, embedding_shape: list[int], size: int = 256) -> None:
