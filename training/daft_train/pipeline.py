@@ -19,7 +19,7 @@ import time
 import torch
 
 from .config import Config, apply_overrides, config_from_dict, get_config
-from .data.cache import build_cache
+from .data.cache import build_cache, run_cache_root
 from .data.training_data import SampleStore
 from .models.sam import DaftSam, build_student, build_teacher
 from .runtime import Runtime, init_runtime
@@ -153,16 +153,13 @@ class Pipeline:
         # validation split seed (default: the seed): several seeds of a stage can share one split
         self.split_seed = int(self.info.get("split_seed", self.seed))
         self.runtime: Runtime = init_runtime(device, cfg.train.num_threads)
+        self.base_run: str | None = self.info.get("base_run")
+        self.cache_root = run_cache_root(self.run_dir, self.info, cache_dir)
+        if cache_dir:
+            self.info["cache_dir"] = self.cache_root  # later commands on this run find the same caches
         if self.runtime.is_main:
             os.makedirs(self.run_dir, exist_ok=True)
             write_json_atomic(self.info, run_json)
-        self.base_run: str | None = self.info.get("base_run")
-        if cache_dir:
-            self.cache_root = os.path.abspath(cache_dir)
-        elif self.base_run and os.path.isdir(os.path.join(self.base_run, "cache")):
-            self.cache_root = os.path.join(self.base_run, "cache")  # same datasets, same preprocessing: reuse
-        else:
-            self.cache_root = os.path.join(self.run_dir, "cache")
         self.workers = workers
         self._cache_dirs: list[str] | None = None
         self._stores: dict = {}

@@ -218,3 +218,19 @@ def test_split_seed_keeps_one_validation_split_across_training_seeds(run, tmp_pa
     assert shared.seed == 1 and val_keys(shared) == seed0 and val_keys(own) != seed0
     with pytest.raises(ValueError, match="--split-seed 0"):
         Pipeline(str(tmp_path / "seed1"), split_seed=2, device="cpu", log=quiet)
+
+
+def test_a_run_started_with_cache_dir_keeps_using_it(tmp_path):
+    from daft_train.data.cache import run_cache_root
+
+    data = [synthetic.make_2d_regions(str(tmp_path), count=4)]
+    run_dir = str(tmp_path / "run")
+    shared = str(tmp_path / "shared-cache")
+    Pipeline(run_dir, datasets=data, config="tiny", device="cpu", cache_dir=shared, log=quiet)
+    with open(os.path.join(run_dir, "run.json")) as f:
+        assert json.load(f)["cache_dir"] == shared
+    # select / export / pack on the same run without --cache-dir: the recorded cache, not RUN_DIR/cache
+    assert Pipeline(run_dir, log=quiet).cache_root == shared
+    assert run_cache_root(run_dir, {"cache_dir": shared}) == shared
+    assert run_cache_root(run_dir, {"cache_dir": shared}, str(tmp_path / "other")) == str(tmp_path / "other")
+    assert run_cache_root(run_dir, {}) == os.path.join(run_dir, "cache")

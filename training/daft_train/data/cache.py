@@ -203,6 +203,20 @@ def cache_dir_for(cache_root: str, info: DatasetInfo) -> str:
     return os.path.join(cache_root, f"{info.name}-{cache_key(info)}")
 
 
+def run_cache_root(run_dir: str, run_info: dict, given: str | None = None) -> str:
+    """Where a run's dataset caches live: --cache-dir when given, else the one its run.json recorded (the run was
+    started with --cache-dir), else its base run's cache, else RUN_DIR/cache. Training, select, export and pack all
+    find the caches this way, so a run started with --cache-dir never builds a second cache for a later command."""
+    if given:
+        return os.path.abspath(given)
+    if run_info.get("cache_dir"):
+        return run_info["cache_dir"]
+    base = run_info.get("base_run")
+    if base and os.path.isdir(os.path.join(base, "cache")):
+        return os.path.join(base, "cache")  # same datasets, same preprocessing: reuse
+    return os.path.join(os.path.abspath(run_dir), "cache")
+
+
 def find_cache_of(cache_root: str, dataset_root: str) -> str:
     """The one cache folder in ``cache_root`` made from ``dataset_root`` (its meta.json "source"), e.g. one that
     ``daft_train unpack`` wrote on a machine without the datasets."""

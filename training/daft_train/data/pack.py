@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .cache import CACHE_VERSION, cache_dir_for, find_cache_of, publishing_folder, save_cache_tables
+from .cache import CACHE_VERSION, cache_dir_for, find_cache_of, publishing_folder, run_cache_root, save_cache_tables
 from .preprocess import INPUT_SIZE
 from .reader import DatasetError, open_dataset
 from .splits import split_of, unit_hash
@@ -254,9 +254,7 @@ def _read_json(path: str, what: str) -> dict:
 def _run_cache_dirs(run_dir: str, cache_root: str | None) -> tuple[dict, list[str]]:
     """run.json and the cache folder of each of its datasets, found the way the pipeline finds them."""
     run = _read_json(os.path.join(run_dir, "run.json"), "the run")
-    if cache_root is None:
-        base = run.get("base_run")
-        cache_root = os.path.join(base, "cache") if base and os.path.isdir(os.path.join(base, "cache")) else os.path.join(run_dir, "cache")
+    cache_root = run_cache_root(run_dir, run, cache_root)
     dirs = []
     for d in run["datasets"]:
         found = cache_dir_for(cache_root, open_dataset(d)) if os.path.isdir(d) else find_cache_of(cache_root, d)
