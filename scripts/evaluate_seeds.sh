@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # General vs DAFT over several training seeds, on the test split of ../shared/datasets (or $DATASETS):
-# every RUN_DIR (one training seed each, same validation split) is exported as its general expert alone and as
-# every modality's DAFT expert, segments the test split with `daft segment` and is scored with `daft eval`; then
-# scripts/seeds_table.mjs prints mean ± sd over the seeds and the paired difference per modality.
-# Usage: bash scripts/evaluate_seeds.sh RUN_DIR RUN_DIR [RUN_DIR...]   → out/test-split-seeds/results.md
+# every RUN_DIR (one training seed each, same validation split) is exported as its general expert alone, as every
+# modality's DAFT expert and as the experts its validation selected, segments the test split with `daft segment`
+# and is scored with `daft eval`; then scripts/seeds_table.mjs prints mean ± sd over the seeds and the paired
+# difference per modality: DAFT − general (results.md) and selected − general (results-selected.md).
+# Usage: bash scripts/evaluate_seeds.sh RUN_DIR RUN_DIR [RUN_DIR...]   → out/test-split-seeds/results*.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: bash scripts/evaluate_seeds.sh RUN_DIR RUN_DIR [RUN_DIR...]" >&2; exit 2; }
@@ -17,7 +18,7 @@ names=()
 for run in "$@"; do
   name=$(basename "$run")
   names+=("$name")
-  for policy in general daft; do
+  for policy in general daft selected; do
     [ -f "$run/models-$policy/manifest.json" ] ||
       PYTHONPATH=training /usr/bin/python3 -m daft_train export --out "$run" --policy "$policy" \
         --models-dir "$run/models-$policy" --no-verify
@@ -27,4 +28,5 @@ for run in "$@"; do
   done
 done
 node scripts/seeds_table.mjs "$OUT" general daft "${names[@]}" > "$OUT/results.md"
-cat "$OUT/results.md"
+node scripts/seeds_table.mjs "$OUT" general selected "${names[@]}" > "$OUT/results-selected.md"
+cat "$OUT/results.md" "$OUT/results-selected.md"
