@@ -65,7 +65,7 @@ class TrainConfig:
     box_jitter_px: int = 5  # model-frame px
     # 3D slices: share of objects prompted as the engine's 3D walk prompts them (the neighbour slice's mask box
     # + 3 px, or the 3D box's xy extent) instead of their own jittered box; validation always uses that prompt.
-    # 1.0 (was 0.5): DAFT/MR from run 3's general, only this changed, test MR DSC 0.747 -> 0.794 (README, 2026-11-27)
+    # 1.0 (was 0.5): DAFT/MR from run 3's general, only this changed, test MR DSC 0.747 -> 0.793 (README, 2026-11-27)
     propagation_probability: float = 1.0
     zoom_probability: float = 0.5
     zoom_small_side: float = 32.0  # objects with a long side below this (256 frame) get zoomed crops
