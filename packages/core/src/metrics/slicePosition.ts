@@ -87,7 +87,11 @@ export function summarizeBySlicePosition(
   objects: readonly { modality: string; counts: SlicePositionCounts }[],
 ): SlicePositionRow[] {
   const byModality = new Map<string, SlicePositionCounts[]>();
-  for (const o of objects) byModality.set(o.modality, [...(byModality.get(o.modality) ?? []), o.counts]);
+  for (const o of objects) {
+    const group = byModality.get(o.modality);
+    if (group) group.push(o.counts);
+    else byModality.set(o.modality, [o.counts]);
+  }
   const rows: SlicePositionRow[] = [];
   for (const modality of [...byModality.keys()].sort()) {
     const group = byModality.get(modality)!;
