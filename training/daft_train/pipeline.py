@@ -190,10 +190,12 @@ class Pipeline:
     def subsets(self) -> list[Subset]:
         return parse_subsets(self.info["subsets"], self.metas)
 
-    def store(self, split: str, subset: Subset = GENERAL) -> SampleStore:
-        key = (split, subset.name, tuple(subset.modalities), tuple(subset.datasets))
+    def store(self, split: str, subset: Subset = GENERAL, val_cap: int | None = None) -> SampleStore:
+        """Samples of ``split`` in ``subset``; validation capped per dataset by ``val_cap`` (default: the early-stopping
+        cap ``train.max_val_images_per_dataset``; 0 = no cap)."""
+        cap = (self.cfg.train.max_val_images_per_dataset if val_cap is None else val_cap) if split == "val" else 0
+        key = (split, subset.name, tuple(subset.modalities), tuple(subset.datasets), cap)
         if key not in self._stores:
-            cap = self.cfg.train.max_val_images_per_dataset if split == "val" else 0
             self._stores[key] = SampleStore(self.cache_dirs, split, self.split_seed, self.runtime.device, subset.includes, cap)
         return self._stores[key]
 

@@ -39,7 +39,8 @@ def run_selection(p: Pipeline) -> dict:
     result = {"subsets": {}, "rows": rows, "subsets_spec": p.info["subsets"]}
     batch = p.cfg.train.batch_images
     zoom = validation_zoom(p.cfg.train)
-    store = p.store("val")  # every subset's validation samples are a part of it: one pass per model
+    # every subset's validation samples are a part of it: one pass per model
+    store = p.store("val", val_cap=p.cfg.train.select_val_images_per_dataset)
     shared = {}
     for key in ([STAGE_TEACHER] if finished[STAGE_TEACHER] else []) + [s for s in (STAGE_DISTILL, STAGE_GENERAL) if finished[s]]:
         shared[key] = evaluate_segmentation(model_for(key), store, p.runtime, batch, zoom=zoom)

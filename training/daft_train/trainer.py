@@ -4,6 +4,7 @@ resumable from the last epoch's checkpoint, progress lines with ETA, metrics JSO
 Stage folder:
   last.pt        model + optimizer + scheduler + counters after the last finished epoch (resume point)
   best.pt        {"model": state_dict, "stage", "epoch", "val_loss", "val_dsc", "encoder": "student"|"teacher"}
+                 (with ``ema_decay`` > 0 the weight average is what is validated and kept: "ema_decay" is recorded)
   metrics.jsonl  one JSON line per logged step ("type": "step") and per epoch ("type": "epoch")
   loss_curve.png train / validation loss per epoch (every 5 epochs and at the end)
   done.json      written when the stage finished (then the stage is skipped on re-runs)
@@ -15,6 +16,7 @@ import json
 import math
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -26,6 +28,7 @@ from .data.training_data import SampleStore, stable_seed
 from .evaluate import evaluate_distillation, evaluate_segmentation
 from .losses import distillation_loss, segmentation_loss
 from .runtime import Runtime
+from .weight_average import WeightAverage
 
 # Called as hook(stage_name, epoch) after each epoch's checkpoint is written (tests use it to simulate a crash).
 AFTER_EPOCH_HOOKS: list[Callable[[str, int], None]] = []
@@ -143,6 +146,7 @@ def train_stage(
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=stage_cfg.plateau_factor, patience=stage_cfg.plateau_patience
     )
+    average = WeightAverage(model, stage_cfg.ema_decay) if stage_cfg.ema_decay > 0 else None
     state = {"epoch": -1, "best_val_loss": math.inf, "best_val_dsc": None, "best_epoch": -1, "bad_epochs": 0, "elapsed": 0.0, "history": []}
     last_path = os.path.join(out_dir, "last.pt")
     if os.path.exists(last_path):
@@ -151,6 +155,11 @@ def train_stage(
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
         state = ckpt["state"]
+        if average is not None:
+            if "weight_average" not in ckpt:
+                raise ValueError(f"{last_path}: saved without a weight average but ema_decay is {stage_cfg.ema_decay}; "
+                                 f"resume with the run's own config")
+            average.load_state_dict(ckpt["weight_average"])
         log(f"[{name}] resuming after epoch {state['epoch'] + 1}/{stage_cfg.epochs} ({format_duration(state['elapsed'])} done)")
     net = runtime.wrap(model.image_encoder if distill else model)
     metrics_path = os.path.join(out_dir, "metrics.jsonl")
@@ -204,6 +213,8 @@ def train_stage(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
+            if average is not None:
+                average.update(model)
             loss_value = float(loss.detach())
             if not math.isfinite(loss_value):
                 raise FloatingPointError(f"[{name}] loss became {loss_value} at epoch {epoch + 1} step {step + 1}")
@@ -225,20 +236,21 @@ def train_stage(
                 break
         sums = runtime.all_reduce_sum([epoch_loss, float(epoch_count)])
         train_loss = sums[0] / max(sums[1], 1.0)
-        if distill:
-            val = evaluate_distillation(model, teacher, val_store, runtime, B)
-            val["dsc"] = None
-        else:
-            val = evaluate_segmentation(model, val_store, runtime, B, zoom=validation_zoom(train_cfg))
+        with average.applied(model) if average is not None else nullcontext():
+            if distill:
+                val = evaluate_distillation(model, teacher, val_store, runtime, B)
+                val["dsc"] = None
+            else:
+                val = evaluate_segmentation(model, val_store, runtime, B, zoom=validation_zoom(train_cfg))
+            improved = val["loss"] < state["best_val_loss"] - 1e-7
+            if improved:
+                state.update(best_val_loss=val["loss"], best_val_dsc=val["dsc"], best_epoch=epoch + 1, bad_epochs=0)
+                if runtime.is_main:
+                    save_atomic({"model": model.state_dict(), "stage": name, "epoch": epoch + 1, "val_loss": val["loss"],
+                                 "val_dsc": val["dsc"], "encoder": encoder_kind, "ema_decay": stage_cfg.ema_decay}, best_path)
+            else:
+                state["bad_epochs"] += 1
         scheduler.step(val["loss"])
-        improved = val["loss"] < state["best_val_loss"] - 1e-7
-        if improved:
-            state.update(best_val_loss=val["loss"], best_val_dsc=val["dsc"], best_epoch=epoch + 1, bad_epochs=0)
-            if runtime.is_main:
-                save_atomic({"model": model.state_dict(), "stage": name, "epoch": epoch + 1, "val_loss": val["loss"],
-                             "val_dsc": val["dsc"], "encoder": encoder_kind}, best_path)
-        else:
-            state["bad_epochs"] += 1
         record = {"type": "epoch", "stage": name, "epoch": epoch + 1, "train_loss": train_loss, "val_loss": val["loss"],
                   "val_dsc": val["dsc"], "lr": optimizer.param_groups[0]["lr"], "epoch_seconds": time.time() - epoch_started,
                   "improved": improved}
@@ -255,7 +267,8 @@ def train_stage(
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(record) + "\n")
             save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                         "state": state}, last_path)
+                         "state": state, **({"weight_average": average.state_dict()} if average is not None else {})},
+                        last_path)
             if (epoch + 1) % 5 == 0:
                 plot_loss_curve(state["history"], os.path.join(out_dir, "loss_curve.png"), name)
         runtime.barrier()

@@ -4,6 +4,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 
 import pytest
 import torch
@@ -69,6 +70,22 @@ def test_selection_picks_the_best_stage_per_subset(run):
     assert [r[0] for r in rows[1:]] == ["teacher (reference)", "distill", "general", "daft"]
     assert sum(cell.endswith("*") for r in rows[1:] for cell in r[1:]) == 4
     assert os.path.exists(os.path.join(run, "selection.md"))
+
+
+def test_selection_scores_on_its_own_validation_cap(run, tmp_path):
+    """Early stopping validates on train.max_val_images_per_dataset per dataset, selection on
+    train.select_val_images_per_dataset (0 = all): the cpu preset stops early on 20 images but selects on 200."""
+    from daft_train.select import run_selection
+
+    copy = str(tmp_path / "run")
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("models*"))
+    p = Pipeline(copy, overrides=["train.max_val_images_per_dataset=2", "train.select_val_images_per_dataset=0"],
+                 log=lambda m: None)
+    every = p.store("val", val_cap=0)
+    assert p.store("val").num_samples < every.num_samples  # the early-stopping cap bites
+    result = run_selection(p)
+    assert result["subsets"]["general"]["val_samples"] == every.num_samples
+    assert result["subsets"]["general"]["val_objects"] == every.num_objects
 
 
 def test_export_writes_a_valid_manifest_and_verified_onnx(run):
