@@ -105,7 +105,7 @@ def _gpu() -> Config:
             teacher=EncoderConfig(widths=[24, 48, 96, 192, 384], depths=[1, 2, 3, 4, 6], neck_width=192, neck_depth=2, embed_dim=128),
             decoder=DecoderConfig(dim=128, depth=2, heads=4, mlp_dim=512, attention_downsample=2, token_stride=4, upscale_dim=16, low_dim=8),
         ),
-        train=TrainConfig(batch_images=32, objects_per_image=8, max_val_images_per_dataset=400),
+        train=TrainConfig(batch_images=32, objects_per_image=8, max_val_images_per_dataset=400, select_val_images_per_dataset=400),
     )
 
 
