@@ -214,7 +214,7 @@ def train_stage(
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
             if average is not None:
-                average.update(model)
+                average.update()
             loss_value = float(loss.detach())
             if not math.isfinite(loss_value):
                 raise FloatingPointError(f"[{name}] loss became {loss_value} at epoch {epoch + 1} step {step + 1}")

@@ -27,18 +27,22 @@ class WeightAverage:
             raise ValueError(f"ema_decay must be in (0, 1), got {decay}")
         self.decay = decay
         self.updates = 0
-        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items() if v.dtype.is_floating_point}
+        state = model.state_dict()
+        self.shadow = {k: v.detach().clone() for k, v in state.items() if v.dtype.is_floating_point}
+        # the model's own tensors (state_dict shares their storage): optimizer steps, norm statistics and
+        # load_state_dict all write them in place, so update() needs no state_dict() per step. Build the average
+        # after model.to(device), as the trainer does.
+        self._live = [(self.shadow[k], state[k]) for k in self.shadow]
 
     def current_decay(self) -> float:
         return min(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
 
     @torch.no_grad()
-    def update(self, model: torch.nn.Module) -> None:
+    def update(self) -> None:
         self.updates += 1
         weight = 1.0 - self.current_decay()
-        state = model.state_dict()
-        for k, average in self.shadow.items():  # a plain loop: torch 1.13 (Debian's) has no _foreach_lerp_
-            average.lerp_(state[k].detach(), weight)
+        for average, live in self._live:  # a plain loop: torch 1.13 (Debian's) has no _foreach_lerp_
+            average.lerp_(live, weight)
 
     @contextmanager
     def applied(self, model: torch.nn.Module) -> Iterator[None]:

@@ -19,7 +19,7 @@ def test_average_follows_the_exponential_moving_average_with_warm_up():
     for n in range(1, 100):
         with torch.no_grad():
             model[0].weight.add_(1.0)
-        average.update(model)
+        average.update()
         d = min(0.9, (1 + n) / (10 + n))
         expected = d * expected + (1 - d) * model[0].weight.detach()
         torch.testing.assert_close(average.shadow["0.weight"], expected)
@@ -34,7 +34,7 @@ def test_applied_swaps_the_average_in_and_restores_the_trained_weights():
     with torch.no_grad():
         model[0].weight.mul_(3.0)
     trained = model[0].weight.detach().clone()
-    average.update(model)
+    average.update()
     with average.applied(model):
         torch.testing.assert_close(model[0].weight, average.shadow["0.weight"])
         assert not torch.equal(model[0].weight, trained)
@@ -51,7 +51,7 @@ def test_state_round_trip_and_mismatched_model():
     for _ in range(3):
         with torch.no_grad():
             model[0].bias.add_(0.5)
-        average.update(model)
+        average.update()
     restored = WeightAverage(small_model(), decay=0.99)
     restored.load_state_dict(average.state_dict())
     assert restored.updates == 3
