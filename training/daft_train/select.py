@@ -94,6 +94,13 @@ def _table(result: dict) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
+def selected_mean(result: dict) -> float | None:
+    """Mean over the subsets (the general one excluded) of the selected stage's validation DSC: one number to
+    compare runs by, since each subset ships the stage it selected."""
+    scores = [e["scores"][e["selected"]] for name, e in result["subsets"].items() if name != GENERAL.name and e["selected"]]
+    return sum(scores) / len(scores) if scores else None
+
+
 def write_selection(run_dir: str, result: dict) -> None:
     write_json_atomic(result, os.path.join(run_dir, "selection.json"))
     header, body = _table(result)
@@ -118,6 +125,9 @@ def write_selection(run_dir: str, result: dict) -> None:
     lines.append("|---|---|---|---|")
     for name, entry in result["subsets"].items():
         lines.append(f"| {name} | {entry['selected'] or '(general expert)'} | {entry['val_samples']} | {entry['val_objects']} |")
+    mean = selected_mean(result)
+    if mean is not None:
+        lines += ["", f"Mean over the subsets (general excluded) of the selected validation DSC: {mean:.4f}"]
     with open(os.path.join(run_dir, "selection.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -72,6 +72,16 @@ def test_selection_picks_the_best_stage_per_subset(run):
     assert os.path.exists(os.path.join(run, "selection.md"))
 
 
+def test_selection_md_reports_the_mean_selected_validation_dsc(run):
+    from daft_train.select import load_selection, selected_mean
+
+    result = load_selection(run)
+    scores = [e["scores"][e["selected"]] for n, e in result["subsets"].items() if n != "general" and e["selected"]]
+    assert selected_mean(result) == pytest.approx(sum(scores) / len(scores))
+    with open(os.path.join(run, "selection.md")) as f:
+        assert f"selected validation DSC: {selected_mean(result):.4f}" in f.read()
+
+
 def test_selection_scores_on_its_own_validation_cap(run, tmp_path):
     """Early stopping validates on train.max_val_images_per_dataset per dataset, selection on
     train.select_val_images_per_dataset (0 = all): the cpu preset stops early on 20 images but selects on 200."""
