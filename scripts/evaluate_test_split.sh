@@ -2,7 +2,7 @@
 # Every number of the README's results table, on the test split of ../shared/datasets (or $DATASETS):
 #   (a) the box itself as the mask, (b) the general expert alone, (c) every modality's DAFT expert,
 #   (d) the experts the validation selection chose (= the shipped models/), plus (d) routed by the learned selector
-#   alone (file names ignored) and (d) without small-object zoom.
+#   alone (file names ignored), (d) without small-object zoom and (d) without test-time mirroring (one pass).
 # Usage: bash scripts/evaluate_test_split.sh [RUN_DIR]   (RUN_DIR: the training run the shipped models came from)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +30,7 @@ run daft --models "$RUN/models-daft"
 run selected --models models
 run selected-selector-only --models models --ignore-names
 run selected-no-zoom --models models --no-zoom
-node scripts/results_table.mjs "$OUT" box general daft selected selected-selector-only selected-no-zoom > "$OUT/results.md"
+run selected-no-mirroring --models models --mirror off
+node scripts/results_table.mjs "$OUT" box general daft selected selected-selector-only selected-no-zoom \
+  selected-no-mirroring > "$OUT/results.md"
 cat "$OUT/results.md"

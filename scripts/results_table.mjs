@@ -1,4 +1,5 @@
 // Builds the README results table from `daft eval` summaries: node scripts/results_table.mjs <out> <run>...
+// (SPLIT=validation names another split than the test split in the caption.)
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -51,6 +52,6 @@ lines.push(
   `| **mean over modalities** | ${summaries[runs[0]].overall.cases} | ${runs.map((r) => `**${cell(summaries[r], "all")}**`).join(" | ")} | ${f(median(t.get("all") ?? []) / 1000)} |`,
 );
 console.log(
-  "Cells: mean DSC / mean NSD on the test split (`daft eval`: NSD 2 mm in 3D, 2 px contour in 2D).\n",
+  `Cells: mean DSC / mean NSD on the ${process.env.SPLIT ?? "test"} split (\`daft eval\`: NSD 2 mm in 3D, 2 px contour in 2D).\n`,
 );
 console.log(lines.join("\n"));

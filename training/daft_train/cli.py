@@ -36,6 +36,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="export: the validation-selected stage per subset (default), every subset's DAFT model, "
                         "or the general model alone")
     p.add_argument("--selector", help="export: a learned selector JSON (daft selector train) to ship beside the experts")
+    p.add_argument("--mirroring", choices=["off", "x", "xy"], default="xy",
+                   help="export: the engine's default test-time mirroring for every expert (default xy: 4 passes)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             from .export.expert_export import export_run
 
             if p.runtime.is_main:
-                export_run(p, args.models_dir, verify=not args.no_verify, policy=args.policy, selector=args.selector)
+                export_run(p, args.models_dir, verify=not args.no_verify, policy=args.policy, selector=args.selector,
+                           mirroring=args.mirroring)
         return 0
     except (DatasetError, ValueError, RuntimeError, FileNotFoundError) as exc:
         message = " ".join(str(exc).split())

@@ -139,6 +139,17 @@ def test_export_policies_for_the_daft_vs_general_comparison(run, tmp_path, polic
         assert all(e["stage"] == "daft" for n, e in experts.items() if n != "general")
     for e in experts.values():  # trained with zoomed crops → the engine tiles small objects the same way
         assert e["smallObjectZoom"] == {"belowFramePx": 32.0, "contextFactor": 5.0, "minTilePx": 32}
+        assert e["testTimeMirroring"] == "xy"  # the export default
+
+
+@pytest.mark.parametrize("mirroring", ["off", "x"])
+def test_export_writes_the_chosen_test_time_mirroring(run, tmp_path, mirroring):
+    models = str(tmp_path / mirroring)
+    assert main(["export", "--out", run, "--models-dir", models, "--policy", "general", "--no-verify",
+                 "--mirroring", mirroring]) == 0
+    (expert,) = load_manifest(os.path.join(models, "manifest.json"))["experts"]
+    # "off" is the engine's default, so it is left out rather than written
+    assert expert.get("testTimeMirroring") == (None if mirroring == "off" else mirroring)
 
 
 def test_rerunning_a_finished_run_skips_every_stage(run, capsys):

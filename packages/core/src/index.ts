@@ -15,6 +15,7 @@ export * from "./io/npy.js";
 export * from "./io/npz.js";
 export * from "./io/challengeCase.js";
 export * from "./pipeline/smallObjectZoom.js";
+export * from "./pipeline/testTimeMirroring.js";
 export * from "./render/overlay.js";
 export * from "./io/raster.js";
 export * from "./io/nifti.js";

@@ -16,8 +16,9 @@ from ..data.cache import publishing_folder, sha256_file
 from ..config import validation_zoom
 from ..select import load_selection
 from ..subsets import GENERAL, cluster_subsets_file, subset_modalities
-from .manifest import (DEFAULT_FILENAME_RULES, DEFAULT_METADATA_MODALITIES, DEFAULT_NIFTI_HEADER_RULES, MANIFEST_FORMAT,
-                       MANIFEST_VERSION, validate_manifest)
+from .manifest import (DEFAULT_FILENAME_RULES, DEFAULT_METADATA_MODALITIES, DEFAULT_NIFTI_HEADER_RULES,
+                       DEFAULT_TEST_TIME_MIRRORING, MANIFEST_FORMAT, MANIFEST_VERSION, TEST_TIME_MIRRORINGS,
+                       validate_manifest)
 from .onnx_export import export_onnx, onnx_io_shapes, verify_with_node
 
 LOGITS_TOLERANCE = 1e-3
@@ -41,22 +42,27 @@ EXPORT_POLICIES = ("selected", "daft", "general")
 
 
 def export_run(p, models_dir: str | None = None, verify: bool = True, policy: str = "selected",
-               selector: str | None = None) -> str:
+               selector: str | None = None, mirroring: str = DEFAULT_TEST_TIME_MIRRORING) -> str:
     """Export and write the manifest; returns the manifest path.
 
     policy: "selected" — per subset the stage the validation selection chose (what ships); "daft" — every subset's
     data-aware fine-tuned model, general-stage fallback; "general" — the general-stage model alone. The last two
     exist to compare DAFT with one general model on the test split with the same engine and `daft eval`.
+
+    mirroring: every expert's `testTimeMirroring`, the engine's default test-time mirroring with it ("xy": 4
+    passes; measured on the validation split in session 6, training/results/cpu-interim/8-test-time-mirroring).
     """
     if policy not in EXPORT_POLICIES:
         raise ValueError(f"export policy must be one of {', '.join(EXPORT_POLICIES)}, got {policy!r}")
+    if mirroring not in TEST_TIME_MIRRORINGS:
+        raise ValueError(f"test-time mirroring must be one of {', '.join(TEST_TIME_MIRRORINGS)}, got {mirroring!r}")
     selection = load_selection(p.run_dir)
     published_dir = os.path.abspath(models_dir or os.path.join(p.run_dir, "models"))
     check_replaceable_models_dir(published_dir)
     # Written in full beside the destination, then swapped in: no stale expert of an earlier export stays (it
     # would bloat the shipped zoo), and a failed export leaves the old folder as it was.
     with publishing_folder(published_dir) as models_dir:
-        _export_into(p, selection, models_dir, verify, policy, selector)
+        _export_into(p, selection, models_dir, verify, policy, selector, mirroring)
     path = os.path.join(published_dir, "manifest.json")
     p.log(f"[export] published {published_dir}")
     return path
@@ -73,7 +79,8 @@ def check_replaceable_models_dir(path: str) -> None:
                          "so give --models-dir an empty or earlier export folder")
 
 
-def _export_into(p, selection: dict, models_dir: str, verify: bool, policy: str, selector: str | None) -> None:
+def _export_into(p, selection: dict, models_dir: str, verify: bool, policy: str, selector: str | None,
+                 mirroring: str) -> None:
     general = selection["subsets"].get(GENERAL.name, {})
     if not general.get("selected"):
         raise ValueError(f"{p.run_dir}: selection has no general expert; run select first")
@@ -142,6 +149,7 @@ def _export_into(p, selection: dict, models_dir: str, verify: bool, policy: str,
             "subset": subset_name,
             "metrics": metrics,
             **({"smallObjectZoom": zoom} if p.cfg.train.zoom_probability > 0 else {}),
+            **({"testTimeMirroring": mirroring} if mirroring != "off" else {}),
         })
         report["experts"][name] = {"stage": stage_key, "verification": info["verification"]}
 

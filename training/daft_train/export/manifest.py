@@ -13,6 +13,9 @@ from typing import Any
 
 MANIFEST_FORMAT = "daft-manifest"
 MANIFEST_VERSION = 1
+# Test-time mirroring modes of the engine (packages/core/src/pipeline/testTimeMirroring.ts).
+TEST_TIME_MIRRORINGS = ("off", "x", "xy")
+DEFAULT_TEST_TIME_MIRRORING = "xy"
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _EXPERT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -199,6 +202,8 @@ def _check_expert(e: Any, path: str, issues: list[str]) -> None:
                 issues.append(f"{path}.smallObjectZoom.contextFactor: expected a number >= 2")
             if not _is_int(zoom.get("minTilePx")) or zoom.get("minTilePx") <= 0:
                 issues.append(f"{path}.smallObjectZoom.minTilePx: expected a positive integer")
+    if "testTimeMirroring" in e and e["testTimeMirroring"] not in TEST_TIME_MIRRORINGS:
+        issues.append(f'{path}.testTimeMirroring: expected one of {", ".join(TEST_TIME_MIRRORINGS)}')
     if "metrics" in e:
         metrics = e["metrics"]
         if not isinstance(metrics, dict):

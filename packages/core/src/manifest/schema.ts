@@ -50,6 +50,11 @@ export const ExpertSchema = z.object({
       minTilePx: z.number().int().positive(),
     })
     .optional(),
+  /**
+   * Optional: test-time mirroring the engine applies by default with this expert (pipeline/testTimeMirroring.ts);
+   * absent = "off". A caller may override it (daft segment --mirror).
+   */
+  testTimeMirroring: z.enum(["off", "x", "xy"]).optional(),
   /** Optional: validation metrics recorded at training time. */
   metrics: z.record(z.string(), z.number()).optional(),
 });

@@ -12,6 +12,7 @@ import { boxBaselineLabels } from "./boxBaseline.js";
 import { segmentImage, type SegmentOptions } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
 import { SliceEmbeddingCache, type CacheStats } from "./sliceEmbeddingCache.js";
+import type { Mirroring } from "./testTimeMirroring.js";
 import { emptyTimings, type Clock, type StageTimings } from "./timings.js";
 
 const INPUT_KEYS = ["imgs", "boxes", "spacing"];
@@ -36,6 +37,9 @@ export interface SegmentCaseOptions {
   ignoreFileName?: boolean;
   /** false: ignore the experts' smallObjectZoom (segment every box on the whole image). */
   smallObjectZoom?: boolean;
+  /** Test-time mirroring: average the logits of the image and its mirror images (default: the expert's
+   *  manifest testTimeMirroring, else off). */
+  mirroring?: Mirroring;
   /** Bound of the slice embedding cache in bytes. */
   cacheBytes?: number;
   maxBoxesPerDecode?: number;
@@ -148,10 +152,9 @@ export async function segmentDecodedCase(
     return { labels, shape, record: record({ ...route, expert: "box-baseline" }, 0, emptyCacheStats()) };
   }
   const expert = await opts.loadExpert(route.expert);
-  const zoom =
-    opts.smallObjectZoom === false
-      ? undefined
-      : opts.manifest.experts.find((e) => e.name === route.expert)?.smallObjectZoom;
+  const spec = opts.manifest.experts.find((e) => e.name === route.expert);
+  const zoom = opts.smallObjectZoom === false ? undefined : spec?.smallObjectZoom;
+  const mirroring = opts.mirroring ?? spec?.testTimeMirroring ?? "off";
 
   // Preprocess, encode once per slice, decode boxes together, postprocess into labels. Without sharing, each
   // box is its own pass with its own (disabled) cache: the reference pipeline re-encoded per box.
@@ -160,7 +163,13 @@ export async function segmentDecodedCase(
   const segOpts = (): SegmentOptions => {
     const cache = new SliceEmbeddingCache({ maxBytes: opts.cacheBytes ?? 1 << 30, enabled: share });
     caches.push(cache);
-    return { cache, timings, now, maxBoxesPerDecode: opts.maxBoxesPerDecode ?? 16 };
+    return {
+      cache,
+      timings,
+      now,
+      maxBoxesPerDecode: opts.maxBoxesPerDecode ?? 16,
+      mirroring,
+    };
   };
   const labels = new Uint16Array(shape.reduce((a, b) => a * b, 1));
   let slices = 1;

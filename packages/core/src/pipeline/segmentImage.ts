@@ -4,6 +4,7 @@ import { LogitUpsampler } from "./postprocess.js";
 import { boxToFrame, modelFrame, preprocessImage } from "./preprocess.js";
 import { planRegions, type SmallObjectZoom } from "./smallObjectZoom.js";
 import type { SliceEmbeddingCache } from "./sliceEmbeddingCache.js";
+import { mirroredExpert, type Mirroring } from "./testTimeMirroring.js";
 import type { Clock, StageTimings } from "./timings.js";
 
 export interface SegmentOptions {
@@ -12,6 +13,8 @@ export interface SegmentOptions {
   now: Clock;
   /** Most boxes sent to the decoder in one call (bounds memory: N × size² logits). */
   maxBoxesPerDecode: number;
+  /** Test-time mirroring (default off). */
+  mirroring?: Mirroring;
 }
 
 /**
@@ -39,6 +42,7 @@ export async function segmentImage(
   for (const { region, boxes: members } of plans) {
     const regionImage = region.key === 0 ? image : cropImage(image, region);
     const frame = modelFrame(region.height, region.width, expert.inputSize);
+    const model = mirroredExpert(expert, frame, opts.mirroring ?? "off");
     const upsampler = new LogitUpsampler(frame, { x0: region.x0, y0: region.y0, stride: image.width });
     for (let start = 0; start < members.length; start += opts.maxBoxesPerDecode) {
       const chunk = members.slice(start, start + opts.maxBoxesPerDecode).map((i) => boxes[i]!);
@@ -47,7 +51,7 @@ export async function segmentImage(
         const { tensor } = preprocessImage(regionImage, expert.inputSize);
         timings.preprocessMs += now() - t0;
         t0 = now();
-        const e = await expert.encode(tensor);
+        const e = await model.encode(tensor);
         timings.encodeMs += now() - t0;
         return e;
       });
@@ -59,7 +63,7 @@ export async function segmentImage(
         ),
       );
       let t = now();
-      const result = await expert.decode(embedding, prompts);
+      const result = await model.decode(embedding, prompts);
       timings.decodeMs += now() - t;
       t = now();
       chunk.forEach((b, k) => upsampler.paint(result.logits, k, labels, b.label));

@@ -10,6 +10,7 @@ import {
   type ModelFrame,
 } from "./preprocess.js";
 import type { SegmentOptions } from "./segmentImage.js";
+import { mirroredExpert } from "./testTimeMirroring.js";
 
 /** Margin added around the previous slice's mask to prompt the next slice, in model-frame pixels. */
 export const PROPAGATION_MARGIN = 3;
@@ -55,6 +56,7 @@ export async function segmentVolume(
   const plane = H * W;
   const frame = modelFrame(H, W, expert.inputSize);
   const upsampler = new LogitUpsampler(frame);
+  const model = mirroredExpert(expert, frame, opts.mirroring ?? "off");
   const walks: Walk[] = boxes.map(({ box, label }) => {
     const [x0, y0, z0, x1, y1, z1] = box;
     return {
@@ -85,7 +87,7 @@ export async function segmentVolume(
   ) => {
     for (let start = 0; start < active.length; start += opts.maxBoxesPerDecode) {
       const chunk = active.slice(start, start + opts.maxBoxesPerDecode);
-      const embedding = await opts.cache.get(z, () => encodeSlice(volume, z, expert, opts));
+      const embedding = await opts.cache.get(z, () => encodeSlice(volume, z, model, opts));
       const prompts = new Float32Array(chunk.length * 4);
       chunk.forEach((w, k) => {
         const p = promptFor(w);
@@ -93,7 +95,7 @@ export async function segmentVolume(
         opts.trace?.push({ label: w.label, z, prompt: p });
       });
       let t = opts.now();
-      const result = await expert.decode(embedding, prompts);
+      const result = await model.decode(embedding, prompts);
       opts.timings.decodeMs += opts.now() - t;
       t = opts.now();
       const slice = labels.subarray(z * plane, (z + 1) * plane);

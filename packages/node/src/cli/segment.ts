@@ -11,6 +11,8 @@ import {
   routingOptions,
   segmentInput,
   CT_WINDOW_PRESETS,
+  MIRRORINGS,
+  type Mirroring,
   type BoxPrompts,
   type CaseRecord,
   type CtWindow,
@@ -60,6 +62,9 @@ options:
   --explain                print the routing decision and cache use of each case
   --ignore-names           route without the file-name rules (measures the learned selector alone)
   --no-zoom                segment small boxes on the whole image even where the expert declares smallObjectZoom
+  --mirror <off|x|xy>      test-time mirroring: also segment the image mirrored left–right (x; 2 passes) or
+                           left–right, top–bottom and both (xy; 4 passes) and average the logits; off = 1 pass,
+                           fastest (default: the expert's testTimeMirroring in the manifest; shipped: xy)
   --baseline box           no model: write every box as its own mask (the challenge's reference baseline)
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
@@ -104,6 +109,7 @@ export async function main(args: string[]): Promise<number> {
         window: { type: "string" },
         baseline: { type: "string" },
         "no-zoom": { type: "boolean", default: false },
+        mirror: { type: "string" },
         "ignore-names": { type: "boolean", default: false },
         selector: { type: "string" },
         "no-selector": { type: "boolean", default: false },
@@ -125,6 +131,10 @@ export async function main(args: string[]): Promise<number> {
   }
   if (o.baseline !== undefined && o.baseline !== "box") {
     process.stderr.write(`daft segment: --baseline must be "box"\n`);
+    return 2;
+  }
+  if (o.mirror !== undefined && !(MIRRORINGS as readonly string[]).includes(o.mirror)) {
+    process.stderr.write(`daft segment: --mirror must be one of ${MIRRORINGS.join(", ")}\n`);
     return 2;
   }
   const threads = o.threads ? Number(o.threads) : availableParallelism();
@@ -189,6 +199,7 @@ export async function main(args: string[]): Promise<number> {
     cacheBytes: cacheMb * 1024 * 1024,
     baseline: o.baseline === "box" ? "box" : undefined,
     smallObjectZoom: !o["no-zoom"],
+    mirroring: o.mirror as Mirroring | undefined,
     ignoreFileName: o["ignore-names"],
     selector,
   };

@@ -13,6 +13,7 @@ import {
   type Expert,
   type InputBytes,
   type Manifest,
+  type Mirroring,
   type SegmentedInput,
   type SegmentInputOptions,
   type Selector,
@@ -49,6 +50,8 @@ export interface SegmentJob {
   window?: string;
   /** Small-object zoom where the expert supports it (default true). */
   zoom?: boolean;
+  /** Test-time mirroring (default: the expert's manifest setting). */
+  mirroring?: Mirroring;
 }
 
 export interface SegmentJobResult {
@@ -111,6 +114,7 @@ export class SegmentEngine {
       shareEmbeddings: true,
       cacheBytes: this.cacheBytes,
       smallObjectZoom: job.zoom ?? true,
+      ...(job.mirroring ? { mirroring: job.mirroring } : {}),
       ...(window ? { window } : {}),
     };
     const queued = performance.now();

@@ -51,6 +51,7 @@ export function inferRoute(context: ServerContext): Route {
         modality: fields.modality,
         window: fields.window,
         zoom: fields.zoom,
+        mirroring: fields.mirroring,
       },
       request.signal,
     );

@@ -83,6 +83,7 @@ export function nativeRoutes(context: ServerContext): Route[] {
             modality: fields.modality,
             window: fields.window,
             zoom: fields.zoom,
+            mirroring: fields.mirroring,
           },
           request.signal,
         );

@@ -51,6 +51,12 @@ const promptFields = (maxBoxes: number) => ({
     .boolean()
     .optional()
     .describe("segment small boxes on zoomed tiles where the expert supports it (default true)"),
+  mirroring: z
+    .enum(["off", "x", "xy"])
+    .optional()
+    .describe(
+      "test-time mirroring: average over mirror images (x: 2 passes, xy: 4, off: 1; default: the expert's manifest setting)",
+    ),
 });
 
 /** The `request` field of POST /api/v1/segment. */

@@ -1,0 +1,130 @@
+import type { DecodeResult, Embedding, Expert } from "../model/expert.js";
+import type { ModelFrame } from "./preprocess.js";
+
+/**
+ * Test-time mirroring (as nnU-Net does by default): segment the image as it is and mirrored, mirror the logits
+ * back and average them. `x` mirrors left–right (2 passes), `xy` also top–bottom and both (4 passes); `off` is
+ * one pass. The encoder and the decoder each run once per pass, so the cost grows with the number of passes.
+ */
+export type Mirroring = "off" | "x" | "xy";
+
+export const MIRRORINGS: readonly Mirroring[] = ["off", "x", "xy"];
+
+/** The mirror images used by a mirroring mode: [flip x, flip y] per pass, the unmirrored pass first. */
+export function mirrorPasses(mode: Mirroring): readonly (readonly [boolean, boolean])[] {
+  if (mode === "off") return [[false, false]];
+  if (mode === "x")
+    return [
+      [false, false],
+      [true, false],
+    ];
+  return [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ];
+}
+
+/**
+ * The expert seen through test-time mirroring, for images that land in `frame`.
+ *
+ * The mirrors are taken the way the training package flips its samples (training_data.random_flips): inside the
+ * resized, unpadded region (padding stays bottom/right, as the model saw it), with boxes mirrored in original
+ * pixels (x' = (W − 1) − x) and then scaled into the frame. So a box-exact model gives the same mask mirrored or
+ * not, and a model that learned the flips sees nothing new.
+ *
+ * The embedding of one slice holds all passes (cached once like any embedding); decode runs every pass on the same
+ * boxes, mirrors each pass's logits back and averages logits and predicted IoU.
+ */
+export function mirroredExpert(expert: Expert, frame: ModelFrame, mode: Mirroring): Expert {
+  if (mode === "off") return expert;
+  const passes = mirrorPasses(mode);
+  const { size: S, resizedHeight: rh, resizedWidth: rw } = frame;
+  const edgeX = (frame.width - 1) * frame.scale;
+  const edgeY = (frame.height - 1) * frame.scale;
+
+  return {
+    name: expert.name,
+    inputSize: expert.inputSize,
+    async encode(image: Float32Array): Promise<Embedding> {
+      const parts: Embedding[] = [];
+      for (const [fx, fy] of passes)
+        parts.push(await expert.encode(mirrorPlanes(image, 3, S, rh, rw, fx, fy)));
+      const n = parts[0]!.data.length;
+      const data = new Float32Array(n * parts.length);
+      parts.forEach((p, i) => data.set(p.data, i * n));
+      return { data, dims: [parts.length, ...parts[0]!.dims] };
+    },
+    async decode(embedding: Embedding, boxes: Float32Array): Promise<DecodeResult> {
+      const [count, ...inner] = embedding.dims;
+      if (count !== passes.length) {
+        throw new Error(`mirrored embedding holds ${count} passes; mode ${mode} needs ${passes.length}`);
+      }
+      const n = embedding.data.length / passes.length;
+      let sum: DecodeResult | undefined;
+      for (let p = 0; p < passes.length; p++) {
+        const [fx, fy] = passes[p]!;
+        const part = { data: embedding.data.subarray(p * n, (p + 1) * n), dims: inner };
+        const result = await expert.decode(part, mirrorBoxes(boxes, fx ? edgeX : null, fy ? edgeY : null));
+        const logits = mirrorPlanes(result.logits, result.count, S, rh, rw, fx, fy);
+        if (!sum) {
+          sum = { logits, iou: Float32Array.from(result.iou), count: result.count };
+        } else {
+          for (let i = 0; i < logits.length; i++) sum.logits[i]! += logits[i]!;
+          for (let i = 0; i < result.iou.length; i++) sum.iou[i]! += result.iou[i]!;
+        }
+      }
+      const r = sum!;
+      const inv = 1 / passes.length;
+      for (let i = 0; i < r.logits.length; i++) r.logits[i]! *= inv;
+      for (let i = 0; i < r.iou.length; i++) r.iou[i]! *= inv;
+      return r;
+    },
+    dispose: expert.dispose?.bind(expert),
+  };
+}
+
+/**
+ * `planes` S×S planes (C order) with the top-left rh × rw region of each mirrored (left–right when fx, top–bottom
+ * when fy); the rest copied. Returns the input itself when neither flag is set. Mirroring is its own inverse.
+ */
+export function mirrorPlanes(
+  data: Float32Array,
+  planes: number,
+  S: number,
+  rh: number,
+  rw: number,
+  fx: boolean,
+  fy: boolean,
+): Float32Array {
+  if (!fx && !fy) return data;
+  const out = Float32Array.from(data);
+  for (let p = 0; p < planes; p++) {
+    const base = p * S * S;
+    for (let y = 0; y < rh; y++) {
+      const from = base + (fy ? rh - 1 - y : y) * S;
+      const to = base + y * S;
+      if (fx) for (let x = 0; x < rw; x++) out[to + x] = data[from + rw - 1 - x]!;
+      else out.set(data.subarray(from, from + rw), to);
+    }
+  }
+  return out;
+}
+
+/** Frame boxes (N × 4) mirrored about an original-pixel edge already scaled into the frame ((W − 1) · scale). */
+export function mirrorBoxes(boxes: Float32Array, edgeX: number | null, edgeY: number | null): Float32Array {
+  if (edgeX === null && edgeY === null) return boxes;
+  const out = Float32Array.from(boxes);
+  for (let k = 0; k < boxes.length; k += 4) {
+    if (edgeX !== null) {
+      out[k] = edgeX - boxes[k + 2]!;
+      out[k + 2] = edgeX - boxes[k]!;
+    }
+    if (edgeY !== null) {
+      out[k + 1] = edgeY - boxes[k + 3]!;
+      out[k + 3] = edgeY - boxes[k + 1]!;
+    }
+  }
+  return out;
+}
