@@ -62,6 +62,12 @@ export function summarizeCase(spec, runs) {
     if (pair) ratios.push(pair.wall_s / r.wall_s);
   }
   const speedup = median(ratios);
+  const onePass = summarizeMode(runs.filter((r) => r.mode === "one-pass"));
+  const mirroringCosts = [];
+  for (const r of runs.filter((x) => x.mode === "cache" && x.ok)) {
+    const pair = runs.find((x) => x.mode === "one-pass" && x.ok && x.repeat === r.repeat);
+    if (pair) mirroringCosts.push(r.wall_s / pair.wall_s);
+  }
   const wallTarget = WALL_TARGET_S[spec.id] ?? null;
   const official = OFFICIAL_LITEMEDSAM_S[spec.id] ?? null;
   const checks = [];
@@ -86,7 +92,10 @@ export function summarizeCase(spec, runs) {
     z_reuse_bound: spec.facts?.zReuseBound ?? null,
     cache,
     no_cache: noCache,
+    one_pass: onePass,
     cache_speedup: speedup,
+    /** Median of per-repeat (cache wall ÷ one-pass wall): what test-time mirroring costs. */
+    mirroring_cost: median(mirroringCosts),
     official_litemedsam_s: official,
     faster_than_official: official !== null && cache.wall_s ? official / cache.wall_s : null,
     checks,
@@ -157,10 +166,12 @@ export function renderMarkdown({ machine, models, config, cases }) {
     "# DAFT benchmark results",
     "",
     `Medians of ${config.repeats} repeat(s) per case and mode; each run is a fresh \`daft segment\` process,`,
-    "timed from spawn to exit (output written). Cache on/off runs alternate within each repeat; the speed-up",
+    "timed from spawn to exit (output written). The modes' order rotates from repeat to repeat; the speed-up",
     "is the median of the per-repeat ratios (no-cache wall ÷ cache wall). Overhead = wall − the CLI's own",
     "total_ms (node start, imports, model loading, exit). z reuse = Σ box z extents ÷ slices any box covers:",
-    "the most a per-slice embedding cache can cut 3D encoder runs by.",
+    "the most a per-slice embedding cache can cut 3D encoder runs by. Encoder runs count slices (or tiles) embedded;",
+    "with test-time mirroring each is one encoder pass per mirror image. One-pass = mirroring off (`--mirror off`);",
+    "mirroring cost = median of the per-repeat ratios (wall ÷ one-pass wall).",
     "",
     `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gb} GB, ${machine.os}`,
     `- node ${machine.node}, onnxruntime-node ${machine.onnxruntime_node}, git ${machine.git}`,
@@ -168,8 +179,8 @@ export function renderMarkdown({ machine, models, config, cases }) {
     `- models: ${models.dir} (${models.kind})`,
     ...modelLines(models),
     "",
-    "| case | boxes | wall s | encode ms | decode ms | overhead ms | encoder runs | peak MB | no-cache wall s | no-cache encoder runs | no-cache peak MB | cache speed-up | targets | official LiteMedSAM s |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    "| case | boxes | wall s | encode ms | decode ms | overhead ms | encoder runs | peak MB | no-cache wall s | no-cache encoder runs | no-cache peak MB | cache speed-up | one-pass wall s | mirroring cost | targets | official LiteMedSAM s |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
   ];
   for (const c of cases) {
     const a = c.cache;
@@ -182,13 +193,15 @@ export function renderMarkdown({ machine, models, config, cases }) {
     lines.push(
       `| ${c.id} | ${c.boxes} | ${fmt(a.wall_s)} | ${ms(a.encode_ms)} | ${ms(a.decode_ms)} | ${ms(a.overhead_ms)} | ${ms(a.encodes)} | ` +
         `${ms(a.peak_rss_mb)} | ${fmt(b.wall_s)} | ${ms(b.encodes)} | ${ms(b.peak_rss_mb)} | ` +
-        `${speedup(c)} | ${targets} | ${official} |`,
+        `${speedup(c)} | ${fmt(c.one_pass.wall_s)} | ${c.mirroring_cost === null ? "—" : `${c.mirroring_cost.toFixed(1)}×`} | ` +
+        `${targets} | ${official} |`,
     );
   }
   const failures = cases.flatMap((c) =>
     [
       ["cache", c.cache],
       ["no-cache", c.no_cache],
+      ["one-pass", c.one_pass],
     ].flatMap(([mode, m]) =>
       m.errors.map((e) => `- ${c.id} (${mode}): ${m.runs - m.ok} of ${m.runs} run(s) failed: ${e}`),
     ),

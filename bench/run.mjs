@@ -13,7 +13,8 @@ import { describeMachine, renderMarkdown, summarizeCase } from "./report.mjs";
 const HELP = `usage: node bench/run.mjs [options]
 
 Generates challenge-format cases into bench/out/cases, runs \`daft segment\` on each as a fresh process
-with and without the slice embedding cache, and writes bench/out/results.md + results.json.
+with and without the slice embedding cache, and with test-time mirroring off (one pass), and writes
+bench/out/results.md + results.json.
 Build first: npx tsc -b packages/core packages/node
 
 options:
@@ -127,6 +128,16 @@ async function prepareModels(requested, gmac, testing) {
   return { dir, kind, experts };
 }
 
+/**
+ * cache: the engine as shipped (embedding cache, the manifest's test-time mirroring); no-cache: every box
+ * re-encodes its slices (the reference pipeline's way), same mirroring; one-pass: cache, mirroring off.
+ */
+const MODE_ARGS = {
+  cache: [],
+  "no-cache": ["--no-embedding-cache"],
+  "one-pass": ["--mirror", "off"],
+};
+
 const number = (v) => (v === undefined || v === "" ? null : Number(v));
 
 /** One fresh `daft segment` process on one case; returns the measured run. */
@@ -135,7 +146,7 @@ async function runCase(spec, mode, repeat, modelsDir, timeoutMs) {
   await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true });
   const args = [join(repoRoot, "packages/node/bin/daft.js"), "segment", spec.path, "-o", runDir];
-  args.push("--models", modelsDir, "--quiet", ...(mode === "no-cache" ? ["--no-embedding-cache"] : []));
+  args.push("--models", modelsDir, "--quiet", ...MODE_ARGS[mode]);
   const m = await measureProcess(process.execPath, args, { timeoutMs, cwd: repoRoot });
   const run = {
     mode,
@@ -200,8 +211,9 @@ async function main() {
   for (const spec of cases) {
     const runs = [];
     for (let repeat = 0; repeat < options.repeats; repeat++) {
-      // Alternate the order so neither mode always runs first after the other.
-      const modes = repeat % 2 === 0 ? ["cache", "no-cache"] : ["no-cache", "cache"];
+      // Rotate the order so no mode always runs first or right after another.
+      const modes = Object.keys(MODE_ARGS);
+      for (let k = 0; k < repeat % modes.length; k++) modes.push(modes.shift());
       for (const mode of modes) {
         const run = await runCase(spec, mode, repeat, models.dir, options.timeoutMs);
         log(describeRun(spec, run));

@@ -6,7 +6,7 @@
  * The drawing layer niivue holds and `committed` (the layer as the undo history knows it) are kept equal between
  * actions; a brush stroke is recorded as the difference between them when it ends.
  */
-import { DaftInputError, type CaseRecord } from "@daft/core";
+import { DaftInputError, MIRRORINGS, type CaseRecord } from "@daft/core";
 import type { DecodedInput } from "./input/decodeInput.js";
 import {
   boxFromCorners,
@@ -371,10 +371,12 @@ export class App {
     const modality = pick(this.el.modalitySelect);
     const expert = pick(this.el.expertSelect);
     const window = pick(this.el.windowSelect);
+    const mirroring = MIRRORINGS.find((m) => m === this.el.mirroringSelect.value);
     return {
       ...(modality ? { modality } : {}),
       ...(expert ? { expert } : {}),
       ...(window ? { window } : {}),
+      ...(mirroring ? { mirroring } : {}),
     };
   }
 

@@ -115,6 +115,17 @@ describe("POST /api/v1/segment", () => {
     });
   });
 
+  it("takes a mirroring choice (the box oracle is mirror-symmetric: same labels) and refuses an unknown one", async () => {
+    const boxes = [[10, 20, 100, 90]];
+    const mirrored = await segment({ boxes, mirroring: "xy" }, [["case.npz", case2d(256, 256, boxes)]]);
+    expect(mirrored.status).toBe(200);
+    const body = SegmentResponseSchema.parse(await mirrored.json());
+    expect(Array.from(segsOf(body.output).labels)).toEqual(Array.from(paintedBoxes(256, 256, boxes)));
+    const bad = await segment({ boxes, mirroring: "z" }, [["case.npz", case2d(256, 256, boxes)]]);
+    expect(bad.status).toBe(400);
+    expect(await errorOf(bad)).toMatch(/^request: mirroring/);
+  });
+
   it("segments a NIfTI volume: the label map keeps the input's name, header and geometry", async () => {
     const bytes = readFileSync(join(repo, "fixtures/formats/nifti1_oblique_int16.nii.gz"));
     const response = await segment({ boxes: [[1, 1, 1, 4, 3, 3]] }, [["nifti1_oblique_int16.nii.gz", bytes]]);

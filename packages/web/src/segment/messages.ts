@@ -1,15 +1,16 @@
 /** What the page and the segmentation worker say to each other (structured-cloned). */
-import type { CaseRecord, InputBytes } from "@daft/core";
+import type { CaseRecord, InputBytes, Mirroring } from "@daft/core";
 import type { DecodedInput } from "../input/decodeInput.js";
 
 /** Where onnxruntime-web runs the experts. */
 export type Backend = "wasm" | "webgpu";
 
-/** Routing and intensity overrides, the CLI's --modality, --expert and --window. */
+/** Routing, intensity and mirroring overrides, the CLI's --modality, --expert, --window and --mirror. */
 export interface RoutingOverrides {
   modality?: string;
   expert?: string;
   window?: string;
+  mirroring?: Mirroring;
 }
 
 export type WorkerRequest =

@@ -1,9 +1,16 @@
 /**
  * The in-browser engine, off the main thread: decodes inputs for display, and segments them with segmentInput from
  * @daft/core — the function `daft segment` calls — on onnxruntime-web experts from /models/. Progress is reported as
- * slices encoded / slices the boxes cover.
+ * slices encoded / slices the boxes cover. Test-time mirroring follows the manifest, as in `daft segment`.
  */
-import { DaftInputError, parseCtWindow, routingOptions, segmentInput, type Expert } from "@daft/core";
+import {
+  DaftInputError,
+  mirrorPasses,
+  parseCtWindow,
+  routingOptions,
+  segmentInput,
+  type Expert,
+} from "@daft/core";
 import { decodeInput } from "../input/decodeInput.js";
 import { BrowserModelStore } from "./browserModels.js";
 import type { Backend, SegmentOutcome, WorkerReply, WorkerRequest } from "./messages.js";
@@ -55,7 +62,13 @@ async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
       expert = await store.load(name, await loadWasmRuntime());
     }
     progress("segmenting", 0, total);
-    return countingExpert(expert, () => progress("segmenting", ++encoded, Math.max(total, encoded)));
+    // Test-time mirroring encodes each slice once per mirror image; progress counts slices.
+    const spec = store.manifest.experts.find((e) => e.name === name);
+    const passes = mirrorPasses(request.overrides.mirroring ?? spec?.testTimeMirroring ?? "off").length;
+    return countingExpert(expert, () => {
+      const slices = Math.floor(++encoded / passes);
+      progress("segmenting", slices, Math.max(total, slices));
+    });
   };
   const { overrides } = request;
   const result = await segmentInput(
@@ -68,6 +81,7 @@ async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
       ...(overrides.expert ? { expert: overrides.expert } : {}),
       ...(overrides.modality ? { modality: overrides.modality } : {}),
       ...(overrides.window ? { window: parseCtWindow(overrides.window) } : {}),
+      ...(overrides.mirroring ? { mirroring: overrides.mirroring } : {}),
       shareEmbeddings: true,
       smallObjectZoom: true,
       cacheBytes: 512 * 1024 * 1024,

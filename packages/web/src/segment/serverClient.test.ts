@@ -6,11 +6,16 @@ const record = { case: "x.png", dimension: 2, shape: [2, 2], boxes: 1 };
 describe("local server mode", () => {
   it("sends the boxes and overrides as the 'request' part and each file as a 'file' part", async () => {
     const files = [new File([Uint8Array.of(1)], "a.dcm"), new File([Uint8Array.of(2)], "b.dcm")];
-    const form = segmentRequestBody(files, [[1, 2, 3, 4]], { modality: "CT", window: "lung" });
+    const form = segmentRequestBody(files, [[1, 2, 3, 4]], {
+      modality: "CT",
+      window: "lung",
+      mirroring: "x",
+    });
     expect(JSON.parse(form.get("request") as string)).toEqual({
       boxes: [[1, 2, 3, 4]],
       modality: "CT",
       window: "lung",
+      mirroring: "x",
     });
     const parts = form.getAll("file") as File[];
     expect(parts.map((f) => f.name)).toEqual(["a.dcm", "b.dcm"]);

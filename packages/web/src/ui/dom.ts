@@ -14,6 +14,7 @@ export function pageElements() {
     modalitySelect: get("modality-select", HTMLSelectElement),
     expertSelect: get("expert-select", HTMLSelectElement),
     windowSelect: get("window-select", HTMLSelectElement),
+    mirroringSelect: get("mirroring-select", HTMLSelectElement),
     zRange: get("z-range", HTMLInputElement),
     zRangeLabel: get("z-range-label", HTMLLabelElement),
     penSize: get("pen-size", HTMLInputElement),
