@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Box2D, Box3D } from "../image/types.js";
+import type { Box2D, Box3D, Volume } from "../image/types.js";
 import type { DecodeResult, Embedding, Expert } from "../model/expert.js";
 import { OracleExpert } from "../testing/oracleExperts.js";
 import { ManifestSchema } from "../manifest/schema.js";
@@ -155,7 +155,13 @@ describe("segmentImage / segmentVolume with mirroring", () => {
 
   it("propagates through a volume on the averaged masks, encoding each slice once per pass", async () => {
     const [D, H, W] = [5, 48, 64];
-    const volume = { data: new Uint8Array(D * H * W).fill(100), depth: D, height: H, width: W };
+    const volume: Volume = {
+      data: new Uint8Array(D * H * W).fill(100),
+      depth: D,
+      height: H,
+      width: W,
+      spacing: [1, 1, 1],
+    };
     const s = 256 / 64;
     const box: Box3D = [8, 4, 1, 40, 30, 3];
     const run = async (mode: Mirroring) => {
