@@ -176,28 +176,20 @@ describe("daft segment (3D propagation)", () => {
     expect(Buffer.from(readFileSync(join(dir, "base", "3DBox_MR_demo.npz"))).length).toBeGreaterThan(0);
     expect(segsOf(join(dir, "base", "3DBox_MR_demo.npz")).data).toEqual(segs);
     // Test-time mirroring: the intensity oracle is mirror-symmetric, so all four passes agree.
-    const mirrored = daft([
-      "segment",
-      input,
-      "-o",
-      join(dir, "xy"),
-      "--models",
-      intensityModels,
-      "--mirror",
-      "xy",
-    ]);
-    expect(mirrored.code).toBe(0);
-    expect(segsOf(join(dir, "xy", "3DBox_MR_demo.npz")).data).toEqual(segs);
-    const bad = daft([
-      "segment",
-      input,
-      "-o",
-      join(dir, "bad"),
-      "--models",
-      intensityModels,
-      "--mirror",
-      "z",
-    ]);
+    const withMirror = (mode: string) =>
+      daft([
+        "segment",
+        input,
+        "-o",
+        join(dir, `mirror-${mode}`),
+        "--models",
+        intensityModels,
+        "--mirror",
+        mode,
+      ]);
+    expect(withMirror("xy").code).toBe(0);
+    expect(segsOf(join(dir, "mirror-xy", "3DBox_MR_demo.npz")).data).toEqual(segs);
+    const bad = withMirror("z");
     expect([bad.code, bad.stderr.trim()]).toEqual([2, "daft segment: --mirror must be one of off, x, xy"]);
   });
 });
