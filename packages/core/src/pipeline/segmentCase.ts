@@ -102,6 +102,8 @@ export async function segmentChallengeCase(
  * A decoded case (from a challenge .npz, NIfTI, DICOM or a picture), its boxes in voxel coordinates:
  *   route to an expert → preprocess each slice → encode it once (cached) → decode all boxes meeting that slice
  *   together → upsample + threshold into the label map (label = box index + 1, later boxes on top).
+ * With test-time mirroring, "encode" and "decode" run once per mirror image and the logits are averaged before
+ * upsampling (testTimeMirroring.ts); the rest is unchanged.
  */
 export async function segmentDecodedCase(
   name: string,
