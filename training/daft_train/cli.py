@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from .export.manifest import DEFAULT_TEST_TIME_MIRRORING, TEST_TIME_MIRRORINGS  # plain Python, no torch
+
 STAGE_COMMANDS = ("run", "teacher", "distill", "finetune", "daft", "select", "export", "cache")
 
 
@@ -36,7 +38,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="export: the validation-selected stage per subset (default), every subset's DAFT model, "
                         "or the general model alone")
     p.add_argument("--selector", help="export: a learned selector JSON (daft selector train) to ship beside the experts")
-    p.add_argument("--mirroring", choices=["off", "x", "xy"], default="xy",
+    p.add_argument("--mirroring", choices=TEST_TIME_MIRRORINGS, default=DEFAULT_TEST_TIME_MIRRORING,
                    help="export: the engine's default test-time mirroring for every expert (default xy: 4 passes)")
 
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MIRRORINGS } from "../pipeline/testTimeMirroring.js";
 import { DEFAULT_NIFTI_HEADER_RULES, NIFTI_TEXT_FIELDS } from "./niftiHeaderRules.js";
 
 /**
@@ -54,7 +55,7 @@ export const ExpertSchema = z.object({
    * Optional: test-time mirroring the engine applies by default with this expert (pipeline/testTimeMirroring.ts);
    * absent = "off". A caller may override it (daft segment --mirror).
    */
-  testTimeMirroring: z.enum(["off", "x", "xy"]).optional(),
+  testTimeMirroring: z.enum(MIRRORINGS).optional(),
   /** Optional: validation metrics recorded at training time. */
   metrics: z.record(z.string(), z.number()).optional(),
 });

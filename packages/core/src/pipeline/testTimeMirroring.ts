@@ -6,9 +6,9 @@ import type { ModelFrame } from "./preprocess.js";
  * back and average them. `x` mirrors left–right (2 passes), `xy` also top–bottom and both (4 passes); `off` is
  * one pass. The encoder and the decoder each run once per pass, so the cost grows with the number of passes.
  */
-export type Mirroring = "off" | "x" | "xy";
+export const MIRRORINGS = ["off", "x", "xy"] as const;
 
-export const MIRRORINGS: readonly Mirroring[] = ["off", "x", "xy"];
+export type Mirroring = (typeof MIRRORINGS)[number];
 
 /** The mirror images used by a mirroring mode: [flip x, flip y] per pass, the unmirrored pass first. */
 export function mirrorPasses(mode: Mirroring): readonly (readonly [boolean, boolean])[] {

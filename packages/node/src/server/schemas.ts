@@ -4,7 +4,7 @@
  * description and the implementation cannot drift apart.
  */
 import { z } from "zod";
-import type { CaseRecord } from "@daft/core";
+import { MIRRORINGS, type CaseRecord } from "@daft/core";
 
 export const ErrorBodySchema = z.object({
   error: z.string().describe("one line naming the file or field and the problem"),
@@ -52,7 +52,7 @@ const promptFields = (maxBoxes: number) => ({
     .optional()
     .describe("segment small boxes on zoomed tiles where the expert supports it (default true)"),
   mirroring: z
-    .enum(["off", "x", "xy"])
+    .enum(MIRRORINGS)
     .optional()
     .describe(
       "test-time mirroring: average over mirror images (x: 2 passes, xy: 4, off: 1; default: the expert's manifest setting)",
