@@ -12,7 +12,7 @@ import { boxBaselineLabels } from "./boxBaseline.js";
 import { segmentImage, type SegmentOptions } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
 import { SliceEmbeddingCache, type CacheStats } from "./sliceEmbeddingCache.js";
-import type { Mirroring } from "./testTimeMirroring.js";
+import { mirroringFor, type Mirroring } from "./testTimeMirroring.js";
 import { emptyTimings, type Clock, type StageTimings } from "./timings.js";
 
 const INPUT_KEYS = ["imgs", "boxes", "spacing"];
@@ -156,7 +156,7 @@ export async function segmentDecodedCase(
   const expert = await opts.loadExpert(route.expert);
   const spec = opts.manifest.experts.find((e) => e.name === route.expert);
   const zoom = opts.smallObjectZoom === false ? undefined : spec?.smallObjectZoom;
-  const mirroring = opts.mirroring ?? spec?.testTimeMirroring ?? "off";
+  const mirroring = mirroringFor(spec, opts.mirroring);
 
   // Preprocess, encode once per slice, decode boxes together, postprocess into labels. Without sharing, each
   // box is its own pass with its own (disabled) cache: the reference pipeline re-encoded per box.

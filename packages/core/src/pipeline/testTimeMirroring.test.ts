@@ -10,6 +10,7 @@ import { segmentImage } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
 import { SliceEmbeddingCache } from "./sliceEmbeddingCache.js";
 import {
+  addMirrored,
   mirrorBoxes,
   mirroredExpert,
   mirrorPasses,
@@ -60,6 +61,18 @@ describe("mirrorPlanes", () => {
       expect(mirrorPlanes(mirrorPlanes(data, 2, 4, 2, 3, fx, fy), 2, 4, 2, 3, fx, fy)).toEqual(data);
     }
     expect(mirrorPlanes(data, 2, 4, 2, 3, false, false)).toBe(data);
+  });
+});
+
+describe("addMirrored", () => {
+  it("adds exactly what mirrorPlanes would give, without the copy", () => {
+    const data = Float32Array.from({ length: 2 * 25 }, (_, i) => i * 0.5);
+    for (const [fx, fy] of mirrorPasses("xy")) {
+      const into = Float32Array.from({ length: 50 }, (_, i) => 100 - i);
+      const expected = mirrorPlanes(data, 2, 5, 3, 4, fx, fy).map((v, i) => v + into[i]!);
+      addMirrored(into, data, 2, 5, 3, 4, fx, fy);
+      expect(into).toEqual(expected);
+    }
   });
 });
 

@@ -10,6 +10,14 @@ export const MIRRORINGS = ["off", "x", "xy"] as const;
 
 export type Mirroring = (typeof MIRRORINGS)[number];
 
+/** The mirroring a case runs with: the caller's choice, else the expert's manifest default, else off. */
+export function mirroringFor(
+  expert: { testTimeMirroring?: Mirroring | undefined } | undefined,
+  override?: Mirroring,
+): Mirroring {
+  return override ?? expert?.testTimeMirroring ?? "off";
+}
+
 /** The mirror images used by a mirroring mode: [flip x, flip y] per pass, the unmirrored pass first. */
 export function mirrorPasses(mode: Mirroring): readonly (readonly [boolean, boolean])[] {
   if (mode === "off") return [[false, false]];
@@ -62,24 +70,20 @@ export function mirroredExpert(expert: Expert, frame: ModelFrame, mode: Mirrorin
         throw new Error(`mirrored embedding holds ${count} passes; mode ${mode} needs ${passes.length}`);
       }
       const n = embedding.data.length / passes.length;
-      let sum: DecodeResult | undefined;
-      for (let p = 0; p < passes.length; p++) {
+      const part = (p: number) => ({ data: embedding.data.subarray(p * n, (p + 1) * n), dims: inner });
+      // The first pass is the unmirrored one: its result holds the sum; the others are mirrored back into it.
+      const sum = await expert.decode(part(0), boxes);
+      const iou = Float32Array.from(sum.iou);
+      for (let p = 1; p < passes.length; p++) {
         const [fx, fy] = passes[p]!;
-        const part = { data: embedding.data.subarray(p * n, (p + 1) * n), dims: inner };
-        const result = await expert.decode(part, mirrorBoxes(boxes, fx ? edgeX : null, fy ? edgeY : null));
-        const logits = mirrorPlanes(result.logits, result.count, S, rh, rw, fx, fy);
-        if (!sum) {
-          sum = { logits, iou: Float32Array.from(result.iou), count: result.count };
-        } else {
-          for (let i = 0; i < logits.length; i++) sum.logits[i]! += logits[i]!;
-          for (let i = 0; i < result.iou.length; i++) sum.iou[i]! += result.iou[i]!;
-        }
+        const result = await expert.decode(part(p), mirrorBoxes(boxes, fx ? edgeX : null, fy ? edgeY : null));
+        addMirrored(sum.logits, result.logits, result.count, S, rh, rw, fx, fy);
+        for (let i = 0; i < iou.length; i++) iou[i]! += result.iou[i]!;
       }
-      const r = sum!;
       const inv = 1 / passes.length;
-      for (let i = 0; i < r.logits.length; i++) r.logits[i]! *= inv;
-      for (let i = 0; i < r.iou.length; i++) r.iou[i]! *= inv;
-      return r;
+      for (let i = 0; i < sum.logits.length; i++) sum.logits[i]! *= inv;
+      for (let i = 0; i < iou.length; i++) iou[i]! *= inv;
+      return { logits: sum.logits, iou, count: sum.count };
     },
     dispose: expert.dispose?.bind(expert),
   };
@@ -110,6 +114,34 @@ export function mirrorPlanes(
     }
   }
   return out;
+}
+
+/**
+ * `into += mirrorPlanes(data, …)` without the intermediate copy (the decoder's N × S × S logits, once per pass):
+ * the region is added mirrored, the rest in place.
+ */
+export function addMirrored(
+  into: Float32Array,
+  data: Float32Array,
+  planes: number,
+  S: number,
+  rh: number,
+  rw: number,
+  fx: boolean,
+  fy: boolean,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const base = p * S * S;
+    for (let y = 0; y < S; y++) {
+      const to = base + y * S;
+      let x = 0;
+      if (y < rh) {
+        const from = base + (fy ? rh - 1 - y : y) * S;
+        for (; x < rw; x++) into[to + x]! += data[from + (fx ? rw - 1 - x : x)]!;
+      }
+      for (; x < S; x++) into[to + x]! += data[to + x]!;
+    }
+  }
 }
 
 /** Frame boxes (N × 4) mirrored about an original-pixel edge already scaled into the frame ((W − 1) · scale). */

@@ -5,6 +5,7 @@
  */
 import {
   DaftInputError,
+  mirroringFor,
   mirrorPasses,
   parseCtWindow,
   routingOptions,
@@ -64,7 +65,7 @@ async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
     progress("segmenting", 0, total);
     // Test-time mirroring encodes each slice once per mirror image; progress counts slices.
     const spec = store.manifest.experts.find((e) => e.name === name);
-    const passes = mirrorPasses(request.overrides.mirroring ?? spec?.testTimeMirroring ?? "off").length;
+    const passes = mirrorPasses(mirroringFor(spec, request.overrides.mirroring)).length;
     return countingExpert(expert, () => {
       const slices = Math.floor(++encoded / passes);
       progress("segmenting", slices, Math.max(total, slices));
