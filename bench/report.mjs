@@ -52,22 +52,25 @@ function summarizeMode(runs) {
   };
 }
 
-/** Medians per mode, and the cache speed-up as the median of per-repeat (no-cache ÷ cache) wall ratios. */
+/** Median over repeats of (wall of mode `over` ÷ wall of mode `under`), each pair from the same repeat. */
+function pairedWallRatio(runs, over, under) {
+  const ratios = [];
+  for (const r of runs.filter((x) => x.mode === under && x.ok)) {
+    const pair = runs.find((x) => x.mode === over && x.ok && x.repeat === r.repeat);
+    if (pair) ratios.push(pair.wall_s / r.wall_s);
+  }
+  return median(ratios);
+}
+
+/**
+ * Medians per mode; the cache speed-up (no-cache ÷ cache) and the mirroring cost (cache ÷ one-pass) as medians of
+ * per-repeat wall ratios.
+ */
 export function summarizeCase(spec, runs) {
   const cache = summarizeMode(runs.filter((r) => r.mode === "cache"));
   const noCache = summarizeMode(runs.filter((r) => r.mode === "no-cache"));
-  const ratios = [];
-  for (const r of runs.filter((x) => x.mode === "cache" && x.ok)) {
-    const pair = runs.find((x) => x.mode === "no-cache" && x.ok && x.repeat === r.repeat);
-    if (pair) ratios.push(pair.wall_s / r.wall_s);
-  }
-  const speedup = median(ratios);
   const onePass = summarizeMode(runs.filter((r) => r.mode === "one-pass"));
-  const mirroringCosts = [];
-  for (const r of runs.filter((x) => x.mode === "cache" && x.ok)) {
-    const pair = runs.find((x) => x.mode === "one-pass" && x.ok && x.repeat === r.repeat);
-    if (pair) mirroringCosts.push(r.wall_s / pair.wall_s);
-  }
+  const speedup = pairedWallRatio(runs, "no-cache", "cache");
   const wallTarget = WALL_TARGET_S[spec.id] ?? null;
   const official = OFFICIAL_LITEMEDSAM_S[spec.id] ?? null;
   const checks = [];
@@ -95,7 +98,7 @@ export function summarizeCase(spec, runs) {
     one_pass: onePass,
     cache_speedup: speedup,
     /** Median of per-repeat (cache wall ÷ one-pass wall): what test-time mirroring costs. */
-    mirroring_cost: median(mirroringCosts),
+    mirroring_cost: pairedWallRatio(runs, "cache", "one-pass"),
     official_litemedsam_s: official,
     faster_than_official: official !== null && cache.wall_s ? official / cache.wall_s : null,
     checks,
