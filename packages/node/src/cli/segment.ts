@@ -12,7 +12,6 @@ import {
   segmentInput,
   CT_WINDOW_PRESETS,
   MIRRORINGS,
-  type Mirroring,
   type BoxPrompts,
   type CaseRecord,
   type CtWindow,
@@ -133,7 +132,8 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`daft segment: --baseline must be "box"\n`);
     return 2;
   }
-  if (o.mirror !== undefined && !(MIRRORINGS as readonly string[]).includes(o.mirror)) {
+  const mirroring = MIRRORINGS.find((m) => m === o.mirror);
+  if (o.mirror !== undefined && mirroring === undefined) {
     process.stderr.write(`daft segment: --mirror must be one of ${MIRRORINGS.join(", ")}\n`);
     return 2;
   }
@@ -199,7 +199,7 @@ export async function main(args: string[]): Promise<number> {
     cacheBytes: cacheMb * 1024 * 1024,
     baseline: o.baseline === "box" ? "box" : undefined,
     smallObjectZoom: !o["no-zoom"],
-    mirroring: o.mirror as Mirroring | undefined,
+    mirroring,
     ignoreFileName: o["ignore-names"],
     selector,
   };
