@@ -103,16 +103,8 @@ export function mirrorPlanes(
   fy: boolean,
 ): Float32Array {
   if (!fx && !fy) return data;
-  const out = Float32Array.from(data);
-  for (let p = 0; p < planes; p++) {
-    const base = p * S * S;
-    for (let y = 0; y < rh; y++) {
-      const from = base + (fy ? rh - 1 - y : y) * S;
-      const to = base + y * S;
-      if (fx) for (let x = 0; x < rw; x++) out[to + x] = data[from + rw - 1 - x]!;
-      else out.set(data.subarray(from, from + rw), to);
-    }
-  }
+  const out = new Float32Array(data.length);
+  addMirrored(out, data, planes, S, rh, rw, fx, fy);
   return out;
 }
 
