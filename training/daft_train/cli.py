@@ -22,7 +22,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field, e.g. train.finetune.lr=1e-4 (repeatable)")
     p.add_argument("--subsets", help="'modality' (default), modality groups like 'CT+MR+PET,Microscopy', or FILE.json")
-    p.add_argument("--seed", type=int, help="validation split seed and initialisation seed (default 0)")
+    p.add_argument("--seed", type=int, help="validation split seed and initialisation seed (default 0); with "
+                                           "--base-run: the seed of the stages this run trains (the split stays "
+                                           "the base run's)")
     p.add_argument("--split-seed", type=int, help="validation split seed when it differs from --seed (e.g. several training "
                                                   "seeds on one split)")
     p.add_argument("--max-minutes-per-stage", type=float, default=0.0, help="wall-time cap per stage (0 = none)")

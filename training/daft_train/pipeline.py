@@ -110,8 +110,9 @@ class Pipeline:
             if init_checkpoint:
                 raise ValueError("--base-run and --init-checkpoint exclude each other (the base run has the stages)")
             base = self._read_base_run(base_run)
+            # --seed is this run's own training seed (DAFT seeds from one general); the split stays the base's
             _require_recorded(base, f"{base_run}: the base run was trained on", f"{base_run}: the base run used",
-                              datasets, config, seed, split_seed)
+                              datasets, config, None, split_seed)
             cfg = config_from_dict(base["config"])
             if overrides:
                 cfg = apply_overrides(cfg, overrides)
@@ -119,7 +120,7 @@ class Pipeline:
                 "config": cfg.to_dict(),
                 "config_name": base["config_name"],
                 "datasets": base["datasets"],
-                "seed": base["seed"],
+                "seed": base["seed"] if seed is None else seed,
                 "split_seed": base.get("split_seed", base["seed"]),
                 "subsets": subsets or "modality",
                 "created": time.strftime("%Y%m%d-%H%M%S"),

@@ -260,6 +260,17 @@ def test_cluster_daft_from_a_base_runs_general_stage(run, tmp_path, capsys):
         assert experts[name]["modalities"] == [] and experts[name]["subset"] == name and experts[name]["stage"] == "daft"
 
 
+def test_base_run_with_another_seed_keeps_the_base_split(run, tmp_path):
+    """Several DAFT seeds from one general: --seed with --base-run is the new stages' seed, while the validation
+    split (and so selection among the base run's stages) stays the base run's; a different split is refused."""
+    base = Pipeline(run)
+    reseeded = Pipeline(str(tmp_path / "seed1"), base_run=run, seed=base.seed + 1)
+    assert (reseeded.seed, reseeded.split_seed) == (base.seed + 1, base.split_seed)
+    assert reseeded.info["seed"] == base.seed + 1 and reseeded.info["split_seed"] == base.split_seed
+    with pytest.raises(ValueError, match="the base run used --split-seed"):
+        Pipeline(str(tmp_path / "split1"), base_run=run, split_seed=base.split_seed + 1)
+
+
 def test_base_run_errors_are_one_line(run, tmp_path, capsys):
     code = main(["daft", "--out", str(tmp_path / "a"), "--base-run", str(tmp_path / "nothing")])
     err = capsys.readouterr().err.strip()
