@@ -77,6 +77,43 @@ describe("parseNpy on handmade headers", () => {
   });
 });
 
+describe("parseNpy with adopt (bytes handed over)", () => {
+  /** A 1 MiB array whose data starts 128 bytes in (numpy's alignment), placed `shift` bytes into its buffer. */
+  const big = (descr: string, itemsize: number, shift = 0) => {
+    const count = (1 << 20) / itemsize;
+    const body = Uint8Array.from({ length: count * itemsize }, (_, i) => (i * 7) & 0xff);
+    const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${count},), }`.padEnd(128 - 10 - 1);
+    const npy = handmadeNpy(dict, body);
+    const at = new Uint8Array(npy.length + shift);
+    at.set(npy, shift);
+    return { bytes: at.subarray(shift), body };
+  };
+  const bytesOf = (a: NdArray) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+
+  it("views a large aligned array in place, with the same values as a copy", () => {
+    const { bytes, body } = big("<u2", 2);
+    const adopted = parseNpy(bytes, "imgs", { adopt: true });
+    const copied = parseNpy(bytes, "imgs");
+    expect(adopted.data.buffer).toBe(bytes.buffer);
+    expect(adopted.data.byteOffset).toBe(128);
+    expect(copied.data.buffer).not.toBe(bytes.buffer);
+    expect(adopted.data.length).toBe(copied.data.length);
+    expect(bytesOf(adopted).equals(bytesOf(copied))).toBe(true);
+    expect(bytesOf(adopted).equals(body)).toBe(true);
+  });
+
+  it("still copies what cannot be a view: misaligned, byte-swapped, small", () => {
+    for (const { bytes } of [big("<u2", 2, 1), big(">u2", 2)]) {
+      const arr = parseNpy(bytes, "a", { adopt: true });
+      expect(arr.data.buffer).not.toBe(bytes.buffer);
+      expect(arr.data.byteOffset % 2).toBe(0);
+      expect(bytesOf(arr).equals(bytesOf(parseNpy(bytes, "a")))).toBe(true);
+    }
+    const small = handmadeNpy("{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", [1, 2, 3, 4]);
+    expect(parseNpy(small, "a", { adopt: true }).data.buffer).not.toBe(small.buffer);
+  });
+});
+
 describe("parseNpy rejects bad input", () => {
   const header = (descr: string, shape = "(3,)") =>
     `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;

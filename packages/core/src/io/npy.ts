@@ -19,24 +19,25 @@ interface DtypeCodec {
   name: string;
   /** Bytes per element in the file. */
   itemsize: number;
-  /** Typed array over raw host-order element bytes (for float16: the Uint16 bit patterns). */
-  view: (buffer: ArrayBuffer) => NumericArray;
+  /** Typed array over raw host-order element bytes (for float16: the Uint16 bit patterns); all of `buffer`
+   * unless an element offset (in bytes) and count are given. */
+  view: (buffer: ArrayBuffer, byteOffset?: number, length?: number) => NumericArray;
 }
 
 /** Keyed by numpy's type code + itemsize, e.g. "f4". */
 const CODECS: Record<string, DtypeCodec> = {
-  b1: { name: "bool", itemsize: 1, view: (b) => new Uint8Array(b) },
-  u1: { name: "uint8", itemsize: 1, view: (b) => new Uint8Array(b) },
-  i1: { name: "int8", itemsize: 1, view: (b) => new Int8Array(b) },
-  u2: { name: "uint16", itemsize: 2, view: (b) => new Uint16Array(b) },
-  i2: { name: "int16", itemsize: 2, view: (b) => new Int16Array(b) },
-  u4: { name: "uint32", itemsize: 4, view: (b) => new Uint32Array(b) },
-  i4: { name: "int32", itemsize: 4, view: (b) => new Int32Array(b) },
-  u8: { name: "uint64", itemsize: 8, view: (b) => new BigUint64Array(b) },
-  i8: { name: "int64", itemsize: 8, view: (b) => new BigInt64Array(b) },
-  f2: { name: "float16", itemsize: 2, view: (b) => new Uint16Array(b) },
-  f4: { name: "float32", itemsize: 4, view: (b) => new Float32Array(b) },
-  f8: { name: "float64", itemsize: 8, view: (b) => new Float64Array(b) },
+  b1: { name: "bool", itemsize: 1, view: (b, o, n) => new Uint8Array(b, o, n) },
+  u1: { name: "uint8", itemsize: 1, view: (b, o, n) => new Uint8Array(b, o, n) },
+  i1: { name: "int8", itemsize: 1, view: (b, o, n) => new Int8Array(b, o, n) },
+  u2: { name: "uint16", itemsize: 2, view: (b, o, n) => new Uint16Array(b, o, n) },
+  i2: { name: "int16", itemsize: 2, view: (b, o, n) => new Int16Array(b, o, n) },
+  u4: { name: "uint32", itemsize: 4, view: (b, o, n) => new Uint32Array(b, o, n) },
+  i4: { name: "int32", itemsize: 4, view: (b, o, n) => new Int32Array(b, o, n) },
+  u8: { name: "uint64", itemsize: 8, view: (b, o, n) => new BigUint64Array(b, o, n) },
+  i8: { name: "int64", itemsize: 8, view: (b, o, n) => new BigInt64Array(b, o, n) },
+  f2: { name: "float16", itemsize: 2, view: (b, o, n) => new Uint16Array(b, o, n) },
+  f4: { name: "float32", itemsize: 4, view: (b, o, n) => new Float32Array(b, o, n) },
+  f8: { name: "float64", itemsize: 8, view: (b, o, n) => new Float64Array(b, o, n) },
 };
 
 /** What each dtype name is written as, and which typed array must hold it. */
@@ -55,8 +56,15 @@ const ENCODINGS: Record<string, { code: string; holds: (d: NumericArray) => bool
   float64: { code: "<f8", holds: (d) => d instanceof Float64Array },
 };
 
-/** Decodes one .npy file. `name` (e.g. the npz key) only appears in error messages. */
-export function parseNpy(bytes: Uint8Array, name?: string): NdArray {
+/** Arrays from this size on are viewed in place when the caller hands its bytes over (parseNpy's `adopt`). */
+const ADOPT_MIN_BYTES = 1 << 20;
+
+/**
+ * Decodes one .npy file. `name` (e.g. the npz key) only appears in error messages. `adopt`: the caller hands
+ * `bytes` over (a freshly inflated archive member nobody else holds), so a large array in host byte order whose
+ * data is aligned is a view into them instead of a copy (a 3D image's 75 MB).
+ */
+export function parseNpy(bytes: Uint8Array, name?: string, opts: { adopt?: boolean } = {}): NdArray {
   const label = name === undefined ? "array" : `array '${name}'`;
   const fail: Fail = (problem) => {
     throw new DaftInputError(`${label} ${problem}`);
@@ -93,16 +101,24 @@ export function parseNpy(bytes: Uint8Array, name?: string): NdArray {
   if (gotBytes < expectedBytes) fail(`is truncated: expected ${expectedBytes} bytes, got ${gotBytes}`);
   if (gotBytes > expectedBytes) fail(`has ${gotBytes - expectedBytes} unexpected bytes after its data`);
 
-  // Copy into a fresh buffer: aligned for the typed array, and independent of the (possibly huge) input.
-  const raw = new Uint8Array(expectedBytes);
-  raw.set(bytes.subarray(dataOffset, dataOffset + expectedBytes));
-  if (codec.itemsize > 1 && header.bigEndian === HOST_IS_LITTLE_ENDIAN) swapBytes(raw, codec.itemsize);
-  const buffer =
-    header.fortranOrder && header.shape.length > 1
-      ? fortranToC(raw, codec.itemsize, header.shape)
-      : raw.buffer;
-
-  let data = codec.view(buffer);
+  const swap = codec.itemsize > 1 && header.bigEndian === HOST_IS_LITTLE_ENDIAN;
+  const fortran = header.fortranOrder && header.shape.length > 1;
+  let data: NumericArray;
+  if (
+    opts.adopt &&
+    !swap &&
+    !fortran &&
+    expectedBytes >= ADOPT_MIN_BYTES &&
+    (bytes.byteOffset + dataOffset) % codec.itemsize === 0
+  ) {
+    data = codec.view(bytes.buffer as ArrayBuffer, bytes.byteOffset + dataOffset, count);
+  } else {
+    // Copy into a fresh buffer: aligned for the typed array, and independent of the (possibly huge) input.
+    const raw = new Uint8Array(expectedBytes);
+    raw.set(bytes.subarray(dataOffset, dataOffset + expectedBytes));
+    if (swap) swapBytes(raw, codec.itemsize);
+    data = codec.view(fortran ? fortranToC(raw, codec.itemsize, header.shape) : raw.buffer);
+  }
   if (codec.name === "float16") data = halfBitsToFloat32(data as Uint16Array);
   if (codec.name === "bool") normalizeBool(data as Uint8Array);
   return { data, shape: header.shape, dtype: codec.name };
@@ -110,6 +126,19 @@ export function parseNpy(bytes: Uint8Array, name?: string): NdArray {
 
 /** Encodes an array as a version 1.0 (2.0 for huge headers) little-endian C-order .npy file. */
 export function encodeNpy(arr: NdArray): Uint8Array {
+  const [header, body] = encodeNpyParts(arr);
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header);
+  out.set(body, header.length);
+  return out;
+}
+
+/**
+ * encodeNpy as [header, body]: the body is a view of the array's own bytes wherever the file's bytes are the
+ * host's (little-endian hosts, every dtype but bool and float16), so a writer can stream a 150 MB label map
+ * without copying it.
+ */
+export function encodeNpyParts(arr: NdArray): [header: Uint8Array, body: Uint8Array] {
   const encoding = ENCODINGS[arr.dtype];
   if (!encoding) throw new Error(`encodeNpy: unsupported dtype '${arr.dtype}'`);
   if (!encoding.holds(arr.data)) {
@@ -148,15 +177,14 @@ export function encodeNpy(arr: NdArray): Uint8Array {
   const headerLength = padded - preamble;
   const headerText = dict.padEnd(headerLength - 1, " ") + "\n";
 
-  const out = new Uint8Array(padded + body.length);
-  out.set(MAGIC, 0);
-  out[6] = major;
-  out[7] = 0;
-  if (major === 1) new DataView(out.buffer).setUint16(8, headerLength, true);
-  else new DataView(out.buffer).setUint32(8, headerLength, true);
-  out.set(strToU8(headerText, true), preamble);
-  out.set(body, padded);
-  return out;
+  const header = new Uint8Array(padded);
+  header.set(MAGIC, 0);
+  header[6] = major;
+  header[7] = 0;
+  if (major === 1) new DataView(header.buffer).setUint16(8, headerLength, true);
+  else new DataView(header.buffer).setUint32(8, headerLength, true);
+  header.set(strToU8(headerText, true), preamble);
+  return [header, body];
 }
 
 interface NpyHeader {

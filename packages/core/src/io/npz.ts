@@ -1,14 +1,16 @@
 /**
  * numpy .npz archives (np.savez / np.savez_compressed): a zip of .npy files.
  *
- * Reading uses our own small central-directory parser (ZIP64 aware, CRC-checked, stored + deflate via fflate's
- * inflateSync), so a bad file gives one clear line and only the requested arrays are ever inflated.
- * Writing uses fflate's zipSync.
+ * Reading uses our own small central-directory parser (ZIP64 aware, CRC-checked, stored + deflate), so a bad
+ * file gives one clear line and only the requested arrays are ever inflated. Writing lays out the zip itself.
+ * Both inflate, deflate and CRC through the installed ZipCodec (zipCodec.ts: fflate anywhere, native zlib on
+ * Node).
  */
-import { inflateSync, strFromU8, zipSync, type Zippable } from "fflate";
+import { strFromU8, strToU8 } from "fflate";
 import { DaftInputError } from "../errors.js";
 import type { NdArray } from "../image/types.js";
-import { encodeNpy, parseNpy } from "./npy.js";
+import { encodeNpyParts, parseNpy } from "./npy.js";
+import { zipCodec, type DeflateLevel } from "./zipCodec.js";
 
 /** An opened .npz: the directory is read at once, an array only when asked for. */
 export interface NpzArchive {
@@ -54,7 +56,8 @@ export function openNpz(bytes: Uint8Array, source?: string): NpzArchive {
         throw new DaftInputError(`no array '${key}' (arrays present: ${keys.join(", ") || "none"})`, source);
       }
       try {
-        return parseNpy(extract(bytes, entry), key);
+        // An inflated member is a new array nobody else holds: a large one is decoded in place.
+        return parseNpy(extract(bytes, entry), key, { adopt: entry.method === 8 });
       } catch (e) {
         throw withSource(e, source);
       }
@@ -74,20 +77,94 @@ export function readNpz(bytes: Uint8Array, source?: string): Map<string, NdArray
  */
 export function writeNpz(
   arrays: Record<string, NdArray> | Map<string, NdArray>,
-  opts: { compress: boolean; level?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 },
+  opts: { compress: boolean; level?: DeflateLevel },
 ): Uint8Array {
-  const files: Zippable = {};
-  let totalBytes = 0;
+  const codec = zipCodec();
+  const members: ZipMember[] = [];
   for (const [key, arr] of arrays instanceof Map ? arrays : Object.entries(arrays)) {
     if (key === "") throw new Error("writeNpz: array names must not be empty");
-    const npy = encodeNpy(arr);
-    totalBytes += npy.length;
-    // fflate writes no ZIP64 records, so sizes and offsets must fit in 32 bits.
-    if (totalBytes >= 0xffffffff) throw new Error("writeNpz: arrays too large for a non-ZIP64 .npz (4 GiB)");
-    files[`${key}.npy`] = [npy, { level: opts.compress ? (opts.level ?? 6) : 0 }];
+    const npy = encodeNpyParts(arr);
+    const name = `${key}.npy`;
+    members.push({
+      name: strToU8(name),
+      utf8: /[^\x20-\x7e]/.test(name),
+      method: opts.compress ? 8 : 0,
+      crc: codec.crc32(npy),
+      size: npy[0].length + npy[1].length,
+      data: opts.compress ? [codec.deflateRaw(npy, opts.level ?? 6)] : npy,
+    });
   }
-  // A fixed timestamp keeps the output a pure function of the arrays.
-  return zipSync(files, { mtime: new Date(1980, 0, 1) });
+  return zipArchive(members);
+}
+
+/**
+ * One archive member as written: `data` (consecutive parts) is the npy stored (method 0) or deflated (8); `size`
+ * and `crc` are the npy's.
+ */
+interface ZipMember {
+  name: Uint8Array;
+  utf8: boolean;
+  method: number;
+  crc: number;
+  size: number;
+  data: Uint8Array[];
+}
+
+/**
+ * A zip of already compressed members: local header + data each, then the central directory and its end record.
+ * No ZIP64 records, so every size and offset must fit in 32 bits; the fixed timestamp (1980-01-01 00:00) keeps
+ * the archive a pure function of the arrays.
+ */
+function zipArchive(members: ZipMember[]): Uint8Array {
+  const DOS_DATE_1980_01_01 = (1 << 5) | 1;
+  const dataLength = (m: ZipMember): number => m.data.reduce((n, part) => n + part.length, 0);
+  const localSize = members.reduce((n, m) => n + 30 + m.name.length + dataLength(m), 0);
+  const directorySize = members.reduce((n, m) => n + 46 + m.name.length, 0);
+  const total = localSize + directorySize + 22;
+  if (members.some((m) => m.size >= 0xffffffff) || total >= 0xffffffff) {
+    throw new Error("writeNpz: arrays too large for a non-ZIP64 .npz (4 GiB)");
+  }
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  // The fields local header and directory entry share, from "version needed" to "name length".
+  const common = (at: number, m: ZipMember): void => {
+    view.setUint16(at, 20, true); // version needed: 2.0 (deflate)
+    view.setUint16(at + 2, m.utf8 ? 0x800 : 0, true);
+    view.setUint16(at + 4, m.method, true);
+    view.setUint16(at + 6, 0, true); // time 00:00
+    view.setUint16(at + 8, DOS_DATE_1980_01_01, true);
+    view.setUint32(at + 10, m.crc >>> 0, true);
+    view.setUint32(at + 14, dataLength(m), true);
+    view.setUint32(at + 18, m.size, true);
+    view.setUint16(at + 22, m.name.length, true);
+  };
+  const offsets: number[] = [];
+  let at = 0;
+  for (const m of members) {
+    offsets.push(at);
+    view.setUint32(at, 0x04034b50, true);
+    common(at + 4, m);
+    out.set(m.name, at + 30);
+    at += 30 + m.name.length;
+    for (const part of m.data) {
+      out.set(part, at);
+      at += part.length;
+    }
+  }
+  members.forEach((m, i) => {
+    view.setUint32(at, 0x02014b50, true);
+    view.setUint16(at + 4, 20, true); // made by: version 2.0, MS-DOS attributes
+    common(at + 6, m);
+    view.setUint32(at + 42, offsets[i]!, true); // extra, comment, disk, attributes stay 0
+    out.set(m.name, at + 46);
+    at += 46 + m.name.length;
+  });
+  view.setUint32(at, 0x06054b50, true);
+  view.setUint16(at + 8, members.length, true);
+  view.setUint16(at + 10, members.length, true);
+  view.setUint32(at + 12, directorySize, true);
+  view.setUint32(at + 16, localSize, true);
+  return out;
 }
 
 function withSource(e: unknown, source: string | undefined): unknown {
@@ -194,7 +271,7 @@ function extract(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
     data = stored;
   } else if (entry.method === 8) {
     try {
-      data = inflateSync(stored, { out: new Uint8Array(entry.uncompressedSize) });
+      data = zipCodec().inflateRaw(stored, entry.uncompressedSize);
     } catch (e) {
       return fail(`entry '${entry.name}' has corrupt compressed data (${(e as Error).message})`);
     }
@@ -208,22 +285,7 @@ function extract(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
       `entry '${entry.name}' inflates to ${data.length} bytes, the directory says ${entry.uncompressedSize}`,
     );
   }
-  if (crc32(data) !== entry.crc32) fail(`entry '${entry.name}' fails its CRC check (corrupt data)`);
+  if (zipCodec().crc32([data]) !== entry.crc32)
+    fail(`entry '${entry.name}' fails its CRC check (corrupt data)`);
   return data;
-}
-
-let crcTable: Uint32Array | undefined;
-
-function crc32(data: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }

@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { readFileBytes } from "../io/fileBytes.js";
 import {
   DaftInputError,
   SPLIT_NAMES,
@@ -207,7 +208,7 @@ async function importDataset(
 
 async function readInput(path: string, shownName: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(path));
+    return await readFileBytes(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new DaftInputError(

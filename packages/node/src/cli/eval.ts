@@ -1,5 +1,6 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { readFileBytes } from "../io/fileBytes.js";
 import {
   DaftInputError,
   evaluateCase,
@@ -259,7 +260,7 @@ async function listNpz(dir: string): Promise<string[]> {
 
 async function scoreCase(name: string, options: Options, hasPrediction: boolean): Promise<CaseResult> {
   const gtFile = join(options.gtDir, name);
-  const gtArchive = openNpz(await readFile(gtFile), gtFile);
+  const gtArchive = openNpz(await readFileBytes(gtFile), gtFile);
   if (!gtArchive.has("gts"))
     throw new DaftInputError(`no 'gts' array (found: ${gtArchive.keys.join(", ")})`, gtFile);
   const gts = gtArchive.read("gts");
@@ -281,7 +282,7 @@ async function scoreCase(name: string, options: Options, hasPrediction: boolean)
   let segs: ArrayLike<number>;
   if (hasPrediction) {
     const predFile = join(options.predDir, name);
-    const predArchive = openNpz(await readFile(predFile), predFile);
+    const predArchive = openNpz(await readFileBytes(predFile), predFile);
     if (!predArchive.has("segs")) {
       throw new DaftInputError(`no 'segs' array (found: ${predArchive.keys.join(", ")})`, predFile);
     }

@@ -2,6 +2,9 @@
  * `daft <command> …` — dispatches to one file per command. Each command module exports
  * `main(args): Promise<number>` and prints its own one-line errors.
  */
+import { installZipCodec } from "@daft/core";
+import { nodeZipCodec } from "../io/nodeZipCodec.js";
+
 const COMMANDS: Record<
   string,
   { load: () => Promise<{ main: (args: string[]) => Promise<number> }>; help: string }
@@ -39,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`daft: unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
+  installZipCodec(nodeZipCodec); // native zlib for every .npz the command reads or writes
   const mod = await entry.load();
   return mod.main(rest);
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { readFileBytes } from "../io/fileBytes.js";
 import {
   caseOverlay,
   DaftInputError,
@@ -271,7 +272,7 @@ async function segmentInputRef(
           kind: "file",
           name: input.name,
           source: input.path,
-          bytes: new Uint8Array(await readFile(input.path)),
+          bytes: await readFileBytes(input.path),
         };
   const readMs = performance.now() - start;
   return { ...(await segmentInput(bytes, prompts, opts)), readMs };

@@ -3,8 +3,9 @@
  * by extension, itself as one DICOM series when it holds DICOM files (found by the "DICM" marker, any name), and
  * each direct subfolder that holds DICOM files as a series.
  */
-import { open, readFile, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { readFileBytes } from "../io/fileBytes.js";
 import type { DicomFileBytes } from "@daft/core";
 import { folderEntries } from "../io/folderEntries.js";
 
@@ -96,7 +97,7 @@ export async function readDicomFolder(folder: string): Promise<DicomFileBytes[]>
   for (const name of names) {
     const path = join(folder, name);
     if (!DICOM_FILE.test(name) && !(await startsLikeDicom(path))) continue;
-    files.push({ name: path, bytes: new Uint8Array(await readFile(path)) });
+    files.push({ name: path, bytes: await readFileBytes(path) });
   }
   return files;
 }

@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { readFileBytes } from "../io/fileBytes.js";
 import {
   DaftInputError,
   SPLIT_NAMES,
@@ -82,7 +83,7 @@ export async function loadCaseFeatures(
   for (const row of wanted) {
     const path = join(casesDir, row.split, "imgs", `${row.name}.npz`);
     try {
-      const bytes = new Uint8Array(await readFile(path));
+      const bytes = await readFileBytes(path);
       const archive = openNpz(bytes, path);
       const arrays = new Map(
         archive.keys

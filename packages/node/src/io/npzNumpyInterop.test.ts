@@ -3,19 +3,33 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeSegmentationNpz, writeNpz, type NdArray } from "@daft/core";
+import {
+  encodeSegmentationNpz,
+  fflateZipCodec,
+  installZipCodec,
+  writeNpz,
+  type NdArray,
+  type ZipCodec,
+} from "@daft/core";
+import { nodeZipCodec } from "./nodeZipCodec.js";
 
 /** Runs a Python snippet with numpy; `sys.argv[1]` is the file. Returns its stdout. */
 function python(code: string, file: string): string {
   return execFileSync("/usr/bin/python3", ["-c", code, file], { encoding: "utf8" });
 }
 
-describe("numpy reads what writeNpz writes", () => {
+// Both codecs: the portable one (browser) and node:zlib (the CLI and server).
+describe.each<[string, ZipCodec]>([
+  ["fflate", fflateZipCodec],
+  ["node:zlib", nodeZipCodec],
+])("numpy reads what writeNpz writes (%s)", (_name, codec) => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "daft-npz-"));
+    installZipCodec(codec);
   });
   afterAll(async () => {
+    installZipCodec(fflateZipCodec);
     await rm(dir, { recursive: true, force: true });
   });
 
