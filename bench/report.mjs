@@ -170,7 +170,8 @@ export function renderMarkdown({ machine, models, config, cases }) {
     "",
     `Medians of ${config.repeats} repeat(s) per case and mode; each run is a fresh \`daft segment\` process,`,
     "timed from spawn to exit (output written). The modes' order rotates from repeat to repeat; the speed-up",
-    "is the median of the per-repeat ratios (no-cache wall ÷ cache wall). Overhead = wall − the CLI's own",
+    "is the median of the per-repeat ratios (no-cache wall ÷ cache wall). io = reading the case file and",
+    "writing the label map (decompression and compression included). Overhead = wall − the CLI's own",
     "total_ms (node start, imports, model loading, exit). z reuse = Σ box z extents ÷ slices any box covers:",
     "the most a per-slice embedding cache can cut 3D encoder runs by. Encoder runs count slices (or tiles) embedded;",
     "with test-time mirroring each is one encoder pass per mirror image. One-pass = mirroring off (`--mirror off`);",
@@ -182,8 +183,8 @@ export function renderMarkdown({ machine, models, config, cases }) {
     `- models: ${models.dir} (${models.kind})`,
     ...modelLines(models),
     "",
-    "| case | boxes | wall s | encode ms | decode ms | overhead ms | encoder runs | peak MB | no-cache wall s | no-cache encoder runs | no-cache peak MB | cache speed-up | one-pass wall s | mirroring cost | targets | official LiteMedSAM s |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    "| case | boxes | wall s | encode ms | decode ms | io ms | overhead ms | encoder runs | peak MB | no-cache wall s | no-cache encoder runs | no-cache peak MB | cache speed-up | one-pass wall s | mirroring cost | targets | official LiteMedSAM s |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
   ];
   for (const c of cases) {
     const a = c.cache;
@@ -194,7 +195,7 @@ export function renderMarkdown({ machine, models, config, cases }) {
         ? "—"
         : `${OFFICIAL_APPROXIMATE.has(c.id) ? "≈" : ""}${c.official_litemedsam_s}${c.faster_than_official ? ` (ours ${c.faster_than_official.toFixed(0)}× faster)` : ""}`;
     lines.push(
-      `| ${c.id} | ${c.boxes} | ${fmt(a.wall_s)} | ${ms(a.encode_ms)} | ${ms(a.decode_ms)} | ${ms(a.overhead_ms)} | ${ms(a.encodes)} | ` +
+      `| ${c.id} | ${c.boxes} | ${fmt(a.wall_s)} | ${ms(a.encode_ms)} | ${ms(a.decode_ms)} | ${ms(a.io_ms)} | ${ms(a.overhead_ms)} | ${ms(a.encodes)} | ` +
         `${ms(a.peak_rss_mb)} | ${fmt(b.wall_s)} | ${ms(b.encodes)} | ${ms(b.peak_rss_mb)} | ` +
         `${speedup(c)} | ${fmt(c.one_pass.wall_s)} | ${c.mirroring_cost === null ? "—" : `${c.mirroring_cost.toFixed(1)}×`} | ` +
         `${targets} | ${official} |`,
