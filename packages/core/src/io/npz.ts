@@ -124,6 +124,7 @@ function zipArchive(members: ZipMember[]): Uint8Array {
   if (members.some((m) => m.size >= 0xffffffff) || total >= 0xffffffff) {
     throw new Error("writeNpz: arrays too large for a non-ZIP64 .npz (4 GiB)");
   }
+  if (members.length > 0xffff) throw new Error("writeNpz: more than 65535 arrays for a non-ZIP64 .npz");
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   // The fields local header and directory entry share, from "version needed" to "name length".
