@@ -180,6 +180,8 @@ def train_stage(
             stopped = "time limit"
             break
         model.train()
+        if stage_cfg.freeze_norm_stats:
+            freeze_norm_statistics(model)
         rng = np.random.default_rng(stable_seed(seed, name, epoch, "plan"))
         plan = train_store.epoch_plan(rng, K, all_slices)
         per_step = B * runtime.world
@@ -294,3 +296,11 @@ def train_stage(
             + f", {format_duration(result.minutes * 60)}")
     runtime.barrier()  # other ranks read done.json next
     return result
+
+
+def freeze_norm_statistics(model: torch.nn.Module) -> None:
+    """BatchNorm layers to eval mode: they normalise with, and no longer update, their running statistics, while
+    their affine parameters keep training (call after ``model.train()``)."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.eval()
