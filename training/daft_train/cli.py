@@ -8,7 +8,7 @@ import time
 
 from .export.manifest import DEFAULT_TEST_TIME_MIRRORING, TEST_TIME_MIRRORINGS  # plain Python, no torch
 
-STAGE_COMMANDS = ("run", "teacher", "distill", "finetune", "daft", "select", "export", "cache")
+STAGE_COMMANDS = ("run", "teacher", "distill", "finetune", "daft", "select", "export", "cache", "norm-statistics")
 
 
 def _log(message: str) -> None:
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         "select": "evaluate every stage on every subset's validation split and pick the best",
         "export": "export selected experts to ONNX + models/manifest.json",
         "cache": "only preprocess the datasets into the cache",
+        "norm-statistics": "diagnosis: each DAFT expert scored with its own and the general model's BatchNorm "
+                           "statistics (writes norm_statistics.md)",
     }
     for name in STAGE_COMMANDS:
         _add_common(sub.add_parser(name, help=helps[name]))
@@ -186,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             from .select import run_selection
 
             run_selection(p)
+        elif args.command == "norm-statistics":
+            from .norm_statistics import norm_statistics_report
+
+            print(norm_statistics_report(p), end="")
         elif args.command == "export":
             from .export.expert_export import export_run
 

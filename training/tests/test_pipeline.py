@@ -289,6 +289,18 @@ def test_daft_with_frozen_norm_statistics_keeps_the_generals_batchnorm_statistic
     assert any(not torch.equal(moved[k], general[k]) for k in stats)
 
 
+def test_norm_statistics_report_scores_each_daft_expert_both_ways(run, capsys):
+    assert main(["norm-statistics", "--out", run, "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| subset")]
+    assert [r.split(" | ")[0][2:] for r in rows] == ["CT", "MR", "Microscopy"]
+    for row in rows:
+        own, general, diff = (float(c) for c in row.strip("| ").split(" | ")[2:])
+        assert 0.0 <= own <= 1.0 and 0.0 <= general <= 1.0 and abs(general - own - diff) < 2e-4
+    with open(os.path.join(run, "norm_statistics.md")) as f:
+        assert f.read().endswith("\n".join(rows) + "\n")
+
+
 def test_base_run_errors_are_one_line(run, tmp_path, capsys):
     code = main(["daft", "--out", str(tmp_path / "a"), "--base-run", str(tmp_path / "nothing")])
     err = capsys.readouterr().err.strip()
