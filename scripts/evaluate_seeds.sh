@@ -5,6 +5,9 @@
 # and is scored with `daft eval`; then scripts/seeds_table.mjs prints mean ± sd over the seeds and the paired
 # difference per modality: DAFT − general (results.md) and selected − general (results-selected.md).
 # Usage: bash scripts/evaluate_seeds.sh RUN_DIR RUN_DIR [RUN_DIR...]   → out/test-split-seeds/results*.md
+# Each configuration is segmented once: an export whose experts (ONNX sha256s and mirroring) equal one already
+# scored in this invocation takes that score (e.g. the shared general model of DAFT seeds from one --base-run),
+# and a score newer than its export is kept (an interrupted evaluation resumes; delete it to re-run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: bash scripts/evaluate_seeds.sh RUN_DIR RUN_DIR [RUN_DIR...]" >&2; exit 2; }
@@ -14,17 +17,32 @@ OUT=out/test-split-seeds
 daft() { node packages/node/bin/daft.js "$@"; }
 
 [ -f "$CASES/cases.csv" ] || daft data import "$DATASETS"/*/ -o "$CASES"
+# What makes two exports the same configuration: each expert's name, ONNX hashes and mirroring.
+experts_key() { node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(JSON.stringify(m.experts.map((e) => [e.name, e.modalities, e.encoder.sha256, e.decoder.sha256, e.testTimeMirroring])))' "$1"; }
+declare -A scored=()
 names=()
 for run in "$@"; do
   name=$(basename "$run")
   names+=("$name")
   for policy in general daft selected; do
-    [ -f "$run/models-$policy/manifest.json" ] ||
+    models="$run/models-$policy"
+    [ -f "$models/manifest.json" ] ||
       PYTHONPATH=training /usr/bin/python3 -m daft_train export --out "$run" --policy "$policy" \
-        --models-dir "$run/models-$policy" --no-verify
-    daft segment "$CASES/test/imgs" -o "$OUT/$name/$policy" --quiet --models "$run/models-$policy"
-    daft eval --pred "$OUT/$name/$policy" --gt "$CASES/test/gts" -o "$OUT/$name/$policy/eval" > /dev/null
-    echo "$name/$policy: $OUT/$name/$policy/eval/summary.md"
+        --models-dir "$models" --no-verify
+    result="$OUT/$name/$policy"
+    key=$(experts_key "$models/manifest.json")
+    if [ -n "${scored[$key]:-}" ] && [ "${scored[$key]}" != "$result" ]; then
+      rm -rf "$result" && mkdir -p "$OUT/$name" && cp -r "${scored[$key]}" "$result"
+      echo "$name/$policy: the same experts as ${scored[$key]#"$OUT/"}, scored once"
+    elif [ "$result/eval/summary.json" -nt "$models/manifest.json" ]; then
+      echo "$name/$policy: kept (newer than its export): $result/eval/summary.md"
+    else
+      daft segment "$CASES/test/imgs" -o "$result" --quiet --models "$models"
+      daft eval --pred "$result" --gt "$CASES/test/gts" -o "$result/eval" > /dev/null
+      echo "$name/$policy: $result/eval/summary.md"
+    fi
+    scored[$key]=$result
   done
 done
 node scripts/seeds_table.mjs "$OUT" general daft "${names[@]}" > "$OUT/results.md"
