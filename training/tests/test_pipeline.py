@@ -272,12 +272,14 @@ def test_base_run_with_another_seed_keeps_the_base_split(run, tmp_path):
 
 
 def test_daft_with_frozen_norm_statistics_keeps_the_generals_batchnorm_statistics(run, tmp_path):
-    """train.daft.freeze_norm_stats: every BatchNorm running statistic of each DAFT expert is the general model's,
-    while the weights (BatchNorm scale and shift included) still train; without it the statistics move."""
+    """train.daft.freeze_norm_stats (every preset's default): every BatchNorm running statistic of each DAFT expert
+    is the general model's, while the weights (BatchNorm scale and shift included) still train; without it the
+    statistics move."""
     frozen, free = str(tmp_path / "frozen"), str(tmp_path / "free")
     assert main(["daft", "--out", frozen, "--base-run", run, "--subsets", "CT", "--device", "cpu",
                  "--set", "train.daft.freeze_norm_stats=true"]) == 0
-    assert main(["daft", "--out", free, "--base-run", run, "--subsets", "CT", "--device", "cpu"]) == 0
+    assert main(["daft", "--out", free, "--base-run", run, "--subsets", "CT", "--device", "cpu",
+                 "--set", "train.daft.freeze_norm_stats=false"]) == 0
     general = Pipeline(run).load_stage_model("general").state_dict()
     stats = [k for k in general if k.endswith(("running_mean", "running_var"))]
     affine = [k.replace("running_mean", "weight") for k in stats if k.endswith("running_mean")]
