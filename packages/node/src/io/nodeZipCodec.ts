@@ -1,7 +1,7 @@
 import zlib from "node:zlib";
-import { concatBytes, crc32Js, type ZipCodec } from "@daft/core";
+import { concatBytes, fflateZipCodec, type ZipCodec } from "@daft/core";
 
-/** zlib.crc32 exists from Node 20.15 / 22.2; older Node 20 releases use the core's table CRC. */
+/** zlib.crc32 exists from Node 20.15 / 22.2; older Node 20 releases use the core's portable CRC. */
 const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 /**
@@ -28,8 +28,7 @@ export const nodeZipCodec: ZipCodec = {
           ),
     ),
   // Empty parts are skipped: zlib.crc32 of a view on a zero-length buffer returns 0, not the CRC it was given.
-  crc32: (parts) =>
-    nativeCrc32
-      ? parts.reduce((crc, part) => (part.length > 0 ? nativeCrc32(part, crc) : crc), 0) >>> 0
-      : parts.reduce((crc, part) => crc32Js(part, crc), 0),
+  crc32: nativeCrc32
+    ? (parts) => parts.reduce((crc, part) => (part.length > 0 ? nativeCrc32(part, crc) : crc), 0) >>> 0
+    : fflateZipCodec.crc32,
 };
