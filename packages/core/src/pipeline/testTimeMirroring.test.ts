@@ -49,28 +49,30 @@ class RampExpert implements Expert {
 describe("mirrorPlanes", () => {
   it("mirrors only the unpadded region of each plane and is its own inverse", () => {
     // 2 planes of 4×4, region 2 rows × 3 columns.
+    const region = { planes: 2, size: 4, height: 2, width: 3 };
     const data = Float32Array.from({ length: 32 }, (_, i) => i);
-    const x = mirrorPlanes(data, 2, 4, 2, 3, true, false);
+    const x = mirrorPlanes(data, region, [true, false]);
     expect([...x.subarray(0, 4)]).toEqual([2, 1, 0, 3]);
     expect([...x.subarray(4, 8)]).toEqual([6, 5, 4, 7]);
     expect([...x.subarray(8, 16)]).toEqual([...data.subarray(8, 16)]); // padding rows untouched
     expect([...x.subarray(16, 20)]).toEqual([18, 17, 16, 19]);
-    const y = mirrorPlanes(data, 2, 4, 2, 3, false, true);
+    const y = mirrorPlanes(data, region, [false, true]);
     expect([...y.subarray(0, 8)]).toEqual([4, 5, 6, 3, 0, 1, 2, 7]);
-    for (const [fx, fy] of mirrorPasses("xy")) {
-      expect(mirrorPlanes(mirrorPlanes(data, 2, 4, 2, 3, fx, fy), 2, 4, 2, 3, fx, fy)).toEqual(data);
+    for (const flip of mirrorPasses("xy")) {
+      expect(mirrorPlanes(mirrorPlanes(data, region, flip), region, flip)).toEqual(data);
     }
-    expect(mirrorPlanes(data, 2, 4, 2, 3, false, false)).toBe(data);
+    expect(mirrorPlanes(data, region, [false, false])).toBe(data);
   });
 });
 
 describe("addMirrored", () => {
   it("adds exactly what mirrorPlanes would give, without the copy", () => {
+    const region = { planes: 2, size: 5, height: 3, width: 4 };
     const data = Float32Array.from({ length: 2 * 25 }, (_, i) => i * 0.5);
-    for (const [fx, fy] of mirrorPasses("xy")) {
+    for (const flip of mirrorPasses("xy")) {
       const into = Float32Array.from({ length: 50 }, (_, i) => 100 - i);
-      const expected = mirrorPlanes(data, 2, 5, 3, 4, fx, fy).map((v, i) => v + into[i]!);
-      addMirrored(into, data, 2, 5, 3, 4, fx, fy);
+      const expected = mirrorPlanes(data, region, flip).map((v, i) => v + into[i]!);
+      addMirrored(into, data, region, flip);
       expect(into).toEqual(expected);
     }
   });

@@ -18,8 +18,19 @@ export function mirroringFor(
   return override ?? expert?.testTimeMirroring ?? "off";
 }
 
-/** The mirror images used by a mirroring mode: [flip x, flip y] per pass, the unmirrored pass first. */
-export function mirrorPasses(mode: Mirroring): readonly (readonly [boolean, boolean])[] {
+/** One pass's mirror image: [flip left–right, flip top–bottom]. */
+export type MirrorFlip = readonly [x: boolean, y: boolean];
+
+/** Where mirroring applies: `planes` S×S planes (C order), each mirrored within its top-left height × width. */
+export interface MirrorRegion {
+  readonly planes: number;
+  readonly size: number;
+  readonly height: number;
+  readonly width: number;
+}
+
+/** The mirror images used by a mirroring mode, the unmirrored pass first. */
+export function mirrorPasses(mode: Mirroring): readonly MirrorFlip[] {
   if (mode === "off") return [[false, false]];
   if (mode === "x")
     return [
@@ -48,7 +59,12 @@ export function mirrorPasses(mode: Mirroring): readonly (readonly [boolean, bool
 export function mirroredExpert(expert: Expert, frame: ModelFrame, mode: Mirroring): Expert {
   if (mode === "off") return expert;
   const passes = mirrorPasses(mode);
-  const { size: S, resizedHeight: rh, resizedWidth: rw } = frame;
+  const region = (planes: number): MirrorRegion => ({
+    planes,
+    size: frame.size,
+    height: frame.resizedHeight,
+    width: frame.resizedWidth,
+  });
   const edgeX = (frame.width - 1) * frame.scale;
   const edgeY = (frame.height - 1) * frame.scale;
 
@@ -57,8 +73,7 @@ export function mirroredExpert(expert: Expert, frame: ModelFrame, mode: Mirrorin
     inputSize: expert.inputSize,
     async encode(image: Float32Array): Promise<Embedding> {
       const parts: Embedding[] = [];
-      for (const [fx, fy] of passes)
-        parts.push(await expert.encode(mirrorPlanes(image, 3, S, rh, rw, fx, fy)));
+      for (const flip of passes) parts.push(await expert.encode(mirrorPlanes(image, region(3), flip)));
       const n = parts[0]!.data.length;
       const data = new Float32Array(n * parts.length);
       parts.forEach((p, i) => data.set(p.data, i * n));
@@ -75,9 +90,12 @@ export function mirroredExpert(expert: Expert, frame: ModelFrame, mode: Mirrorin
       const sum = await expert.decode(part(0), boxes);
       const iou = Float32Array.from(sum.iou);
       for (let p = 1; p < passes.length; p++) {
-        const [fx, fy] = passes[p]!;
-        const result = await expert.decode(part(p), mirrorBoxes(boxes, fx ? edgeX : null, fy ? edgeY : null));
-        addMirrored(sum.logits, result.logits, result.count, S, rh, rw, fx, fy);
+        const flip = passes[p]!;
+        const result = await expert.decode(
+          part(p),
+          mirrorBoxes(boxes, flip[0] ? edgeX : null, flip[1] ? edgeY : null),
+        );
+        addMirrored(sum.logits, result.logits, region(result.count), flip);
         for (let i = 0; i < iou.length; i++) iou[i]! += result.iou[i]!;
       }
       const inv = 1 / passes.length;
@@ -90,21 +108,13 @@ export function mirroredExpert(expert: Expert, frame: ModelFrame, mode: Mirrorin
 }
 
 /**
- * `planes` S×S planes (C order) with the top-left rh × rw region of each mirrored (left–right when fx, top–bottom
- * when fy); the rest copied. Returns the input itself when neither flag is set. Mirroring is its own inverse.
+ * `data` with the region of each plane mirrored (left–right for flip x, top–bottom for flip y); the rest copied.
+ * Returns the input itself when neither flag is set. Mirroring is its own inverse.
  */
-export function mirrorPlanes(
-  data: Float32Array,
-  planes: number,
-  S: number,
-  rh: number,
-  rw: number,
-  fx: boolean,
-  fy: boolean,
-): Float32Array {
-  if (!fx && !fy) return data;
+export function mirrorPlanes(data: Float32Array, region: MirrorRegion, flip: MirrorFlip): Float32Array {
+  if (!flip[0] && !flip[1]) return data;
   const out = new Float32Array(data.length);
-  addMirrored(out, data, planes, S, rh, rw, fx, fy);
+  addMirrored(out, data, region, flip);
   return out;
 }
 
@@ -115,13 +125,11 @@ export function mirrorPlanes(
 export function addMirrored(
   into: Float32Array,
   data: Float32Array,
-  planes: number,
-  S: number,
-  rh: number,
-  rw: number,
-  fx: boolean,
-  fy: boolean,
+  region: MirrorRegion,
+  flip: MirrorFlip,
 ): void {
+  const { planes, size: S, height: rh, width: rw } = region;
+  const [fx, fy] = flip;
   for (let p = 0; p < planes; p++) {
     const base = p * S * S;
     for (let y = 0; y < S; y++) {
