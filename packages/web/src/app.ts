@@ -10,9 +10,9 @@ import { DaftInputError, MIRRORINGS, type CaseRecord } from "@daft/core";
 import type { DecodedInput } from "./input/decodeInput.js";
 import {
   boxFromCorners,
-  boxFromPrompt,
   boxPrompt,
   EditHistory,
+  fileBoxesForEditor,
   withZRange,
   zRangeAround,
 } from "./model/editHistory.js";
@@ -28,7 +28,6 @@ import {
   labelsToLayer,
   labelVoxelCounts,
   layerToLabels,
-  MAX_LABEL,
   withoutLabel,
 } from "./model/labelLayer.js";
 import type { Backend, RoutingOverrides, SegmentOutcome } from "./segment/messages.js";
@@ -97,9 +96,8 @@ export class App {
       const { width, height, depth, spacing } = decoded.display;
       this.image = { opened, decoded, dimension, grid: { width, height, depth, spacing } };
       this.committed = this.viewer.layer().slice();
-      const fileBoxes =
-        decoded.kind === "npz" && decoded.fileBoxes.length <= MAX_LABEL ? decoded.fileBoxes : [];
-      this.history.reset(fileBoxes.map(boxFromPrompt));
+      const fromFile = fileBoxesForEditor(decoded.kind === "npz" ? decoded.fileBoxes : []);
+      this.history.reset(fromFile.boxes);
       this.result = undefined;
       this.lastExport = undefined;
       this.selected = 0;
@@ -108,8 +106,7 @@ export class App {
       this.el.exportInfo.textContent = "";
       this.el.dropHint.hidden = true;
       this.setStatus(
-        `Opened ${opened.plan.name} (${dimension}D). ` +
-          (fileBoxes.length ? `${fileBoxes.length} box(es) from the file. ` : "") +
+        `Opened ${opened.plan.name} (${dimension}D). ${fromFile.note}` +
           "Draw a box with the Box tool, then press Segment.",
       );
       this.applyTool();

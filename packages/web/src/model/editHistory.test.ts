@@ -4,12 +4,13 @@ import {
   boxFromPrompt,
   boxPrompt,
   EditHistory,
+  fileBoxesForEditor,
   UNDO_DEPTH,
   withZRange,
   zRangeAround,
   type VoxelBox,
 } from "./editHistory.js";
-import { diffLayers } from "./labelLayer.js";
+import { diffLayers, MAX_LABEL } from "./labelLayer.js";
 
 const box = (x0: number, y0: number, x1: number, y1: number, z0 = 0, z1 = 0): VoxelBox => ({
   x0,
@@ -71,5 +72,27 @@ describe("box list and undo", () => {
     expect(boxFromPrompt([3.4, 2, 9.6, 7])).toEqual(box(3, 2, 10, 7));
     expect(boxFromPrompt([3, 2, 1, 9, 7, 5])).toEqual(box(3, 2, 9, 7, 1, 5));
     expect(() => boxFromPrompt([1, 2, 3])).toThrow(/4 or 6 numbers/);
+  });
+});
+
+describe("a challenge file's boxes in the editor", () => {
+  it("loads up to MAX_LABEL boxes and says how many", () => {
+    const { boxes, note } = fileBoxesForEditor([
+      [3.4, 2, 9.6, 7],
+      [0, 1, 2, 3, 4, 5],
+    ]);
+    expect(boxes).toEqual([box(3, 2, 10, 7), { x0: 0, y0: 1, z0: 2, x1: 3, y1: 4, z1: 5 }]);
+    expect(note).toBe("2 box(es) from the file. ");
+    expect(fileBoxesForEditor([]).note).toBe("");
+    expect(fileBoxesForEditor(Array.from({ length: MAX_LABEL }, () => [0, 0, 1, 1])).boxes).toHaveLength(
+      MAX_LABEL,
+    );
+  });
+
+  it("loads none of more than MAX_LABEL boxes and says why, instead of dropping them silently", () => {
+    const { boxes, note } = fileBoxesForEditor(Array.from({ length: 260 }, () => [0, 0, 1, 1]));
+    expect(boxes).toEqual([]);
+    expect(note).toContain("260 boxes were not loaded");
+    expect(note).toContain(`at most ${MAX_LABEL}`);
   });
 });

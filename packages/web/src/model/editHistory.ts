@@ -140,6 +140,27 @@ export function boxFromPrompt(numbers: readonly number[]): VoxelBox {
   throw new Error(`a box has 4 or 6 numbers, not ${numbers.length}`);
 }
 
+/**
+ * The boxes a challenge file brings into the editor, and what the status line says of them. The editor holds at
+ * most MAX_LABEL boxes (its drawing layer stores one byte per voxel), so a file with more (a microscopy image with
+ * hundreds of nuclei) loads none of them and says so, rather than segmenting some of its objects.
+ */
+export function fileBoxesForEditor(fileBoxes: readonly (readonly number[])[]): {
+  boxes: VoxelBox[];
+  note: string;
+} {
+  const n = fileBoxes.length;
+  if (n > MAX_LABEL) {
+    return {
+      boxes: [],
+      note:
+        `The file's ${n} boxes were not loaded: this page edits at most ${MAX_LABEL} boxes per image ` +
+        "(daft segment and the local server's API take any number). ",
+    };
+  }
+  return { boxes: fileBoxes.map(boxFromPrompt), note: n ? `${n} box(es) from the file. ` : "" };
+}
+
 /** The box with a new slice range, clipped to the volume and ordered. */
 export function withZRange(box: VoxelBox, z0: number, z1: number, depth: number): VoxelBox {
   const clip = (z: number) => Math.min(depth - 1, Math.max(0, Math.round(z)));
