@@ -161,6 +161,46 @@ describe("daft eval", () => {
     expect(stdout).toContain("| **mean over modalities** | 3 |");
   });
 
+  it("--only-predicted scores a subset; unmatched files are named up to five on the terminal, all in the report", async () => {
+    const s2: [number, number] = [10, 10];
+    for (let i = 0; i < 7; i++) await put("gt", `2DBox_US_${i}.npz`, { gts: u8(square(s2, 2, 2, 5, 5), s2) });
+    await put("pred", "2DBox_US_3.npz", { segs: u8(square(s2, 2, 2, 5, 5), s2) });
+    const args = ["--pred", join(dir, "pred"), "--gt", join(dir, "gt"), "-o", join(dir, "report"), "--quiet"];
+
+    // Default: the six unpredicted cases score as empty masks; five are named, then a count.
+    expect(await main(args)).toBe(0);
+    expect(stderr.match(/warning: no prediction/g)).toHaveLength(5);
+    expect(stderr).toContain("… and 1 more like it (all named in summary.md)");
+    let summary = JSON.parse(await readFile(join(dir, "report", "summary.json"), "utf8"));
+    expect(summary.summary.overall.cases).toBe(7);
+    expect(summary.summary.overall.meanDsc).toBeCloseTo(1 / 7, 12);
+    expect(summary.missingPredictions).toHaveLength(6);
+    expect(stdout).toContain("- 6 case(s) without prediction, scored as empty: ");
+    expect(stdout).toContain(", … 1 more in summary.md");
+    expect(await readFile(join(dir, "report", "summary.md"), "utf8")).toContain("2DBox_US_6.npz");
+
+    // --only-predicted: only the predicted case is scored, the others are listed as left out.
+    stderr = "";
+    expect(await main([...args, "--only-predicted"])).toBe(0);
+    expect(stderr).not.toContain("warning");
+    summary = JSON.parse(await readFile(join(dir, "report", "summary.json"), "utf8"));
+    expect(summary.summary.overall.cases).toBe(1);
+    expect(summary.summary.overall.meanDsc).toBe(1);
+    expect(summary.missingPredictions).toEqual([]);
+    expect(summary.leftOutWithoutPrediction).toHaveLength(6);
+    expect(await readFile(join(dir, "report", "summary.md"), "utf8")).toContain(
+      "- 6 ground-truth case(s) without prediction left out (--only-predicted): 2DBox_US_0.npz,",
+    );
+
+    // Nothing to score is an error, not an empty report.
+    await rm(join(dir, "pred", "2DBox_US_3.npz"));
+    stderr = "";
+    expect(await main([...args, "--only-predicted"])).toBe(1);
+    expect(stderr.trim()).toBe(
+      `${join(dir, "pred")}: no prediction matches a ground-truth file in ${join(dir, "gt")}`,
+    );
+  });
+
   it("reports a shape mismatch as one line naming the prediction file and exits 1", async () => {
     await put("gt", "x.npz", { gts: u8(new Uint8Array(16).fill(1), [4, 4]) });
     await put("pred", "x.npz", { segs: u8(new Uint8Array(15), [3, 5]) });

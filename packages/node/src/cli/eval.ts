@@ -38,8 +38,14 @@ options:
                          baseline scores ~0.28 NSD, the figure the team plans against);
                          slab: 2D masks as (H, W, 1) volumes, as the challenge's script scored them
                          (top/bottom faces count as surface, so NSD follows area overlap)
+  --only-predicted       score only the ground-truth cases that have a prediction (a subset run, e.g.
+                         one modality); by default a missing prediction scores as an empty mask, as
+                         the challenge scores it
   --quiet                no progress output
   -h, --help             this help`;
+
+/** Unmatched files named one per line on stderr up to this many; the report lists them all. */
+const WARNINGS_NAMED = 5;
 
 interface CaseResult {
   name: string;
@@ -57,6 +63,7 @@ interface Options {
   toleranceMm: number;
   tolerancePx: number;
   surface2d: "slab" | "contour";
+  onlyPredicted: boolean;
   quiet: boolean;
 }
 
@@ -75,22 +82,27 @@ export async function main(args: string[]): Promise<number> {
   }
   const predSet = new Set(predNames);
   const gtSet = new Set(gtNames);
-  const missing = gtNames.filter((n) => !predSet.has(n));
+  const unpredicted = gtNames.filter((n) => !predSet.has(n));
   const ignored = predNames.filter((n) => !gtSet.has(n));
   if (gtNames.length === 0) {
     process.stderr.write(`${gtDir}: no .npz ground-truth files\n`);
     return 1;
   }
-  for (const n of ignored)
-    process.stderr.write(`${join(predDir, n)}: warning: no ground truth with this name, ignored\n`);
-  for (const n of missing) {
-    process.stderr.write(`${join(gtDir, n)}: warning: no prediction, scored as an empty prediction\n`);
+  // --only-predicted leaves the unpredicted cases out; otherwise they are scored as empty masks.
+  const missing = options.onlyPredicted ? [] : unpredicted;
+  const leftOut = options.onlyPredicted ? unpredicted : [];
+  const scored = options.onlyPredicted ? gtNames.filter((n) => predSet.has(n)) : gtNames;
+  if (scored.length === 0) {
+    process.stderr.write(`${predDir}: no prediction matches a ground-truth file in ${gtDir}\n`);
+    return 1;
   }
+  warnEach(ignored, (n) => `${join(predDir, n)}: warning: no ground truth with this name, ignored`);
+  warnEach(missing, (n) => `${join(gtDir, n)}: warning: no prediction, scored as an empty prediction`);
 
   const results: CaseResult[] = [];
   const failed: { file: string; error: string }[] = [];
-  const progress = new Progress(gtNames.length, "eval", process.stderr, !options.quiet && gtNames.length > 1);
-  for (const name of gtNames) {
+  const progress = new Progress(scored.length, "eval", process.stderr, !options.quiet && scored.length > 1);
+  for (const name of scored) {
     try {
       results.push(await scoreCase(name, options, predSet.has(name)));
     } catch (e) {
@@ -114,17 +126,21 @@ export async function main(args: string[]): Promise<number> {
       ),
     ),
   );
-  const notes = [
-    missing.length > 0
-      ? `- ${missing.length} case(s) without prediction, scored as empty: ${missing.join(", ")}`
-      : "",
-    ignored.length > 0
-      ? `- ${ignored.length} prediction(s) without ground truth, ignored: ${ignored.join(", ")}`
-      : "",
-    failed.length > 0
-      ? `- ${failed.length} case(s) could not be scored: ${failed.map((f) => f.file).join(", ")}`
-      : "",
-  ].filter(Boolean);
+  // What was not scored as given: the report names every file; the terminal gets the first few.
+  const noteGroups: [string, readonly string[]][] = [
+    ["case(s) without prediction, scored as empty", missing],
+    ["ground-truth case(s) without prediction left out (--only-predicted)", leftOut],
+    ["prediction(s) without ground truth, ignored", ignored],
+    ["case(s) could not be scored", failed.map((f) => f.file)],
+  ];
+  const noteLines = (named: number) =>
+    noteGroups
+      .filter(([, files]) => files.length > 0)
+      .map(([what, files]) => {
+        const more = files.length > named ? `, … ${files.length - named} more in summary.md` : "";
+        return `- ${files.length} ${what}: ${files.slice(0, named).join(", ")}${more}`;
+      });
+  const notes = noteLines(Infinity);
   const markdown = [
     "# Segmentation metrics (CVPR24 challenge protocol)",
     "",
@@ -176,6 +192,7 @@ export async function main(args: string[]): Promise<number> {
       })),
     })),
     missingPredictions: missing,
+    leftOutWithoutPrediction: leftOut,
     ignoredPredictions: ignored,
     failed,
   };
@@ -190,7 +207,7 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(
-    `${table}${notes.length > 0 ? `\n${notes.join("\n")}\n` : ""}\nreport: ${resolve(outDir)}\n`,
+    `${table}${notes.length > 0 ? `\n${noteLines(WARNINGS_NAMED).join("\n")}\n` : ""}\nreport: ${resolve(outDir)}\n`,
   );
   return failed.length > 0 ? 1 : 0;
 }
@@ -207,6 +224,7 @@ function parseOptions(args: string[]): Options | number {
         "tolerance-mm": { type: "string", default: "2" },
         "tolerance-px": { type: "string", default: "2" },
         "nsd-2d": { type: "string", default: "contour" },
+        "only-predicted": { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -238,8 +256,16 @@ function parseOptions(args: string[]): Options | number {
     toleranceMm,
     tolerancePx,
     surface2d: mode,
+    onlyPredicted: o["only-predicted"] ?? false,
     quiet: o.quiet ?? false,
   };
+}
+
+/** One warning line per file, the first WARNINGS_NAMED of them, then one line with how many more. */
+function warnEach(names: readonly string[], line: (name: string) => string): void {
+  for (const n of names.slice(0, WARNINGS_NAMED)) process.stderr.write(`${line(n)}\n`);
+  if (names.length > WARNINGS_NAMED)
+    process.stderr.write(`… and ${names.length - WARNINGS_NAMED} more like it (all named in summary.md)\n`);
 }
 
 async function listNpz(dir: string): Promise<string[]> {
