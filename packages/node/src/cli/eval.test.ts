@@ -159,6 +159,11 @@ describe("daft eval", () => {
     expect(summary.bySlicePosition).toHaveLength(5);
     expect(summary.cases[1].labels[0]).not.toHaveProperty("slicePosition");
     expect(stdout).toContain("| **mean over modalities** | 3 |");
+    // The picture beside the table: a DSC and an NSD dot per case (the unpredicted one at 0), linked from it.
+    const svg = await readFile(join(dir, "report", "summary.svg"), "utf8");
+    expect(svg.match(/<circle /g)).toHaveLength(6);
+    expect(svg).toContain(">MR (1)<");
+    expect(md).toContain("![DSC and NSD per case, by modality](summary.svg)");
   });
 
   it("--only-predicted scores a subset; unmatched files are named up to five on the terminal, all in the report", async () => {

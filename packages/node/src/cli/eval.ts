@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { readFileBytes } from "../io/fileBytes.js";
 import {
   DaftInputError,
@@ -9,6 +9,7 @@ import {
   formatSummaryMarkdown,
   modalityFromCaseName,
   openNpz,
+  scoreStripPlotSvg,
   summarizeByObjectSize,
   summarizeBySlicePosition,
   summarizeScores,
@@ -31,7 +32,8 @@ options:
   --gt <dir>             folder of ground-truth .npz files
   -o, --out <dir>        report folder (default: the pred folder): metrics.csv (per label, with
                          voxel counts), cases.csv, summary.md (+ scores by object size and, for
-                         3D, by slice position within each object), summary.json
+                         3D, by slice position within each object), summary.json, summary.svg
+                         (a picture: every case's DSC and NSD by modality, with the means)
   --tolerance-mm <mm>    NSD tolerance for 3D cases (default 2)
   --tolerance-px <px>    NSD tolerance for 2D cases (default 2)
   --nsd-2d <mode>        contour: surfels of the 2D contour, tolerance 2 px (default; the box-as-mask
@@ -114,8 +116,14 @@ export async function main(args: string[]): Promise<number> {
     progress.tick(name);
   }
 
-  const summary = summarizeScores(results.map((r) => ({ case: r.name, modality: r.modality, ...r.metrics })));
+  const caseScores = results.map((r) => ({ case: r.name, modality: r.modality, ...r.metrics }));
+  const summary = summarizeScores(caseScores);
   const table = formatSummaryMarkdown(summary);
+  const plot = scoreStripPlotSvg(
+    caseScores,
+    summary,
+    `${basename(resolve(predDir))}: ${results.length} case(s)`,
+  );
   const bySize = summarizeByObjectSize(
     results.flatMap((r) => r.metrics.labels.map((m) => ({ modality: r.modality, dims: r.dims, ...m }))),
   );
@@ -150,6 +158,8 @@ export async function main(args: string[]): Promise<number> {
     ...notes,
     "",
     table,
+    "![DSC and NSD per case, by modality](summary.svg)",
+    "",
     "## By object size",
     "",
     "Ground-truth objects binned by the side of the square (2D) or cube (3D) of their area / volume; a median",
@@ -200,6 +210,7 @@ export async function main(args: string[]): Promise<number> {
     await mkdir(outDir, { recursive: true });
     await writeFileAtomic(join(outDir, "metrics.csv"), metricsCsv(results));
     await writeFileAtomic(join(outDir, "cases.csv"), casesCsv(results));
+    await writeFileAtomic(join(outDir, "summary.svg"), plot);
     await writeFileAtomic(join(outDir, "summary.md"), markdown);
     await writeFileAtomic(join(outDir, "summary.json"), `${JSON.stringify(json, null, 2)}\n`);
   } catch (e) {
