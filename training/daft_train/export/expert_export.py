@@ -21,7 +21,11 @@ from .manifest import (DEFAULT_FILENAME_RULES, DEFAULT_METADATA_MODALITIES, DEFA
                        validate_manifest)
 from .onnx_export import export_onnx, onnx_io_shapes, verify_with_node
 
-LOGITS_TOLERANCE = 1e-3
+# onnxruntime-node against PyTorch's float32 model. The float16-stored weights move logits by up to ~0.1 where
+# they are large and flip almost no pixel of the mask (threshold 0); the test split's mean DSC and NSD over
+# modalities did not move in the 4th decimal (README, "Model contract"). float32 weights stay within 1e-3.
+LOGITS_TOLERANCE = 0.25
+MIN_MASK_AGREEMENT = 0.999
 
 
 def check_contract(enc_path: str, dec_path: str, embedding_shape: list[int], size: int = 256) -> None:
@@ -105,10 +109,12 @@ def _export_into(p, selection: dict, models_dir: str, verify: bool, policy: str,
             batch = store.make_batch(entries, 1, None, augment=False)
             image = batch.images[0].cpu().numpy()
             boxes = batch.boxes[0][batch.valid[0]].cpu().numpy()
-            verification = verify_with_node(model, enc_path, dec_path, image, boxes, LOGITS_TOLERANCE)
+            verification = verify_with_node(model, enc_path, dec_path, image, boxes, LOGITS_TOLERANCE,
+                                            MIN_MASK_AGREEMENT)
             if "skipped" not in verification:
                 p.log(f"[export] {stage_key}: onnxruntime-node vs PyTorch max abs diff: logits {verification['logits_max_abs_diff']:.2e}, "
-                      f"iou {verification['iou_max_abs_diff']:.2e}, embedding {verification['embedding_max_abs_diff']:.2e}")
+                      f"iou {verification['iou_max_abs_diff']:.2e}, embedding {verification['embedding_max_abs_diff']:.2e}, "
+                      f"mask agreement {verification['mask_agreement']:.5f}")
         info = {
             "cost": model_cost(model),
             "encoder": {"file": f"{folder}/encoder.onnx", "sha256": sha256_file(enc_path)},

@@ -3,6 +3,10 @@
 encoder.onnx: "image" float32 [1, 3, 256, 256] → "embedding" float32 [1, C, h, w] (static).
 decoder.onnx: "embedding" [1, C, h, w], "boxes" float32 [1, N, 4] (N dynamic) → "logits" [1, N, 256, 256],
               "iou" [1, N].
+
+Weights are stored as float16 (store_weights_float16): each float32 weight tensor becomes a float16 initializer
+and a Cast back to float32 that onnxruntime folds when it loads the model, so inputs, outputs and arithmetic stay
+float32 and the files are half the size (the shipped zoo is what git and the GPU session's 64 MiB carry).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import numpy as np
 import onnx
 import torch
 import torch.nn as nn
+
+from onnx import TensorProto, helper, numpy_helper
 
 from ..models.sam import DaftSam, DecoderForExport
 
@@ -45,8 +51,9 @@ def _export(module: nn.Module, args: tuple, path: str, **kwargs) -> None:
     onnx.checker.check_model(onnx.load(path))
 
 
-def export_onnx(model: DaftSam, out_dir: str) -> tuple[str, str]:
-    """Write encoder.onnx and decoder.onnx of ``model`` (moved to CPU float32, eval mode) into ``out_dir``."""
+def export_onnx(model: DaftSam, out_dir: str, float16_weights: bool = True) -> tuple[str, str]:
+    """Write encoder.onnx and decoder.onnx of ``model`` (moved to CPU float32, eval mode) into ``out_dir``;
+    with ``float16_weights`` (the default) their weights are stored as float16 (store_weights_float16)."""
     os.makedirs(out_dir, exist_ok=True)
     model = model.to("cpu").float().eval()
     size = model.input_size
@@ -66,7 +73,42 @@ def export_onnx(model: DaftSam, out_dir: str) -> tuple[str, str]:
             dynamic_axes={"boxes": {1: "N"}, "logits": {1: "N"}, "iou": {1: "N"}},
         )
     _declare_output_dims(dec_path, {"logits": [1, "N", size, size], "iou": [1, "N"]})
+    if float16_weights:
+        for path in (enc_path, dec_path):
+            store_weights_float16(path)
     return enc_path, dec_path
+
+
+# Tensors smaller than this stay float32: a Cast node costs more bytes than half of a small tensor saves.
+FLOAT16_MIN_ELEMENTS = 64
+FLOAT16_MAX = 65504.0
+
+
+def store_weights_float16(path: str) -> int:
+    """Store the float32 initializers of the ONNX model at ``path`` (of at least FLOAT16_MIN_ELEMENTS values, all
+    within float16 range) as float16, each read through a Cast to float32 placed first in the graph; returns how
+    many tensors were converted. Graph inputs, outputs and every computation stay float32."""
+    model = onnx.load(path)
+    graph = model.graph
+    initializers, casts = [], []
+    for init in graph.initializer:
+        if init.data_type == TensorProto.FLOAT:
+            values = numpy_helper.to_array(init)
+            if values.size >= FLOAT16_MIN_ELEMENTS and np.abs(values).max() <= FLOAT16_MAX:
+                half = numpy_helper.from_array(values.astype(np.float16), f"{init.name}.float16")
+                initializers.append(half)
+                casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT,
+                                              name=f"{init.name}.to_float32"))
+                continue
+        initializers.append(init)
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return len(casts)
 
 
 def _declare_output_dims(path: str, dims: dict[str, list]) -> None:
@@ -129,11 +171,13 @@ def run_onnx_node(model_path: str, inputs: dict[str, np.ndarray], threads: int =
         return outputs, float(result["medianMs"])
 
 
-def verify_with_node(model: DaftSam, enc_path: str, dec_path: str, image: np.ndarray, boxes: np.ndarray, tolerance: float = 1e-3) -> dict:
-    """Compare onnxruntime-node with PyTorch on one real input; raise if logits differ by more than ``tolerance``.
+def verify_with_node(model: DaftSam, enc_path: str, dec_path: str, image: np.ndarray, boxes: np.ndarray,
+                     tolerance: float = 1e-3, min_mask_agreement: float = 1.0) -> dict:
+    """Compare onnxruntime-node with PyTorch on one real input; raise if logits differ by more than ``tolerance``
+    or if fewer than ``min_mask_agreement`` of the logits fall on the same side of 0 (the mask threshold).
 
-    Returns {"embedding_max_abs_diff", "logits_max_abs_diff", "iou_max_abs_diff"}, or {"skipped": reason}
-    when node is not installed (a warning is printed)."""
+    Returns {"embedding_max_abs_diff", "logits_max_abs_diff", "iou_max_abs_diff", "mask_agreement"}, or
+    {"skipped": reason} when node is not installed (a warning is printed)."""
     if not node_available():
         msg = "node not found: ONNX numerical verification with onnxruntime-node SKIPPED"
         warnings.warn(msg)
@@ -152,9 +196,13 @@ def verify_with_node(model: DaftSam, enc_path: str, dec_path: str, image: np.nda
         "embedding_max_abs_diff": float(np.abs(onnx_enc["embedding"] - emb.numpy()).max()),
         "logits_max_abs_diff": float(np.abs(onnx_dec["logits"] - logits.numpy()).max()),
         "iou_max_abs_diff": float(np.abs(onnx_dec["iou"] - iou.numpy()).max()),
+        "mask_agreement": float(np.mean((onnx_dec["logits"] > 0) == (logits.numpy() > 0))),
     }
     if onnx_dec["logits"].shape != tuple(logits.shape) or onnx_dec["iou"].shape != tuple(iou.shape):
         raise RuntimeError(f"{dec_path}: ONNX output shapes {onnx_dec['logits'].shape}, {onnx_dec['iou'].shape} differ from PyTorch")
     if not report["logits_max_abs_diff"] <= tolerance:
         raise RuntimeError(f"{dec_path}: ONNX logits differ from PyTorch by {report['logits_max_abs_diff']:.3g} > {tolerance}")
+    if not report["mask_agreement"] >= min_mask_agreement:
+        raise RuntimeError(f"{dec_path}: ONNX and PyTorch masks agree on {report['mask_agreement']:.5f} of the pixels "
+                           f"< {min_mask_agreement}")
     return report
