@@ -65,7 +65,14 @@ def test_gpu_student_budget():
 
 
 def test_onnx_export_contract_and_dynamic_box_count(tiny, tmp_path):
+    image = torch.rand(1, 3, 256, 256)
+    with torch.no_grad():
+        before = tiny.encode(image)
     enc, dec = export_onnx(tiny, str(tmp_path), float16_weights=False)
+    # Exporting leaves the model as it was: still in eval mode, the same embedding.
+    assert not any(m.training for m in tiny.modules())
+    with torch.no_grad():
+        torch.testing.assert_close(tiny.encode(image), before, rtol=0, atol=0)
     c, h, w = tiny.embedding_shape()
     assert onnx_io_shapes(enc) == {"image": [1, 3, 256, 256], "embedding": [1, c, h, w]}
     assert onnx_io_shapes(dec) == {"embedding": [1, c, h, w], "boxes": [1, "N", 4], "logits": [1, "N", 256, 256], "iou": [1, "N"]}

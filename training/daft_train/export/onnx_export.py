@@ -63,9 +63,11 @@ def export_onnx(model: DaftSam, out_dir: str, float16_weights: bool = True) -> t
     with torch.no_grad():
         embedding = model.encode(image)
         boxes = torch.tensor([[[10.0, 20.0, 120.0, 140.0], [0.0, 0.0, 255.0, 255.0], [50.0, 60.0, 53.0, 62.0]]])
-        _export(EncoderForExport(model), (image,), enc_path, input_names=["image"], output_names=["embedding"])
+        # The wrappers are put in eval mode too: torch.onnx.export restores the exported module's own mode when it
+        # is done, and a wrapper left in training mode would switch the model's BatchNorm layers to training mode.
+        _export(EncoderForExport(model).eval(), (image,), enc_path, input_names=["image"], output_names=["embedding"])
         _export(
-            DecoderForExport(model),
+            DecoderForExport(model).eval(),
             (embedding, boxes),
             dec_path,
             input_names=["embedding", "boxes"],
