@@ -84,6 +84,10 @@ class TrainConfig:
     # 0.005 on 10-20 images decide which expert ships; README). 0 = every validation sample.
     select_val_images_per_dataset: int = 200
     max_steps_per_epoch: int = 0  # 0 = no cap
+    # floor on steps per epoch: a small subset's plan is cycled (fresh flips, jitter, zoom) so that every expert gets
+    # about the same optimisation per epoch; without it a 52-image subset made 13 steps an epoch where a large one
+    # made 120 (cpu preset). 0 = one pass over the plan.
+    min_steps_per_epoch: int = 0
     log_every_steps: int = 20
     num_threads: int = 0  # torch CPU threads, 0 = torch default
     teacher: StageConfig = field(default_factory=lambda: StageConfig(epochs=60, lr=5e-4, weight_decay=0.05))

@@ -65,6 +65,17 @@ def write_json_atomic(obj, path: str) -> None:
     os.replace(tmp, path)
 
 
+def epoch_steps(plan_length: int, per_step: int, min_steps: int = 0, max_steps: int = 0) -> int:
+    """Optimiser steps in one epoch: one pass over the plan (the last batch filled by cycling), raised to
+    `min_steps` and capped at `max_steps` where those are set (0 = not set)."""
+    steps = max(1, math.ceil(plan_length / per_step))
+    if min_steps:
+        steps = max(steps, min_steps)
+    if max_steps:
+        steps = min(steps, max_steps)
+    return steps
+
+
 def format_duration(seconds: float) -> str:
     seconds = max(0, int(seconds))
     h, rem = divmod(seconds, 3600)
@@ -185,9 +196,7 @@ def train_stage(
         rng = np.random.default_rng(stable_seed(seed, name, epoch, "plan"))
         plan = train_store.epoch_plan(rng, K, all_slices)
         per_step = B * runtime.world
-        steps = max(1, math.ceil(len(plan) / per_step))
-        if train_cfg.max_steps_per_epoch:
-            steps = min(steps, train_cfg.max_steps_per_epoch)
+        steps = epoch_steps(len(plan), per_step, train_cfg.min_steps_per_epoch, train_cfg.max_steps_per_epoch)
         # every rank gets exactly `steps` full batches (the plan is cycled to fill the last one)
         plan = [plan[i % len(plan)] for i in range(steps * per_step)]
         plan = runtime.shard(plan)
