@@ -1,10 +1,11 @@
 /**
  * The page's state and actions. Data flow:
  *   files → decode (core, in the worker) → viewer;
- *   boxes (mouse) → segment (worker: segmentInput on onnxruntime-web, or `daft serve`) → label map → drawing layer;
- *   brush strokes / deletions / undo → drawing layer; export → the core's label-map encoders.
- * The drawing layer niivue holds and `committed` (the layer as the undo history knows it) are kept equal between
- * actions; a brush stroke is recorded as the difference between them when it ends.
+ *   boxes (mouse) → segment (worker: segmentInput on onnxruntime-web, or `daft serve`) → label map;
+ *   brush strokes / deletions / undo → label map; label map → niivue's drawing layer; label map → export.
+ * The label map (uint16, box number per voxel, input order) is the page's, so any number of boxes fits; niivue's
+ * one-byte drawing layer only shows it (model/labelLayer.ts). Between actions the layer shows the map exactly; a
+ * brush stroke is read out of the layer when it ends and applied to the map.
  */
 import { DaftInputError, MIRRORINGS, type CaseRecord } from "@daft/core";
 import type { DecodedInput } from "./input/decodeInput.js";
@@ -24,11 +25,12 @@ import {
 } from "./model/exportLabels.js";
 import {
   applyDiff,
-  diffLayers,
-  labelsToLayer,
+  applyStroke,
+  diffLabels,
   labelVoxelCounts,
-  layerToLabels,
+  withoutAnyLabel,
   withoutLabel,
+  type LabelDiff,
 } from "./model/labelLayer.js";
 import type { Backend, RoutingOverrides, SegmentOutcome } from "./segment/messages.js";
 import { labelsFromOutput } from "./segment/resultLabels.js";
@@ -65,7 +67,8 @@ export class App {
   segmentRuns = 0;
   /** The last segmentation's error line, cleared by a success. */
   segmentError: string | undefined;
-  private committed: Uint8Array | undefined;
+  /** The label map: box number per voxel, input order; what undo, export and the drawing layer work from. */
+  private labels: Uint16Array | undefined;
   private selected = 0;
   private drawing: [[number, number], [number, number]] | null = null;
 
@@ -95,7 +98,8 @@ export class App {
       await this.viewer.show(decoded.display, dimension);
       const { width, height, depth, spacing } = decoded.display;
       this.image = { opened, decoded, dimension, grid: { width, height, depth, spacing } };
-      this.committed = this.viewer.layer().slice();
+      // The viewer starts with an empty drawing, which shows an empty map.
+      this.labels = new Uint16Array(width * height * depth);
       const fromFile = fileBoxesForEditor(decoded.kind === "npz" ? decoded.fileBoxes : []);
       this.history.reset(fromFile.boxes);
       this.result = undefined;
@@ -145,19 +149,19 @@ export class App {
   }
 
   deleteBox(index: number): void {
-    if (!this.committed) return;
-    const after = withoutLabel(this.committed, index + 1);
-    this.history.deleteBox(index, diffLayers(this.committed, after) ?? undefined);
-    this.setLayer(after);
+    if (!this.labels) return;
+    const diff = withoutLabel(this.labels, index + 1);
+    this.history.deleteBox(index, diff ?? undefined);
+    this.applyLabels(diff, "redo");
     this.selected = Math.min(this.selected, Math.max(0, this.history.boxes.length - 1));
     this.refresh();
   }
 
   deleteAllBoxes(): void {
-    if (!this.committed || this.history.boxes.length === 0) return;
-    const after = new Uint8Array(this.committed.length);
-    this.history.change("delete all boxes", [], diffLayers(this.committed, after) ?? undefined);
-    this.setLayer(after);
+    if (!this.labels || this.history.boxes.length === 0) return;
+    const diff = withoutAnyLabel(this.labels);
+    this.history.change("delete all boxes", [], diff ?? undefined);
+    this.applyLabels(diff, "redo");
     this.selected = 0;
     this.refresh();
   }
@@ -175,17 +179,13 @@ export class App {
 
   select(index: number): void {
     this.selected = index;
-    this.applyTool();
     this.refresh();
   }
 
   undo(): void {
     const step = this.history.undo();
     if (!step) return;
-    if (step.labels && this.committed) {
-      applyDiff(this.committed, step.labels, "undo");
-      this.viewer.setLayer(this.committed.slice());
-    }
+    if (step.labels) this.applyLabels(step.labels, "undo");
     this.selected = Math.min(this.selected, Math.max(0, this.history.boxes.length - 1));
     this.setStatus(`Undid: ${step.what}.`);
     this.refresh();
@@ -222,17 +222,18 @@ export class App {
         ));
         fileName = labelMapFileName(image.opened.plan.name, image.opened.plan.kind, outcome);
       }
-      const layer = labelsToLayer(labels, image.grid);
-      const diff = this.committed ? diffLayers(this.committed, layer) : null;
+      // The engine's labels are box numbers in input order: the map itself, taken as it comes.
+      const diff = this.labels ? diffLabels(this.labels, labels) : null;
       if (diff) this.history.recordLabels("segment", diff);
-      this.setLayer(layer);
+      this.labels = labels;
+      this.viewer.showLabels(labels);
       this.result = { fileName, outcome, wallMs: performance.now() - started };
       this.el.resultInfo.classList.remove("error");
       this.el.resultInfo.textContent = describeResult(
         outcome.record,
         outcome.runtime,
         this.result.wallMs,
-        layer,
+        labels,
       );
       this.segmentError = undefined;
       this.setStatus(`Segmented ${prompts.length} box(es). Paint or erase to correct, then export.`);
@@ -253,8 +254,8 @@ export class App {
   /** Saves the label map (with corrections) in `daft segment`'s format, or as PNG/NIfTI for an .npz. */
   exportLabels(viewerFriendly = false): void {
     const image = this.image;
-    if (!image || !this.committed) return;
-    const labels = layerToLabels(this.committed, image.grid);
+    const labels = this.labels;
+    if (!image || !labels) return;
     const { plan } = image.opened;
     const file = viewerFriendly
       ? exportViewerFriendly(image.decoded, plan.name, labels)
@@ -270,7 +271,7 @@ export class App {
 
   applyTool(): void {
     const tool = this.tool;
-    this.viewer.setTool(tool, this.selected + 1);
+    this.viewer.setTool(tool);
     this.el.viewer.classList.toggle("box-tool", tool === "box");
   }
 
@@ -282,6 +283,8 @@ export class App {
       remove: (i) => this.deleteBox(i),
       setZRange: (i, z0, z1) => this.setZRange(i, z0, z1),
     });
+    // Painting gives voxels the selected box's label (recordStroke); the brush shows its colour.
+    this.viewer.setPenLabel(this.selected + 1);
     const last = this.history.lastStep;
     this.el.undoButton.disabled = !last || this.busy;
     this.el.undoButton.title = last ? `Undo: ${last.what}` : "Nothing to undo";
@@ -349,18 +352,20 @@ export class App {
   }
 
   private recordStroke(): void {
-    if (!this.committed) return;
-    const now = this.viewer.layer();
-    const diff = diffLayers(this.committed, now);
+    const image = this.image;
+    if (!image || !this.labels) return;
+    const diff = applyStroke(this.labels, this.viewer.layer(), image.grid, this.selected + 1);
+    this.viewer.refreshLayer();
     if (!diff) return;
     this.history.recordLabels(this.tool === "erase" ? "erase" : "paint", diff);
-    this.committed = now.slice();
     this.refresh();
   }
 
-  private setLayer(layer: Uint8Array): void {
-    this.committed = layer;
-    this.viewer.setLayer(layer.slice());
+  /** Undoes or redoes a label change on the map and shows the voxels it touched. */
+  private applyLabels(diff: LabelDiff | null, direction: "undo" | "redo"): void {
+    if (!diff || !this.labels) return;
+    applyDiff(this.labels, diff, direction);
+    this.viewer.showLabelsAt(this.labels, diff.index);
   }
 
   private overrides(): RoutingOverrides {
@@ -399,9 +404,9 @@ export class App {
   }
 }
 
-function describeResult(record: CaseRecord, runtime: string, wallMs: number, layer: Uint8Array): string {
+function describeResult(record: CaseRecord, runtime: string, wallMs: number, labels: Uint16Array): string {
   const t = record.timings;
-  const counts = labelVoxelCounts(layer);
+  const counts = labelVoxelCounts(labels);
   const sizes = counts
     .slice(1)
     .map((n, i) => `#${i + 1}: ${n.toLocaleString()}`)

@@ -3,7 +3,8 @@
  * ultrasound case, written as the PNG a clinician would have), draw its box with the mouse, segment in the browser
  * (onnxruntime-web) and on the local server (onnxruntime-node), check the overlay appears, export, and compare the
  * exported label map with what `daft segment --box` writes for the same box. A 3D case checks the multiplanar view,
- * slice ranges and progress. Screenshots go to test-artifacts/web/.
+ * slice ranges and progress; a microscopy case with 260 boxes checks labels above 255. Screenshots go to
+ * test-artifacts/web/.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -45,6 +46,8 @@ if (!hasChromium)
 
 const CASE_2D = "2DBox_US_hc18-fetal-head_hc18_0116";
 const CASE_3D = "3DBox_MR_msd-hippocampus_hippo_0021";
+/** 260 nuclei: more boxes than niivue's one-byte drawing layer can tell apart. */
+const CASE_NUCLEI = "2DBox_Microscopy_dsb2018-nuclei_dsb_0092";
 
 describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
   let server: RunningServer;
@@ -309,6 +312,66 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     const state = await pageState(page);
     expect(state.image).toMatchObject({ dimension: 2 });
     expect(state.boxes.length).toBe(expectedBoxes);
+  }, 60_000);
+
+  it("edits a microscopy .npz with more than 255 boxes: all listed, labels above 255 painted and exported", async () => {
+    // A real case with 260 nuclei: more boxes than niivue's one-byte drawing layer has values.
+    const name = `${CASE_NUCLEI}.npz`;
+    const path = join(repoRoot, "examples/cases/imgs", name);
+    const count = openNpz(readFileSync(path)).read("boxes").shape[0]!;
+    expect(count).toBeGreaterThan(255);
+    await page.check('input[name="tool"][value="box"]');
+    await page.setInputFiles("#file-input", path);
+    await page.waitForFunction((n) => (window as any).__daft.state().image?.name === n, name);
+    const state = await pageState(page);
+    expect(state.boxes).toHaveLength(count);
+    expect(await page.locator("#box-list li").count()).toBe(count);
+    expect(await page.textContent("#status")).toContain(`${count} box(es) from the file`);
+    const { width } = state.image!;
+
+    /** Selects box `label` in the list and paints a short stroke through voxel (x, y). */
+    const paint = async (label: number, [x, y]: [number, number]) => {
+      await page.click(`#box-list li[data-label="${label}"] .coords`);
+      await page.check('input[name="tool"][value="paint"]');
+      await dragBox(page, await aimAt(page, x - 1, y), await aimAt(page, x + 1, y));
+    };
+    const exportedLabels = async (dir: string) => {
+      const exported = await exportDownload(page, join(work, dir));
+      expect(exported.name).toBe(name);
+      return openNpz(exported.bytes).read("segs").data as Uint16Array;
+    };
+
+    // The last box, painted at its centre: the exported map holds its label, 260.
+    const last = state.boxes[count - 1]!;
+    const centre: [number, number] = [
+      Math.round((last.x0 + last.x1) / 2),
+      Math.round((last.y0 + last.y1) / 2),
+    ];
+    await page.fill("#pen-size", "3");
+    await page.dispatchEvent("#pen-size", "change");
+    await paint(count, centre);
+    const painted = await pageState(page);
+    expect(painted.undoDepth).toBe(1);
+    expect(painted.maskVoxels).toBeGreaterThan(0);
+    await page.screenshot({ path: join(artifacts, "5-nuclei-box-260-painted.png") });
+    const labels = await exportedLabels("nuclei-260");
+    expect(labels[centre[1] * width + centre[0]]).toBe(count);
+    const foreground = labels.filter((v) => v > 0);
+    expect(foreground.length).toBe(painted.maskVoxels);
+    expect(foreground.every((v) => v === count)).toBe(true);
+
+    // Box 6 is shown in the same colour (the view's colours repeat every 254 boxes); painted over box 260's
+    // voxels, they still become box 6's.
+    const sameColour = ((count - 1) % 254) + 1;
+    await paint(sameColour, centre);
+    expect((await pageState(page)).undoDepth).toBe(2);
+    const repainted = await exportedLabels("nuclei-6");
+    expect(repainted[centre[1] * width + centre[0]]).toBe(sameColour);
+
+    await page.click("#undo-button");
+    await page.click("#undo-button");
+    expect((await pageState(page)).maskVoxels).toBe(0);
+    await page.check('input[name="tool"][value="box"]');
   }, 60_000);
 
   it("made every request to the local server only", () => {

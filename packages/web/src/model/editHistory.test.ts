@@ -10,7 +10,7 @@ import {
   zRangeAround,
   type VoxelBox,
 } from "./editHistory.js";
-import { diffLayers, MAX_LABEL } from "./labelLayer.js";
+import { diffLabels, MAX_LABEL } from "./labelLayer.js";
 
 const box = (x0: number, y0: number, x1: number, y1: number, z0 = 0, z1 = 0): VoxelBox => ({
   x0,
@@ -28,8 +28,8 @@ describe("box list and undo", () => {
     history.addBox(box(2, 2, 6, 6, 3, 7));
     history.replaceBox(1, withZRange(history.boxes[1]!, 9, 4, 10), "slices of box 2");
     expect(history.boxes[1]).toEqual(box(2, 2, 6, 6, 4, 9));
-    const layerBefore = Uint8Array.of(1, 2, 2, 0);
-    const deletion = diffLayers(layerBefore, Uint8Array.of(0, 1, 1, 0))!;
+    const labelsBefore = Uint16Array.of(1, 2, 2, 0);
+    const deletion = diffLabels(labelsBefore, Uint16Array.of(0, 1, 1, 0))!;
     history.deleteBox(0, deletion);
     expect(history.boxes).toEqual([box(2, 2, 6, 6, 4, 9)]);
 
@@ -46,7 +46,7 @@ describe("box list and undo", () => {
   it("records label changes without touching the boxes, and keeps at most UNDO_DEPTH steps", () => {
     const history = new EditHistory();
     history.addBox(box(0, 0, 1, 1));
-    const paint = diffLayers(new Uint8Array(3), Uint8Array.of(0, 1, 1))!;
+    const paint = diffLabels(new Uint16Array(3), Uint16Array.of(0, 1, 1))!;
     history.recordLabels("paint", paint);
     expect(history.undo()).toMatchObject({ what: "paint", labels: paint });
     expect(history.boxes).toHaveLength(1);
@@ -54,11 +54,14 @@ describe("box list and undo", () => {
     expect(history.depth).toBe(UNDO_DEPTH);
   });
 
-  it("refuses a box beyond what the one-byte label layer holds, and unknown boxes", () => {
+  it("holds more than 255 boxes, refuses one beyond what a uint16 label map holds, and unknown boxes", () => {
     const history = new EditHistory();
     history.reset(Array.from({ length: 255 }, (_, i) => box(i, 0, i, 0)));
-    expect(() => history.addBox(box(0, 0, 1, 1))).toThrow(/at most 255 boxes/);
-    expect(() => history.deleteBox(300)).toThrow(/no box 301/);
+    history.addBox(box(0, 0, 1, 1));
+    expect(history.lastStep?.what).toBe("add box 256");
+    history.reset(Array.from({ length: MAX_LABEL }, (_, i) => box(i, 0, i, 0)));
+    expect(() => history.addBox(box(0, 0, 1, 1))).toThrow(/at most 65535 boxes/);
+    expect(() => history.deleteBox(MAX_LABEL)).toThrow(/no box 65536/);
     expect(history.depth).toBe(0);
   });
 
@@ -76,7 +79,7 @@ describe("box list and undo", () => {
 });
 
 describe("a challenge file's boxes in the editor", () => {
-  it("loads up to MAX_LABEL boxes and says how many", () => {
+  it("loads up to MAX_LABEL boxes, hundreds of nuclei included, and says how many", () => {
     const { boxes, note } = fileBoxesForEditor([
       [3.4, 2, 9.6, 7],
       [0, 1, 2, 3, 4, 5],
@@ -84,15 +87,19 @@ describe("a challenge file's boxes in the editor", () => {
     expect(boxes).toEqual([box(3, 2, 10, 7), { x0: 0, y0: 1, z0: 2, x1: 3, y1: 4, z1: 5 }]);
     expect(note).toBe("2 box(es) from the file. ");
     expect(fileBoxesForEditor([]).note).toBe("");
+    const nuclei = fileBoxesForEditor(Array.from({ length: 300 }, (_, i) => [i, 0, i + 1, 1]));
+    expect(nuclei.boxes).toHaveLength(300);
+    expect(nuclei.boxes[299]).toEqual(box(299, 0, 300, 1));
+    expect(nuclei.note).toBe("300 box(es) from the file. ");
     expect(fileBoxesForEditor(Array.from({ length: MAX_LABEL }, () => [0, 0, 1, 1])).boxes).toHaveLength(
       MAX_LABEL,
     );
   });
 
   it("loads none of more than MAX_LABEL boxes and says why, instead of dropping them silently", () => {
-    const { boxes, note } = fileBoxesForEditor(Array.from({ length: 260 }, () => [0, 0, 1, 1]));
+    const { boxes, note } = fileBoxesForEditor(Array.from({ length: MAX_LABEL + 1 }, () => [0, 0, 1, 1]));
     expect(boxes).toEqual([]);
-    expect(note).toContain("260 boxes were not loaded");
-    expect(note).toContain(`at most ${MAX_LABEL}`);
+    expect(note).toContain("65536 boxes were not loaded");
+    expect(note).toContain("at most 65535");
   });
 });

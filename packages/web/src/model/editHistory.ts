@@ -1,7 +1,7 @@
 /**
  * The user's boxes and one undo stack for everything that changes them or the label map: adding, deleting or
  * re-ranging a box, a segmentation result, a paint or erase stroke. Label changes are stored as diffs of the
- * drawing layer; the caller applies them (model/labelLayer.ts applyDiff).
+ * page's label map; the caller applies them (model/labelLayer.ts applyDiff).
  */
 import { MAX_LABEL, type LabelDiff } from "./labelLayer.js";
 
@@ -142,8 +142,8 @@ export function boxFromPrompt(numbers: readonly number[]): VoxelBox {
 
 /**
  * The boxes a challenge file brings into the editor, and what the status line says of them. The editor holds at
- * most MAX_LABEL boxes (its drawing layer stores one byte per voxel), so a file with more (a microscopy image with
- * hundreds of nuclei) loads none of them and says so, rather than segmenting some of its objects.
+ * most MAX_LABEL boxes (its label map stores a uint16 box number per voxel), so a file with more loads none of
+ * them and says so, rather than segmenting some of its objects.
  */
 export function fileBoxesForEditor(fileBoxes: readonly (readonly number[])[]): {
   boxes: VoxelBox[];

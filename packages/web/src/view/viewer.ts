@@ -1,11 +1,12 @@
 /**
  * niivue, set up for this page: the input shown from an in-memory NIfTI (viewerNifti.ts), 2D images in one zoomable
- * view, volumes as axial/coronal/sagittal; niivue's drawing layer holds the label map (label = box number, colours
- * from palette.ts) and does the brush. Mouse: left = the current tool, right-drag = window/level, middle-drag = pan,
- * wheel = zoom (2D) or slices (3D).
+ * view, volumes as axial/coronal/sagittal; niivue's drawing layer shows the page's label map (one byte per voxel,
+ * see model/labelLayer.ts; colours from palette.ts) and does the brush. Mouse: left = the current tool, right-drag =
+ * window/level, middle-drag = pan, wheel = zoom (2D) or slices (3D).
  */
 import { DRAG_MODE, Niivue, NVImage, SHOW_RENDER, SLICE_TYPE } from "@niivue/niivue";
-import { drawColormap } from "../model/palette.js";
+import { labelsToLayer, PEN_BYTE, showLabelsAt } from "../model/labelLayer.js";
+import { displayColour, drawColormap } from "../model/palette.js";
 import { viewerNifti, type DisplayImage } from "./viewerNifti.js";
 import type { SliceTile, VoxelGrid } from "./voxelMapping.js";
 
@@ -23,6 +24,8 @@ export class Viewer {
   onLocation: () => void = () => {};
   /** Window/level changed by dragging. */
   onWindowChange: () => void = () => {};
+  /** The box the brush paints: niivue paints PEN_BYTE, shown in that box's colour. */
+  private penLabel = 1;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     this.nv = new Niivue({
@@ -94,7 +97,7 @@ export class Viewer {
       ]);
     } else this.nv.clearCustomLayout();
     this.nv.createEmptyDrawing();
-    this.nv.setDrawColormap(drawColormap() as unknown as string);
+    this.nv.setDrawColormap(drawColormap(this.penLabel) as unknown as string);
     this.nv.setDrawOpacity(0.5);
     this.nv.setPan2Dxyzmm([0, 0, 0, 1]);
     this.nv.updateGLVolume();
@@ -125,19 +128,36 @@ export class Viewer {
     this.onLocation();
   }
 
-  /** The drawing layer (display order, see labelLayer.ts). */
+  /** The drawing layer niivue holds (display order, see labelLayer.ts); niivue's brush writes into it. */
   layer(): Uint8Array {
     const layer = this.nv.drawBitmap;
     if (!layer) throw new Error("no image is open");
     return layer;
   }
 
-  setLayer(layer: Uint8Array): void {
-    this.nv.drawBitmap = layer;
+  /** Shows the whole label map (input order). */
+  showLabels(labels: Uint16Array): void {
+    labelsToLayer(labels, this.labelGrid(), this.layer());
     this.nv.refreshDrawing(true);
   }
 
-  setTool(tool: Tool, paintLabel: number): void {
+  /** Shows the label map's voxels `index` (input order) again, e.g. after an undo. */
+  showLabelsAt(labels: Uint16Array, index: Uint32Array): void {
+    showLabelsAt(this.layer(), labels, index, this.labelGrid());
+    this.nv.refreshDrawing(true);
+  }
+
+  /** Uploads the layer after the page rewrote some of its bytes (after a brush stroke). */
+  refreshLayer(): void {
+    this.nv.refreshDrawing(true);
+  }
+
+  private labelGrid(): VoxelGrid {
+    if (!this.grid) throw new Error("no image is open");
+    return this.grid;
+  }
+
+  setTool(tool: Tool): void {
     const drawing = tool === "paint" || tool === "erase";
     this.nv.opts.mouseEventConfig = {
       // niivue's brush paints through its crosshair handler; the Box tool handles the left button itself.
@@ -146,7 +166,21 @@ export class Viewer {
       centerButton: DRAG_MODE.pan,
     };
     this.nv.setDrawingEnabled(drawing);
-    if (drawing) this.nv.setPenValue(tool === "erase" ? 0 : paintLabel, false);
+    if (drawing) this.nv.setPenValue(tool === "erase" ? 0 : PEN_BYTE, false);
+  }
+
+  /**
+   * The box the brush paints, for its colour: the brush's byte gets box `label`'s colour by editing that one
+   * colormap entry in place (setDrawColormap would call updateGLVolume, which uploads the whole image again: slow
+   * for large volumes, and this follows every selection).
+   */
+  setPenLabel(label: number): void {
+    if (label === this.penLabel) return;
+    this.penLabel = label;
+    const lut = this.nv.drawLut.lut;
+    lut.set([...displayColour(label), 255], PEN_BYTE * 4);
+    this.nv.refreshColormaps();
+    this.nv.drawScene();
   }
 
   setPenSize(size: number): void {
