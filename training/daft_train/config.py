@@ -115,7 +115,10 @@ def _gpu() -> Config:
             teacher=EncoderConfig(widths=[24, 48, 96, 192, 384], depths=[1, 2, 3, 4, 6], neck_width=192, neck_depth=2, embed_dim=128),
             decoder=DecoderConfig(dim=128, depth=2, heads=4, mlp_dim=512, attention_downsample=2, token_stride=4, upscale_dim=16, low_dim=8),
         ),
-        train=TrainConfig(batch_images=32, objects_per_image=8, max_val_images_per_dataset=400, select_val_images_per_dataset=400),
+        # min_steps_per_epoch 8 (256 images an epoch): at batch 32 the 52-image CT subset would otherwise make 2
+        # steps an epoch, 40 in its 20 DAFT epochs (the cpu preset's floor of 60 x 4 images: CT val DSC 0.663 -> 0.692)
+        train=TrainConfig(batch_images=32, objects_per_image=8, max_val_images_per_dataset=400, select_val_images_per_dataset=400,
+                          min_steps_per_epoch=8),
     )
 
 
@@ -132,6 +135,7 @@ def _cpu() -> Config:
             objects_per_image=6,
             max_val_images_per_dataset=20,
             max_steps_per_epoch=120,
+            min_steps_per_epoch=60,  # run 9: CT val DSC 0.663 -> 0.692, Mammography 0.811 -> 0.834 (README)
             log_every_steps=20,
             teacher=StageConfig(epochs=5, lr=1e-3, weight_decay=0.05, patience=3, plateau_patience=1),
             distill=StageConfig(epochs=4, lr=1e-3, patience=3, plateau_patience=1),
