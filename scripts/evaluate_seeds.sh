@@ -5,6 +5,8 @@
 # and is scored with `daft eval`; then scripts/seeds_table.mjs prints mean ± sd over the seeds and the paired
 # difference per modality: DAFT − general (results.md) and selected − general (results-selected.md).
 # Usage: bash scripts/evaluate_seeds.sh RUN_DIR RUN_DIR [RUN_DIR...]   → out/test-split-seeds/results*.md
+# MODALITIES="CT Mammography ..." scores only those modalities' test cases (e.g. the subsets a study retrained; the
+# others' experts are unchanged and scored elsewhere); OUT=<dir> writes elsewhere than out/test-split-seeds.
 # Each configuration is segmented once: an export whose experts (ONNX sha256s and mirroring) equal one already
 # scored in this invocation takes that score (e.g. the shared general model of DAFT seeds from one --base-run),
 # and a score newer than its export is kept (an interrupted evaluation resumes; delete it to re-run).
@@ -13,7 +15,18 @@ cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: bash scripts/evaluate_seeds.sh RUN_DIR RUN_DIR [RUN_DIR...]" >&2; exit 2; }
 DATASETS=${DATASETS:-../shared/datasets}
 CASES=data/cases
-OUT=out/test-split-seeds
+OUT=${OUT:-out/test-split-seeds}
+inputs=("$CASES/test/imgs")
+only=()
+if [ -n "${MODALITIES:-}" ]; then
+  inputs=()
+  for m in $MODALITIES; do
+    found=("$CASES"/test/imgs/[23]DBox_"$m"_*.npz)
+    [ -e "${found[0]}" ] || { echo "MODALITIES: no test case of modality $m in $CASES/test/imgs" >&2; exit 2; }
+    inputs+=("${found[@]}")
+  done
+  only=(--only-predicted)
+fi
 daft() { node packages/node/bin/daft.js "$@"; }
 
 [ -f "$CASES/cases.csv" ] || daft data import "$DATASETS"/*/ -o "$CASES"
@@ -38,8 +51,9 @@ for run in "$@"; do
     elif [ "$result/eval/summary.json" -nt "$models/manifest.json" ]; then
       echo "$name/$policy: kept (newer than its export): $result/eval/summary.md"
     else
-      daft segment "$CASES/test/imgs" -o "$result" --quiet --models "$models"
-      daft eval --pred "$result" --gt "$CASES/test/gts" -o "$result/eval" > /dev/null
+      rm -rf "$result"
+      daft segment "${inputs[@]}" -o "$result" --quiet --models "$models"
+      daft eval --pred "$result" --gt "$CASES/test/gts" -o "$result/eval" "${only[@]}" > /dev/null
       echo "$name/$policy: $result/eval/summary.md"
     fi
     scored[$key]=$result
