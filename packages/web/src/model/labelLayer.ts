@@ -137,19 +137,29 @@ export interface LabelDiff {
 /** What changed from `before` to `after` (same length), or null when nothing did. */
 export function diffLabels(before: Uint16Array, after: Uint16Array): LabelDiff | null {
   if (before.length !== after.length) throw new Error("diffLabels: label maps of different sizes");
+  return sparseDiff(before, (i) => after[i]!);
+}
+
+/**
+ * The voxels where `labelAfter(i)` differs from `labels[i]`, with both values; null when none does. Two passes
+ * (count, then fill) so that the diff is three exact-size typed arrays, not a growing list of 75 M candidates.
+ */
+function sparseDiff(labels: Uint16Array, labelAfter: (i: number) => number): LabelDiff | null {
   let count = 0;
-  for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) count++;
+  for (let i = 0; i < labels.length; i++) if (labelAfter(i) !== labels[i]) count++;
   if (count === 0) return null;
   const diff = {
     index: new Uint32Array(count),
     before: new Uint16Array(count),
     after: new Uint16Array(count),
   };
-  for (let i = 0, n = 0; i < before.length; i++) {
-    if (before[i] === after[i]) continue;
+  for (let i = 0, n = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    const to = labelAfter(i);
+    if (to === label) continue;
     diff.index[n] = i;
-    diff.before[n] = before[i]!;
-    diff.after[n++] = after[i]!;
+    diff.before[n] = label;
+    diff.after[n++] = to;
   }
   return diff;
 }
@@ -179,23 +189,7 @@ export function withoutAnyLabel(labels: Uint16Array): LabelDiff | null {
 
 /** The diff that replaces each label l by table[l]. */
 function relabel(labels: Uint16Array, table: Uint16Array): LabelDiff | null {
-  let count = 0;
-  for (let i = 0; i < labels.length; i++) if (table[labels[i]!] !== labels[i]) count++;
-  if (count === 0) return null;
-  const diff = {
-    index: new Uint32Array(count),
-    before: new Uint16Array(count),
-    after: new Uint16Array(count),
-  };
-  for (let i = 0, n = 0; i < labels.length; i++) {
-    const label = labels[i]!;
-    const to = table[label]!;
-    if (to === label) continue;
-    diff.index[n] = i;
-    diff.before[n] = label;
-    diff.after[n++] = to;
-  }
-  return diff;
+  return sparseDiff(labels, (i) => table[labels[i]!]!);
 }
 
 /** Voxels per label (index = label, up to the largest present), for the result summary. */
