@@ -30,7 +30,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-minutes-per-stage", type=float, default=0.0, help="wall-time cap per stage (0 = none)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--cache-dir", help="where preprocessed datasets are cached (default RUN_DIR/cache)")
-    p.add_argument("--init-checkpoint", help="start from this checkpoint (teacher- or student-shaped) instead of training the teacher")
+    p.add_argument("--init-checkpoint", help="start from this checkpoint: teacher-shaped replaces the teacher stage, "
+                                             "student-shaped the distillation, one from import-onnx (a shipped "
+                                             "expert) the general stage, so only DAFT trains")
     p.add_argument("--base-run", help="new run folder only: take config, datasets, seed, cache and the finished teacher/"
                                       "distill/general stages from this run; train only DAFT (e.g. other --subsets)")
     p.add_argument("--workers", type=int, default=0, help="processes for building the cache (default: up to 8)")
@@ -88,6 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
                            "whole image, not on zoom tiles as the engine segments them)")
     pack.add_argument("--split-seed", type=int, help="validation split seed (default: the run's)")
     pack.add_argument("--workers", type=int, default=2, help="encoding threads")
+    imp = sub.add_parser("import-onnx", help="recover a trainable checkpoint from an exported expert (models/ folder), "
+                                             "to fine-tune it on other data with --init-checkpoint")
+    imp.add_argument("--models", required=True, help="models folder with manifest.json (e.g. the shipped models/)")
+    imp.add_argument("--expert", default="general", help="expert name in the manifest (default general)")
+    imp.add_argument("-o", "--output", required=True, help="checkpoint file to write (.pt)")
+    imp.add_argument("--config", choices=["tiny", "cpu", "gpu"], help="the preset the expert was trained with (default: "
+                                                                      "the first preset whose student matches)")
+    imp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    imp.add_argument("--no-verify", action="store_true", help="skip the PyTorch vs onnxruntime-node comparison")
+    merge = sub.add_parser("merge-experts", help="put experts of one models folder into another (replacing those of "
+                                                 "the same name), e.g. a fine-tuned expert into a copy of the shipped zoo")
+    merge.add_argument("--into", required=True, help="the models folder to merge into (e.g. models)")
+    merge.add_argument("--from", dest="source", required=True, help="the models folder the experts come from")
+    merge.add_argument("--experts", required=True, help="comma-separated expert names of --from")
+    merge.add_argument("-o", "--output", help="write the merged zoo here (default: replace --into)")
     unpack = sub.add_parser("unpack", help="rebuild cache folders from a pack (for --cache-dir of a run)")
     unpack.add_argument("--pack", required=True, help="the pack folder")
     unpack.add_argument("--cache", required=True, help="cache root to write into (then: run --cache-dir CACHE)")
@@ -165,6 +182,18 @@ def main(argv: list[str] | None = None) -> int:
                 from .data.pack_check import compare_validation
 
                 compare_validation(args.compare_run, args.cache, args.pack, log=_log)
+            return 0
+        if args.command == "import-onnx":
+            from .export.onnx_import import import_checkpoint
+
+            import_checkpoint(args.models, args.expert, args.output, args.config, args.overrides,
+                              verify=not args.no_verify, log=_log)
+            return 0
+        if args.command == "merge-experts":
+            from .export.merge import merge_experts
+
+            names = [n.strip() for n in args.experts.split(",") if n.strip()]
+            merge_experts(args.into, args.source, names, args.output, log=_log)
             return 0
         if args.command == "bench":
             from .bench import run_bench

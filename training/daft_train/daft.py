@@ -3,12 +3,18 @@ A subset whose training data are all 3D uses every slice with objects in each ep
 
 from __future__ import annotations
 
+from .export.onnx_import import FOLDED
 from .pipeline import STAGE_DAFT, STAGE_GENERAL, Pipeline
 from .trainer import StageResult, read_done
 
 
 def train_daft(p: Pipeline) -> dict[str, StageResult | None]:
     results: dict[str, StageResult | None] = {}
+    general = read_done(p.stage_dir(STAGE_GENERAL))
+    if general is not None and general.norm_stats == FOLDED and not p.cfg.train.daft.freeze_norm_stats:
+        raise ValueError(f"{p.stage_dir(STAGE_GENERAL)}: the general stage was imported from ONNX, whose BatchNorm "
+                         f"statistics are folded into the convolutions; train DAFT from it with "
+                         f"train.daft.freeze_norm_stats=true")
     for subset in p.subsets():
         name = f"{STAGE_DAFT}/{subset.name}"
         out = p.stage_dir(STAGE_DAFT, subset.name)

@@ -6,18 +6,34 @@ from __future__ import annotations
 
 import os
 
-from .pipeline import STAGE_DISTILL, STAGE_TEACHER, Pipeline, load_state_dict_file
+import torch
+
+from .export.onnx_import import FOLDED
+from .pipeline import STAGE_DISTILL, STAGE_GENERAL, STAGE_TEACHER, Pipeline, load_state_dict_file
 from .trainer import StageResult, read_done, save_atomic, write_json_atomic
+
+
+def _checkpoint_norm_stats(path: str) -> str | None:
+    """The ``norm_stats`` mark of a checkpoint file ("folded" for one recovered from ONNX by import-onnx)."""
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - load_state_dict_file reports unreadable files
+        return None
+    return obj.get("norm_stats") if isinstance(obj, dict) else None
 
 
 def adopt_init_checkpoint(p: Pipeline) -> bool:
     """--init-checkpoint: a teacher-shaped checkpoint replaces teacher training; a student-shaped one replaces
-    teacher training and distillation. Returns True when it was used."""
+    teacher training and distillation; one recovered from a shipped expert's ONNX files (``import-onnx``, BatchNorm
+    folded) becomes the general stage, so that only DAFT trains, with BatchNorm statistics frozen. Returns True
+    when it was used."""
     if not p.init_checkpoint:
         return False
     state = load_state_dict_file(p.init_checkpoint, trusted=False)
     source = os.path.abspath(p.init_checkpoint)
-    for kind, stage in (("teacher", STAGE_TEACHER), ("student", STAGE_DISTILL)):
+    folded = _checkpoint_norm_stats(p.init_checkpoint) == FOLDED
+    candidates = (("student", STAGE_GENERAL),) if folded else (("teacher", STAGE_TEACHER), ("student", STAGE_DISTILL))
+    for kind, stage in candidates:
         model = p.build(kind)
         try:
             model.load_state_dict(state)
@@ -28,14 +44,17 @@ def adopt_init_checkpoint(p: Pipeline) -> bool:
             os.makedirs(out, exist_ok=True)
             best = os.path.join(out, "best.pt")
             save_atomic({"model": model.state_dict(), "stage": stage, "epoch": 0, "val_loss": float("nan"), "val_dsc": None,
-                         "encoder": kind, "init_checkpoint": source}, best)
-            write_json_atomic({"name": stage, "best_epoch": 0, "best_val_loss": float("nan"), "best_val_dsc": None, "epochs_run": 0,
-                               "stopped": f"from --init-checkpoint {source}", "best_checkpoint": best, "minutes": 0.0},
-                              os.path.join(out, "done.json"))
+                         "encoder": kind, "init_checkpoint": source, "norm_stats": FOLDED if folded else "trained"}, best)
+            done = {"name": stage, "best_epoch": 0, "best_val_loss": float("nan"), "best_val_dsc": None, "epochs_run": 0,
+                    "stopped": f"from --init-checkpoint {source}", "best_checkpoint": best, "minutes": 0.0}
+            if folded:
+                done["norm_stats"] = FOLDED
+            write_json_atomic(done, os.path.join(out, "done.json"))
         p.runtime.barrier()
         p.log(f"--init-checkpoint {p.init_checkpoint}: used as the {kind} ({stage} stage)")
         return True
-    raise ValueError(f"{p.init_checkpoint}: checkpoint does not match the {p.cfg.name} teacher or student architecture")
+    shapes = "student" if folded else "teacher or student"
+    raise ValueError(f"{p.init_checkpoint}: checkpoint does not match the {p.cfg.name} {shapes} architecture")
 
 
 def train_teacher(p: Pipeline) -> StageResult | None:
@@ -46,10 +65,13 @@ def train_teacher(p: Pipeline) -> StageResult | None:
     return p.train(STAGE_TEACHER, p.stage_dir(STAGE_TEACHER), model, p.cfg.train.teacher, kind="teacher")
 
 
-def distill_student(p: Pipeline) -> StageResult:
+def distill_student(p: Pipeline) -> StageResult | None:
     adopt_init_checkpoint(p)
     if read_done(p.stage_dir(STAGE_DISTILL)) is not None:
         return p.skip_finished(STAGE_DISTILL)
+    if read_done(p.stage_dir(STAGE_GENERAL)) is not None:
+        p.log(f"[{STAGE_DISTILL}] not needed: the general stage is already there")
+        return None
     teacher = p.load_stage_model(STAGE_TEACHER)
     student = p.build("student")
     if list(student.embedding_shape()) != list(teacher.embedding_shape()):

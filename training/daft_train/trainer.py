@@ -44,6 +44,7 @@ class StageResult:
     stopped: str
     best_checkpoint: str
     minutes: float
+    norm_stats: str | None = None  # "folded": adopted from an ONNX import (BatchNorm folded into convolutions)
 
 
 def load_checkpoint(path: str, device):
