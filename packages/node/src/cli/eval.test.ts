@@ -166,6 +166,20 @@ describe("daft eval", () => {
     expect(md).toContain("![DSC and NSD per case, by modality](summary.svg)");
   });
 
+  it("summary.md names the first 20 files of a note, summary.json all of them", async () => {
+    const s2: [number, number] = [10, 10];
+    for (let i = 0; i < 25; i++) await put("gt", `2DBox_US_${i}.npz`, { gts: u8(square(s2, 2, 2, 5, 5), s2) });
+    await put("pred", "2DBox_US_3.npz", { segs: u8(square(s2, 2, 2, 5, 5), s2) });
+    const args = ["--pred", join(dir, "pred"), "--gt", join(dir, "gt"), "-o", join(dir, "report"), "--quiet"];
+    expect(await main([...args, "--only-predicted"])).toBe(0);
+    const md = await readFile(join(dir, "report", "summary.md"), "utf8");
+    const note = md.split("\n").find((l) => l.startsWith("- 24 ground-truth case(s) without prediction left out"));
+    expect(note?.match(/2DBox_US_\d+\.npz/g)).toHaveLength(20);
+    expect(note).toContain(", … 4 more in summary.json");
+    const summary = JSON.parse(await readFile(join(dir, "report", "summary.json"), "utf8"));
+    expect(summary.leftOutWithoutPrediction).toHaveLength(24);
+  });
+
   it("--only-predicted scores a subset; unmatched files are named up to five on the terminal, all in the report", async () => {
     const s2: [number, number] = [10, 10];
     for (let i = 0; i < 7; i++) await put("gt", `2DBox_US_${i}.npz`, { gts: u8(square(s2, 2, 2, 5, 5), s2) });
@@ -175,13 +189,13 @@ describe("daft eval", () => {
     // Default: the six unpredicted cases score as empty masks; five are named, then a count.
     expect(await main(args)).toBe(0);
     expect(stderr.match(/warning: no prediction/g)).toHaveLength(5);
-    expect(stderr).toContain("… and 1 more like it (all named in summary.md)");
+    expect(stderr).toContain("… and 1 more like it (all named in summary.json)");
     let summary = JSON.parse(await readFile(join(dir, "report", "summary.json"), "utf8"));
     expect(summary.summary.overall.cases).toBe(7);
     expect(summary.summary.overall.meanDsc).toBeCloseTo(1 / 7, 12);
     expect(summary.missingPredictions).toHaveLength(6);
     expect(stdout).toContain("- 6 case(s) without prediction, scored as empty: ");
-    expect(stdout).toContain(", … 1 more in summary.md");
+    expect(stdout).toContain(", … 1 more in summary.json");
     expect(await readFile(join(dir, "report", "summary.md"), "utf8")).toContain("2DBox_US_6.npz");
 
     // --only-predicted: only the predicted case is scored, the others are listed as left out.

@@ -46,8 +46,10 @@ options:
   --quiet                no progress output
   -h, --help             this help`;
 
-/** Unmatched files named one per line on stderr up to this many; the report lists them all. */
+/** Unmatched files named on the terminal up to this many; summary.json lists them all. */
 const WARNINGS_NAMED = 5;
+/** Files named per note in summary.md; summary.json lists them all. */
+const REPORT_NAMED = 20;
 
 interface CaseResult {
   name: string;
@@ -134,7 +136,8 @@ export async function main(args: string[]): Promise<number> {
       ),
     ),
   );
-  // What was not scored as given: the report names every file; the terminal gets the first few.
+  // What was not scored as given: summary.json names every file, summary.md the first REPORT_NAMED (a subset
+  // scored with --only-predicted leaves hundreds out) and the terminal the first few.
   const noteGroups: [string, readonly string[]][] = [
     ["case(s) without prediction, scored as empty", missing],
     ["ground-truth case(s) without prediction left out (--only-predicted)", leftOut],
@@ -145,10 +148,10 @@ export async function main(args: string[]): Promise<number> {
     noteGroups
       .filter(([, files]) => files.length > 0)
       .map(([what, files]) => {
-        const more = files.length > named ? `, … ${files.length - named} more in summary.md` : "";
+        const more = files.length > named ? `, … ${files.length - named} more in summary.json` : "";
         return `- ${files.length} ${what}: ${files.slice(0, named).join(", ")}${more}`;
       });
-  const notes = noteLines(Infinity);
+  const notes = noteLines(REPORT_NAMED);
   const markdown = [
     "# Segmentation metrics (CVPR24 challenge protocol)",
     "",
@@ -276,7 +279,7 @@ function parseOptions(args: string[]): Options | number {
 function warnEach(names: readonly string[], line: (name: string) => string): void {
   for (const n of names.slice(0, WARNINGS_NAMED)) process.stderr.write(`${line(n)}\n`);
   if (names.length > WARNINGS_NAMED)
-    process.stderr.write(`… and ${names.length - WARNINGS_NAMED} more like it (all named in summary.md)\n`);
+    process.stderr.write(`… and ${names.length - WARNINGS_NAMED} more like it (all named in summary.json)\n`);
 }
 
 async function listNpz(dir: string): Promise<string[]> {
