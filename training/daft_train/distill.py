@@ -40,7 +40,8 @@ def adopt_init_checkpoint(p: Pipeline) -> bool:
         except RuntimeError:
             continue
         out = p.stage_dir(stage)
-        if read_done(out) is None and p.runtime.is_main:
+        adopted_before = read_done(out) is not None  # run_teacher and run_distill both ask; say it once
+        if not adopted_before and p.runtime.is_main:
             os.makedirs(out, exist_ok=True)
             best = os.path.join(out, "best.pt")
             save_atomic({"model": model.state_dict(), "stage": stage, "epoch": 0, "val_loss": float("nan"), "val_dsc": None,
@@ -51,7 +52,8 @@ def adopt_init_checkpoint(p: Pipeline) -> bool:
                 done["norm_stats"] = FOLDED
             write_json_atomic(done, os.path.join(out, "done.json"))
         p.runtime.barrier()
-        p.log(f"--init-checkpoint {p.init_checkpoint}: used as the {kind} ({stage} stage)")
+        if not adopted_before:
+            p.log(f"--init-checkpoint {p.init_checkpoint}: used as the {kind} ({stage} stage)")
         return True
     shapes = "student" if folded else "teacher or student"
     raise ValueError(f"{p.init_checkpoint}: checkpoint does not match the {p.cfg.name} {shapes} architecture")
