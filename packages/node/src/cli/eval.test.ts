@@ -168,12 +168,15 @@ describe("daft eval", () => {
 
   it("summary.md names the first 20 files of a note, summary.json all of them", async () => {
     const s2: [number, number] = [10, 10];
-    for (let i = 0; i < 25; i++) await put("gt", `2DBox_US_${i}.npz`, { gts: u8(square(s2, 2, 2, 5, 5), s2) });
+    for (let i = 0; i < 25; i++)
+      await put("gt", `2DBox_US_${i}.npz`, { gts: u8(square(s2, 2, 2, 5, 5), s2) });
     await put("pred", "2DBox_US_3.npz", { segs: u8(square(s2, 2, 2, 5, 5), s2) });
     const args = ["--pred", join(dir, "pred"), "--gt", join(dir, "gt"), "-o", join(dir, "report"), "--quiet"];
     expect(await main([...args, "--only-predicted"])).toBe(0);
     const md = await readFile(join(dir, "report", "summary.md"), "utf8");
-    const note = md.split("\n").find((l) => l.startsWith("- 24 ground-truth case(s) without prediction left out"));
+    const note = md
+      .split("\n")
+      .find((l) => l.startsWith("- 24 ground-truth case(s) without prediction left out"));
     expect(note?.match(/2DBox_US_\d+\.npz/g)).toHaveLength(20);
     expect(note).toContain(", … 4 more in summary.json");
     const summary = JSON.parse(await readFile(join(dir, "report", "summary.json"), "utf8"));
