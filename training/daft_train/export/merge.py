@@ -54,7 +54,6 @@ def merge_experts(into_dir: str, from_dir: str, names: list[str], out_dir: str |
     published = os.path.abspath(out_dir or into_dir)
     with publishing_folder(published) as tmp:
         files = {e[part]["file"] for e in experts for part in ("encoder", "decoder")}
-        extra = [v for k, v in into.items() if k in ("routing",)]
         for rel in sorted(files):
             src = os.path.join(from_dir if rel in kept_files else into_dir, rel)
             dst = os.path.join(tmp, rel)
@@ -67,7 +66,7 @@ def merge_experts(into_dir: str, from_dir: str, names: list[str], out_dir: str |
                     raise ValueError(f"{e[part]['file']}: sha256 {digest} differs from the manifest's "
                                      f"{e[part]['sha256']} (damaged copy?)")
         # files the routing refers to (a learned selector, cluster subsets) travel with the zoo
-        for ref in _routing_files(extra):
+        for ref in _routing_files(into.get("routing")):
             src = os.path.join(into_dir, ref)
             if os.path.exists(src):
                 shutil.copyfile(src, os.path.join(tmp, ref))
@@ -96,12 +95,8 @@ def _raw_manifest(path: str) -> dict:
         return json.load(f)
 
 
-def _routing_files(routing_values: list) -> list[str]:
+def _routing_files(routing) -> list[str]:
     """Relative file names a manifest's routing section points at (``selector``, ``subsets``)."""
-    files = []
-    for routing in routing_values:
-        if isinstance(routing, dict):
-            for value in routing.values():
-                if isinstance(value, str) and value.endswith(".json") and not os.path.isabs(value):
-                    files.append(value)
-    return files
+    if not isinstance(routing, dict):
+        return []
+    return [v for v in routing.values() if isinstance(v, str) and v.endswith(".json") and not os.path.isabs(v)]
