@@ -6,20 +6,9 @@ from __future__ import annotations
 
 import os
 
-import torch
-
 from .export.onnx_import import FOLDED
-from .pipeline import STAGE_DISTILL, STAGE_GENERAL, STAGE_TEACHER, Pipeline, load_state_dict_file
+from .pipeline import STAGE_DISTILL, STAGE_GENERAL, STAGE_TEACHER, Pipeline, load_checkpoint_object, state_dict_of
 from .trainer import StageResult, read_done, save_atomic, write_json_atomic
-
-
-def _checkpoint_norm_stats(path: str) -> str | None:
-    """The ``norm_stats`` mark of a checkpoint file ("folded" for one recovered from ONNX by import-onnx)."""
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - load_state_dict_file reports unreadable files
-        return None
-    return obj.get("norm_stats") if isinstance(obj, dict) else None
 
 
 def adopt_init_checkpoint(p: Pipeline) -> bool:
@@ -29,9 +18,10 @@ def adopt_init_checkpoint(p: Pipeline) -> bool:
     when it was used."""
     if not p.init_checkpoint:
         return False
-    state = load_state_dict_file(p.init_checkpoint, trusted=False)
+    checkpoint = load_checkpoint_object(p.init_checkpoint, trusted=False)
+    state = state_dict_of(checkpoint, p.init_checkpoint)
     source = os.path.abspath(p.init_checkpoint)
-    folded = _checkpoint_norm_stats(p.init_checkpoint) == FOLDED
+    folded = isinstance(checkpoint, dict) and checkpoint.get("norm_stats") == FOLDED
     candidates = (("student", STAGE_GENERAL),) if folded else (("teacher", STAGE_TEACHER), ("student", STAGE_DISTILL))
     for kind, stage in candidates:
         model = p.build(kind)

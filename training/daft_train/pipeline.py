@@ -48,30 +48,38 @@ def _require_recorded(recorded: dict, other_prefix: str, used_prefix: str, datas
         raise ValueError(f"{used_prefix} --split-seed {recorded_split}")
 
 
-def load_state_dict_file(path: str, device="cpu", trusted: bool = True) -> dict:
-    """The model state dict of a checkpoint ({"model": state_dict} or a bare state dict). Files this package
-    wrote are trusted; a user-supplied file is first read with weights_only=True (no arbitrary pickles) and
-    only if that reader cannot parse it (e.g. torch 1.13 rejects plain floats) with the full unpickler."""
+def load_checkpoint_object(path: str, device="cpu", trusted: bool = True):
+    """What a checkpoint file holds. Files this package wrote are trusted; a user-supplied file is first read with
+    weights_only=True (no arbitrary pickles) and only if that reader cannot parse it (e.g. torch 1.13 rejects plain
+    floats) with the full unpickler."""
     try:
         if trusted:
-            obj = torch.load(path, map_location=device, weights_only=False)
-        else:
-            try:
-                obj = torch.load(path, map_location=device, weights_only=True)
-            except FileNotFoundError:
-                raise
-            except Exception:  # noqa: BLE001 - the restricted unpickler raises various types
-                print(f"warning: {path}: not loadable with weights_only=True; loading it as a full pickle (trusted file)")
-                obj = torch.load(path, map_location=device, weights_only=False)
+            return torch.load(path, map_location=device, weights_only=False)
+        try:
+            return torch.load(path, map_location=device, weights_only=True)
+        except FileNotFoundError:
+            raise
+        except Exception:  # noqa: BLE001 - the restricted unpickler raises various types
+            print(f"warning: {path}: not loadable with weights_only=True; loading it as a full pickle (trusted file)")
+            return torch.load(path, map_location=device, weights_only=False)
     except FileNotFoundError as exc:
         raise ValueError(f"{path}: checkpoint not found") from exc
     except Exception as exc:  # noqa: BLE001 - torch raises many types for bad files
         raise ValueError(f"{path}: cannot load checkpoint: {exc}") from exc
+
+
+def state_dict_of(obj, path: str) -> dict:
+    """The model state dict of a loaded checkpoint ({"model": state_dict} or a bare state dict)."""
     if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
         obj = obj["model"]
     if not isinstance(obj, dict) or not any(k.startswith("image_encoder.") for k in obj):
         raise ValueError(f"{path}: not a DAFT checkpoint (expected keys image_encoder.*, prompt_encoder.*, mask_decoder.*)")
     return obj
+
+
+def load_state_dict_file(path: str, device="cpu", trusted: bool = True) -> dict:
+    """The model state dict of a checkpoint file (see load_checkpoint_object)."""
+    return state_dict_of(load_checkpoint_object(path, device, trusted), path)
 
 
 class Pipeline:

@@ -11,30 +11,15 @@ from daft_train.config import get_config
 from daft_train.data.cache import sha256_file
 from daft_train.export.manifest import load_manifest
 from daft_train.export.merge import merge_experts
-from daft_train.export.onnx_export import export_onnx
 from daft_train.models.sam import build_student
+from zoo import write_zoo
 
 
 def zoo(root, experts, seed):
     """A valid models folder: expert name → folder, each a tiny student's ONNX pair; a selector beside them."""
     torch.manual_seed(seed)
-    entries = []
-    for name, folder in experts.items():
-        model = build_student(get_config("tiny").model).eval()
-        export_onnx(model, os.path.join(root, folder))
-        entries.append({
-            "name": name, "modalities": ["*"] if name == "general" else [name],
-            "encoder": {"file": f"{folder}/encoder.onnx", "sha256": sha256_file(os.path.join(root, folder, "encoder.onnx"))},
-            "decoder": {"file": f"{folder}/decoder.onnx", "sha256": sha256_file(os.path.join(root, folder, "decoder.onnx"))},
-            "inputSize": 256, "embeddingShape": model.embedding_shape(), "normalization": "minmax01",
-            "version": f"seed{seed}-{name}"})
-    manifest = {"format": "daft-manifest", "version": 1, "fallback": "general", "experts": entries,
-                "routing": {"selector": "selector.json"}}
-    with open(os.path.join(root, "manifest.json"), "w") as f:
-        json.dump(manifest, f)
-    with open(os.path.join(root, "selector.json"), "w") as f:
-        f.write('{"format": "stand-in"}')
-    return root
+    models = {name: (folder, build_student(get_config("tiny").model).eval()) for name, folder in experts.items()}
+    return write_zoo(root, models, f"seed{seed}", selector=True)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 
 import synthetic
+from zoo import write_zoo
 from daft_train.cli import main
 from daft_train.config import get_config
 from daft_train.export.onnx_export import FLOAT16_MIN_ELEMENTS, export_onnx
@@ -32,15 +33,8 @@ def trained_looking_student(cfg, seed=3):
 
 
 def write_models_dir(root, model, name="general", float16=True):
-    folder = os.path.join(root, "models")
-    enc, dec = export_onnx(model, os.path.join(folder, name), float16_weights=float16)
-    manifest = {"format": "daft-manifest", "version": 1, "experts": [{
-        "name": name, "modalities": ["*"], "encoder": {"file": f"{name}/encoder.onnx", "sha256": "x"},
-        "decoder": {"file": f"{name}/decoder.onnx", "sha256": "y"}, "inputSize": 256,
-        "embeddingShape": model.embedding_shape(), "version": "test"}]}
-    with open(os.path.join(folder, "manifest.json"), "w") as f:
-        json.dump(manifest, f)
-    return folder, enc, dec
+    folder = write_zoo(os.path.join(root, "models"), {name: (name, model)}, "test", float16=float16)
+    return folder, os.path.join(folder, name, "encoder.onnx"), os.path.join(folder, name, "decoder.onnx")
 
 
 def outputs(model, seed=0):

@@ -16,7 +16,6 @@ keep BatchNorm statistics frozen (``freeze_norm_stats``, the DAFT stage's defaul
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 
@@ -29,9 +28,14 @@ from onnx import TensorProto, numpy_helper
 
 from ..config import Config
 from ..models.sam import DaftSam, build_student
+from .manifest import load_manifest
 from .onnx_export import export_onnx
 
 FOLDED = "folded"
+
+
+class ArchitectureMismatch(ValueError):
+    """The ONNX graphs are not an export of the student configuration tried (another preset may fit)."""
 
 
 def read_initializers(path: str) -> dict[str, np.ndarray]:
@@ -140,17 +144,17 @@ def import_expert_onnx(encoder_path: str, decoder_path: str, cfg: Config) -> Daf
             placed, constants = _match(probe_inits, params)
             missing = sorted(set(probe_inits) - set(expert_inits))
             if missing:
-                raise ValueError(f"{path}: does not match the {cfg.name} student exported by this torch "
+                raise ArchitectureMismatch(f"{path}: does not match the {cfg.name} student exported by this torch "
                                  f"({len(missing)} of {len(probe_inits)} weight tensors missing, e.g. {missing[0]}); "
                                  f"pick the --config the expert was trained with")
             for init_name in constants:
                 a, b = probe_inits[init_name], expert_inits[init_name]  # float16 storage rounds to ~5e-4
                 if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4):
-                    raise ValueError(f"{path}: constant {init_name} differs from the {cfg.name} student's")
+                    raise ArchitectureMismatch(f"{path}: constant {init_name} differs from the {cfg.name} student's")
             for name, (init_name, offset, length, transposed) in placed.items():
                 values = expert_inits[init_name].reshape(-1)
                 if values.size != probe_inits[init_name].size:
-                    raise ValueError(f"{path}: {init_name} has {values.size} values, the {cfg.name} student "
+                    raise ArchitectureMismatch(f"{path}: {init_name} has {values.size} values, the {cfg.name} student "
                                      f"{probe_inits[init_name].size}")
                 values = values[offset:offset + length]
                 shape = params[name].shape
@@ -159,7 +163,7 @@ def import_expert_onnx(encoder_path: str, decoder_path: str, cfg: Config) -> Daf
                 placed_total.add(name)
     unplaced = [n for n in params if n not in placed_total and not _is_norm_statistic(model, n)]
     if unplaced:
-        raise ValueError(f"{encoder_path}: {len(unplaced)} parameters could not be located in the ONNX graphs "
+        raise ArchitectureMismatch(f"{encoder_path}: {len(unplaced)} parameters could not be located in the ONNX graphs "
                          f"(e.g. {unplaced[0]})")
     for module_name, module in model.named_modules():
         if isinstance(module, nn.BatchNorm2d):
@@ -173,40 +177,30 @@ def import_expert_onnx(encoder_path: str, decoder_path: str, cfg: Config) -> Daf
 def expert_files(models_dir: str, expert: str) -> tuple[str, str, dict]:
     """(encoder path, decoder path, manifest entry) of the expert named ``expert`` in ``models_dir``'s manifest."""
     manifest_path = os.path.join(models_dir, "manifest.json")
-    try:
-        with open(manifest_path) as f:
-            manifest = json.load(f)
-    except FileNotFoundError as exc:
-        raise ValueError(f"{manifest_path}: manifest not found") from exc
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{manifest_path}: not valid JSON: {exc}") from exc
-    experts = manifest.get("experts") if isinstance(manifest, dict) else None
-    if not isinstance(experts, list):
-        raise ValueError(f"{manifest_path}: no experts list (not a daft-manifest)")
-    names = [e.get("name") for e in experts if isinstance(e, dict)]
-    entry = next((e for e in experts if isinstance(e, dict) and e.get("name") == expert), None)
+    experts = load_manifest(manifest_path)["experts"]
+    entry = next((e for e in experts if e["name"] == expert), None)
     if entry is None:
-        raise ValueError(f"{manifest_path}: no expert named {expert!r} (experts: {', '.join(map(str, names))})")
-    try:
-        encoder = os.path.join(models_dir, entry["encoder"]["file"])
-        decoder = os.path.join(models_dir, entry["decoder"]["file"])
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"{manifest_path}: expert {expert!r} lacks encoder.file or decoder.file") from exc
-    return encoder, decoder, entry
+        names = ", ".join(e["name"] for e in experts)
+        raise ValueError(f"{manifest_path}: no expert named {expert!r} (experts: {names})")
+    return os.path.join(models_dir, entry["encoder"]["file"]), os.path.join(models_dir, entry["decoder"]["file"]), entry
+
+
+def _import_entry(models_dir: str, expert: str, files: tuple[str, str, dict], cfg: Config) -> tuple[DaftSam, dict]:
+    encoder, decoder, entry = files
+    model = import_expert_onnx(encoder, decoder, cfg)
+    embedding = model.embedding_shape()
+    if list(entry["embeddingShape"]) != list(embedding):
+        raise ArchitectureMismatch(f"{encoder}: the manifest's embeddingShape {entry['embeddingShape']} is not the "
+                                   f"{cfg.name} student's {embedding}")
+    meta = {"source": {"models_dir": os.path.abspath(models_dir), "expert": expert, "version": entry["version"],
+                       "encoder_sha256": entry["encoder"]["sha256"], "decoder_sha256": entry["decoder"]["sha256"]},
+            "config_name": cfg.name, "norm_stats": FOLDED}
+    return model, meta
 
 
 def import_expert(models_dir: str, expert: str, cfg: Config) -> tuple[DaftSam, dict]:
     """The expert ``expert`` of a models folder as a student model, and the checkpoint metadata to store with it."""
-    encoder, decoder, entry = expert_files(models_dir, expert)
-    model = import_expert_onnx(encoder, decoder, cfg)
-    embedding = model.embedding_shape()
-    if entry.get("embeddingShape") and list(entry["embeddingShape"]) != list(embedding):
-        raise ValueError(f"{encoder}: the manifest's embeddingShape {entry['embeddingShape']} is not the "
-                         f"{cfg.name} student's {embedding}")
-    meta = {"source": {"models_dir": os.path.abspath(models_dir), "expert": expert, "version": entry.get("version"),
-                       "encoder_sha256": entry["encoder"].get("sha256"), "decoder_sha256": entry["decoder"].get("sha256")},
-            "config_name": cfg.name, "norm_stats": FOLDED}
-    return model, meta
+    return _import_entry(models_dir, expert, expert_files(models_dir, expert), cfg)
 
 
 PRESETS = ("cpu", "gpu", "tiny")
@@ -221,13 +215,14 @@ def import_checkpoint(models_dir: str, expert: str, out_path: str, config: str |
     from ..trainer import save_atomic
     from .onnx_export import verify_with_node
 
+    files = expert_files(models_dir, expert)
     errors = []
     for name in ([config] if config else PRESETS):
         cfg = apply_overrides(get_config(name), list(overrides))
         try:
-            model, meta = import_expert(models_dir, expert, cfg)
-        except ValueError as exc:
-            if config or "manifest" in str(exc) or "not found" in str(exc) or "not a readable" in str(exc):
+            model, meta = _import_entry(models_dir, expert, files, cfg)
+        except ArchitectureMismatch as exc:
+            if config:
                 raise
             errors.append(f"{name}: {exc}")
             continue
@@ -238,7 +233,7 @@ def import_checkpoint(models_dir: str, expert: str, out_path: str, config: str |
     log(f"[import-onnx] {models_dir} expert {expert}: {cfg.name} student, "
         f"{sum(p.numel() for p in model.parameters())} parameters")
     if verify:
-        encoder, decoder, _ = expert_files(models_dir, expert)
+        encoder, decoder, _ = files
         rng = np.random.default_rng(0)
         image = rng.random((3, model.input_size, model.input_size), dtype=np.float32)
         boxes = np.array([[10, 20, 120, 140], [0, 0, 255, 255], [50, 60, 53, 62]], np.float32)
