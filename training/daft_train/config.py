@@ -78,6 +78,8 @@ class TrainConfig:
     zoom_small_side: float = 32.0  # objects with a long side below this (256 frame) get zoomed crops
     zoom_min_k: float = 4.0
     zoom_max_k: float = 10.0
+    # share of training images given gamma / contrast augmentation (data/training_data.py random_intensity); 0 = off
+    intensity_probability: float = 0.0
     max_val_images_per_dataset: int = 200  # cap on validation images/slices per dataset (deterministic subset)
     # the same cap for model selection, which runs once per run where early stopping runs every epoch: the cpu
     # preset stops early on 20 images per dataset (speed) but selects on up to 200 (20 made differences of

@@ -212,6 +212,7 @@ def train_stage(
                 entries, K, generator, augment=True, jitter_px=train_cfg.box_jitter_px,
                 zoom_probability=0.0 if distill else train_cfg.zoom_probability, zoom_small_side=train_cfg.zoom_small_side,
                 zoom_k=(train_cfg.zoom_min_k, train_cfg.zoom_max_k), propagation_probability=train_cfg.propagation_probability,
+                intensity_probability=0.0 if distill else train_cfg.intensity_probability,
             )
             with runtime.autocast():
                 if distill:

@@ -9,7 +9,8 @@ from daft_train.data.cache import build_cache, propagation_prompt
 from daft_train.data.preprocess import mask_to_target, preprocess_image, scale_boxes
 from daft_train.data.reader import load_case, open_dataset
 from daft_train.data.training_data import (O_INDEX, O_LONG, O_OX0, O_OY1, O_PWIDEN, O_PX0, O_PY1, O_VX0, O_VY1, S_SLICE,
-                                           SampleStore, jitter_boxes, propagation_boxes, random_flips, unpack_masks)
+                                           SampleStore, jitter_boxes, propagation_boxes, random_flips, random_intensity,
+                                           unpack_masks)
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +97,38 @@ def test_jitter_and_flip_primitives():
         assert int(ys) in (0, 127) and int(xs) in (0, 255)
         assert i2[0, ys, xs] == 1.0
         assert abs(float(b2[0, 0]) - float(xs)) < 3 and abs(float(b2[0, 1]) - float(ys)) < 3
+
+
+def test_random_intensity_is_a_monotone_remap_of_the_unpadded_region_to_0_1():
+    g = torch.Generator().manual_seed(0)
+    img = torch.zeros(3, 256, 256)
+    img[:, :100, :200] = torch.rand(1, 100, 200, generator=g).expand(3, -1, -1) * 0.8 + 0.1
+    changed = 0
+    for seed in range(6):
+        out = random_intensity(img, 100, 200, torch.Generator().manual_seed(seed), probability=1.0)
+        region, before = out[0, :100, :200].flatten(), img[0, :100, :200].flatten()
+        assert float(region.min()) == 0.0 and abs(float(region.max()) - 1.0) < 1e-6  # min-max again, as inference
+        assert torch.equal(out[0], out[1]) and torch.equal(out[0], out[2])  # one remap for all channels
+        assert torch.equal(out[:, 100:], img[:, 100:]) and torch.equal(out[:, :, 200:], img[:, :, 200:])  # padding
+        order = torch.argsort(before)
+        assert (region[order].diff() >= -1e-6).all()  # gamma and clipped contrast keep the order of intensities
+        changed += int(not torch.allclose(region, (before - before.min()) / (before.max() - before.min()), atol=1e-3))
+    assert changed >= 5
+    assert random_intensity(img, 100, 200, torch.Generator().manual_seed(0), probability=0.0) is img
+
+
+def test_intensity_augmentation_off_leaves_batches_and_random_stream_unchanged(datasets):
+    _, caches = datasets
+    store = SampleStore([caches[0]], "train", 0, torch.device("cpu"))
+    plan = store.epoch_plan(np.random.default_rng(0), 2, False)
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    a = store.make_batch(plan[:3], 2, g1, augment=True)
+    b = store.make_batch(plan[:3], 2, g2, augment=True, intensity_probability=0.0)
+    assert torch.equal(a.images, b.images) and torch.equal(g1.get_state(), g2.get_state())
+    # one image: its intensity draws come after its flips and jitter, so only the pixels change
+    a1 = store.make_batch(plan[:1], 2, torch.Generator().manual_seed(3), augment=True)
+    c = store.make_batch(plan[:1], 2, torch.Generator().manual_seed(3), augment=True, intensity_probability=1.0)
+    assert torch.equal(a1.masks, c.masks) and torch.equal(a1.boxes, c.boxes) and not torch.equal(a1.images, c.images)
 
 
 def test_zoom_crops_for_small_objects(datasets):

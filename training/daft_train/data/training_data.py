@@ -225,10 +225,12 @@ class SampleStore:
 
     def make_batch(self, entries: list[Entry], objects_per_image: int, generator: torch.Generator | None, augment: bool,
                    jitter_px: int = 5, zoom_probability: float = 0.0, zoom_small_side: float = 32.0,
-                   zoom_k: tuple[float, float] = (4.0, 10.0), propagation_probability: float = 0.0) -> Batch:
+                   zoom_k: tuple[float, float] = (4.0, 10.0), propagation_probability: float = 0.0,
+                   intensity_probability: float = 0.0) -> Batch:
         """Images, boxes (256 frame), masks of ``entries``. Boxes: with ``augment``, the tight box jittered, or
         for 3D slices with ``propagation_probability`` the engine's propagation prompt (:func:`propagation_boxes`);
-        without, 3D slices always get their propagation prompt, so that validation scores what inference does."""
+        without, 3D slices always get their propagation prompt, so that validation scores what inference does.
+        With ``augment`` and ``intensity_probability`` > 0, images also get :func:`random_intensity`."""
         k = max(objects_per_image, max(len(e.rows) for e in entries))
         items = []
         for e in entries:
@@ -239,6 +241,7 @@ class SampleStore:
                 zoomed = self._zoom(e, generator, jitter_px, zoom_k)
             if zoomed is not None:
                 img, bx, mk = zoomed
+                h, w = INPUT_SIZE, INPUT_SIZE
             else:
                 img = arr.images[e.sample].permute(2, 0, 1).float() / 255.0
                 if img.shape[0] == 1:
@@ -256,8 +259,11 @@ class SampleStore:
                     if any(use):
                         prop = torch.from_numpy(propagation_boxes(obj, scale, oh, ow)).to(self.device)
                         bx = torch.where(torch.tensor(use, device=self.device)[:, None], prop, bx)
+                h, w = int(sample[S_H]), int(sample[S_W])
                 if augment:
-                    img, bx, mk = random_flips(img, bx, mk, int(sample[S_H]), int(sample[S_W]), oh, ow, generator)
+                    img, bx, mk = random_flips(img, bx, mk, h, w, oh, ow, generator)
+            if augment and intensity_probability > 0:  # no draw otherwise: default runs keep their random stream
+                img = random_intensity(img, h, w, generator, intensity_probability)
             items.append((img, bx, mk))
         return self._stack(items, k, [e.dataset for e in entries])
 
@@ -460,6 +466,31 @@ def propagation_boxes(objects: np.ndarray, scale: float, height: int, width: int
     hi = np.minimum(p[:, 2:], v[:, 2:])
     inside = (lo <= hi).all(axis=1)
     return np.where(inside[:, None], np.concatenate([lo, hi], axis=1), v).astype(np.float32)
+
+
+GAMMA_RANGE = (0.7, 1.5)
+CONTRAST_RANGE = (1.0, 1.5)
+
+
+def random_intensity(img: torch.Tensor, h: int, w: int, generator, probability: float) -> torch.Tensor:
+    """With ``probability``: nnU-Net-style intensity augmentation of the unpadded h x w region of a [3, 256, 256]
+    image in [0, 1], the same for all channels: gamma (log-uniform in GAMMA_RANGE), then contrast around the mean
+    (uniform in CONTRAST_RANGE) clipped to [0, 1] (a narrower window: what saturates stays saturated), then min-max
+    to [0, 1] again as the engine's preprocessing does (which is why contrast below 1 would be a no-op)."""
+    if float(torch.rand((), generator=generator)) >= probability:
+        return img
+    u_gamma, u_contrast = torch.rand(2, generator=generator).tolist()
+    lo, hi = GAMMA_RANGE
+    gamma = math.exp(math.log(lo) + u_gamma * (math.log(hi) - math.log(lo)))
+    contrast = CONTRAST_RANGE[0] + u_contrast * (CONTRAST_RANGE[1] - CONTRAST_RANGE[0])
+    region = img[:, :h, :w].clamp(min=0.0) ** gamma
+    mean = region.mean()
+    region = ((region - mean) * contrast + mean).clamp(0.0, 1.0)
+    region = region - region.min()
+    region = region / region.max().clamp(min=NORMALIZE_EPS)
+    out = img.clone()
+    out[:, :h, :w] = region
+    return out
 
 
 def random_flips(img, boxes, masks, h: int, w: int, orig_h: int, orig_w: int, generator):
