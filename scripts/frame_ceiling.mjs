@@ -54,23 +54,20 @@ console.log(
     .join("|")}|`,
 );
 for (const [modality, names] of [...byModality].sort()) {
-  const cells = [];
   const picked = names.slice(0, Number(maxPerModality));
-  for (const toLogit of Object.values(MODES)) {
-    let dsc = 0;
-    let nsd = 0;
-    for (const name of picked) {
-      const gts = readNpz(readFileSync(`${casesDir}/${split}/gts/${name}.npz`)).get("gts");
-      const [height, width] = gts.shape;
-      const m = evaluateCase({
-        pred: throughFrame(gts.data, height, width, toLogit),
-        gt: gts.data,
-        shape: [height, width],
-      });
-      dsc += m.dsc;
-      nsd += m.nsd;
-    }
-    cells.push(`${(dsc / picked.length).toFixed(3)} / ${(nsd / picked.length).toFixed(3)}`);
+  const sums = Object.keys(MODES).map(() => ({ dsc: 0, nsd: 0 }));
+  for (const name of picked) {
+    const gts = readNpz(readFileSync(`${casesDir}/${split}/gts/${name}.npz`)).get("gts");
+    const [height, width] = gts.shape;
+    Object.values(MODES).forEach((toLogit, k) => {
+      const pred = throughFrame(gts.data, height, width, toLogit);
+      const m = evaluateCase({ pred, gt: gts.data, shape: [height, width] });
+      sums[k].dsc += m.dsc;
+      sums[k].nsd += m.nsd;
+    });
   }
+  const cells = sums.map(
+    (t) => `${(t.dsc / picked.length).toFixed(3)} / ${(t.nsd / picked.length).toFixed(3)}`,
+  );
   console.log(`| ${modality} | ${picked.length} | ${cells.join(" | ")} |`);
 }
