@@ -81,6 +81,9 @@ class TrainConfig:
     # share of training images given gamma / contrast augmentation (data/training_data.py random_intensity); 0 = off
     # (the default, so that runs recorded before it existed keep their configuration); the cpu and gpu presets use 0.5
     intensity_probability: float = 0.0
+    # how training targets are cut from an object's area coverage at 256 (data/preprocess.py TARGET_RULES): "any"
+    # (coverage > 0, the default and every recorded run's) or "half" (coverage >= 0.5); part of the cache key
+    target_rule: str = "any"
     max_val_images_per_dataset: int = 200  # cap on validation images/slices per dataset (deterministic subset)
     # the same cap for model selection, which runs once per run where early stopping runs every epoch: the cpu
     # preset stops early on 20 images per dataset (speed) but selects on up to 200 (20 made differences of

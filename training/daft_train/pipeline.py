@@ -181,10 +181,10 @@ class Pipeline:
             dirs = []
             if self.runtime.is_main:
                 for d in self.info["datasets"]:
-                    dirs.append(build_cache(d, self.cache_root, self.workers, self.log))
+                    dirs.append(build_cache(d, self.cache_root, self.workers, self.log, self.cfg.train.target_rule))
             self.runtime.barrier()
             if not self.runtime.is_main:
-                dirs = [build_cache(d, self.cache_root, 1, self.log) for d in self.info["datasets"]]
+                dirs = [build_cache(d, self.cache_root, 1, self.log, self.cfg.train.target_rule) for d in self.info["datasets"]]
             self._cache_dirs = dirs
         return self._cache_dirs
 

@@ -85,3 +85,25 @@ def test_volume_to_uint8():
     u = volume_to_uint8(vol)
     assert u.dtype == np.uint8 and u.min() == 0 and u.max() == 255
     assert volume_to_uint8(np.ones((3, 4, 5))).max() == 0
+
+
+def test_half_target_rule_keeps_pixels_at_least_half_inside_and_never_loses_an_object():
+    from daft_train.data.preprocess import coverage_to_target
+
+    # 512 → 256: frame pixel i covers source pixels 2i and 2i + 1
+    square = np.zeros((512, 512), np.uint8)
+    square[100:111, 100:111] = 1  # frame 50..54 full; row/col 55 half inside (source 110 in, 111 out); corner 1/4
+    assert mask_to_target(square).sum() == 36
+    half = mask_to_target(square, rule="half")
+    assert half.sum() == 35 and half[55, 54] and half[54, 55] and not half[55, 55]
+    odd = np.zeros((512, 512), np.uint8)
+    odd[101:109, 101:109] = 1  # frame 50 and 54 half inside per axis: the 4 corners are a quarter inside
+    assert mask_to_target(odd).sum() == 25 and mask_to_target(odd, rule="half").sum() == 21
+    lone = np.zeros((512, 512), np.uint8)
+    lone[101, 101] = 1  # a quarter of frame pixel (50, 50): under "half" it would vanish; the most covered stays
+    assert mask_to_target(lone, rule="half").sum() == 1 and mask_to_target(lone, rule="half")[50, 50]
+    cov = area_resize(odd.astype(np.float64), 256, 256)
+    np.testing.assert_array_equal(coverage_to_target(cov, "any"), cov > 0)
+    assert not coverage_to_target(np.zeros((4, 4)), "half").any()
+    with pytest.raises(ValueError, match="target rule"):
+        coverage_to_target(cov, "most")

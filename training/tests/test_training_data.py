@@ -294,3 +294,36 @@ def test_cache_key_follows_contents_not_modification_times(tmp_path):
     with open(case.label_path, "ab") as f:  # an edited label invalidates the cache
         f.write(b"\0")
     assert cache_key(open_dataset(data_dir)) != key
+
+
+def test_half_target_rule_cache_is_its_own_cache_and_cuts_every_target_by_the_rule(datasets, tmp_path):
+    from daft_train.data.cache import cache_dir_for, find_cache_of
+
+    dirs, caches = datasets
+    data_dir = dirs[1]  # small blobs: the zoomed crops' targets come from the originals
+    cache_root = os.path.dirname(caches[1])
+    half_dir = build_cache(data_dir, cache_root, workers=1, log=lambda m: None, target_rule="half")
+    info = open_dataset(data_dir)
+    assert half_dir != caches[1] and half_dir == cache_dir_for(cache_root, info, "half")
+    assert caches[1] == cache_dir_for(cache_root, info)  # the default rule keeps its key
+    assert find_cache_of(cache_root, data_dir, "half") == half_dir and find_cache_of(cache_root, data_dir) == caches[1]
+    store = SampleStore([half_dir], "train", 0, torch.device("cpu"))
+    arr = store.datasets[0]
+    assert arr.target_rule == "half"
+    plan = store.eval_plan(64)[:2]
+    batch = store.make_batch(plan, 4, None, augment=False)
+    for b, entry in enumerate(plan):
+        case = load_case(info, info.cases[int(arr.samples[entry.sample, 0])])
+        for k, row in enumerate(entry.rows[:4]):
+            obj = case.objects[int(arr.objects[row, O_INDEX])]
+            mask = np.isin(case.label, obj.label_ids)
+            assert np.array_equal(batch.masks[b, k].numpy(), mask_to_target(mask, rule="half"))
+            assert batch.masks[b, k].sum() < mask_to_target(mask).sum()  # blobs lose their part-covered rim
+    gen = torch.Generator().manual_seed(0)
+    zoomed = store.make_batch(plan, 4, gen, augment=True, zoom_probability=1.0, zoom_small_side=32.0)
+    plain_any = SampleStore([caches[1]], "train", 0, torch.device("cpu")).make_batch(
+        plan, 4, torch.Generator().manual_seed(0), augment=True, zoom_probability=1.0, zoom_small_side=32.0)
+    assert torch.equal(zoomed.images, plain_any.images)  # same crops, same random stream
+    assert (zoomed.masks[:, 0].sum(dim=(1, 2)) < plain_any.masks[:, 0].sum(dim=(1, 2))).all()
+    with pytest.raises(ValueError, match="target rule"):
+        build_cache(data_dir, cache_root, workers=1, log=lambda m: None, target_rule="most")

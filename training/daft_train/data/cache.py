@@ -10,7 +10,8 @@ Per dataset, a folder ``<cache_root>/<dataset name>-<key>/`` with
                                 box in original pixels (x0, y0, x1, y1), long side in the 256 frame,
                                 3D propagation prompt in original pixels (x0, y0, x1, y1) + widen flag, the 3D
                                 box's xy extent (x0, y0, x1, y1); 2D: the box, 0, the box
-  masks.npy      uint8 [M, 256, 32]  np.packbits of the object's mask at 256 (area-resized mask > 0, padded)
+  masks.npy      uint8 [M, 256, 32]  np.packbits of the object's mask at 256 (area-resized mask binarised by the
+                 cache's target rule, meta.json "target_rule", absent = "any": preprocess.TARGET_RULES; padded)
   label_ids.npy  int32 [M, K]   label ids forming each object (-1 padded), to cut masks from label maps
   originals/<sample>.npz  original-resolution image + label map of samples with an object whose long side at
                  256 is < ORIGINALS_BELOW px (source of the zoomed crops for small objects)
@@ -32,14 +33,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .objects import object_mask
-from .preprocess import INPUT_SIZE, area_weights, box_scale, resize_normalized, resized_size, uint8_from_normalized
+from .preprocess import INPUT_SIZE, TARGET_RULES, area_weights, box_scale, coverage_to_target, resize_normalized, resized_size, uint8_from_normalized
 from .reader import DatasetError, DatasetInfo, LoadedCase, load_case, open_dataset
 
 CACHE_VERSION = 4  # 4: objects carry the 3D propagation prompt (columns O_PX0.. in training_data)
 ORIGINALS_BELOW = 64.0  # keep originals of samples with objects smaller than this (long side, 256 frame)
 
 
-def mask_to_target_local(box_mask: np.ndarray, box: tuple[int, int, int, int], height: int, width: int) -> np.ndarray:
+def mask_to_target_local(box_mask: np.ndarray, box: tuple[int, int, int, int], height: int, width: int,
+                         rule: str = "any") -> np.ndarray:
     """``preprocess.mask_to_target`` of a (height, width) mask that is zero outside ``box`` (x0, y0, x1, y1),
     given only its crop ``box_mask`` = mask[y0:y1+1, x0:x1+1] (the box filter is separable and local)."""
     x0, y0, x1, y1 = box
@@ -50,7 +52,7 @@ def mask_to_target_local(box_mask: np.ndarray, box: tuple[int, int, int, int], h
     cols = np.flatnonzero(wx.any(axis=1))
     local = wy[rows] @ box_mask.astype(np.float64) @ wx[cols].T
     out = np.zeros((INPUT_SIZE, INPUT_SIZE), dtype=bool)
-    out[np.ix_(rows, cols)] = local > 0
+    out[np.ix_(rows, cols)] = coverage_to_target(local, rule)
     return out
 
 
@@ -110,7 +112,8 @@ def propagation_prompt(z: int, z0: int, z1: int, volume_xy: tuple[int, int, int,
     return (*neighbour, 1) if neighbour is not None else (*volume_xy, 0)
 
 
-def _plane_samples(image: np.ndarray, label: np.ndarray, objects, case_index: int, slice_index: int) -> _Sample | None:
+def _plane_samples(image: np.ndarray, label: np.ndarray, objects, case_index: int, slice_index: int,
+                   rule: str = "any") -> _Sample | None:
     """One 2D image (or one slice) with the given objects [(object index, label ids, box, prompt)]; prompt =
     (x0, y0, x1, y1, widen, vx0, vy0, vx1, vy1): the 3D propagation prompt and the 3D box's xy extent (2D: the
     box itself, twice, widen 0)."""
@@ -124,7 +127,7 @@ def _plane_samples(image: np.ndarray, label: np.ndarray, objects, case_index: in
     small = False
     for object_index, label_ids, box, prompt in objects:
         x0, y0, x1, y1 = box
-        m256 = mask_to_target_local(object_mask(label[y0 : y1 + 1, x0 : x1 + 1], label_ids), box, height, width)
+        m256 = mask_to_target_local(object_mask(label[y0 : y1 + 1, x0 : x1 + 1], label_ids), box, height, width, rule)
         b256 = [x0 * scale, y0 * scale, x1 * scale, y1 * scale]
         long_side = max(b256[2] - b256[0], b256[3] - b256[1]) + scale
         small = small or long_side < ORIGINALS_BELOW
@@ -139,7 +142,7 @@ def _plane_samples(image: np.ndarray, label: np.ndarray, objects, case_index: in
 
 
 def _case_samples(args) -> tuple[list[_Sample], str | None]:
-    info, ref, case_index = args
+    info, ref, case_index, rule = args
     try:
         case: LoadedCase = load_case(info, ref)
     except DatasetError as exc:
@@ -166,12 +169,12 @@ def _case_samples(args) -> tuple[list[_Sample], str | None]:
                 xy = (o.box[0], o.box[1], o.box[3], o.box[4])
                 prompt = propagation_prompt(z, o.box[2], o.box[5], xy, slice_boxes[i])
                 plane_objects.append((i, o.label_ids, box, (*prompt, *xy)))
-            s = _plane_samples(case.image[z], case.label[z], plane_objects, case_index, z)
+            s = _plane_samples(case.image[z], case.label[z], plane_objects, case_index, z, rule)
             if s is not None:
                 samples.append(s)
     else:
         objs = [(i, o.label_ids, o.box, (*o.box, 0, *o.box)) for i, o in enumerate(case.objects)]
-        s = _plane_samples(case.image, case.label, objs, case_index, -1)
+        s = _plane_samples(case.image, case.label, objs, case_index, -1, rule)
         if s is not None:
             samples.append(s)
     return samples, None
@@ -185,12 +188,15 @@ def sha256_file(path: str) -> str:
     return h.hexdigest()
 
 
-def cache_key(info: DatasetInfo) -> str:
+def cache_key(info: DatasetInfo, target_rule: str = "any") -> str:
     """What the cache was made from: the cache version, the dataset's path and name, and the bytes of dataset.json
     and of every case's image and label. Contents, not modification times: a copied or re-mounted dataset (new
     mtimes, same bytes) reuses its cache, and an edited label is never served from a stale one. Hashing the shared
-    datasets (~160 MiB) takes about a second."""
+    datasets (~160 MiB) takes about a second. A target rule other than "any" is part of the key (caches of the
+    default rule keep the keys they had before rules existed)."""
     stamp: list = [CACHE_VERSION, info.root, info.name]
+    if target_rule != "any":
+        stamp.append(["target_rule", target_rule])
     meta_file = os.path.join(info.root, "dataset.json")
     if os.path.exists(meta_file):
         stamp.append(sha256_file(meta_file))
@@ -199,8 +205,8 @@ def cache_key(info: DatasetInfo) -> str:
     return hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:12]
 
 
-def cache_dir_for(cache_root: str, info: DatasetInfo) -> str:
-    return os.path.join(cache_root, f"{info.name}-{cache_key(info)}")
+def cache_dir_for(cache_root: str, info: DatasetInfo, target_rule: str = "any") -> str:
+    return os.path.join(cache_root, f"{info.name}-{cache_key(info, target_rule)}")
 
 
 def run_cache_root(run_dir: str, run_info: dict, given: str | None = None) -> str:
@@ -217,9 +223,9 @@ def run_cache_root(run_dir: str, run_info: dict, given: str | None = None) -> st
     return os.path.join(os.path.abspath(run_dir), "cache")
 
 
-def find_cache_of(cache_root: str, dataset_root: str) -> str:
-    """The one cache folder in ``cache_root`` made from ``dataset_root`` (its meta.json "source"), e.g. one that
-    ``daft_train unpack`` wrote on a machine without the datasets."""
+def find_cache_of(cache_root: str, dataset_root: str, target_rule: str = "any") -> str:
+    """The one cache folder in ``cache_root`` made from ``dataset_root`` (its meta.json "source") with
+    ``target_rule``, e.g. one that ``daft_train unpack`` wrote on a machine without the datasets."""
     source = os.path.abspath(dataset_root)
     found = []
     if os.path.isdir(cache_root):
@@ -227,32 +233,37 @@ def find_cache_of(cache_root: str, dataset_root: str) -> str:
             meta_file = os.path.join(cache_root, name, "meta.json")
             if os.path.isfile(meta_file):
                 with open(meta_file) as f:
-                    if json.load(f).get("source") == source:
-                        found.append(os.path.join(cache_root, name))
+                    meta = json.load(f)
+                if meta.get("source") == source and meta.get("target_rule", "any") == target_rule:
+                    found.append(os.path.join(cache_root, name))
     if not found:
-        raise DatasetError(f"{dataset_root}: not a folder (and {cache_root} holds no cache made from it)")
+        raise DatasetError(f"{dataset_root}: not a folder (and {cache_root} holds no cache made from it with target "
+                           f"rule {target_rule!r})")
     if len(found) > 1:
         raise DatasetError(f"{dataset_root}: not a folder, and {cache_root} holds {len(found)} caches made from it "
                            f"({', '.join(os.path.basename(f) for f in found)}); keep one")
     return found[0]
 
 
-def build_cache(dataset_root: str, cache_root: str, workers: int = 0, log=print) -> str:
-    """Build (or reuse) the cache of one dataset; returns its folder. Cases that fail to load are skipped with a
-    warning line; a dataset where every case fails is an error. When the dataset folder does not exist (a GPU
-    machine that got the cache from ``daft_train unpack``), the cache made from that path is used as it is."""
+def build_cache(dataset_root: str, cache_root: str, workers: int = 0, log=print, target_rule: str = "any") -> str:
+    """Build (or reuse) the cache of one dataset with training targets cut by ``target_rule``; returns its folder.
+    Cases that fail to load are skipped with a warning line; a dataset where every case fails is an error. When the
+    dataset folder does not exist (a GPU machine that got the cache from ``daft_train unpack``), the cache made from
+    that path is used as it is."""
+    if target_rule not in TARGET_RULES:
+        raise ValueError(f"unknown target rule {target_rule!r} (expected one of {', '.join(TARGET_RULES)})")
     if not os.path.exists(dataset_root):
-        found = find_cache_of(cache_root, dataset_root)
+        found = find_cache_of(cache_root, dataset_root, target_rule)
         log(f"{dataset_root}: no dataset folder here; using its cache {found}")
         return found
     info = open_dataset(dataset_root)
-    out_dir = cache_dir_for(cache_root, info)
+    out_dir = cache_dir_for(cache_root, info, target_rule)
     if os.path.exists(os.path.join(out_dir, "meta.json")):
         return out_dir
     os.makedirs(cache_root, exist_ok=True)
     started = time.time()
     workers = workers or max(1, min(8, (os.cpu_count() or 1)))
-    jobs = [(info, ref, i) for i, ref in enumerate(info.cases)]
+    jobs = [(info, ref, i, target_rule) for i, ref in enumerate(info.cases)]
     if workers > 1 and len(jobs) > 4:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_case_samples, jobs, chunksize=4))
@@ -299,6 +310,7 @@ def build_cache(dataset_root: str, cache_root: str, workers: int = 0, log=print)
             "dimension": info.dimension,
             "channels": channels,
             "source": info.root,
+            "target_rule": target_rule,
             "cases": cases,
         }
         save_cache_tables(

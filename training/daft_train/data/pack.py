@@ -255,9 +255,10 @@ def _run_cache_dirs(run_dir: str, cache_root: str | None) -> tuple[dict, list[st
     """run.json and the cache folder of each of its datasets, found the way the pipeline finds them."""
     run = _read_json(os.path.join(run_dir, "run.json"), "the run")
     cache_root = run_cache_root(run_dir, run, cache_root)
+    rule = run.get("config", {}).get("train", {}).get("target_rule", "any")
     dirs = []
     for d in run["datasets"]:
-        found = cache_dir_for(cache_root, open_dataset(d)) if os.path.isdir(d) else find_cache_of(cache_root, d)
+        found = cache_dir_for(cache_root, open_dataset(d), rule) if os.path.isdir(d) else find_cache_of(cache_root, d, rule)
         if not os.path.exists(os.path.join(found, "meta.json")):
             raise ValueError(f"{found}: no cache of {d}; run `daft_train cache --out {run_dir}` first")
         dirs.append(found)

@@ -15,8 +15,9 @@ Contract (see training/README.md, "Preprocessing"):
 4. Zero-pad bottom/right to 256 x 256; grey becomes 3 identical channels; layout [3, 256, 256] float32.
 
 Boxes (x0, y0, x1, y1, max corner inclusive) are scaled by 256 / max(H, W).
-Masks at 256 (training targets, 3D propagation): area-resize the mask as float with the same sizes, then > 0,
-then zero-pad.
+Masks at 256 (training targets, 3D propagation): area-resize the mask as float with the same sizes (each pixel's
+coverage), then binarise with a target rule (:data:`TARGET_RULES`; "any": coverage > 0, the default and what the
+engine's 3D walk uses for its next box), then zero-pad.
 
 3D volumes become uint8 with :func:`volume_to_uint8` before their slices are preprocessed like 2D images.
 """
@@ -106,13 +107,34 @@ def scale_boxes(boxes: np.ndarray, height: int, width: int, target: int = INPUT_
     return (np.asarray(boxes, dtype=np.float64) * box_scale(height, width, target)).astype(np.float32)
 
 
-def mask_to_target(mask: np.ndarray, target: int = INPUT_SIZE) -> np.ndarray:
-    """Binary (H, W) mask → bool [target, target]: area-resized mask > 0, zero-padded."""
+# How a training target is cut from an object's area coverage at 256 (0..1 per pixel):
+#   any  coverage > 0: every pixel the object touches (a frame pixel half outside the object counts as inside);
+#   half coverage >= 0.5: the pixels at least half inside, which the engine's bilinear upsampling of logits
+#        thresholded at 0 maps back closest to the true outline; where no pixel is half inside (an object under one
+#        frame pixel wide), the most-covered pixels instead, so that no object loses its target.
+TARGET_RULES = ("any", "half")
+HALF_COVERAGE = 0.5 - 1e-9  # coverage sums of exact halves may round a hair below 0.5
+
+
+def coverage_to_target(coverage: np.ndarray, rule: str = "any") -> np.ndarray:
+    """Area coverage (any shape, values in [0, 1]) → bool target by ``rule`` (see :data:`TARGET_RULES`)."""
+    if rule == "any":
+        return coverage > 0
+    if rule != "half":
+        raise ValueError(f"unknown target rule {rule!r} (expected one of {', '.join(TARGET_RULES)})")
+    out = coverage >= HALF_COVERAGE
+    if not out.any() and coverage.size and coverage.max() > 0:
+        out = coverage >= coverage.max() - 1e-9
+    return out
+
+
+def mask_to_target(mask: np.ndarray, target: int = INPUT_SIZE, rule: str = "any") -> np.ndarray:
+    """Binary (H, W) mask → bool [target, target]: area-resized mask binarised by ``rule``, zero-padded."""
     m = np.asarray(mask)
     if m.ndim != 2:
         raise ValueError(f"expected a 2D mask, got shape {m.shape}")
     h, w = resized_size(m.shape[0], m.shape[1], target)
-    resized = area_resize((m > 0).astype(np.float64), h, w) > 0
+    resized = coverage_to_target(area_resize((m > 0).astype(np.float64), h, w), rule)
     out = np.zeros((target, target), dtype=bool)
     out[:h, :w] = resized
     return out

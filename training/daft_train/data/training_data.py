@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .preprocess import INPUT_SIZE, NORMALIZE_EPS, area_weights
+from .preprocess import HALF_COVERAGE, INPUT_SIZE, NORMALIZE_EPS, area_weights
 from .splits import split_of
 
 # objects.npy columns
@@ -46,6 +46,17 @@ class DatasetArrays:
     samples: np.ndarray  # int32 [S, 8] (host)
     label_ids: np.ndarray  # int32 [M, K]
     cases: list[dict]
+    target_rule: str = "any"  # how the cache cut its masks (preprocess.TARGET_RULES); zoomed crops cut theirs alike
+
+
+def coverage_to_target_tensor(coverage: torch.Tensor, rule: str) -> torch.Tensor:
+    """``preprocess.coverage_to_target`` on a tensor (the zoomed crops' targets)."""
+    if rule == "any":
+        return coverage > 0
+    out = coverage >= HALF_COVERAGE
+    if not bool(out.any()) and coverage.numel() and float(coverage.max()) > 0:
+        out = coverage >= coverage.max() - 1e-9
+    return out
 
 
 @dataclass
@@ -135,6 +146,7 @@ class SampleStore:
                 samples=sub_samples,
                 label_ids=np.load(os.path.join(cache_dir, "label_ids.npy"))[rows],
                 cases=meta["cases"],
+                target_rule=meta.get("target_rule", "any"),
             )
             arrays.source_sample_ids = sample_ids  # type: ignore[attr-defined]
             self.datasets.append(arrays)
@@ -336,7 +348,8 @@ class SampleStore:
 
     def _crop(self, d: int, s: int, rows: list[int], sx: int, sy: int, side: int):
         """The square crop [sy, sy + side) x [sx, sx + side) of sample s's original, preprocessed like an image
-        (area resize to 256, min-max), with the rows' boxes (256 frame of the crop) and masks (area-resized > 0)."""
+        (area resize to 256, min-max), with the rows' boxes (256 frame of the crop) and masks (area-resized, then
+        binarised by the cache's target rule)."""
         image, label = self._original(d, s)
         arr = self.datasets[d]
         crop = image[sy : sy + side, sx : sx + side]
@@ -355,7 +368,7 @@ class SampleStore:
         for r in rows:
             ids = torch.from_numpy(arr.label_ids[r][arr.label_ids[r] >= 0]).to(self.device)
             m = torch.isin(label_crop, ids).float()
-            masks.append((w @ m @ w.T) > 0)
+            masks.append(coverage_to_target_tensor(w @ m @ w.T, arr.target_rule))
         boxes = torch.from_numpy(arr.objects[rows][:, O_OX0 : O_OY1 + 1].copy()).to(self.device)
         boxes = (boxes - torch.tensor([sx, sy, sx, sy], dtype=boxes.dtype, device=self.device)) * (INPUT_SIZE / side)
         return img, boxes, torch.stack(masks)
