@@ -22,19 +22,34 @@ export interface TransferSyntax {
   compressed: boolean;
 }
 
-/** The tags routing and image assembly need; absent tags are undefined. */
+/**
+ * The tags routing and image assembly need, and those a derived object (DICOM-SEG) copies; absent tags are
+ * undefined. Text is kept byte for byte (one character per byte), so text in the file's Specific Character Set
+ * is copied unchanged.
+ */
 export interface DicomTags {
+  specificCharacterSet?: string;
   sopClassUID?: string;
   sopInstanceUID?: string;
   modality?: string;
+  studyDate?: string;
+  studyTime?: string;
+  accessionNumber?: string;
+  referringPhysicianName?: string;
   seriesDescription?: string;
+  patientName?: string;
+  patientID?: string;
+  patientBirthDate?: string;
+  patientSex?: string;
   bodyPartExamined?: string;
   sliceThickness?: number;
   studyInstanceUID?: string;
   seriesInstanceUID?: string;
+  studyID?: string;
   instanceNumber?: number;
   imagePositionPatient?: [number, number, number];
   imageOrientationPatient?: [number, number, number, number, number, number];
+  frameOfReferenceUID?: string;
   samplesPerPixel?: number;
   photometricInterpretation?: string;
   planarConfiguration?: number;
@@ -51,6 +66,11 @@ export interface DicomTags {
   windowWidth?: number[];
   rescaleIntercept?: number;
   rescaleSlope?: number;
+  /** "00" or "01" (the image was lossy compressed at some point). */
+  lossyImageCompression?: string;
+  /** As stored, values separated by "\\". */
+  lossyImageCompressionRatio?: string;
+  lossyImageCompressionMethod?: string;
 }
 
 export interface DicomPixelDataLocation {
@@ -146,17 +166,28 @@ interface TagSpec {
 const tag = (group: number, element: number) => ((group << 16) | element) >>> 0;
 
 const WANTED = new Map<number, TagSpec>([
+  [tag(0x0008, 0x0005), { key: "specificCharacterSet", vr: "CS", kind: "string" }],
   [tag(0x0008, 0x0016), { key: "sopClassUID", vr: "UI", kind: "string" }],
   [tag(0x0008, 0x0018), { key: "sopInstanceUID", vr: "UI", kind: "string" }],
+  [tag(0x0008, 0x0020), { key: "studyDate", vr: "DA", kind: "string" }],
+  [tag(0x0008, 0x0030), { key: "studyTime", vr: "TM", kind: "string" }],
+  [tag(0x0008, 0x0050), { key: "accessionNumber", vr: "SH", kind: "string" }],
   [tag(0x0008, 0x0060), { key: "modality", vr: "CS", kind: "string" }],
+  [tag(0x0008, 0x0090), { key: "referringPhysicianName", vr: "PN", kind: "string" }],
   [tag(0x0008, 0x103e), { key: "seriesDescription", vr: "LO", kind: "string" }],
+  [tag(0x0010, 0x0010), { key: "patientName", vr: "PN", kind: "string" }],
+  [tag(0x0010, 0x0020), { key: "patientID", vr: "LO", kind: "string" }],
+  [tag(0x0010, 0x0030), { key: "patientBirthDate", vr: "DA", kind: "string" }],
+  [tag(0x0010, 0x0040), { key: "patientSex", vr: "CS", kind: "string" }],
   [tag(0x0018, 0x0015), { key: "bodyPartExamined", vr: "CS", kind: "string" }],
   [tag(0x0018, 0x0050), { key: "sliceThickness", vr: "DS", kind: "number" }],
   [tag(0x0020, 0x000d), { key: "studyInstanceUID", vr: "UI", kind: "string" }],
   [tag(0x0020, 0x000e), { key: "seriesInstanceUID", vr: "UI", kind: "string" }],
+  [tag(0x0020, 0x0010), { key: "studyID", vr: "SH", kind: "string" }],
   [tag(0x0020, 0x0013), { key: "instanceNumber", vr: "IS", kind: "int" }],
   [tag(0x0020, 0x0032), { key: "imagePositionPatient", vr: "DS", kind: "numbers", count: 3 }],
   [tag(0x0020, 0x0037), { key: "imageOrientationPatient", vr: "DS", kind: "numbers", count: 6 }],
+  [tag(0x0020, 0x0052), { key: "frameOfReferenceUID", vr: "UI", kind: "string" }],
   [tag(0x0028, 0x0002), { key: "samplesPerPixel", vr: "US", kind: "int" }],
   [tag(0x0028, 0x0004), { key: "photometricInterpretation", vr: "CS", kind: "string" }],
   [tag(0x0028, 0x0006), { key: "planarConfiguration", vr: "US", kind: "int" }],
@@ -172,6 +203,9 @@ const WANTED = new Map<number, TagSpec>([
   [tag(0x0028, 0x1051), { key: "windowWidth", vr: "DS", kind: "numbers" }],
   [tag(0x0028, 0x1052), { key: "rescaleIntercept", vr: "DS", kind: "number" }],
   [tag(0x0028, 0x1053), { key: "rescaleSlope", vr: "DS", kind: "number" }],
+  [tag(0x0028, 0x2110), { key: "lossyImageCompression", vr: "CS", kind: "string" }],
+  [tag(0x0028, 0x2112), { key: "lossyImageCompressionRatio", vr: "DS", kind: "string" }],
+  [tag(0x0028, 0x2114), { key: "lossyImageCompressionMethod", vr: "CS", kind: "string" }],
 ]);
 
 const PIXEL_DATA = tag(0x7fe0, 0x0010);

@@ -113,6 +113,22 @@ describe("decodeDicomStudy on a pydicom-written series", () => {
     expect(study.eightBit).toBe(false);
   });
 
+  it("keeps what a DICOM-SEG needs: each sorted slice's instance and position, study UID, plane geometry", () => {
+    const dicom = decodeDicomStudy(fixtureSeries(), "ct_series").dicom!;
+    const uid = "1.2.826.0.1.3680043.8.498.77";
+    // make_formats_fixtures.py gives sorted slice k the instance number 10 - k.
+    expect(dicom.slices.map((s) => s.sopInstanceUID)).toEqual([10, 9, 8, 7].map((n) => `${uid}.2.${n}`));
+    expect(dicom.slices.every((s) => s.sopClassUID === "1.2.840.10008.5.1.4.1.1.2")).toBe(true);
+    const positions = dicom.slices.map((s) => s.imagePositionPatient!);
+    expect(positions[0]).toEqual(expected.ct_series.affine_lps.map((row: number[]) => row[3]).slice(0, 3));
+    expect(dicom.seriesInstanceUID).toBe(`${uid}.2`);
+    expect(dicom.copied).toEqual({ studyInstanceUID: `${uid}.1` });
+    expect(dicom.frameOfReferenceUID).toBeUndefined();
+    expect([dicom.rows, dicom.columns, dicom.sliceThickness]).toEqual([4, 5, 2.5]);
+    expect(dicom.sliceSpacing).toBeCloseTo(2.5, 6);
+    expect(dicom.pixelSpacing).toEqual([0.6, 0.8]);
+  });
+
   it("file order does not matter", () => {
     const a = decodeDicomStudy(fixtureSeries(), "ct_series");
     const b = decodeDicomStudy(fixtureSeries().reverse(), "ct_series");
@@ -172,6 +188,7 @@ describe("decodeDicomStudy on hand-made files", () => {
   it("an image without a patient position is still a study, but not positioned", () => {
     const study = decodeDicomStudy([{ name: "xc.dcm", bytes: slice({}) }], "xc.dcm");
     expect(study.geometry!.positioned).toBe(false);
+    expect(study.dicom).toMatchObject({ rows: 2, columns: 3, slices: [{}], copied: {} });
     expect(study.geometry!.affine[0]![0]).toBe(0.25);
     expect(study.geometry!.affine[1]![1]).toBe(0.5);
   });

@@ -11,6 +11,7 @@
 import { DaftInputError } from "../errors.js";
 import { affineFromColumns, crossProduct, dotProduct, type Vec3 } from "../image/geometry.js";
 import { decodeDicomPixels, readDicom, type DicomFile } from "./dicom.js";
+import { dicomSourceOf } from "./dicomSource.js";
 import { formatSpacing, type Study } from "./study.js";
 
 export interface DicomFileBytes {
@@ -94,6 +95,7 @@ function singleImage({ name, file }: Instance, source: string): Study {
     spacing: [thickness, rowSpacing, columnSpacing],
     geometry: { affine, space: "LPS", positioned },
     ...(t.modality ? { modality: t.modality } : {}),
+    dicom: dicomSourceOf([file]),
     description:
       `DICOM image ${pixels.columns}×${pixels.rows} ${t.modality ?? "(no modality)"} ${photometric}, ` +
       `${file.transferSyntax.name}${positioned ? "" : ", no patient position"}`,
@@ -209,6 +211,10 @@ function volume(instances: Instance[], source: string): Study {
     spacing,
     geometry: { affine, space: "LPS", positioned: true },
     ...(ref.modality ? { modality: ref.modality } : {}),
+    dicom: dicomSourceOf(
+      sorted.map(({ file }) => file),
+      sliceSpacing,
+    ),
     description:
       `DICOM series ${columns}×${rows}×${sorted.length} ${ref.modality ?? "(no modality)"}, ` +
       `spacing ${formatSpacing(spacing)} mm (z,y,x), ${first.file.transferSyntax.name}`,

@@ -12,6 +12,7 @@ import type { IntensityData } from "../dataset/intensity.js";
 import type { Affine, WorldSpace } from "../image/geometry.js";
 import type { NdArray } from "../image/types.js";
 import { decodeChallengeCase, type ChallengeCase } from "./challengeCase.js";
+import type { DicomSource } from "./dicomSource.js";
 import { readNifti, toZyxVolume, type NiftiHeaderText } from "./nifti.js";
 import { decodeRaster, sniffRasterFormat, toGreyOrRgb } from "./raster.js";
 
@@ -62,6 +63,8 @@ export interface Study {
   headerText?: NiftiHeaderText;
   /** Present for NIfTI input: the header the label map copies. */
   nifti?: NiftiSource;
+  /** Present for DICOM input: the source instances and attributes a DICOM-SEG refers to and copies. */
+  dicom?: DicomSource;
   /** One-line description for --explain. */
   description: string;
 }
