@@ -8,6 +8,12 @@ import { DaftInputError } from "../errors.js";
 import { describeMapping, type CtWindow } from "../image/modelIntensities.js";
 import type { ChallengeCase } from "../io/challengeCase.js";
 import { inputFormatOf, decodeStudyFile } from "../io/decodeStudy.js";
+import {
+  checkDicomSegSource,
+  encodeDicomSeg,
+  type DicomSegOptions,
+  type DicomSegResult,
+} from "../io/dicomSeg.js";
 import { decodeDicomStudy, type DicomFileBytes } from "../io/dicomSeries.js";
 import type { Study } from "../io/study.js";
 import type { Manifest } from "../manifest/schema.js";
@@ -27,6 +33,11 @@ export type InputBytes =
 export interface SegmentInputOptions extends SegmentCaseOptions {
   /** A forced CT window (--window). */
   window?: CtWindow & { name: string };
+  /**
+   * Also encode the label map as a DICOM-SEG (DICOM inputs only: any other input is refused before it is
+   * segmented). The segment algorithm is named after the expert that ran.
+   */
+  dicomSeg?: Omit<DicomSegOptions, "expert">;
 }
 
 /** The routing data a models folder ships: what Node's ModelStore and the browser's model store both hold. */
@@ -64,6 +75,8 @@ export interface SegmentedInput {
   labels: Uint16Array;
   /** What the input was and how its intensities were mapped (for --explain). */
   details?: string;
+  /** With options.dicomSeg: the DICOM-SEG, or why none was written (an empty label map). */
+  dicomSeg?: DicomSegResult;
 }
 
 /**
@@ -81,6 +94,7 @@ export async function segmentInput(
     return segmentDecodedStudy(input, study, opts.now() - started, prompts, opts);
   }
   if (inputFormatOf(input.bytes, input.name) === "npz") {
+    if (opts.dicomSeg) throw notDicom("a challenge .npz case", input);
     const result = prompts
       ? await segmentNpzWithBoxes(input.name, input.bytes, prompts, opts)
       : await segmentChallengeCase(input.name, input.bytes, opts);
@@ -104,8 +118,25 @@ async function segmentDecodedStudy(
       input.source ?? input.name,
     );
   }
+  if (opts.dicomSeg) {
+    if (!study.dicom) throw notDicom(describeFormat(study), input);
+    checkDicomSegSource(study.dicom, input.source ?? input.name);
+  }
   const result = await segmentStudy(input.name, study, prompts, opts);
   result.record.timings.decodeInputMs += decodeMs;
+  let dicomSeg: DicomSegResult | undefined;
+  if (opts.dicomSeg && study.dicom) {
+    const started = opts.now();
+    dicomSeg = encodeDicomSeg(
+      study.dicom,
+      result.labels,
+      { ...opts.dicomSeg, expert: result.record.route.expert },
+      input.source ?? input.name,
+    );
+    const encodeMs = opts.now() - started;
+    result.record.timings.encodeOutputMs += encodeMs;
+    result.record.totalMs += encodeMs;
+  }
   return {
     format: "study",
     output: result.output.bytes,
@@ -114,5 +145,17 @@ async function segmentDecodedStudy(
     input: result.input,
     labels: result.labels,
     details: `${study.description}; intensities: ${describeMapping(result.mapping)}`,
+    ...(dicomSeg ? { dicomSeg } : {}),
   };
+}
+
+function notDicom(what: string, input: InputBytes): DaftInputError {
+  return new DaftInputError(
+    `a DICOM-SEG (--dicom-seg) refers to DICOM source images, but this input is ${what}`,
+    input.source ?? input.name,
+  );
+}
+
+function describeFormat(study: Study): string {
+  return study.format === "nifti" ? "NIfTI" : study.format === "picture" ? "a picture" : study.format;
 }
