@@ -24,9 +24,11 @@ import {
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { defaultModelsDir, loadSelector, ModelStore } from "../runtime/modelStore.js";
+import { daftVersion } from "../server/paths.js";
 import { fileErrorLine, parseCommandLine } from "./common.js";
 import { Progress } from "./progress.js";
-import { labelMapFileName, listInputs, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
+import { listInputs, looksLikeDicom, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
+import { writeSegmentOutputs } from "./segmentOutputs.js";
 
 export const HELP = `usage: daft segment <input | folder>... -o <out-dir> [options]
 
@@ -35,6 +37,7 @@ plus <out-dir>/timings.csv. Inputs and outputs:
   case.npz (challenge: imgs, boxes[, spacing])  → <out-dir>/case.npz with key 'segs'
   scan.nii / scan.nii.gz (NIfTI-1/2)            → <out-dir>/scan.nii[.gz], the input's header and affine, uint16
   DICOM series folder / single DICOM image      → <out-dir>/<folder or file>.nii.gz with the DICOM geometry
+                                                  (and <folder or file>.seg.dcm with --dicom-seg)
   photo.png / .jpg / .tif / .bmp                → <out-dir>/photo.png, a single-channel label map
 A folder holds cases (.npz, .nii[.gz], pictures) and/or DICOM files (itself or a subfolder = one series).
 NIfTI, DICOM and pictures carry no prompts: give --box or --boxes. Intensities: CT is windowed (--window, default
@@ -53,6 +56,10 @@ options:
                              .map(([name, w]) => `${name} ${w.width}/${w.level}`)
                              .join(", ")}
   --overlay <file.png>     (one input) also write the image with mask outlines and boxes (3D: middle slices)
+  --dicom-seg              DICOM inputs: also write <out-dir>/<name>.seg.dcm, a DICOM Segmentation (BINARY, one
+                           segment per label, frames where it has voxels) in the source's study, referencing
+                           its images. Other inputs are refused (exit 2 when none is DICOM); an empty label map
+                           gets no SEG (one line says so)
   --models <dir>           models folder with manifest.json (default: the shipped models, or $DAFT_MODELS)
   --modality <name>        route every case as this modality (e.g. CT, Microscopy); CT also selects the window
   --expert <name>          use this expert for every case
@@ -103,6 +110,7 @@ export async function main(args: string[]): Promise<number> {
         explain: { type: "boolean", default: false },
         overlays: { type: "string" },
         overlay: { type: "string" },
+        "dicom-seg": { type: "boolean", default: false },
         box: { type: "string", multiple: true },
         boxes: { type: "string" },
         world: { type: "boolean", default: false },
@@ -169,6 +177,13 @@ export async function main(args: string[]): Promise<number> {
   try {
     if (o.boxes) commandBoxes = parseBoxesFile(await readText(o.boxes), o.boxes);
     inputs = await listInputs(positionals);
+    if (o["dicom-seg"] && !(await anyDicom(inputs))) {
+      process.stderr.write(
+        `daft segment: --dicom-seg writes DICOM Segmentations of DICOM inputs, but none of the ${inputs.length} ` +
+          "input(s) is DICOM\n",
+      );
+      return 2;
+    }
     if (o.overlay && inputs.length !== 1) {
       throw new DaftInputError(
         `--overlay draws one input, but ${inputs.length} were given; use --overlays <dir> for several`,
@@ -203,6 +218,7 @@ export async function main(args: string[]): Promise<number> {
     mirroring,
     ignoreFileName: o["ignore-names"],
     selector,
+    ...(o["dicom-seg"] ? { dicomSeg: { softwareVersion: daftVersion() } } : {}),
   };
   const prompts: BoxPrompts | undefined = commandBoxes ? { boxes: commandBoxes, world: o.world } : undefined;
   let failures = 0;
@@ -211,19 +227,11 @@ export async function main(args: string[]): Promise<number> {
     try {
       const result = await segmentInputRef(input, prompts, { ...caseOptions, ...(window ? { window } : {}) });
       const ioRead = result.readMs;
-      const outPath = join(outDir, labelMapFileName(input, result));
-      if (outPath === resolve(input.path)) {
-        throw new DaftInputError(`its label map would overwrite the input itself; choose another -o folder`);
-      }
-      const earlier = written.get(outPath);
-      if (earlier) {
-        throw new DaftInputError(
-          `its label map ${outPath} was already written for ${earlier}; rename one of them`,
-        );
-      }
       const writeStart = performance.now();
-      await writeFileAtomic(outPath, result.output);
-      written.set(outPath, input.path);
+      const files = await writeSegmentOutputs(input, result, outDir, written);
+      if (files.dicomSegSkipped) {
+        process.stderr.write(`${input.path}: no DICOM-SEG written: ${files.dicomSegSkipped}\n`);
+      }
       const ioMs = ioRead + (performance.now() - writeStart);
       const overlayPath = o.overlay
         ? resolve(o.overlay)
@@ -235,8 +243,12 @@ export async function main(args: string[]): Promise<number> {
         await writeFileAtomic(overlayPath, encodeRgbPng(caseOverlay(result.input, result.labels)));
       }
       rows.push(timingRow(result.record, ioMs, performance.now() - ioStart));
-      if (o.explain)
-        process.stdout.write(explain(result.record) + (result.details ? `  ${result.details}\n` : ""));
+      if (o.explain) {
+        const seg = result.dicomSeg?.written
+          ? `  DICOM-SEG ${files.dicomSeg}: ${result.dicomSeg.segments} segment(s), ${result.dicomSeg.frames} frame(s)\n`
+          : "";
+        process.stdout.write(explain(result.record) + (result.details ? `  ${result.details}\n` : "") + seg);
+      }
     } catch (e) {
       failures++;
       process.stderr.write(`${fileErrorLine(e, input.path)}\n`);
@@ -276,6 +288,11 @@ async function segmentInputRef(
         };
   const readMs = performance.now() - start;
   return { ...(await segmentInput(bytes, prompts, opts)), readMs };
+}
+
+async function anyDicom(inputs: InputRef[]): Promise<boolean> {
+  for (const input of inputs) if (await looksLikeDicom(input)) return true;
+  return false;
 }
 
 async function readText(path: string): Promise<string> {

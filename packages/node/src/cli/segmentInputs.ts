@@ -102,6 +102,16 @@ export async function readDicomFolder(folder: string): Promise<DicomFileBytes[]>
   return files;
 }
 
+/** A DICOM series folder, or a file named like DICOM or starting like it ("DICM" at byte 128). */
+export async function looksLikeDicom(input: InputRef): Promise<boolean> {
+  if (input.kind === "dicom-folder" || DICOM_FILE.test(input.name)) return true;
+  try {
+    return await startsLikeDicom(input.path);
+  } catch {
+    return false;
+  }
+}
+
 /** The input's name without its format suffix: "ct.nii.gz" → "ct", "IMG0001.dcm" → "IMG0001", a folder → its name. */
 export function stemOf(input: InputRef): string {
   return input.kind === "dicom-folder" ? input.name : input.name.replace(KNOWN_SUFFIX, "");
@@ -117,4 +127,9 @@ export function labelMapFileName(
   output: { format: "npz" | "study"; extension: string },
 ): string {
   return `${input.kind === "file" && output.format === "npz" ? input.name : stemOf(input)}${output.extension}`;
+}
+
+/** The DICOM-SEG's file name for a DICOM input: its stem + ".seg.dcm" ("IMG0001.dcm" → "IMG0001.seg.dcm"). */
+export function dicomSegFileName(input: InputRef): string {
+  return `${stemOf(input)}.seg.dcm`;
 }
