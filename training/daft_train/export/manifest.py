@@ -157,6 +157,10 @@ def _check_rules(rules: object, path: str, issues: list[str]) -> list:
     return rules
 
 
+# a calibration, not a second model: an offset beyond this would mean the logits carry no information at 0
+MAX_MASK_LOGIT_OFFSET = 10.0
+
+
 def _check_expert(e: Any, path: str, issues: list[str]) -> None:
     if not isinstance(e, dict):
         issues.append(f"{path}: expected object")
@@ -202,6 +206,8 @@ def _check_expert(e: Any, path: str, issues: list[str]) -> None:
                 issues.append(f"{path}.smallObjectZoom.contextFactor: expected a number >= 2")
             if not _is_int(zoom.get("minTilePx")) or zoom.get("minTilePx") <= 0:
                 issues.append(f"{path}.smallObjectZoom.minTilePx: expected a positive integer")
+    if "maskLogitOffset" in e and (not _is_number(e["maskLogitOffset"]) or abs(e["maskLogitOffset"]) > MAX_MASK_LOGIT_OFFSET):
+        issues.append(f"{path}.maskLogitOffset: expected a finite number in [-{MAX_MASK_LOGIT_OFFSET:g}, {MAX_MASK_LOGIT_OFFSET:g}]")
     if "testTimeMirroring" in e and e["testTimeMirroring"] not in TEST_TIME_MIRRORINGS:
         issues.append(f'{path}.testTimeMirroring: expected one of {", ".join(TEST_TIME_MIRRORINGS)}')
     if "metrics" in e:

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_MASK_LOGIT_OFFSET } from "../pipeline/maskLogitOffset.js";
 import { MIRRORINGS } from "../pipeline/testTimeMirroring.js";
 import { DEFAULT_NIFTI_HEADER_RULES, NIFTI_TEXT_FIELDS } from "./niftiHeaderRules.js";
 
@@ -56,6 +57,11 @@ export const ExpertSchema = z.object({
    * absent = "off". A caller may override it (daft segment --mirror).
    */
   testTimeMirroring: z.enum(MIRRORINGS).optional(),
+  /**
+   * Optional: a constant the engine adds to this expert's mask logits before the threshold at 0
+   * (pipeline/maskLogitOffset.ts), calibrated per expert on validation data; absent = 0.
+   */
+  maskLogitOffset: z.number().min(-MAX_MASK_LOGIT_OFFSET).max(MAX_MASK_LOGIT_OFFSET).optional(),
   /** Optional: validation metrics recorded at training time. */
   metrics: z.record(z.string(), z.number()).optional(),
 });

@@ -9,6 +9,7 @@ import type { RouteDecision, RouteInput } from "../routing/route.js";
 import { predictWithSelector, type Selector } from "../routing/selector.js";
 import type { Subsets } from "../routing/subsets.js";
 import { boxBaselineLabels } from "./boxBaseline.js";
+import { offsetExpert } from "./maskLogitOffset.js";
 import { segmentImage, type SegmentOptions } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
 import { SliceEmbeddingCache, type CacheStats } from "./sliceEmbeddingCache.js";
@@ -101,7 +102,8 @@ export async function segmentChallengeCase(
 /**
  * A decoded case (from a challenge .npz, NIfTI, DICOM or a picture), its boxes in voxel coordinates:
  *   route to an expert → preprocess each slice → encode it once (cached) → decode all boxes meeting that slice
- *   together → upsample + threshold into the label map (label = box index + 1, later boxes on top).
+ *   together (logits + the expert's calibrated offset, maskLogitOffset.ts) → upsample + threshold into the label
+ *   map (label = box index + 1, later boxes on top).
  * With test-time mirroring, "encode" and "decode" run once per mirror image and the logits are averaged before
  * upsampling (testTimeMirroring.ts); the rest is unchanged.
  */
@@ -153,8 +155,8 @@ export async function segmentDecodedCase(
     const { labels } = boxBaselineLabels(kase);
     return { labels, shape, record: record({ ...route, expert: "box-baseline" }, 0, emptyCacheStats()) };
   }
-  const expert = await opts.loadExpert(route.expert);
   const spec = opts.manifest.experts.find((e) => e.name === route.expert);
+  const expert = offsetExpert(await opts.loadExpert(route.expert), spec?.maskLogitOffset);
   const zoom = opts.smallObjectZoom === false ? undefined : spec?.smallObjectZoom;
   const mirroring = mirroringFor(spec, opts.mirroring);
 
