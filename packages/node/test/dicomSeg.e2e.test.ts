@@ -12,13 +12,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  boxDecoder,
-  identityEncoder,
-  intensityInBoxDecoder,
-  writeOracleModelDir,
-} from "../src/testing/index.js";
-import { daft, repoRoot, tempDir } from "./helpers.js";
+import { daft, repoRoot, tempDir, writeBoxAndBrightModels } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";
 const CI = process.env.CI === "true";
@@ -75,18 +69,7 @@ describe.skipIf(!hasPython && !CI)("daft segment --dicom-seg", () => {
       encoding: "utf8",
     });
     if (make.status !== 0) throw new Error(`dicom_seg_inputs.py: ${make.stderr}`);
-    boxModels = join(dir, "models-box");
-    brightModels = join(dir, "models-bright");
-    await writeOracleModelDir(boxModels, {
-      name: "general",
-      encoder: identityEncoder(),
-      decoder: boxDecoder(),
-    });
-    await writeOracleModelDir(brightModels, {
-      name: "general",
-      encoder: identityEncoder(),
-      decoder: intensityInBoxDecoder({ threshold: 0.75 }),
-    });
+    ({ boxModels, brightModels } = await writeBoxAndBrightModels(dir));
   });
 
   it("a series: the SEG beside the NIfTI, frames only where voxels are, packed across byte boundaries", () => {

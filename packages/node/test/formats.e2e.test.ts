@@ -10,13 +10,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decode as decodePng } from "fast-png";
 import { labelColour, readNpz, writeNpz } from "@daft/core";
-import {
-  boxDecoder,
-  identityEncoder,
-  intensityInBoxDecoder,
-  writeOracleModelDir,
-} from "../src/testing/index.js";
-import { daft, tempDir } from "./helpers.js";
+import { daft, tempDir, writeBoxAndBrightModels } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";
 const hasTools =
@@ -210,18 +204,7 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
     dir = tempDir("daft-formats-");
     mkdirSync(join(dir, "in"));
     info = JSON.parse(python(MAKE_INPUTS, [join(dir, "in")]));
-    boxModels = join(dir, "models-box");
-    brightModels = join(dir, "models-bright");
-    await writeOracleModelDir(boxModels, {
-      name: "general",
-      encoder: identityEncoder(),
-      decoder: boxDecoder(),
-    });
-    await writeOracleModelDir(brightModels, {
-      name: "general",
-      encoder: identityEncoder(),
-      decoder: intensityInBoxDecoder({ threshold: 0.75 }),
-    });
+    ({ boxModels, brightModels } = await writeBoxAndBrightModels(dir));
   });
 
   const input = (name: string) => join(dir, "in", name);

@@ -2,6 +2,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  boxDecoder,
+  identityEncoder,
+  intensityInBoxDecoder,
+  writeOracleModelDir,
+} from "../src/testing/index.js";
 
 export const repoRoot = join(import.meta.dirname, "../../..");
 export const daftBin = join(repoRoot, "packages/node/bin/daft.js");
@@ -18,4 +24,26 @@ export function daft(args: string[], opts: { env?: Record<string, string> } = {}
 
 export function tempDir(prefix = "daft-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * The two oracle model folders the clinical-format tests segment with, in `dir`: `box` (the box itself as the
+ * mask) and `bright` (the pixels above 0.75 of the normalised image inside the box).
+ */
+export async function writeBoxAndBrightModels(
+  dir: string,
+): Promise<{ boxModels: string; brightModels: string }> {
+  const boxModels = join(dir, "models-box");
+  const brightModels = join(dir, "models-bright");
+  await writeOracleModelDir(boxModels, {
+    name: "general",
+    encoder: identityEncoder(),
+    decoder: boxDecoder(),
+  });
+  await writeOracleModelDir(brightModels, {
+    name: "general",
+    encoder: identityEncoder(),
+    decoder: intensityInBoxDecoder({ threshold: 0.75 }),
+  });
+  return { boxModels, brightModels };
 }
