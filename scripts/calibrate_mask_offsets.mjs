@@ -8,7 +8,15 @@
 // Usage: node scripts/calibrate_mask_offsets.mjs [--models models] [--cases data/cases] [--split val]
 //          [--experts CT,Fundus,…] [--offsets -1,-0.5,0,0.5,1,1.5,2] [--out out/calibration] [--write]
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -28,7 +36,8 @@ const modelsDir = resolve(o.models);
 const manifestPath = join(modelsDir, "manifest.json");
 const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
 const offsets = o.offsets.split(",").map(Number);
-if (offsets.some((x) => !Number.isFinite(x) || Math.abs(x) > 10)) throw new Error(`--offsets: numbers in [-10, 10], got ${o.offsets}`);
+if (offsets.some((x) => !Number.isFinite(x) || Math.abs(x) > 10))
+  throw new Error(`--offsets: numbers in [-10, 10], got ${o.offsets}`);
 
 // cases.csv: name, dataset, modality, dimension, case, split, …
 const casesByModality = new Map();
@@ -39,16 +48,20 @@ for (const line of readFileSync(join(o.cases, "cases.csv"), "utf8").trim().split
   casesByModality.get(modality).push(join(o.cases, split, "imgs", `${name}.npz`));
 }
 /** The expert the manifest gives a modality: the one listing it, else the fallback. */
-const expertOf = (modality) => manifest.experts.find((e) => e.modalities.includes(modality))?.name ?? manifest.fallback;
+const expertOf = (modality) =>
+  manifest.experts.find((e) => e.modalities.includes(modality))?.name ?? manifest.fallback;
 const servedBy = new Map();
 for (const modality of [...casesByModality.keys()].sort()) {
   const e = expertOf(modality);
   if (!servedBy.has(e)) servedBy.set(e, []);
   servedBy.get(e).push(modality);
 }
-const chosenExperts = o.experts ? o.experts.split(",") : [...servedBy.keys()].filter((e) => e !== manifest.fallback);
+const chosenExperts = o.experts
+  ? o.experts.split(",")
+  : [...servedBy.keys()].filter((e) => e !== manifest.fallback);
 for (const e of chosenExperts)
-  if (!servedBy.has(e)) throw new Error(`--experts: ${e} serves no modality with ${o.split} cases in ${o.cases}`);
+  if (!servedBy.has(e))
+    throw new Error(`--experts: ${e} serves no modality with ${o.split} cases in ${o.cases}`);
 
 mkdirSync(o.out, { recursive: true });
 /** A models folder beside the real one: its files linked, the manifest with `offset` set on `expert`. */
@@ -56,7 +69,8 @@ function zooWith(expert, offset) {
   const dir = resolve(o.out, "zoo");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir);
-  for (const f of readdirSync(modelsDir)) if (f !== "manifest.json") symlinkSync(join(modelsDir, f), join(dir, f));
+  for (const f of readdirSync(modelsDir))
+    if (f !== "manifest.json") symlinkSync(join(modelsDir, f), join(dir, f));
   const m = structuredClone(manifest);
   const entry = m.experts.find((e) => e.name === expert);
   if (offset === 0) delete entry.maskLogitOffset;
@@ -77,20 +91,51 @@ for (const expert of chosenExperts) {
   for (const offset of offsets) {
     const pred = resolve(o.out, `${expert}/${offset}`);
     rmSync(pred, { recursive: true, force: true });
-    execFileSync("node", [daft, "segment", ...inputs, "-o", pred, "--quiet", "--models", zooWith(expert, offset)], {
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    execFileSync("node", [daft, "eval", "--pred", pred, "--gt", join(o.cases, o.split, "gts"), "--only-predicted", "-o", join(pred, "eval")], {
-      stdio: "ignore",
-    });
-    const summary = JSON.parse(readFileSync(join(pred, "eval", "summary.json"), "utf8")).summary.meanOverModalities;
+    execFileSync(
+      "node",
+      [daft, "segment", ...inputs, "-o", pred, "--quiet", "--models", zooWith(expert, offset)],
+      {
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
+    execFileSync(
+      "node",
+      [
+        daft,
+        "eval",
+        "--pred",
+        pred,
+        "--gt",
+        join(o.cases, o.split, "gts"),
+        "--only-predicted",
+        "-o",
+        join(pred, "eval"),
+      ],
+      {
+        stdio: "ignore",
+      },
+    );
+    const summary = JSON.parse(readFileSync(join(pred, "eval", "summary.json"), "utf8")).summary
+      .meanOverModalities;
     const score = summary.meanDsc + summary.meanNsd;
-    rows.push({ expert, modalities: modalities.join(" "), cases: inputs.length, offset, dsc: summary.meanDsc, nsd: summary.meanNsd });
-    const better = !best || score > best.score + 1e-4 || (Math.abs(score - best.score) <= 1e-4 && Math.abs(offset) < Math.abs(best.offset));
+    rows.push({
+      expert,
+      modalities: modalities.join(" "),
+      cases: inputs.length,
+      offset,
+      dsc: summary.meanDsc,
+      nsd: summary.meanNsd,
+    });
+    const better =
+      !best ||
+      score > best.score + 1e-4 ||
+      (Math.abs(score - best.score) <= 1e-4 && Math.abs(offset) < Math.abs(best.offset));
     if (better) best = { offset, score };
     done++;
     const eta = ((Date.now() - started) / done) * (total - done);
-    process.stderr.write(`calibrate ${done}/${total} ${expert} offset ${offset}: DSC ${summary.meanDsc.toFixed(4)} NSD ${summary.meanNsd.toFixed(4)} (ETA ${Math.round(eta / 1000)} s)\n`);
+    process.stderr.write(
+      `calibrate ${done}/${total} ${expert} offset ${offset}: DSC ${summary.meanDsc.toFixed(4)} NSD ${summary.meanNsd.toFixed(4)} (ETA ${Math.round(eta / 1000)} s)\n`,
+    );
   }
   chosen.set(expert, best.offset);
 }
