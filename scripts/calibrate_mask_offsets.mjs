@@ -20,7 +20,12 @@ import {
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
+// "--offsets -1,…" would read as an unknown option "-1,…" to parseArgs: join the list to its option
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length - 1; i++)
+  if (args[i] === "--offsets") args.splice(i, 2, `--offsets=${args[i + 1]}`);
 const { values: o } = parseArgs({
+  args,
   options: {
     models: { type: "string", default: "models" },
     cases: { type: "string", default: "data/cases" },
