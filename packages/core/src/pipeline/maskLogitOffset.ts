@@ -17,10 +17,11 @@ export function offsetExpert(expert: Expert, offset: number | undefined): Expert
     inputSize: expert.inputSize,
     encode: (image: Float32Array): Promise<Embedding> => expert.encode(image),
     async decode(embedding: Embedding, boxes: Float32Array): Promise<DecodeResult> {
+      // in place: the logits belong to this call (a fresh runtime output), and the hot path needs no copy
       const result = await expert.decode(embedding, boxes);
-      const logits = new Float32Array(result.logits.length);
-      for (let i = 0; i < logits.length; i++) logits[i] = result.logits[i]! + offset;
-      return { logits, iou: result.iou, count: result.count };
+      const { logits } = result;
+      for (let i = 0; i < logits.length; i++) logits[i]! += offset;
+      return result;
     },
   };
 }
