@@ -66,6 +66,7 @@ export * from "./pipeline/segmentStudy.js";
 export * from "./model/ortExpert.js";
 export * from "./pipeline/segmentInput.js";
 export * from "./io/nrrd.js";
+export * from "./io/nrrdStudy.js";
 export * from "./manifest/niftiHeaderRules.js";
 export * from "./routing/niftiHeaderRoute.js";
 export * from "./routing/clusterRoute.js";

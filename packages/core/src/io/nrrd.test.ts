@@ -79,7 +79,12 @@ describe("writeNrrd", () => {
         spaceOrigin: [-100.5, 20, 0.125],
       };
       const back = readNrrd(writeNrrd(written, { gzip }), "labels.nrrd");
-      expect(back).toEqual({ ...written, data: labels });
+      expect(back).toEqual({
+        ...written,
+        data: labels,
+        kinds: ["domain", "domain", "domain"],
+        encoding: gzip ? "gzip" : "raw",
+      });
       expect(back.data).toBeInstanceOf(Uint16Array);
     }
   });
@@ -96,6 +101,8 @@ describe("writeNrrd", () => {
       sizes: [3, 2, 1],
       data,
       spacings: [0.5, 0.5, 1],
+      kinds: ["domain", "domain", "domain"],
+      encoding: "gzip",
     });
   });
 

@@ -1,7 +1,8 @@
 /**
  * NRRD (teem's "nearly raw raster data", http://teem.sourceforge.net/nrrd/format.html) on bytes: a writer for
- * label maps (the MONAI Label result format 3D Slicer reads natively) and a reader for the same subset
- * (one attached data file, raw or gzip encoding). Platform-neutral: gzip via fflate.
+ * label maps (the MONAI Label result format, and the label map of an NRRD input) and a reader for what 3D Slicer,
+ * ITK and teem write (attached data, raw, gzip or text encoding; `none` space directions for a colour axis).
+ * Platform-neutral: gzip via fflate.
  *
  * Axis order is NRRD's: `sizes` lists the fastest axis first, i.e. (x, y, z) for C-order (z, y, x) data — the same
  * memory as a NIfTI's voxel array.
@@ -23,12 +24,17 @@ export interface NrrdImage {
   data: NrrdData;
   /** Physical frame; with it, `spaceDirections` (one vector per axis) and `spaceOrigin` place the voxels. */
   space?: NrrdSpace;
-  spaceDirections?: number[][];
+  /** One 3-vector per axis; `null` (written `none`) for an axis that is not in space, e.g. RGB components. */
+  spaceDirections?: (number[] | null)[];
   spaceOrigin?: number[];
   /** Voxel size per axis, for images that have no physical frame. */
   spacings?: number[];
+  /** Per axis: "domain", "space", "RGB-color", "vector", … (written "domain" for every axis when absent). */
+  kinds?: string[];
   /** Free text for the `content` field. */
   content?: string;
+  /** How the data was stored (reader only). */
+  encoding?: "raw" | "gzip" | "text";
 }
 
 interface TypedArrayOf {
@@ -98,13 +104,17 @@ export function writeNrrd(image: NrrdImage, options: { gzip?: boolean } = {}): U
   lines.push(`type: ${image.type}`, `dimension: ${sizes.length}`);
   if (image.space) {
     const directions = image.spaceDirections;
-    if (!directions || directions.length !== sizes.length || directions.some((d) => d.length !== 3)) {
-      throw new Error("writeNrrd: a space needs one 3-vector in spaceDirections per axis");
+    if (
+      !directions ||
+      directions.length !== sizes.length ||
+      directions.some((d) => d !== null && d.length !== 3)
+    ) {
+      throw new Error("writeNrrd: a space needs one 3-vector (or null) in spaceDirections per axis");
     }
     if (image.spaceOrigin && image.spaceOrigin.length !== 3)
       throw new Error("writeNrrd: spaceOrigin must be a 3-vector");
     lines.push(`space: ${image.space}`, `sizes: ${sizes.join(" ")}`);
-    lines.push(`space directions: ${directions.map(vector).join(" ")}`);
+    lines.push(`space directions: ${directions.map((d) => (d ? vector(d) : "none")).join(" ")}`);
   } else {
     lines.push(`sizes: ${sizes.join(" ")}`);
     if (image.spacings) {
@@ -112,7 +122,8 @@ export function writeNrrd(image: NrrdImage, options: { gzip?: boolean } = {}): U
       lines.push(`spacings: ${image.spacings.map(num).join(" ")}`);
     }
   }
-  lines.push(`kinds: ${sizes.map(() => "domain").join(" ")}`);
+  if (image.kinds && image.kinds.length !== sizes.length) throw new Error("writeNrrd: one kind per axis");
+  lines.push(`kinds: ${(image.kinds ?? sizes.map(() => "domain")).join(" ")}`);
   if (entry.bytes > 1) lines.push("endian: little");
   lines.push(`encoding: ${gzip ? "gzip" : "raw"}`);
   if (image.space && image.spaceOrigin) lines.push(`space origin: ${vector(image.spaceOrigin)}`);
@@ -162,34 +173,58 @@ export function readNrrd(bytes: Uint8Array, source: string): NrrdImage {
     fail(`NRRD sizes "${get("sizes")}" do not match dimension ${get("dimension")}`);
   }
   if (get("data file") !== undefined || get("datafile") !== undefined)
-    fail("detached NRRD data files are not read");
+    fail("detached NRRD data files (.nhdr + data file) are not read; save the image as a single .nrrd file");
+  for (const skip of ["line skip", "lineskip", "byte skip", "byteskip"]) {
+    const value = get(skip);
+    if (value !== undefined && Number(value) !== 0) fail(`NRRD "${skip}: ${value}" is not supported`);
+  }
   const encoding = (get("encoding") ?? fail("NRRD header has no encoding")).toLowerCase();
-  let payload = bytes.subarray(end + 2);
-  if (encoding === "gzip" || encoding === "gz") {
-    try {
-      payload = gunzipSync(payload);
-    } catch (error) {
-      fail(`corrupt or truncated gzip data (${(error as Error).message})`);
-    }
-  } else if (encoding !== "raw") fail(`NRRD encoding "${encoding}" is not supported (raw or gzip)`);
   const voxels = sizes.reduce((a, b) => a * b, 1);
-  if (payload.length < voxels * entry.bytes) {
-    fail(
-      `NRRD data holds ${payload.length} bytes, ${voxels * entry.bytes} expected for sizes ${sizes.join("×")}`,
-    );
+  let data: NrrdData;
+  let stored: "raw" | "gzip" | "text" = "raw";
+  if (encoding === "text" || encoding === "txt" || encoding === "ascii") {
+    stored = "text";
+    data = readTextValues(bytes.subarray(end + 2), voxels, entry, fail);
+  } else {
+    let payload = bytes.subarray(end + 2);
+    if (encoding === "gzip" || encoding === "gz") {
+      stored = "gzip";
+      try {
+        payload = gunzipSync(payload);
+      } catch (error) {
+        fail(`corrupt or truncated gzip data (${(error as Error).message})`);
+      }
+    } else if (encoding !== "raw") fail(`NRRD encoding "${encoding}" is not supported (raw, gzip or text)`);
+    if (payload.length < voxels * entry.bytes) {
+      fail(
+        `NRRD data holds ${payload.length} bytes, ${voxels * entry.bytes} expected for sizes ${sizes.join("×")}`,
+      );
+    }
+    const raw = payload.slice(0, voxels * entry.bytes);
+    const little = (get("endian") ?? "little").toLowerCase() !== "big";
+    if (entry.bytes > 1 && little !== PLATFORM_LITTLE_ENDIAN) {
+      for (let at = 0; at < raw.length; at += entry.bytes) raw.subarray(at, at + entry.bytes).reverse();
+    }
+    data = new entry.array(raw.buffer);
   }
-  const stored = payload.slice(0, voxels * entry.bytes);
-  const little = (get("endian") ?? "little").toLowerCase() !== "big";
-  if (entry.bytes > 1 && little !== PLATFORM_LITTLE_ENDIAN) {
-    for (let at = 0; at < stored.length; at += entry.bytes) stored.subarray(at, at + entry.bytes).reverse();
-  }
-  const image: NrrdImage = { type: entry.type, sizes, data: new entry.array(stored.buffer) };
+  const image: NrrdImage = { type: entry.type, sizes, data, encoding: stored };
   const space = get("space");
   if (space === "right-anterior-superior" || space === "RAS") image.space = "right-anterior-superior";
   else if (space === "left-posterior-superior" || space === "LPS") image.space = "left-posterior-superior";
   else if (space !== undefined) fail(`NRRD space "${space}" is not supported (RAS or LPS)`);
+  else if (get("space dimension") !== undefined)
+    fail("NRRD space dimension without a named space is not supported (RAS or LPS)");
   const directions = get("space directions");
-  if (directions !== undefined) image.spaceDirections = parseVectors(directions, source);
+  if (directions !== undefined) {
+    image.spaceDirections = parseDirections(directions, source);
+    if (image.spaceDirections.length !== dimension)
+      fail(`NRRD has ${image.spaceDirections.length} space directions for ${dimension} axes`);
+  }
+  const kinds = get("kinds");
+  if (kinds !== undefined) {
+    image.kinds = kinds.split(/\s+/);
+    if (image.kinds.length !== dimension) fail(`NRRD has ${image.kinds.length} kinds for ${dimension} axes`);
+  }
   const origin = get("space origin");
   if (origin !== undefined) image.spaceOrigin = parseVectors(origin, source)[0]!;
   const spacings = get("spacings");
@@ -206,6 +241,38 @@ function headerEnd(bytes: Uint8Array): number {
     if (bytes[i] === 0x0a && bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) return i + 1;
   }
   return -1;
+}
+
+/** `(x,y,z) none (x,y,z)`: one vector or `none` per axis. */
+function parseDirections(text: string, source: string): (number[] | null)[] {
+  const tokens = text.match(/\([^)]*\)|none/g) ?? [];
+  const directions = tokens.map((token) => (token === "none" ? null : parseVectors(token, source)[0]!));
+  if (directions.length === 0)
+    throw new DaftInputError(`NRRD space directions are not "(x,y,z) …": ${text}`, source);
+  return directions;
+}
+
+/** `encoding: text`: whitespace-separated numbers, exactly `voxels` of them. */
+function readTextValues(
+  payload: Uint8Array,
+  voxels: number,
+  entry: (typeof TYPES)[number],
+  fail: (problem: string) => never,
+): NrrdData {
+  const tokens = new TextDecoder("latin1")
+    .decode(payload)
+    .trim()
+    .split(/[\s,]+/)
+    .filter((t) => t !== "");
+  if (tokens.length < voxels) fail(`NRRD text data holds ${tokens.length} values, ${voxels} expected`);
+  const data = new entry.array(voxels);
+  for (let i = 0; i < voxels; i++) {
+    const value = Number(tokens[i]);
+    if (Number.isNaN(value) && !/^nan$/i.test(tokens[i]!))
+      fail(`NRRD text value "${tokens[i]}" is not a number`);
+    data[i] = value;
+  }
+  return data;
 }
 
 function parseVectors(text: string, source: string): number[][] {

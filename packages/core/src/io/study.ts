@@ -14,9 +14,10 @@ import type { NdArray } from "../image/types.js";
 import { decodeChallengeCase, type ChallengeCase } from "./challengeCase.js";
 import type { DicomSource } from "./dicomSource.js";
 import { readNifti, toZyxVolume, type NiftiHeaderText } from "./nifti.js";
+import type { NrrdSource } from "./nrrdStudy.js";
 import { decodeRaster, sniffRasterFormat, toGreyOrRgb } from "./raster.js";
 
-export type StudyFormat = "nifti" | "dicom-series" | "dicom" | "picture";
+export type StudyFormat = "nifti" | "nrrd" | "dicom-series" | "dicom" | "picture";
 
 export interface StudyGeometry {
   /** Voxel (i, j, k) → world millimetres, 4x4 row-major. */
@@ -63,19 +64,22 @@ export interface Study {
   headerText?: NiftiHeaderText;
   /** Present for NIfTI input: the header the label map copies. */
   nifti?: NiftiSource;
+  /** Present for NRRD input: the grid and placement the label map copies. */
+  nrrd?: NrrdSource;
   /** Present for DICOM input: the source instances and attributes a DICOM-SEG refers to and copies. */
   dicom?: DicomSource;
   /** One-line description for --explain. */
   description: string;
 }
 
-export type SniffedFormat = "npz" | "nifti" | "dicom" | "picture";
+export type SniffedFormat = "npz" | "nifti" | "nrrd" | "dicom" | "picture";
 
 /** The input format by content (never by extension), or undefined. */
 export function sniffInputFormat(bytes: Uint8Array): SniffedFormat | undefined {
   if (isDicomPart10(bytes)) return "dicom";
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 0x03 || bytes[2] === 0x05)) return "npz";
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return "nifti"; // gzip: .nii.gz
+  if (isNrrd(bytes)) return "nrrd";
   if (bytes.length >= 4) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (const le of [true, false]) {
@@ -85,6 +89,11 @@ export function sniffInputFormat(bytes: Uint8Array): SniffedFormat | undefined {
   }
   if (sniffRasterFormat(bytes)) return "picture";
   return undefined;
+}
+
+/** "NRRD000" + a version digit: the NRRD magic. */
+export function isNrrd(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && String.fromCharCode(...bytes.subarray(0, 7)) === "NRRD000";
 }
 
 /** A DICOM Part 10 file: "DICM" after the 128-byte preamble. */

@@ -157,5 +157,7 @@ function notDicom(what: string, input: InputBytes): DaftInputError {
 }
 
 function describeFormat(study: Study): string {
-  return study.format === "nifti" ? "NIfTI" : study.format === "picture" ? "a picture" : study.format;
+  if (study.format === "nifti") return "NIfTI";
+  if (study.format === "nrrd") return "NRRD";
+  return study.format === "picture" ? "a picture" : study.format;
 }

@@ -132,5 +132,7 @@ function describeKind(study: Study): string {
       return "a DICOM series";
     case "nifti":
       return "a NIfTI image";
+    case "nrrd":
+      return "an NRRD image";
   }
 }

@@ -1,10 +1,18 @@
 /**
  * A segmented input's label map as the file a MONAI Label client asks for: NIfTI (.nii.gz) or NRRD (.nrrd),
- * always in the input's voxel grid — for NIfTI and DICOM inputs the label map `segmentInput` wrote (the input's
- * header and affine), for pictures a one-slice image in pixel units, for challenge .npz cases the case's spacing.
+ * always in the input's voxel grid — for NIfTI, NRRD and DICOM inputs the label map `segmentInput` wrote (the input's
+ * header and affine; the other format from its placement), for pictures a one-slice image in pixel units, for challenge .npz cases the case's spacing.
  */
 import { gzipSync } from "fflate";
-import { readNifti, shortestFloat32, writeNifti, writeNrrd, type SegmentedInput } from "@daft/core";
+import {
+  flipXY,
+  readNifti,
+  readNrrd,
+  shortestFloat32,
+  writeNifti,
+  writeNrrd,
+  type SegmentedInput,
+} from "@daft/core";
 
 export type LabelMapExtension = ".nii.gz" | ".nrrd";
 
@@ -28,8 +36,13 @@ export function labelMapFile(result: SegmentedInput, extension: LabelMapExtensio
       return result.extension === ".nii.gz" ? result.output : gzipSync(result.output, { mtime: 0 });
     }
     const grid = labelGrid(result);
-    return writeNifti(grid.labels, grid.sizes, { pixdim: grid.spacing, gzip: true });
+    return writeNifti(grid.labels, grid.sizes, {
+      pixdim: grid.spacing,
+      ...(grid.affine ? { affine: grid.affine } : {}),
+      gzip: true,
+    });
   }
+  if (result.format === "study" && result.extension === ".nrrd") return result.output;
   const grid = labelGrid(result);
   const content = `daft label map of ${result.record.case} (label = box index + 1)`;
   if (!grid.affine) {
@@ -65,6 +78,28 @@ function labelGrid(result: SegmentedInput): LabelGrid {
       spacing: [Math.abs(px), Math.abs(py), Math.abs(pz)],
     };
   }
+  if (result.format === "study" && result.extension === ".nrrd") {
+    const nrrd = readNrrd(result.output, result.record.case);
+    const [x = 1, y = 1, z = 1] = nrrd.sizes;
+    if (!nrrd.space) {
+      const [px = 1, py = 1, pz = 1] = nrrd.spacings ?? [];
+      return { labels: result.labels, sizes: [x, y, z], spacing: [px, py, pz] };
+    }
+    const d = nrrd.spaceDirections!.map((v) => v ?? [0, 0, 0]);
+    const o = nrrd.spaceOrigin ?? [0, 0, 0];
+    const third = d[2] ?? unitNormal(d[0]!, d[1]!);
+    const columns = [d[0]!, d[1]!, third];
+    const affine = [0, 1, 2].map((r) => [columns[0]![r]!, columns[1]![r]!, columns[2]![r]!, o[r]!]);
+    affine.push([0, 0, 0, 1]);
+    const ras = nrrd.space === "left-posterior-superior" ? flipXY(affine) : affine;
+    const norm = (v: number[]) => Math.hypot(v[0]!, v[1]!, v[2]!);
+    return {
+      labels: result.labels,
+      sizes: [x, y, z],
+      affine: ras,
+      spacing: [norm(columns[0]!), norm(columns[1]!), norm(columns[2]!)],
+    };
+  }
   const input = result.input;
   if (input.kind === "3d") {
     const [sz, sy, sx] = input.volume.spacing;
@@ -76,4 +111,11 @@ function labelGrid(result: SegmentedInput): LabelGrid {
   }
   const [sy, sx] = input.spacing ?? [1, 1];
   return { labels: result.labels, sizes: [input.image.width, input.image.height, 1], spacing: [sx, sy, 1] };
+}
+
+/** The unit normal of a 2D image's plane: its slice axis. */
+function unitNormal(i: number[], j: number[]): number[] {
+  const n = [i[1]! * j[2]! - i[2]! * j[1]!, i[2]! * j[0]! - i[0]! * j[2]!, i[0]! * j[1]! - i[1]! * j[0]!];
+  const length = Math.hypot(n[0]!, n[1]!, n[2]!);
+  return length > 0 ? n.map((v) => v / length) : [0, 0, 1];
 }

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gunzipSync } from "fflate";
-import { readNifti, readNrrd } from "@daft/core";
+import { flipXY, readNifti, readNrrd, writeNrrd } from "@daft/core";
 import { modelDimension } from "./monaiApi.js";
 import {
   DatastoreAllSchema,
@@ -149,9 +149,48 @@ describe("POST /infer/{model}", () => {
     expect(image.space).toBe("right-anterior-superior");
     const a = labels.affine;
     image.spaceDirections!.forEach((direction, axis) =>
-      direction.forEach((v, row) => expect(v).toBeCloseTo(a[row]![axis]!, 6)),
+      direction!.forEach((v, row) => expect(v).toBeCloseTo(a[row]![axis]!, 6)),
     );
     image.spaceOrigin!.forEach((v, row) => expect(v).toBeCloseTo(a[row]![3]!, 6));
+  });
+
+  it("an NRRD input: the .nrrd result is daft segment's own file, .nii.gz carries its placement in RAS", async () => {
+    const source = readNifti(gunzipSync(new Uint8Array(niftiBytes)), "source");
+    const lps = flipXY(source.affine);
+    const nrrdInput = writeNrrd({
+      type: "float",
+      sizes: source.dims,
+      data: Float32Array.from(source.data),
+      space: "left-posterior-superior",
+      spaceDirections: [0, 1, 2].map((c) => [lps[0]![c]!, lps[1]![c]!, lps[2]![c]!]),
+      spaceOrigin: [lps[0]![3]!, lps[1]![3]!, lps[2]![3]!],
+    });
+    const box = [[1, 1, 1, 4, 3, 3]];
+    const native = await fx.handler(
+      multipartRequest("/api/v1/segment", { request: JSON.stringify({ boxes: box }) }, [
+        ["file", "scan.nrrd", nrrdInput],
+      ]),
+    );
+    const reply = (await native.json()) as { output: string; fileName: string };
+    expect(reply.fileName).toBe("scan.nrrd");
+    const nativeBytes = Buffer.from(reply.output, "base64");
+    const asNrrd = await infer("daft", "?output=image", { boxes: box, result_extension: ".nrrd" }, [
+      "scan.nrrd",
+      nrrdInput,
+    ]);
+    expect(Buffer.from(await asNrrd.arrayBuffer()).equals(nativeBytes)).toBe(true);
+
+    const asNifti = await infer("daft", "?output=image", { boxes: box }, ["scan.nrrd", nrrdInput]);
+    expect(asNifti.status).toBe(200);
+    const nifti = readNifti(gunzipSync(new Uint8Array(await asNifti.arrayBuffer())), "result");
+    const fromNiftiInput = await infer("daft", "?output=image", { boxes: box }, [
+      "nifti1_oblique_int16.nii.gz",
+      niftiBytes,
+    ]);
+    const expected = readNifti(gunzipSync(new Uint8Array(await fromNiftiInput.arrayBuffer())), "expected");
+    expect(Array.from(nifti.data)).toEqual(Array.from(expected.data));
+    expect(Array.from(nifti.data)).toEqual(Array.from(readNrrd(nativeBytes, "native").data));
+    nifti.affine.forEach((row, r) => row.forEach((v, c) => expect(v).toBeCloseTo(source.affine[r]![c]!, 5)));
   });
 
   it("an .npz case as NRRD: no patient frame, its spacing", async () => {

@@ -1,15 +1,16 @@
 /**
- * The label map inside a result file (from `daft serve`): PNG, NIfTI or the challenge .npz 'segs', decoded with
+ * The label map inside a result file (from `daft serve`): PNG, NIfTI, NRRD or the challenge .npz 'segs', decoded with
  * the core's readers into uint16 labels in the input's voxel order — what segmentInput's `labels` holds.
  */
-import { decodeNiftiStudy, decodeRaster, openNpz } from "@daft/core";
+import { decodeNiftiStudy, decodeNrrdStudy, decodeRaster, openNpz } from "@daft/core";
 
 export function labelsFromOutput(bytes: Uint8Array, fileName: string, voxels: number): Uint16Array {
   let values: ArrayLike<number>;
   if (/\.npz$/i.test(fileName)) values = openNpz(bytes, fileName).read("segs").data as Uint16Array;
   else if (/\.png$/i.test(fileName)) values = decodeRaster(bytes, fileName).data;
   else if (/\.nii(\.gz)?$/i.test(fileName)) values = decodeNiftiStudy(bytes, fileName).values;
-  else throw new Error(`${fileName}: not a label map the page can show (PNG, NIfTI or .npz)`);
+  else if (/\.nrrd$/i.test(fileName)) values = decodeNrrdStudy(bytes, fileName).values;
+  else throw new Error(`${fileName}: not a label map the page can show (PNG, NIfTI, NRRD or .npz)`);
   if (values.length !== voxels) {
     throw new Error(`${fileName}: ${values.length} labels for an image of ${voxels} voxels`);
   }

@@ -1,0 +1,267 @@
+/**
+ * End to end: the real `daft segment` process on the volume formats of 3D Slicer and ITK (NRRD), each file written
+ * independently of our code — by hand in Python from the format's specification, as Slicer and ITK lay it out — and
+ * the same image written as NIfTI by nibabel. The oracle expert that segments the bright voxels inside the box must
+ * give the same label map whichever format carries the image, and the label map must carry the input's grid and
+ * placement. Needs /usr/bin/python3 with nibabel and numpy (Debian packages); skipped otherwise.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { daft, tempDir, writeBoxAndBrightModels } from "./helpers.js";
+
+const PYTHON = "/usr/bin/python3";
+const hasTools = spawnSync(PYTHON, ["-c", "import nibabel, numpy"], { stdio: "ignore" }).status === 0;
+
+/** Writes the inputs into argv[1]; prints the boxes and world corners the tests use. */
+const MAKE_INPUTS = String.raw`
+import gzip, json, sys
+from pathlib import Path
+import numpy as np, nibabel as nib
+
+out = Path(sys.argv[1])
+N = 256
+
+def ct_volume(depth):
+    """(x, y, z) HU: air, a body at -50, a bone strip at 1500, an object of 200 HU in slices 1..2."""
+    v = np.full((N, N, depth), -1000, np.int16)
+    v[20:236, 20:236, :] = -50
+    v[30:41, 20:236, :] = 1500
+    v[100:151, 80:131, 1:3] = 200
+    return v
+
+t = np.deg2rad(25)
+ras = np.eye(4)
+ras[:3, :3] = np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1]]) @ np.diag([-0.7, 0.8, 3.0])
+ras[:3, 3] = [90.0, -60.0, 12.0]
+volume = ct_volume(4)
+nib.save(nib.Nifti1Image(volume, ras), out / "ct.nii.gz")
+lps = np.diag([-1.0, -1.0, 1.0, 1.0]) @ ras
+
+def vector(v):
+    return "(" + ",".join(repr(float(x)) for x in v) + ")"
+
+def nrrd(path, lines, data, gz):
+    header = "NRRD0004\n# Complete NRRD file format specification at:\n# http://teem.sourceforge.net/nrrd/format.html\n"
+    header += "\n".join(lines) + "\n\n"
+    payload = gzip.compress(data) if gz else data
+    path.write_bytes(header.encode("ascii") + payload)
+
+# 3D Slicer's layout: LPS, x fastest (Fortran order of the (x, y, z) array), little endian, gzip.
+nrrd(out / "ct.nrrd", [
+    "type: short", "dimension: 3", "space: left-posterior-superior", "sizes: 256 256 4",
+    "space directions: " + " ".join(vector(lps[:3, c]) for c in range(3)),
+    "kinds: domain domain domain", "endian: little", "encoding: gzip",
+    "space origin: " + vector(lps[:3, 3])], volume.astype("<i2").tobytes(order="F"), True)
+
+# The same volume big endian, raw, in RAS (teem's other space name).
+nrrd(out / "ct_ras_big.nrrd", [
+    "type: int16", "dimension: 3", "space: RAS", "sizes: 256 256 4",
+    "space directions: " + " ".join(vector(ras[:3, c]) for c in range(3)),
+    "endian: big", "encoding: raw", "space origin: " + vector(ras[:3, 3])],
+    volume.astype(">i2").tobytes(order="F"), False)
+
+# A 2D RGB picture as Slicer saves a colour image: a 'none' component axis first.
+rgb = np.zeros((3, N, N), np.uint8)  # (component, x, y)
+rgb[0] = np.arange(N)[:, None]
+rgb[1, 100:151, 80:131] = 255
+nrrd(out / "photo.nrrd", [
+    "type: unsigned char", "dimension: 3", "space: left-posterior-superior", "sizes: 3 256 256",
+    "space directions: none (0.2,0,0) (0,0.2,0)", "kinds: RGB-color domain domain", "encoding: gzip",
+    "space origin: (0,0,0)"], rgb.tobytes(order="F"), True)
+
+box = [90, 70, 0, 170, 140, 3]
+corner = lambda a, p: (a @ np.array([*p, 1.0]))[:3].tolist()
+print(json.dumps({"box": box, "world_lps": corner(lps, box[:3]) + corner(lps, box[3:]),
+                  "lps": lps.tolist()}))
+`;
+
+/** What a label map holds: NIfTI through nibabel, NRRD through a reader written from the specification. */
+const INSPECT = String.raw`
+import gzip, json, re, sys
+import numpy as np, nibabel as nib
+
+path = sys.argv[1]
+if path.endswith(".nrrd"):
+    raw = open(path, "rb").read()
+    end = raw.index(b"\n\n")
+    fields = dict(l.split(": ", 1) for l in raw[:end].decode().split("\n")[1:] if l and not l.startswith("#"))
+    sizes = [int(s) for s in fields["sizes"].split()]
+    payload = raw[end + 2:]
+    if fields["encoding"] == "gzip":
+        payload = gzip.decompress(payload)
+    dtype = {"uint16": "<u2", "uint8": "u1"}[fields["type"]]
+    data = np.frombuffer(payload, dtype).reshape(sizes, order="F")
+    directions = [[float(x) for x in v.split(",")] for v in re.findall(r"\(([^)]*)\)", fields["space directions"])]
+    origin = [float(x) for x in re.findall(r"\(([^)]*)\)", fields["space origin"])[0].split(",")]
+    geometry = {"space": fields["space"], "directions": directions, "origin": origin, "encoding": fields["encoding"]}
+else:
+    img = nib.load(path)
+    data = np.asarray(img.dataobj)
+    geometry = {"affine": img.affine.tolist()}
+labels = {}
+for value in np.unique(data):
+    if value == 0:
+        continue
+    where = np.argwhere(data == value)
+    labels[int(value)] = {"count": int(len(where)), "min": where.min(0).tolist(), "max": where.max(0).tolist()}
+print(json.dumps({"shape": list(data.shape), "dtype": str(data.dtype), "labels": labels, "geometry": geometry,
+                  "sha": __import__("hashlib").sha1(np.ascontiguousarray(data.astype(np.uint16)).tobytes()).hexdigest()}))
+`;
+
+interface Inspected {
+  shape: number[];
+  dtype: string;
+  labels: Record<string, { count: number; min: number[]; max: number[] }>;
+  geometry: {
+    space?: string;
+    directions?: number[][];
+    origin?: number[];
+    encoding?: string;
+    affine?: number[][];
+  };
+  sha: string;
+}
+
+function python(script: string, args: string[]): string {
+  const r = spawnSync(PYTHON, ["-c", script, ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
+  return r.stdout;
+}
+const inspect = (path: string): Inspected => JSON.parse(python(INSPECT, [path]));
+
+let dir: string;
+let info: { box: number[]; world_lps: number[]; lps: number[][] };
+let boxModels: string;
+let brightModels: string;
+
+/** The 200 HU object inside the box, under the default abdomen window. */
+const OBJECT = { count: 51 * 51 * 2, min: [100, 80, 1], max: [150, 130, 2] };
+
+describe.skipIf(!hasTools)("daft segment on NRRD", () => {
+  beforeAll(async () => {
+    dir = tempDir("daft-volume-formats-");
+    info = JSON.parse(python(MAKE_INPUTS, [dir]));
+    ({ boxModels, brightModels } = await writeBoxAndBrightModels(dir));
+  });
+  const input = (name: string) => join(dir, name);
+  const run = (args: string[], models = brightModels) => daft(["segment", ...args, "--models", models]);
+
+  it("NRRD in, NRRD out: the same labels as the NIfTI of the same volume, the input's space, directions and origin", () => {
+    const out = join(dir, "out-same");
+    const box = info.box.join(",");
+    const r = run([
+      input("ct.nii.gz"),
+      input("ct.nrrd"),
+      input("ct_ras_big.nrrd"),
+      "-o",
+      out,
+      "--box",
+      box,
+      "--explain",
+      "--quiet",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /NRRD 256×256×4 int16, gzip encoding, .*space left-posterior-superior; intensities: CT window abdomen 400\/40 \(Hounsfield-like values/,
+    );
+    const nifti = inspect(join(out, "ct.nii.gz"));
+    const nrrd = inspect(join(out, "ct.nrrd"));
+    const big = inspect(join(out, "ct_ras_big.nrrd"));
+    expect(nifti.labels).toEqual({ "1": OBJECT });
+    for (const result of [nrrd, big]) {
+      expect(result.dtype).toBe("uint16");
+      expect(result.shape).toEqual([256, 256, 4]);
+      expect(result.sha).toBe(nifti.sha);
+    }
+    expect(nrrd.geometry.space).toBe("left-posterior-superior");
+    expect(nrrd.geometry.encoding).toBe("gzip");
+    nrrd.geometry.directions!.forEach((d, c) =>
+      d.forEach((v, row) => expect(v).toBeCloseTo(info.lps[row]![c]!, 9)),
+    );
+    nrrd.geometry.origin!.forEach((v, row) => expect(v).toBeCloseTo(info.lps[row]![3]!, 9));
+    expect(big.geometry.space).toBe("right-anterior-superior");
+    expect(big.geometry.encoding).toBe("raw");
+  });
+
+  it("--world boxes in the NRRD's LPS millimetres land on the same voxels", () => {
+    const out = join(dir, "out-world");
+    const r = run(
+      [input("ct.nrrd"), "-o", out, "--world", "--box", info.world_lps.join(","), "--baseline", "box"],
+      boxModels,
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const b = info.box;
+    const count = (b[3]! - b[0]! + 1) * (b[4]! - b[1]! + 1) * (b[5]! - b[2]! + 1);
+    expect(inspect(join(out, "ct.nrrd")).labels).toEqual({
+      "1": { count, min: b.slice(0, 3), max: b.slice(3) },
+    });
+  });
+
+  it("a 2D RGB NRRD (Slicer's colour image) is a 2D case with a 2D label map", () => {
+    const out = join(dir, "out-rgb");
+    const r = run(
+      [input("photo.nrrd"), "-o", out, "--box", "90,70,170,140", "--explain", "--baseline", "box"],
+      boxModels,
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/NRRD 3×256×256 uint8, 3 components, gzip encoding/);
+    const result = inspect(join(out, "photo.nrrd"));
+    expect(result.shape).toEqual([256, 256]);
+    expect(result.labels).toEqual({ "1": { count: 81 * 71, min: [90, 70], max: [170, 140] } });
+    expect(result.geometry.directions).toEqual([
+      [0.2, 0, 0],
+      [0, 0.2, 0],
+    ]);
+  });
+
+  it("a folder's .nrrd files are cases", () => {
+    const out = join(dir, "out-folder");
+    const folder = tempDir();
+    writeFileSync(join(folder, "a.nrrd"), readFileSync(input("ct.nrrd")));
+    writeFileSync(join(folder, "notes.txt"), "not a case");
+    const r = run([folder, "-o", out, "--box", info.box.join(","), "--quiet"]);
+    expect(r.stderr).toBe("");
+    expect(readdirSync(out).sort()).toEqual(["a.nrrd", "timings.csv"]);
+  });
+
+  const bad: [string, () => Uint8Array, RegExp][] = [
+    [
+      "truncated.nrrd",
+      () => readFileSync(input("ct.nrrd")).subarray(0, 2000),
+      /corrupt or truncated gzip data/,
+    ],
+    [
+      "short.nrrd",
+      () => readFileSync(input("ct_ras_big.nrrd")).subarray(0, 9000),
+      /NRRD data holds \d+ bytes, 524288 expected for sizes 256×256×4/,
+    ],
+    [
+      "scan.nhdr",
+      () =>
+        new TextEncoder().encode(
+          "NRRD0004\ntype: short\ndimension: 3\nsizes: 2 2 2\nencoding: raw\ndata file: scan.raw\n\n",
+        ),
+      /detached NRRD data files .* save the image as a single \.nrrd file/,
+    ],
+  ];
+  for (const [name, make, message] of bad) {
+    it(`bad input ${name}: one line naming the file, exit 1, nothing written`, () => {
+      const folder = tempDir();
+      const path = join(folder, name);
+      writeFileSync(path, make());
+      const out = join(folder, "out");
+      const r = run([path, "-o", out, "--box", info.box.join(",")]);
+      expect(r.code).toBe(1);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!.startsWith(`${path}: `)).toBe(true);
+      expect(lines[0]).toMatch(message);
+      expect(readdirSync(out).filter((f) => f !== "timings.csv")).toEqual([]);
+    });
+  }
+});
