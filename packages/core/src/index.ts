@@ -67,6 +67,8 @@ export * from "./model/ortExpert.js";
 export * from "./pipeline/segmentInput.js";
 export * from "./io/nrrd.js";
 export * from "./io/nrrdStudy.js";
+export * from "./io/metaImage.js";
+export * from "./io/metaImageStudy.js";
 export * from "./manifest/niftiHeaderRules.js";
 export * from "./routing/niftiHeaderRoute.js";
 export * from "./routing/clusterRoute.js";

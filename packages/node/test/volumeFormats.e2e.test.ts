@@ -1,5 +1,5 @@
 /**
- * End to end: the real `daft segment` process on the volume formats of 3D Slicer and ITK (NRRD), each file written
+ * End to end: the real `daft segment` process on the volume formats of 3D Slicer and ITK (NRRD, MetaImage .mha), each file written
  * independently of our code — by hand in Python from the format's specification, as Slicer and ITK lay it out — and
  * the same image written as NIfTI by nibabel. The oracle expert that segments the bright voxels inside the box must
  * give the same label map whichever format carries the image, and the label map must carry the input's grid and
@@ -16,7 +16,7 @@ const hasTools = spawnSync(PYTHON, ["-c", "import nibabel, numpy"], { stdio: "ig
 
 /** Writes the inputs into argv[1]; prints the boxes and world corners the tests use. */
 const MAKE_INPUTS = String.raw`
-import gzip, json, sys
+import gzip, json, sys, zlib
 from pathlib import Path
 import numpy as np, nibabel as nib
 
@@ -71,6 +71,25 @@ nrrd(out / "photo.nrrd", [
     "space directions: none (0.2,0,0) (0,0.2,0)", "kinds: RGB-color domain domain", "encoding: gzip",
     "space origin: (0,0,0)"], rgb.tobytes(order="F"), True)
 
+# ITK's .mha: LPS, TransformMatrix rows = unit direction of each axis, ElementSpacing = their lengths, zlib data.
+spacing = np.linalg.norm(lps[:3, :3], axis=0)
+units = lps[:3, :3] / spacing
+def mha(path, msb, compressed):
+    data = volume.astype(">i2" if msb else "<i2").tobytes(order="F")
+    payload = zlib.compress(data) if compressed else data
+    lines = ["ObjectType = Image", "NDims = 3", "BinaryData = True",
+             "BinaryDataByteOrderMSB = " + ("True" if msb else "False"),
+             "CompressedData = " + ("True" if compressed else "False")]
+    if compressed:
+        lines.append("CompressedDataSize = %d" % len(payload))
+    lines += ["TransformMatrix = " + " ".join(repr(float(units[r, c])) for c in range(3) for r in range(3)),
+              "Offset = " + " ".join(repr(float(v)) for v in lps[:3, 3]), "CenterOfRotation = 0 0 0",
+              "AnatomicalOrientation = RAI", "ElementSpacing = " + " ".join(repr(float(v)) for v in spacing),
+              "DimSize = 256 256 4", "ElementType = MET_SHORT", "ElementDataFile = LOCAL"]
+    path.write_bytes(("\n".join(lines) + "\n").encode("ascii") + payload)
+mha(out / "ct.mha", False, True)
+mha(out / "ct_msb.mha", True, False)
+
 box = [90, 70, 0, 170, 140, 3]
 corner = lambda a, p: (a @ np.array([*p, 1.0]))[:3].tolist()
 print(json.dumps({"box": box, "world_lps": corner(lps, box[:3]) + corner(lps, box[3:]),
@@ -79,7 +98,7 @@ print(json.dumps({"box": box, "world_lps": corner(lps, box[:3]) + corner(lps, bo
 
 /** What a label map holds: NIfTI through nibabel, NRRD through a reader written from the specification. */
 const INSPECT = String.raw`
-import gzip, json, re, sys
+import gzip, json, re, sys, zlib
 import numpy as np, nibabel as nib
 
 path = sys.argv[1]
@@ -96,6 +115,15 @@ if path.endswith(".nrrd"):
     directions = [[float(x) for x in v.split(",")] for v in re.findall(r"\(([^)]*)\)", fields["space directions"])]
     origin = [float(x) for x in re.findall(r"\(([^)]*)\)", fields["space origin"])[0].split(",")]
     geometry = {"space": fields["space"], "directions": directions, "origin": origin, "encoding": fields["encoding"]}
+elif path.endswith(".mha"):
+    raw = open(path, "rb").read()
+    end = raw.index(b"ElementDataFile = LOCAL\n") + len(b"ElementDataFile = LOCAL\n")
+    fields = dict(l.split(" = ", 1) for l in raw[:end].decode().strip().split("\n"))
+    sizes = [int(s) for s in fields["DimSize"].split()]
+    payload = zlib.decompress(raw[end:]) if fields["CompressedData"] == "True" else raw[end:]
+    dtype = {"MET_USHORT": "<u2", "MET_UCHAR": "u1"}[fields["ElementType"]]
+    data = np.frombuffer(payload, dtype).reshape(sizes, order="F")
+    geometry = {"fields": fields}
 else:
     img = nib.load(path)
     data = np.asarray(img.dataobj)
@@ -139,7 +167,7 @@ let brightModels: string;
 /** The 200 HU object inside the box, under the default abdomen window. */
 const OBJECT = { count: 51 * 51 * 2, min: [100, 80, 1], max: [150, 130, 2] };
 
-describe.skipIf(!hasTools)("daft segment on NRRD", () => {
+describe.skipIf(!hasTools)("daft segment on NRRD and MetaImage", () => {
   beforeAll(async () => {
     dir = tempDir("daft-volume-formats-");
     info = JSON.parse(python(MAKE_INPUTS, [dir]));
@@ -155,6 +183,8 @@ describe.skipIf(!hasTools)("daft segment on NRRD", () => {
       input("ct.nii.gz"),
       input("ct.nrrd"),
       input("ct_ras_big.nrrd"),
+      input("ct.mha"),
+      input("ct_msb.mha"),
       "-o",
       out,
       "--box",
@@ -184,21 +214,56 @@ describe.skipIf(!hasTools)("daft segment on NRRD", () => {
     nrrd.geometry.origin!.forEach((v, row) => expect(v).toBeCloseTo(info.lps[row]![3]!, 9));
     expect(big.geometry.space).toBe("right-anterior-superior");
     expect(big.geometry.encoding).toBe("raw");
+    expect(r.stdout).toMatch(
+      /MetaImage 256×256×4 MET_SHORT, compressed, .*orientation RAI; intensities: CT window/,
+    );
+    for (const [file, compressed] of [
+      ["ct.mha", "True"],
+      ["ct_msb.mha", "False"],
+    ] as const) {
+      const mha = inspect(join(out, file));
+      expect(mha.sha).toBe(nifti.sha);
+      expect(mha.dtype).toBe("uint16");
+      const source = readFileSync(input(file), "latin1");
+      const fields = mha.geometry.fields!;
+      for (const key of ["TransformMatrix", "Offset", "ElementSpacing", "DimSize", "AnatomicalOrientation"]) {
+        const numbers = (text: string) => text.split(" ").map(Number);
+        const expected = new RegExp(`${key} = (.*)\n`).exec(source)![1]!;
+        if (key === "AnatomicalOrientation") expect(fields[key]).toBe(expected);
+        else numbers(fields[key]!).forEach((v, i) => expect(v).toBeCloseTo(numbers(expected)[i]!, 9));
+      }
+      expect(fields["CompressedData"]).toBe(compressed);
+      expect(fields["ElementType"]).toBe("MET_USHORT");
+    }
   });
 
-  it("--world boxes in the NRRD's LPS millimetres land on the same voxels", () => {
+  it("--world boxes in LPS millimetres land on the same voxels in NRRD and MetaImage", () => {
     const out = join(dir, "out-world");
+    const world = info.world_lps.join(",");
     const r = run(
-      [input("ct.nrrd"), "-o", out, "--world", "--box", info.world_lps.join(","), "--baseline", "box"],
+      [
+        input("ct.nrrd"),
+        input("ct.mha"),
+        "-o",
+        out,
+        "--world",
+        "--box",
+        world,
+        "--baseline",
+        "box",
+        "--quiet",
+      ],
       boxModels,
     );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const b = info.box;
     const count = (b[3]! - b[0]! + 1) * (b[4]! - b[1]! + 1) * (b[5]! - b[2]! + 1);
-    expect(inspect(join(out, "ct.nrrd")).labels).toEqual({
-      "1": { count, min: b.slice(0, 3), max: b.slice(3) },
-    });
+    for (const file of ["ct.nrrd", "ct.mha"]) {
+      expect(inspect(join(out, file)).labels).toEqual({
+        "1": { count, min: b.slice(0, 3), max: b.slice(3) },
+      });
+    }
   });
 
   it("a 2D RGB NRRD (Slicer's colour image) is a 2D case with a 2D label map", () => {
@@ -219,14 +284,15 @@ describe.skipIf(!hasTools)("daft segment on NRRD", () => {
     ]);
   });
 
-  it("a folder's .nrrd files are cases", () => {
+  it("a folder's .nrrd and .mha files are cases", () => {
     const out = join(dir, "out-folder");
     const folder = tempDir();
     writeFileSync(join(folder, "a.nrrd"), readFileSync(input("ct.nrrd")));
+    writeFileSync(join(folder, "b.mha"), readFileSync(input("ct.mha")));
     writeFileSync(join(folder, "notes.txt"), "not a case");
     const r = run([folder, "-o", out, "--box", info.box.join(","), "--quiet"]);
     expect(r.stderr).toBe("");
-    expect(readdirSync(out).sort()).toEqual(["a.nrrd", "timings.csv"]);
+    expect(readdirSync(out).sort()).toEqual(["a.nrrd", "b.mha", "timings.csv"]);
   });
 
   const bad: [string, () => Uint8Array, RegExp][] = [
@@ -247,6 +313,16 @@ describe.skipIf(!hasTools)("daft segment on NRRD", () => {
           "NRRD0004\ntype: short\ndimension: 3\nsizes: 2 2 2\nencoding: raw\ndata file: scan.raw\n\n",
         ),
       /detached NRRD data files .* save the image as a single \.nrrd file/,
+    ],
+    ["truncated.mha", () => readFileSync(input("ct.mha")).subarray(0, 1500), /MetaImage/],
+    ["short.mha", () => readFileSync(input("ct_msb.mha")).subarray(0, 9000), /MetaImage.*\b524288\b/],
+    [
+      "scan.mhd",
+      () =>
+        new TextEncoder().encode(
+          "ObjectType = Image\nNDims = 3\nDimSize = 2 2 2\nElementType = MET_SHORT\nElementDataFile = scan.raw\n",
+        ),
+      /detached MetaImage data \(ElementDataFile = scan\.raw\)/,
     ],
   ];
   for (const [name, make, message] of bad) {

@@ -7,6 +7,7 @@
  * (an exclusive-style bound) is clamped to size - 1. Every problem is a DaftInputError naming `source`.
  */
 import { DaftInputError } from "../errors.js";
+import { rgbaToRgb } from "../image/channels.js";
 import type { Box2D, Box3D, Image2D, NdArray, Volume } from "../image/types.js";
 import { writeNpz } from "./npz.js";
 
@@ -95,7 +96,7 @@ export function decodeChallengeCase(
   const boxes = checkBoxes(coordinates, [width, height], fail) as Box2D[];
   const channelsInFile = shape.length === 3 ? shape[2]! : 1;
   let data = imageData(imgs, fail);
-  if (channelsInFile === 4) data = dropAlpha(data, height * width);
+  if (channelsInFile === 4) data = rgbaToRgb(data);
   const image: Image2D = { data, height, width, channels: channelsInFile === 1 ? 1 : 3 };
   return spacing ? { kind: "2d", image, boxes, spacing } : { kind: "2d", image, boxes };
 }
@@ -155,16 +156,6 @@ function formatIndex(flat: number, shape: number[]): string {
     flat = Math.floor(flat / shape[k]!);
   }
   return `[${index.join(", ")}]`;
-}
-
-function dropAlpha(rgba: Uint8Array | Float32Array, pixels: number): Uint8Array | Float32Array {
-  const rgb = rgba instanceof Uint8Array ? new Uint8Array(pixels * 3) : new Float32Array(pixels * 3);
-  for (let p = 0; p < pixels; p++) {
-    rgb[p * 3] = rgba[p * 4]!;
-    rgb[p * 3 + 1] = rgba[p * 4 + 1]!;
-    rgb[p * 3 + 2] = rgba[p * 4 + 2]!;
-  }
-  return rgb;
 }
 
 function decodeSpacing(spacing: NdArray | undefined, length: 2 | 3, fail: Fail): number[] | undefined {

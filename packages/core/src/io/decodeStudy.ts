@@ -1,10 +1,11 @@
 /**
  * Which decoder a single input file goes to: by content first (DICOM "DICM" marker, zip → .npz, gzip or a
- * 348/540-byte header → NIfTI, "NRRD000x" → NRRD, PNG/JPEG/TIFF/BMP signatures), then — for content nothing recognises, such as a
+ * 348/540-byte header → NIfTI, "NRRD000x" → NRRD, a MetaIO header → MetaImage, PNG/JPEG/TIFF/BMP signatures), then — for content nothing recognises, such as a
  * truncated or corrupt file — by extension, so the error comes from the decoder the user meant.
  */
 import { DaftInputError } from "../errors.js";
 import { decodeDicomStudy } from "./dicomSeries.js";
+import { decodeMetaImageStudy } from "./metaImageStudy.js";
 import { decodeNrrdStudy } from "./nrrdStudy.js";
 import {
   decodeNiftiStudy,
@@ -18,12 +19,13 @@ const BY_EXTENSION: [RegExp, SniffedFormat][] = [
   [/\.npz$/i, "npz"],
   [/\.nii(\.gz)?$/i, "nifti"],
   [/\.(nrrd|nhdr)$/i, "nrrd"],
+  [/\.(mha|mhd)$/i, "metaimage"],
   [/\.(dcm|dicom|ima)$/i, "dicom"],
   [/\.(png|jpe?g|tiff?|bmp)$/i, "picture"],
 ];
 
 export const SUPPORTED_INPUTS =
-  ".npz challenge cases, NIfTI (.nii, .nii.gz), NRRD (.nrrd), DICOM (a file, or a folder holding one series), PNG, JPEG, TIFF or BMP";
+  ".npz challenge cases, NIfTI (.nii, .nii.gz), NRRD (.nrrd), MetaImage (.mha), DICOM (a file, or a folder holding one series), PNG, JPEG, TIFF or BMP";
 
 /** The format a file will be decoded as; an .npz name always means the challenge format. */
 export function inputFormatOf(bytes: Uint8Array, name: string): SniffedFormat {
@@ -35,11 +37,12 @@ export function inputFormatOf(bytes: Uint8Array, name: string): SniffedFormat {
   throw new DaftInputError(`not a recognised input; supported: ${SUPPORTED_INPUTS}`, name);
 }
 
-/** Decodes a NIfTI, NRRD, single DICOM or picture file (not .npz: that is a challenge case, see segmentChallengeCase). */
+/** Decodes a NIfTI, NRRD, MetaImage, single DICOM or picture file (not .npz: that is a challenge case, see segmentChallengeCase). */
 export function decodeStudyFile(bytes: Uint8Array, name: string): Study {
   const format = inputFormatOf(bytes, name);
   if (format === "nifti") return decodeNiftiStudy(bytes, name);
   if (format === "nrrd") return decodeNrrdStudy(bytes, name);
+  if (format === "metaimage") return decodeMetaImageStudy(bytes, name);
   if (format === "picture") return decodePictureStudy(bytes, name);
   if (format === "dicom") return decodeDicomStudy([{ name, bytes }], name);
   throw new Error(`decodeStudyFile: ${name} is an .npz challenge case, not a study`);

@@ -7,8 +7,9 @@
  * `none` space direction) makes a 2D colour image (alpha dropped); trailing axes of size 1 are dropped.
  */
 import { DaftInputError } from "../errors.js";
+import { rgbaToRgb } from "../image/channels.js";
 import { affineFromColumns, crossProduct, voxelSizes, type Affine, type Vec3 } from "../image/geometry.js";
-import { readNrrd, writeNrrd, type NrrdData, type NrrdImage, type NrrdSpace } from "./nrrd.js";
+import { readNrrd, writeNrrd, type NrrdImage, type NrrdSpace } from "./nrrd.js";
 import { formatSpacing, type Study } from "./study.js";
 
 /** What an NRRD input's label map copies: its spatial axes' sizes and their placement. */
@@ -59,7 +60,7 @@ export function decodeNrrdStudy(bytes: Uint8Array, source: string): Study {
   const { affine, positioned } = placement(nrrd, spatial, fail);
   const [sx, sy, sz] = voxelSizes(affine);
   const spacing: [number, number, number] = [sz, sy, sx];
-  const values = components === 4 ? dropAlpha(nrrd.data) : nrrd.data;
+  const values = components === 4 ? rgbaToRgb(nrrd.data) : nrrd.data;
   return {
     format: "nrrd",
     source,
@@ -134,18 +135,6 @@ function determinant(a: Affine): number {
     m(0, 1) * (m(1, 0) * m(2, 2) - m(1, 2) * m(2, 0)) +
     m(0, 2) * (m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0))
   );
-}
-
-/** RGBA → RGB, components fastest. */
-function dropAlpha(data: NrrdData): NrrdData {
-  const pixels = data.length / 4;
-  const out = new (data.constructor as new (length: number) => NrrdData)(pixels * 3);
-  for (let p = 0; p < pixels; p++) {
-    out[3 * p] = data[4 * p]!;
-    out[3 * p + 1] = data[4 * p + 1]!;
-    out[3 * p + 2] = data[4 * p + 2]!;
-  }
-  return out;
 }
 
 /** The label map as NRRD: the input's spatial sizes, space, directions and origin (or spacings), uint16. */

@@ -13,11 +13,13 @@ import type { Affine, WorldSpace } from "../image/geometry.js";
 import type { NdArray } from "../image/types.js";
 import { decodeChallengeCase, type ChallengeCase } from "./challengeCase.js";
 import type { DicomSource } from "./dicomSource.js";
+import { isMetaImage } from "./metaImage.js";
 import { readNifti, toZyxVolume, type NiftiHeaderText } from "./nifti.js";
+import type { MetaImageSource } from "./metaImageStudy.js";
 import type { NrrdSource } from "./nrrdStudy.js";
 import { decodeRaster, sniffRasterFormat, toGreyOrRgb } from "./raster.js";
 
-export type StudyFormat = "nifti" | "nrrd" | "dicom-series" | "dicom" | "picture";
+export type StudyFormat = "nifti" | "nrrd" | "metaimage" | "dicom-series" | "dicom" | "picture";
 
 export interface StudyGeometry {
   /** Voxel (i, j, k) → world millimetres, 4x4 row-major. */
@@ -66,13 +68,15 @@ export interface Study {
   nifti?: NiftiSource;
   /** Present for NRRD input: the grid and placement the label map copies. */
   nrrd?: NrrdSource;
+  /** Present for MetaImage input: the grid and placement the label map copies. */
+  metaImage?: MetaImageSource;
   /** Present for DICOM input: the source instances and attributes a DICOM-SEG refers to and copies. */
   dicom?: DicomSource;
   /** One-line description for --explain. */
   description: string;
 }
 
-export type SniffedFormat = "npz" | "nifti" | "nrrd" | "dicom" | "picture";
+export type SniffedFormat = "npz" | "nifti" | "nrrd" | "metaimage" | "dicom" | "picture";
 
 /** The input format by content (never by extension), or undefined. */
 export function sniffInputFormat(bytes: Uint8Array): SniffedFormat | undefined {
@@ -80,6 +84,7 @@ export function sniffInputFormat(bytes: Uint8Array): SniffedFormat | undefined {
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 0x03 || bytes[2] === 0x05)) return "npz";
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return "nifti"; // gzip: .nii.gz
   if (isNrrd(bytes)) return "nrrd";
+  if (isMetaImage(bytes)) return "metaimage";
   if (bytes.length >= 4) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (const le of [true, false]) {

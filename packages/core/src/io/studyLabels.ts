@@ -5,6 +5,8 @@
  *     dropped; gzip-compressed when the input was;
  *   - NRRD input → NRRD in the input's grid and patient space (sizes, space, directions, origin or spacings),
  *     uint16, gzip-encoded when the input was;
+ *   - MetaImage input → .mha with the input's sizes, spacing, offset, direction matrix and orientation, uint16,
+ *     zlib-compressed when the input was;
  *   - DICOM input → .nii.gz, NIfTI-1 with the series' LPS affine turned into RAS (x and y negated) as both sform
  *     and qform (code 1, scanner), uint16;
  *   - pictures → a single-channel PNG, 8-bit when every label fits (≤ 255 boxes), else 16-bit.
@@ -13,13 +15,14 @@
 import { gzipSync } from "fflate";
 import { flipXY, quaternionFromAffine } from "../image/geometry.js";
 import { writeNifti } from "./nifti.js";
+import { encodeMetaImageLabels } from "./metaImageStudy.js";
 import { encodeNrrdLabels } from "./nrrdStudy.js";
 import { encodePng } from "./raster.js";
 import type { NiftiSource, Study } from "./study.js";
 
 export interface EncodedLabels {
   bytes: Uint8Array;
-  /** ".nii", ".nii.gz", ".nrrd" or ".png". */
+  /** ".nii", ".nii.gz", ".nrrd", ".mha" or ".png". */
   extension: string;
 }
 
@@ -44,6 +47,7 @@ export function encodeStudyLabels(study: Study, labels: Uint16Array): EncodedLab
       : { bytes, extension: ".nii" };
   }
   if (study.nrrd) return { bytes: encodeNrrdLabels(study.nrrd, labels), extension: ".nrrd" };
+  if (study.metaImage) return { bytes: encodeMetaImageLabels(study.metaImage, labels), extension: ".mha" };
   if (!study.geometry) throw new Error(`encodeStudyLabels: ${study.source} has no geometry`);
   const ras = flipXY(study.geometry.affine);
   const bytes = writeNifti(labels, [study.width, study.height, study.depth], { affine: ras });

@@ -1,8 +1,9 @@
 /**
  * One user input, as bytes, through the engine — the single entry point the CLI, the HTTP server and the browser
  * worker share, so the three give the same label map for the same file and boxes:
- * decode (npz | NIfTI | DICOM | picture) → segment (route, preprocess, encode once per slice, decode, paint) →
- * the label map encoded in the input's own format (npz 'segs', NIfTI with the input's header, PNG).
+ * decode (npz | NIfTI | NRRD | MetaImage | DICOM | picture) → segment (route, preprocess, encode once per slice, decode, paint) →
+ * the label map encoded in the input's own format (npz 'segs', NIfTI with the input's header, NRRD or MetaImage in
+ * the input's grid and space, PNG).
  */
 import { DaftInputError } from "../errors.js";
 import { describeMapping, type CtWindow } from "../image/modelIntensities.js";
@@ -159,5 +160,6 @@ function notDicom(what: string, input: InputBytes): DaftInputError {
 function describeFormat(study: Study): string {
   if (study.format === "nifti") return "NIfTI";
   if (study.format === "nrrd") return "NRRD";
+  if (study.format === "metaimage") return "MetaImage";
   return study.format === "picture" ? "a picture" : study.format;
 }

@@ -134,5 +134,7 @@ function describeKind(study: Study): string {
       return "a NIfTI image";
     case "nrrd":
       return "an NRRD image";
+    case "metaimage":
+      return "a MetaImage";
   }
 }

@@ -37,11 +37,12 @@ plus <out-dir>/timings.csv. Inputs and outputs:
   case.npz (challenge: imgs, boxes[, spacing])  → <out-dir>/case.npz with key 'segs'
   scan.nii / scan.nii.gz (NIfTI-1/2)            → <out-dir>/scan.nii[.gz], the input's header and affine, uint16
   scan.nrrd (3D Slicer, ITK)                    → <out-dir>/scan.nrrd, the input's grid and space, uint16
+  scan.mha (MetaImage: ITK, grand-challenge)    → <out-dir>/scan.mha, the input's grid and direction, uint16
   DICOM series folder / single DICOM image      → <out-dir>/<folder or file>.nii.gz with the DICOM geometry
                                                   (and <folder or file>.seg.dcm with --dicom-seg)
   photo.png / .jpg / .tif / .bmp                → <out-dir>/photo.png, a single-channel label map
-A folder holds cases (.npz, .nii[.gz], .nrrd, pictures) and/or DICOM files (itself or a subfolder = one series).
-NIfTI, NRRD, DICOM and pictures carry no prompts: give --box or --boxes. Intensities: CT is windowed (--window, default
+A folder holds cases (.npz, .nii[.gz], .nrrd, .mha, pictures) and/or DICOM files (itself or a subfolder = one series).
+NIfTI, NRRD, MetaImage, DICOM and pictures carry no prompts: give --box or --boxes. Intensities: CT is windowed (--window, default
 abdomen 400/40), 8-bit data are used as they are, anything else is clipped to its 0.5–99.5 percentiles.
 
 options:
@@ -51,7 +52,7 @@ options:
                            order given). For .npz inputs it replaces the file's boxes
   --boxes <file.json|csv>  box prompts from a file: JSON [[...], ...] or {"boxes": [...]}, or CSV lines
   --world                  boxes are millimetres in the input's physical space: NIfTI RAS (sform, else qform),
-                           DICOM LPS (patient coordinates), NRRD its own space (Slicer: LPS); always
+                           DICOM LPS (patient coordinates), NRRD its own space (Slicer: LPS), MetaImage LPS; always
                            x0,y0,z0,x1,y1,z1
   --window <preset|W/L>    CT window, forced whatever the modality (default for CT: abdomen 400/40); presets:
                            ${Object.entries(CT_WINDOW_PRESETS)

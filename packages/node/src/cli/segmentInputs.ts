@@ -1,5 +1,5 @@
 /**
- * What `daft segment` reads: files (.npz, NIfTI, NRRD, DICOM, pictures) and folders. A folder contributes its case files
+ * What `daft segment` reads: files (.npz, NIfTI, NRRD, MetaImage, DICOM, pictures) and folders. A folder contributes its case files
  * by extension, itself as one DICOM series when it holds DICOM files (found by the "DICM" marker, any name), and
  * each direct subfolder that holds DICOM files as a series.
  */
@@ -17,12 +17,12 @@ export interface InputRef {
   name: string;
 }
 
-const CASE_FILE = /\.(npz|nii|nii\.gz|nrrd|png|jpe?g|tiff?|bmp)$/i;
+const CASE_FILE = /\.(npz|nii|nii\.gz|nrrd|mha|png|jpe?g|tiff?|bmp)$/i;
 const DICOM_FILE = /\.(dcm|dicom|ima)$/i;
-const KNOWN_SUFFIX = /\.(npz|nii\.gz|nii|nrrd|nhdr|png|jpe?g|tiff?|bmp|dcm|dicom|ima)$/i;
+const KNOWN_SUFFIX = /\.(npz|nii\.gz|nii|nrrd|nhdr|mha|mhd|png|jpe?g|tiff?|bmp|dcm|dicom|ima)$/i;
 
 export const FOLDER_CONTENTS =
-  ".npz, .nii, .nii.gz, .nrrd, PNG/JPEG/TIFF/BMP files or DICOM files (a series, here or in subfolders)";
+  ".npz, .nii, .nii.gz, .nrrd, .mha, PNG/JPEG/TIFF/BMP files or DICOM files (a series, here or in subfolders)";
 
 export async function listInputs(paths: string[]): Promise<InputRef[]> {
   const out: InputRef[] = [];
@@ -120,7 +120,7 @@ export function stemOf(input: InputRef): string {
 /**
  * The label map's file name for an input, the same for `daft segment` and `daft serve`: an .npz case keeps its
  * name (its 'segs' replace the inputs), anything else is its stem + the output's extension ("ct.nii.gz" →
- * "ct.nii.gz", "scan.nrrd" → "scan.nrrd", "photo.jpg" → "photo.png", a DICOM series folder → "<folder>.nii.gz").
+ * "ct.nii.gz", "scan.nrrd" → "scan.nrrd", "ct.mha" → "ct.mha", "photo.jpg" → "photo.png", a DICOM series folder → "<folder>.nii.gz").
  */
 export function labelMapFileName(
   input: InputRef,

@@ -1,13 +1,13 @@
 /**
  * A segmented input's label map as the file a MONAI Label client asks for: NIfTI (.nii.gz) or NRRD (.nrrd),
- * always in the input's voxel grid — for NIfTI, NRRD and DICOM inputs the label map `segmentInput` wrote (the input's
+ * always in the input's voxel grid — for NIfTI, NRRD, MetaImage and DICOM inputs the label map `segmentInput` wrote (the input's
  * header and affine; the other format from its placement), for pictures a one-slice image in pixel units, for challenge .npz cases the case's spacing.
  */
 import { gzipSync } from "fflate";
 import {
   flipXY,
   readNifti,
-  readNrrd,
+  decodeStudyFile,
   shortestFloat32,
   writeNifti,
   writeNrrd,
@@ -78,26 +78,16 @@ function labelGrid(result: SegmentedInput): LabelGrid {
       spacing: [Math.abs(px), Math.abs(py), Math.abs(pz)],
     };
   }
-  if (result.format === "study" && result.extension === ".nrrd") {
-    const nrrd = readNrrd(result.output, result.record.case);
-    const [x = 1, y = 1, z = 1] = nrrd.sizes;
-    if (!nrrd.space) {
-      const [px = 1, py = 1, pz = 1] = nrrd.spacings ?? [];
-      return { labels: result.labels, sizes: [x, y, z], spacing: [px, py, pz] };
-    }
-    const d = nrrd.spaceDirections!.map((v) => v ?? [0, 0, 0]);
-    const o = nrrd.spaceOrigin ?? [0, 0, 0];
-    const third = d[2] ?? unitNormal(d[0]!, d[1]!);
-    const columns = [d[0]!, d[1]!, third];
-    const affine = [0, 1, 2].map((r) => [columns[0]![r]!, columns[1]![r]!, columns[2]![r]!, o[r]!]);
-    affine.push([0, 0, 0, 1]);
-    const ras = nrrd.space === "left-posterior-superior" ? flipXY(affine) : affine;
-    const norm = (v: number[]) => Math.hypot(v[0]!, v[1]!, v[2]!);
+  if (result.format === "study" && /^\.(nrrd|mha)$/.test(result.extension)) {
+    // The label map daft segment wrote in the input's grid and space: read its placement back.
+    const study = decodeStudyFile(result.output, result.record.case + result.extension);
+    const { affine, space, positioned } = study.geometry!;
+    const [sz, sy, sx] = study.spacing!;
     return {
       labels: result.labels,
-      sizes: [x, y, z],
-      affine: ras,
-      spacing: [norm(columns[0]!), norm(columns[1]!), norm(columns[2]!)],
+      sizes: [study.width, study.height, study.depth],
+      ...(positioned ? { affine: space === "LPS" ? flipXY(affine) : affine } : {}),
+      spacing: [sx, sy, sz],
     };
   }
   const input = result.input;
@@ -111,11 +101,4 @@ function labelGrid(result: SegmentedInput): LabelGrid {
   }
   const [sy, sx] = input.spacing ?? [1, 1];
   return { labels: result.labels, sizes: [input.image.width, input.image.height, 1], spacing: [sx, sy, 1] };
-}
-
-/** The unit normal of a 2D image's plane: its slice axis. */
-function unitNormal(i: number[], j: number[]): number[] {
-  const n = [i[1]! * j[2]! - i[2]! * j[1]!, i[2]! * j[0]! - i[0]! * j[2]!, i[0]! * j[1]! - i[1]! * j[0]!];
-  const length = Math.hypot(n[0]!, n[1]!, n[2]!);
-  return length > 0 ? n.map((v) => v / length) : [0, 0, 1];
 }

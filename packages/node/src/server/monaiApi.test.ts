@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gunzipSync } from "fflate";
-import { flipXY, readNifti, readNrrd, writeNrrd } from "@daft/core";
+import { flipXY, readNifti, readNrrd, writeMetaImage, writeNrrd } from "@daft/core";
 import { modelDimension } from "./monaiApi.js";
 import {
   DatastoreAllSchema,
@@ -191,6 +191,40 @@ describe("POST /infer/{model}", () => {
     expect(Array.from(nifti.data)).toEqual(Array.from(expected.data));
     expect(Array.from(nifti.data)).toEqual(Array.from(readNrrd(nativeBytes, "native").data));
     nifti.affine.forEach((row, r) => row.forEach((v, c) => expect(v).toBeCloseTo(source.affine[r]![c]!, 5)));
+  });
+
+  it("a MetaImage input: .nii.gz and .nrrd results carry its LPS placement, turned into RAS", async () => {
+    const source = readNifti(gunzipSync(new Uint8Array(niftiBytes)), "source");
+    const lps = flipXY(source.affine);
+    const spacing = [0, 1, 2].map((c) => Math.hypot(lps[0]![c]!, lps[1]![c]!, lps[2]![c]!));
+    const mha = writeMetaImage({
+      sizes: source.dims,
+      data: Float32Array.from(source.data),
+      spacing,
+      offset: [lps[0]![3]!, lps[1]![3]!, lps[2]![3]!],
+      directions: [0, 1, 2].map((c) => [0, 1, 2].map((r) => lps[r]![c]! / spacing[c]!)),
+    });
+    const box = [[1, 1, 1, 4, 3, 3]];
+    const asNifti = await infer("daft", "?output=image", { boxes: box }, ["scan.mha", mha]);
+    expect(asNifti.status).toBe(200);
+    const nifti = readNifti(gunzipSync(new Uint8Array(await asNifti.arrayBuffer())), "result");
+    const fromNiftiInput = await infer("daft", "?output=image", { boxes: box }, [
+      "nifti1_oblique_int16.nii.gz",
+      niftiBytes,
+    ]);
+    const expected = readNifti(gunzipSync(new Uint8Array(await fromNiftiInput.arrayBuffer())), "expected");
+    expect(Array.from(nifti.data)).toEqual(Array.from(expected.data));
+    nifti.affine.forEach((row, r) => row.forEach((v, c) => expect(v).toBeCloseTo(source.affine[r]![c]!, 4)));
+    const asNrrd = await infer("daft", "?output=image", { boxes: box, result_extension: ".nrrd" }, [
+      "scan.mha",
+      mha,
+    ]);
+    const nrrd = readNrrd(new Uint8Array(await asNrrd.arrayBuffer()), "result.nrrd");
+    expect(nrrd.space).toBe("right-anterior-superior");
+    nrrd.spaceDirections!.forEach((d, c) =>
+      d!.forEach((v, r) => expect(v).toBeCloseTo(source.affine[r]![c]!, 4)),
+    );
+    expect(Array.from(nrrd.data)).toEqual(Array.from(expected.data));
   });
 
   it("an .npz case as NRRD: no patient frame, its spacing", async () => {

@@ -1,5 +1,5 @@
 /**
- * Which files the user opened become one input, as `daft segment` reads a path: one case file (.npz, NIfTI, NRRD,
+ * Which files the user opened become one input, as `daft segment` reads a path: one case file (.npz, NIfTI, NRRD, MetaImage,
  * picture, single DICOM), or the DICOM files of one series (a folder picked with the folder picker, dropped, or
  * several files selected together). Hidden files and stray case files in a DICOM folder are left out, like
  * the CLI's readDicomFolder.
@@ -16,7 +16,7 @@ export type InputPlan =
   /** `name` is the series folder's name (the CLI's case name for a DICOM folder). */
   | { kind: "dicom-series"; indices: number[]; name: string };
 
-const CASE_FILE = /\.(npz|nii|nii\.gz|nrrd|png|jpe?g|tiff?|bmp)$/i;
+const CASE_FILE = /\.(npz|nii|nii\.gz|nrrd|mha|png|jpe?g|tiff?|bmp)$/i;
 
 export function baseName(path: string): string {
   return path.split("/").pop() ?? path;

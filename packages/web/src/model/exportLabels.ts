@@ -12,7 +12,7 @@ export interface ExportedFile {
   mediaType: string;
 }
 
-const KNOWN_SUFFIX = /\.(npz|nii\.gz|nii|nrrd|nhdr|png|jpe?g|tiff?|bmp|dcm|dicom|ima)$/i;
+const KNOWN_SUFFIX = /\.(npz|nii\.gz|nii|nrrd|nhdr|mha|mhd|png|jpe?g|tiff?|bmp|dcm|dicom|ima)$/i;
 
 /** The input's name without its format suffix ("ct.nii.gz" → "ct"); a DICOM series keeps its folder name. */
 export function stemOf(caseName: string, kind: "file" | "dicom-series"): string {

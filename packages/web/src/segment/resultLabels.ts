@@ -1,8 +1,8 @@
 /**
- * The label map inside a result file (from `daft serve`): PNG, NIfTI, NRRD or the challenge .npz 'segs', decoded with
+ * The label map inside a result file (from `daft serve`): PNG, NIfTI, NRRD, MetaImage or the challenge .npz 'segs', decoded with
  * the core's readers into uint16 labels in the input's voxel order — what segmentInput's `labels` holds.
  */
-import { decodeNiftiStudy, decodeNrrdStudy, decodeRaster, openNpz } from "@daft/core";
+import { decodeMetaImageStudy, decodeNiftiStudy, decodeNrrdStudy, decodeRaster, openNpz } from "@daft/core";
 
 export function labelsFromOutput(bytes: Uint8Array, fileName: string, voxels: number): Uint16Array {
   let values: ArrayLike<number>;
@@ -10,7 +10,9 @@ export function labelsFromOutput(bytes: Uint8Array, fileName: string, voxels: nu
   else if (/\.png$/i.test(fileName)) values = decodeRaster(bytes, fileName).data;
   else if (/\.nii(\.gz)?$/i.test(fileName)) values = decodeNiftiStudy(bytes, fileName).values;
   else if (/\.nrrd$/i.test(fileName)) values = decodeNrrdStudy(bytes, fileName).values;
-  else throw new Error(`${fileName}: not a label map the page can show (PNG, NIfTI, NRRD or .npz)`);
+  else if (/\.mha$/i.test(fileName)) values = decodeMetaImageStudy(bytes, fileName).values;
+  else
+    throw new Error(`${fileName}: not a label map the page can show (PNG, NIfTI, NRRD, MetaImage or .npz)`);
   if (values.length !== voxels) {
     throw new Error(`${fileName}: ${values.length} labels for an image of ${voxels} voxels`);
   }

@@ -39,7 +39,7 @@ export function parseServerReply(json: unknown): SegmentOutcome & { fileName: st
     throw new Error("the server's reply lacks fileName, output or record");
   }
   const npz = /\.npz$/i.test(reply.fileName);
-  const extension = npz ? "" : (/\.(nii\.gz|nii|png|nrrd)$/i.exec(reply.fileName)?.[0] ?? "");
+  const extension = npz ? "" : (/\.(nii\.gz|nii|png|nrrd|mha)$/i.exec(reply.fileName)?.[0] ?? "");
   return {
     fileName: reply.fileName,
     format: npz ? "npz" : "study",
