@@ -147,6 +147,7 @@ interface Inspected {
     directions?: number[][];
     origin?: number[];
     encoding?: string;
+    fields?: Record<string, string>;
     affine?: number[][];
   };
   sha: string;

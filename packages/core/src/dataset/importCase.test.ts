@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { encodePng } from "../io/raster.js";
+import { writeMetaImage } from "../io/metaImage.js";
+import { readNifti } from "../io/nifti.js";
+import { writeNrrd } from "../io/nrrd.js";
+import { decodeRaster, encodePng } from "../io/raster.js";
 import { inputErrorLine } from "../testing/inputErrors.js";
 import { parseDatasetJson, type DatasetSpec } from "./datasetJson.js";
 import { importCase, type CaseFiles } from "./importCase.js";
@@ -93,6 +96,55 @@ describe("importCase on fixtures/dataset-mini (expected.json is shared with the 
     );
     expect(Math.min(...volume)).toBe(0);
     expect(Math.max(...volume)).toBe(255);
+  });
+
+  it("imports the same case identically from NIfTI, NRRD and MetaImage files (3D) and from PNG, NRRD and .mha (2D)", () => {
+    const hippo = loadDataset("hippo-mini");
+    const entry = hippo.cases[0]!;
+    const files = caseFiles("hippo-mini", entry.image, entry.label);
+    const asNrrd = (bytes: Uint8Array, name: string) => {
+      const nifti = readNifti(bytes, name);
+      return writeNrrd({
+        type: "float",
+        sizes: nifti.dims,
+        data: Float32Array.from(nifti.data),
+        spacings: nifti.pixdim.slice(0, 3).map(Math.abs),
+      });
+    };
+    const asMha = (bytes: Uint8Array, name: string) => {
+      const nifti = readNifti(bytes, name);
+      return writeMetaImage({
+        sizes: nifti.dims,
+        data: Float32Array.from(nifti.data),
+        spacing: nifti.pixdim.slice(0, 3).map(Math.abs),
+      });
+    };
+    const expected = importCase(hippo, entry, files);
+    for (const convert of [asNrrd, asMha]) {
+      const converted = importCase(hippo, entry, {
+        ...files,
+        imageBytes: convert(files.imageBytes, files.imageName),
+        labelBytes: convert(files.labelBytes, files.labelName),
+      });
+      expect(converted).toEqual(expected);
+    }
+
+    const optic = loadDataset("optic-mini");
+    const plane = optic.cases[0]!;
+    const planeFiles = caseFiles("optic-mini", plane.image, plane.label);
+    const grey = (bytes: Uint8Array, name: string) => {
+      const raster = decodeRaster(bytes, name, { paletteAsIndices: true });
+      expect(raster.channels).toBe(1);
+      return raster;
+    };
+    const label = grey(planeFiles.labelBytes, planeFiles.labelName);
+    const expected2d = importCase(optic, plane, planeFiles);
+    for (const labelBytes of [
+      writeNrrd({ type: "uint8", sizes: [label.width, label.height], data: Uint8Array.from(label.data) }),
+      writeMetaImage({ sizes: [label.width, label.height], data: Uint8Array.from(label.data) }),
+    ]) {
+      expect(importCase(optic, plane, { ...planeFiles, labelBytes })).toEqual(expected2d);
+    }
   });
 
   it("reports mismatched sizes, wrong file kinds and empty labels as one line naming the file", () => {

@@ -4,7 +4,10 @@
  */
 import { DaftInputError } from "../errors.js";
 import type { NdArray } from "../image/types.js";
-import { looksLikeNifti, readNifti, toZyxVolume, type NiftiImage } from "../io/nifti.js";
+import { decodeStudyFile } from "../io/decodeStudy.js";
+import { isMetaImage } from "../io/metaImage.js";
+import { looksLikeNifti, readNifti, toZyxVolume } from "../io/nifti.js";
+import { isNrrd } from "../io/study.js";
 import { decodeRaster, toGreyOrRgb } from "../io/raster.js";
 import { caseIdOf, challengeCaseName, type CaseEntry, type DatasetSpec } from "./datasetJson.js";
 import { scaleToUint8 } from "./intensity.js";
@@ -117,8 +120,18 @@ interface Plane {
   channels: 1 | 3;
 }
 
-/** A 2D image: PNG/JPEG/TIFF/BMP (alpha dropped), or a NIfTI with one slice (x, y[, 1]). */
+/** A 2D image: PNG/JPEG/TIFF/BMP (alpha dropped), or a NIfTI, NRRD or MetaImage with one slice. */
 function readPlane(bytes: Uint8Array, name: string, isLabel: boolean): Plane {
+  if (isNrrd(bytes) || isMetaImage(bytes)) {
+    const study = decodeStudyFile(bytes, name);
+    if (study.depth !== 1) {
+      throw new DaftInputError(
+        `expected a 2D image, got ${study.width}x${study.height}x${study.depth} voxels`,
+        name,
+      );
+    }
+    return { data: study.values, height: study.height, width: study.width, channels: study.channels };
+  }
   if (looksLikeNifti(bytes)) {
     const nifti = readNifti(bytes, name);
     const [width = 1, height = 1, ...rest] = nifti.dims;
@@ -134,30 +147,60 @@ function readPlane(bytes: Uint8Array, name: string, isLabel: boolean): Plane {
 function convert3d(entry: CaseEntry, files: CaseFiles): ConvertedCase {
   const image = readVolume(files.imageBytes, files.imageName);
   const label = readVolume(files.labelBytes, files.labelName);
-  const imageVolume = toZyxVolume(image, files.imageName);
-  const labelVolume = toZyxVolume(label, files.labelName);
-  const shape = imageVolume.array.shape;
-  if (shape.join("x") !== labelVolume.array.shape.join("x")) {
+  if (image.shape.join("x") !== label.shape.join("x")) {
     throw new DaftInputError(
-      `label volume is ${label.dims.join("x")} but image ${files.imageName} is ${image.dims.join("x")} (x, y, z)`,
+      `label volume is ${label.sizes} but image ${files.imageName} is ${image.sizes} (x, y, z)`,
       files.labelName,
     );
   }
   return {
-    imgs: { data: scaleToUint8(imageVolume.array.data), shape, dtype: "uint8" },
-    labels: labelVolume.array.data,
-    spatialShape: shape,
-    spacing: volumeSpacing(imageVolume.spacing, entry, files.imageName),
+    imgs: { data: scaleToUint8(image.data), shape: image.shape, dtype: "uint8" },
+    labels: label.data,
+    spatialShape: image.shape,
+    spacing: volumeSpacing(image.spacing, entry, files.imageName),
   };
 }
 
-function readVolume(bytes: Uint8Array, name: string): NiftiImage {
-  if (!looksLikeNifti(bytes))
-    throw new DaftInputError("3D datasets need NIfTI (.nii or .nii.gz) files", name);
-  return readNifti(bytes, name);
+interface Volume3d {
+  data: LabelData;
+  /** (D, H, W) */
+  shape: number[];
+  /** (z, y, x) mm */
+  spacing: [number, number, number];
+  /** "X×Y×Z" as the file lists them, for messages. */
+  sizes: string;
 }
 
-/** Spacing (z, y, x) from the NIfTI header; dataset.json "spacing" (x, y, z) only when pixdim is unusable. */
+/** A volume file: NIfTI (.nii, .nii.gz), NRRD (.nrrd) or MetaImage (.mha), one value per voxel. */
+function readVolume(bytes: Uint8Array, name: string): Volume3d {
+  if (looksLikeNifti(bytes)) {
+    const nifti = readNifti(bytes, name);
+    const volume = toZyxVolume(nifti, name);
+    return {
+      data: volume.array.data as LabelData,
+      shape: volume.array.shape,
+      spacing: volume.spacing,
+      sizes: nifti.dims.join("x"),
+    };
+  }
+  if (isNrrd(bytes) || isMetaImage(bytes)) {
+    const study = decodeStudyFile(bytes, name);
+    if (study.channels !== 1)
+      throw new DaftInputError("3D datasets need one value per voxel, not a colour image", name);
+    return {
+      data: study.values,
+      shape: [study.depth, study.height, study.width],
+      spacing: study.spacing!,
+      sizes: [study.width, study.height, study.depth].join("x"),
+    };
+  }
+  throw new DaftInputError(
+    "3D datasets need NIfTI (.nii or .nii.gz), NRRD (.nrrd) or MetaImage (.mha) files",
+    name,
+  );
+}
+
+/** Spacing (z, y, x) from the file's header; dataset.json "spacing" (x, y, z) only when that is unusable. */
 function volumeSpacing(
   headerSpacing: [number, number, number],
   entry: CaseEntry,
@@ -169,7 +212,7 @@ function volumeSpacing(
     return [z, y, x];
   }
   throw new DaftInputError(
-    `NIfTI pixdim (${headerSpacing.join(", ")}) is not a valid voxel size and dataset.json gives no spacing`,
+    `header voxel size (${headerSpacing.join(", ")}) is not valid and dataset.json gives no spacing`,
     name,
   );
 }
