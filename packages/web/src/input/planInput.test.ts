@@ -14,7 +14,9 @@ describe("which picked files make one input", () => {
   });
 
   it("takes a folder's DICOM files as one series named after the folder, skipping case files and hidden files, sorted by path", () => {
-    const plan = planInput(files("ct/b.dcm", "ct/a.dcm", "ct/notes.png", "ct/.hidden", "ct/IM3"));
+    const plan = planInput(
+      files("ct/b.dcm", "ct/a.dcm", "ct/notes.png", "ct/.hidden", "ct/IM3", "ct/seg.nrrd", "ct/t1.mha"),
+    );
     expect(plan).toEqual({ kind: "dicom-series", indices: [4, 1, 0], name: "ct" });
   });
 

@@ -2,12 +2,15 @@ import {
   decodeNiftiStudy,
   decodePictureStudy,
   decodeRaster,
+  decodeStudyFile,
   encodePng,
   encodeSegmentationNpz,
   encodeStudyLabels,
   openNpz,
+  writeMetaImage,
   writeNifti,
   writeNpz,
+  writeNrrd,
 } from "@daft/core";
 import { describe, expect, it } from "vitest";
 import { decodeInput } from "../input/decodeInput.js";
@@ -35,6 +38,8 @@ describe("export naming (as daft segment names its outputs)", () => {
       "series.v2.nii.gz",
     );
     expect(stemOf("scan.tiff", "file")).toBe("scan");
+    expect(labelMapFileName("scan.nrrd", "file", { format: "study", extension: ".nrrd" })).toBe("scan.nrrd");
+    expect(labelMapFileName("ct.mha", "file", { format: "study", extension: ".mha" })).toBe("ct.mha");
     expect(mediaTypeOf("a.png")).toBe("image/png");
     expect(mediaTypeOf("a.nii.gz")).toBe("application/gzip");
     expect(mediaTypeOf("a.npz")).toBe("application/zip");
@@ -65,6 +70,42 @@ describe("exported label maps", () => {
     const back = decodeNiftiStudy(file.bytes, "out");
     expect([...back.values]).toEqual([...labels]);
     expect(back.spacing).toEqual([2, 0.7, 0.5]);
+  });
+
+  it("writes NRRD and MetaImage inputs' labels in their own format and placement, as daft segment does", () => {
+    const values = new Int16Array(2 * 3 * 4);
+    const labels = new Uint16Array(24).fill(2, 3, 11);
+    const inputs: [string, Uint8Array][] = [
+      [
+        "scan.nrrd",
+        writeNrrd({
+          type: "int16",
+          sizes: [2, 3, 4],
+          data: values,
+          space: "left-posterior-superior",
+          spaceDirections: [
+            [0.5, 0, 0],
+            [0, 0.7, 0],
+            [0, 0, 2],
+          ],
+          spaceOrigin: [1, 2, 3],
+        }),
+      ],
+      [
+        "scan.mha",
+        writeMetaImage({ sizes: [2, 3, 4], data: values, spacing: [0.5, 0.7, 2], offset: [1, 2, 3] }),
+      ],
+    ];
+    for (const [name, bytes] of inputs) {
+      const decoded = decodeInput({ kind: "file", name, bytes });
+      const file = exportLabelMap(decoded, name, "file", labels);
+      expect(file.fileName).toBe(name);
+      const study = decodeStudyFile(bytes, name);
+      expect(file.bytes).toEqual(encodeStudyLabels(study, labels).bytes);
+      const back = decodeStudyFile(file.bytes, `out-${name}`);
+      expect([...back.values]).toEqual([...labels]);
+      expect(back.geometry).toEqual(study.geometry);
+    }
   });
 
   it("writes a challenge case's labels as 'segs', and as PNG or NIfTI for other viewers", () => {
