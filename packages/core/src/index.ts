@@ -35,6 +35,7 @@ export * from "./metrics/edt.js";
 export * from "./metrics/surfaceDistance.js";
 export * from "./metrics/nsd.js";
 export * from "./metrics/evaluateCase.js";
+export * from "./metrics/labelMapFile.js";
 export * from "./metrics/summary.js";
 export * from "./metrics/objectSize.js";
 export * from "./metrics/slicePosition.js";

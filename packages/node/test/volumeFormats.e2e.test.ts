@@ -90,6 +90,14 @@ def mha(path, msb, compressed):
 mha(out / "ct.mha", False, True)
 mha(out / "ct_msb.mha", True, False)
 
+# The reference segmentation of the 200 HU object, as nnU-Net's labelsTr would hold it; and one placed 2 mm off.
+(out / "gt").mkdir()
+nib.save(nib.Nifti1Image((volume == 200).astype(np.uint8), ras), out / "gt" / "ct.nii.gz")
+(out / "moved").mkdir()
+moved = ras.copy()
+moved[2, 3] += 2.0
+nib.save(nib.Nifti1Image((volume == 200).astype(np.uint8), moved), out / "moved" / "ct.nii.gz")
+
 box = [90, 70, 0, 170, 140, 3]
 corner = lambda a, p: (a @ np.array([*p, 1.0]))[:3].tolist()
 print(json.dumps({"box": box, "world_lps": corner(lps, box[:3]) + corner(lps, box[3:]),
@@ -265,6 +273,40 @@ describe.skipIf(!hasTools)("daft segment on NRRD and MetaImage", () => {
         "1": { count, min: b.slice(0, 3), max: b.slice(3) },
       });
     }
+  });
+
+  it("daft eval scores the NRRD and MetaImage label maps against a NIfTI reference (nnU-Net names pair up)", () => {
+    const out = join(dir, "out-eval");
+    const segmented = run([
+      input("ct.nrrd"),
+      input("ct.mha"),
+      "-o",
+      out,
+      "--box",
+      info.box.join(","),
+      "--quiet",
+    ]);
+    expect(segmented.code).toBe(0);
+    for (const [file, predName] of [
+      ["ct.nrrd", "ct.nrrd"],
+      ["ct.mha", "ct_0000.mha"],
+    ] as const) {
+      const pred = tempDir();
+      writeFileSync(join(pred, predName), readFileSync(join(out, file)));
+      const r = daft(["eval", "--pred", pred, "--gt", input("gt"), "-o", join(pred, "report"), "--quiet"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const report = JSON.parse(readFileSync(join(pred, "report", "summary.json"), "utf8"));
+      expect(report.cases).toHaveLength(1);
+      expect(report.cases[0]).toMatchObject({ case: "ct.nii.gz", dsc: 1, nsd: 1, predictionMissing: false });
+    }
+    const r = daft(["eval", "--pred", input("moved"), "--gt", input("gt"), "-o", join(dir, "moved-report")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      new RegExp(
+        `^${join(dir, "moved", "ct.nii.gz")}: placed 2 mm away from the ground truth .*ct\\.nii\\.gz`,
+      ),
+    );
   });
 
   it("a 2D RGB NRRD (Slicer's colour image) is a 2D case with a 2D label map", () => {

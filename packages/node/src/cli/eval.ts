@@ -2,19 +2,21 @@ import { mkdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { readFileBytes } from "../io/fileBytes.js";
 import {
+  caseKeyOf,
+  checkSameGrid,
   DaftInputError,
   evaluateCase,
   formatObjectSizeMarkdown,
   formatSlicePositionMarkdown,
   formatSummaryMarkdown,
+  LABEL_MAP_FILE,
   modalityFromCaseName,
-  openNpz,
+  readLabelMapFile,
   scoreStripPlotSvg,
   summarizeByObjectSize,
   summarizeBySlicePosition,
   summarizeScores,
   type CaseMetrics,
-  type NdArray,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { folderEntries } from "../io/folderEntries.js";
@@ -26,10 +28,14 @@ export const HELP = `usage: daft eval --pred <dir> --gt <dir> [options]
 Scores predictions exactly like the CVPR24 "Segment Anything in Medical Images on Laptop" challenge:
 DSC and NSD (normalised surface Dice) for labels 1..max(gt); NSD only when the case DSC > 0.2.
 Predictions are <name>.npz with key 'segs'; ground truth <name>.npz with 'gts' (+ 'spacing' for 3D).
+Clinical label maps score too — NIfTI (.nii, .nii.gz), NRRD, MetaImage (.mha) or PNG, as daft segment writes
+them — with the voxel size from the ground truth's header; a prediction pairs with the ground truth of the same
+name without its suffix (and without nnU-Net's channel suffix: ct_0000.nii.gz pairs with ct.nii.gz), and must lie
+on the same voxel grid (shape and, when both are placed in space, affine).
 
 options:
-  --pred <dir>           folder of predicted .npz files
-  --gt <dir>             folder of ground-truth .npz files
+  --pred <dir>           folder of predictions (.npz, .nii[.gz], .nrrd, .mha, .png)
+  --gt <dir>             folder of ground truth (the same formats)
   -o, --out <dir>        report folder (default: the pred folder): metrics.csv (per label, with
                          voxel counts), cases.csv, summary.md (+ scores by object size and, for
                          3D, by slice position within each object), summary.json, summary.svg
@@ -76,26 +82,25 @@ export async function main(args: string[]): Promise<number> {
   if (typeof options === "number") return options;
   const { predDir, gtDir, outDir } = options;
 
-  let gtNames: string[];
-  let predNames: string[];
+  let gtFiles: Map<string, string>;
+  let predFiles: Map<string, string>;
   try {
-    [gtNames, predNames] = await Promise.all([listNpz(gtDir), listNpz(predDir)]);
+    [gtFiles, predFiles] = await Promise.all([listLabelMaps(gtDir), listLabelMaps(predDir)]);
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     return 1;
   }
-  const predSet = new Set(predNames);
-  const gtSet = new Set(gtNames);
-  const unpredicted = gtNames.filter((n) => !predSet.has(n));
-  const ignored = predNames.filter((n) => !gtSet.has(n));
-  if (gtNames.length === 0) {
-    process.stderr.write(`${gtDir}: no .npz ground-truth files\n`);
+  const gtKeys = [...gtFiles.keys()];
+  const unpredicted = gtKeys.filter((k) => !predFiles.has(k)).map((k) => gtFiles.get(k)!);
+  const ignored = [...predFiles.keys()].filter((k) => !gtFiles.has(k)).map((k) => predFiles.get(k)!);
+  if (gtKeys.length === 0) {
+    process.stderr.write(`${gtDir}: no ground-truth files (.npz, .nii[.gz], .nrrd, .mha, .png)\n`);
     return 1;
   }
   // --only-predicted leaves the unpredicted cases out; otherwise they are scored as empty masks.
   const missing = options.onlyPredicted ? [] : unpredicted;
   const leftOut = options.onlyPredicted ? unpredicted : [];
-  const scored = options.onlyPredicted ? gtNames.filter((n) => predSet.has(n)) : gtNames;
+  const scored = options.onlyPredicted ? gtKeys.filter((k) => predFiles.has(k)) : gtKeys;
   if (scored.length === 0) {
     process.stderr.write(`${predDir}: no prediction matches a ground-truth file in ${gtDir}\n`);
     return 1;
@@ -106,9 +111,10 @@ export async function main(args: string[]): Promise<number> {
   const results: CaseResult[] = [];
   const failed: { file: string; error: string }[] = [];
   const progress = new Progress(scored.length, "eval", process.stderr, !options.quiet && scored.length > 1);
-  for (const name of scored) {
+  for (const key of scored) {
+    const name = gtFiles.get(key)!;
     try {
-      results.push(await scoreCase(name, options, predSet.has(name)));
+      results.push(await scoreCase(name, predFiles.get(key), options));
     } catch (e) {
       const problem = e instanceof DaftInputError ? e : new DaftInputError((e as Error).message);
       const file = problem.source ?? join(gtDir, name);
@@ -282,7 +288,8 @@ function warnEach(names: readonly string[], line: (name: string) => string): voi
     process.stderr.write(`… and ${names.length - WARNINGS_NAMED} more like it (all named in summary.json)\n`);
 }
 
-async function listNpz(dir: string): Promise<string[]> {
+/** The label map files of a folder by case key (caseKeyOf); two files with one key are an error. */
+async function listLabelMaps(dir: string): Promise<Map<string, string>> {
   let entries;
   try {
     entries = await folderEntries(dir);
@@ -292,68 +299,53 @@ async function listNpz(dir: string): Promise<string[]> {
       `${dir}: ${code === "ENOENT" ? "no such folder" : code === "ENOTDIR" ? "not a folder" : (e as Error).message}`,
     );
   }
-  return entries
-    .filter((e) => e.isFile() && e.name.toLowerCase().endsWith(".npz"))
+  const names = entries
+    .filter((e) => e.isFile() && LABEL_MAP_FILE.test(e.name))
     .map((e) => e.name)
     .sort();
-}
-
-async function scoreCase(name: string, options: Options, hasPrediction: boolean): Promise<CaseResult> {
-  const gtFile = join(options.gtDir, name);
-  const gtArchive = openNpz(await readFileBytes(gtFile), gtFile);
-  if (!gtArchive.has("gts"))
-    throw new DaftInputError(`no 'gts' array (found: ${gtArchive.keys.join(", ")})`, gtFile);
-  const gts = gtArchive.read("gts");
-  const dims = gts.shape.length;
-  if (dims !== 2 && dims !== 3) {
-    throw new DaftInputError(
-      `'gts' must be 2D (H, W) or 3D (D, H, W), got shape (${gts.shape.join(", ")})`,
-      gtFile,
-    );
-  }
-  let spacing: number[] | undefined;
-  if (dims === 3) {
-    if (!gtArchive.has("spacing")) throw new DaftInputError("3D 'gts' needs a 'spacing' array", gtFile);
-    spacing = Array.from(asNumbers(gtArchive.read("spacing")));
-    if (spacing.length !== 3 || spacing.some((s) => !(s > 0) || !Number.isFinite(s))) {
-      throw new DaftInputError(`'spacing' must be 3 positive numbers, got (${spacing.join(", ")})`, gtFile);
-    }
-  }
-  let segs: ArrayLike<number>;
-  if (hasPrediction) {
-    const predFile = join(options.predDir, name);
-    const predArchive = openNpz(await readFileBytes(predFile), predFile);
-    if (!predArchive.has("segs")) {
-      throw new DaftInputError(`no 'segs' array (found: ${predArchive.keys.join(", ")})`, predFile);
-    }
-    const pred = predArchive.read("segs");
-    if (pred.shape.join(",") !== gts.shape.join(",")) {
-      throw new DaftInputError(
-        `'segs' shape (${pred.shape.join(", ")}) does not match the ground truth's (${gts.shape.join(", ")})`,
-        predFile,
+  const byKey = new Map<string, string>();
+  for (const name of names) {
+    const key = caseKeyOf(name);
+    const other = byKey.get(key);
+    if (other !== undefined) {
+      throw new Error(
+        `${join(dir, name)}: the same case as ${other} (one label map per case); move one away`,
       );
     }
-    segs = asNumbers(pred);
-  } else {
-    segs = new Uint8Array(gts.data.length);
+    byKey.set(key, name);
   }
+  return byKey;
+}
+
+async function scoreCase(name: string, predName: string | undefined, options: Options): Promise<CaseResult> {
+  const gtFile = join(options.gtDir, name);
+  const gt = readLabelMapFile(await readFileBytes(gtFile), gtFile, "ground truth");
+  const dims = gt.shape.length;
+  let segs: ArrayLike<number>;
+  if (predName !== undefined) {
+    const predFile = join(options.predDir, predName);
+    const pred = readLabelMapFile(await readFileBytes(predFile), predFile, "prediction");
+    checkSameGrid(pred, gt, predFile, gtFile);
+    segs = pred.data;
+  } else {
+    segs = new Uint8Array(gt.data.length);
+  }
+  if (dims === 3 && !gt.spacing) throw new DaftInputError("3D ground truth without a voxel size", gtFile);
   const metrics = evaluateCase({
-    gt: asNumbers(gts),
+    gt: gt.data,
     pred: segs,
-    shape: gts.shape,
-    spacing,
+    shape: gt.shape,
+    spacing: gt.spacing,
     tolerance: dims === 3 ? options.toleranceMm : options.tolerancePx,
     surface2d: options.surface2d,
   });
-  return { name, modality: modalityFromCaseName(name), dims, metrics, predictionMissing: !hasPrediction };
-}
-
-/** Label maps and spacings as plain numbers (64-bit integer arrays are converted). */
-function asNumbers(array: NdArray): ArrayLike<number> {
-  const data = array.data;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array)
-    return Float64Array.from(data, (v) => Number(v));
-  return data;
+  return {
+    name,
+    modality: modalityFromCaseName(name),
+    dims,
+    metrics,
+    predictionMissing: predName === undefined,
+  };
 }
 
 function numberOrNull(x: number): number | null {
