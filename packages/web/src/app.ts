@@ -18,11 +18,13 @@ import {
   zRangeAround,
 } from "./model/editHistory.js";
 import {
+  exportDicomSeg,
   exportLabelMap,
   exportViewerFriendly,
   labelMapFileName,
   type ExportedFile,
 } from "./model/exportLabels.js";
+import webPackage from "../package.json";
 import {
   applyDiff,
   applyStroke,
@@ -261,12 +263,50 @@ export class App {
       ? exportViewerFriendly(image.decoded, plan.name, labels)
       : exportLabelMap(image.decoded, plan.name, plan.kind, labels);
     if (!file) return;
+    this.saved(
+      file,
+      !viewerFriendly && this.result !== undefined && equalBytes(file.bytes, this.result.outcome.output),
+    );
+  }
+
+  /** The second export: PNG/NIfTI for an .npz case, a DICOM-SEG for a DICOM input. */
+  exportAlternative(): void {
+    if (this.image?.decoded.kind === "npz") return this.exportLabels(true);
+    const image = this.image;
+    const labels = this.labels;
+    if (!image || !labels) return;
+    try {
+      const seg = exportDicomSeg(image.decoded, image.opened.plan.name, image.opened.plan.kind, labels, {
+        expert: this.result?.outcome.record.route.expert,
+        edited: this.editedSinceSegment(labels),
+        softwareVersion: webPackage.version,
+      });
+      if (!seg) return;
+      if ("skipped" in seg) {
+        this.el.exportInfo.textContent = `No DICOM-SEG saved: ${seg.skipped}`;
+        return;
+      }
+      this.saved(seg, false);
+    } catch (e) {
+      this.el.exportInfo.textContent = errorLine(e);
+      this.setStatus(errorLine(e), true);
+    }
+  }
+
+  /** Whether the label map differs from the last segmentation's (hand corrections since). */
+  private editedSinceSegment(labels: Uint16Array): boolean {
+    const result = this.result;
+    if (!result) return true;
+    const engine = labelsFromOutput(result.outcome.output, result.fileName, labels.length);
+    return engine.some((v, i) => v !== labels[i]);
+  }
+
+  private saved(file: ExportedFile, sameAsEngine: boolean): void {
     download(file.fileName, file.bytes, file.mediaType);
     this.lastExport = file;
-    const same = this.result && !viewerFriendly && equalBytes(file.bytes, this.result.outcome.output);
     this.el.exportInfo.textContent =
       `Saved ${file.fileName} (${file.bytes.length.toLocaleString()} bytes)` +
-      (same ? " — unedited: byte-identical to the engine's output" : "");
+      (sameAsEngine ? " — unedited: byte-identical to the engine's output" : "");
   }
 
   applyTool(): void {
@@ -297,7 +337,10 @@ export class App {
           ? `Segment ${boxes.length} box${boxes.length === 1 ? "" : "es"}`
           : "Segment";
     this.el.exportButton.disabled = !image || this.busy;
-    this.el.exportAltButton.hidden = image?.decoded.kind !== "npz";
+    const dicom = image?.decoded.kind === "study" && image.decoded.study.dicom !== undefined;
+    this.el.exportAltButton.hidden = image?.decoded.kind !== "npz" && !dicom;
+    this.el.exportAltButton.textContent = dicom ? "Export DICOM-SEG" : "Export PNG/NIfTI";
+    this.el.exportAltButton.disabled = !image || this.busy;
     this.el.zRangeLabel.hidden = image?.dimension !== 3;
     this.el.sliceLabel.hidden = image?.dimension !== 3;
     this.drawOverlay();

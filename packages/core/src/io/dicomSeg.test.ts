@@ -147,6 +147,25 @@ describe("buildDicomSeg on a series", () => {
     ]);
   });
 
+  it("says SEMIAUTOMATIC after hand corrections and MANUAL (no algorithm named) without the engine", () => {
+    for (const [algorithmType, name] of [
+      ["SEMIAUTOMATIC", "DAFT general"],
+      ["MANUAL", undefined],
+    ] as const) {
+      const seg = buildDicomSeg(
+        seriesSource(),
+        labels,
+        { ...options(), algorithmType, modelName: "daft web" },
+        "s",
+      );
+      for (const s of items(seg!.dataSet, TAG.SegmentSequence)) {
+        expect(value(s, TAG.SegmentAlgorithmType)).toBe(algorithmType);
+        expect(find(s, TAG.SegmentAlgorithmName)?.value).toBe(name);
+      }
+      expect(value(seg!.dataSet, TAG.ManufacturerModelName)).toBe("daft web");
+    }
+  });
+
   it("declares the two dimensions and shares orientation and pixel measures", () => {
     const { dataSet } = built();
     const organization = value(

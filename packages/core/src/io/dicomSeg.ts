@@ -3,8 +3,8 @@
  * PS3.3 A.51, C.8.20), BINARY, in the source's study, placed on the source's own slices:
  *
  *  - one segment per label 1..largest label (Segment Number = label = box index + 1; numbers must run 1, 2, 3, …,
- *    so a label with no voxel left is a segment without frames), labelled "box <n>", AUTOMATIC, algorithm
- *    "DAFT <expert>", coded as generic tissue (SCT 85756007 "Tissue" for both category and type: the coding
+ *    so a label with no voxel left is a segment without frames), labelled "box <n>", AUTOMATIC (SEMIAUTOMATIC
+ *    after hand corrections, MANUAL without the engine), algorithm "DAFT <expert>", coded as generic tissue (SCT 85756007 "Tissue" for both category and type: the coding
  *    OHIF's dcmjs segmentation export gives its segments, there as SRT T-D0050), shown in the overlay colours
  *    of `daft segment --overlays`;
  *  - one frame per (segment, slice) with at least one voxel, segment-major (see dicomSegFrames.ts);
@@ -51,6 +51,14 @@ const SERIES_NUMBER = "1000";
 export interface DicomSegOptions {
   /** The expert that made the masks: Segment Algorithm Name "DAFT <expert>". */
   expert: string;
+  /**
+   * Segment Algorithm Type (PS3.3 C.8.20.2): AUTOMATIC (default: the engine's masks as they are), SEMIAUTOMATIC
+   * (the engine's masks corrected by hand, as the web app exports them after brush edits) or MANUAL (painted by
+   * hand only: no algorithm is named).
+   */
+  algorithmType?: "AUTOMATIC" | "SEMIAUTOMATIC" | "MANUAL";
+  /** Manufacturer's Model Name (0008,1090): the program that wrote the file (default "daft segment"). */
+  modelName?: string;
   /** Software Versions (0018,1020). */
   softwareVersion: string;
   /** Content and instance creation date/time, local time (default: now). */
@@ -128,7 +136,7 @@ export function buildDicomSeg(
   const dataSet: DicomElement[] = [
     ...patientAndStudy(source),
     ...seriesAndEquipment(source, newUid(), options, createdAt),
-    ...segmentationImage(source, sopInstanceUID, createdAt, segments, frames, options.expert),
+    ...segmentationImage(source, sopInstanceUID, createdAt, segments, frames, options),
     ...dimensions(source, newUid()),
     ...functionalGroups(source, frames),
     { tag: TAG.PixelData, vr: "OB", value: packBinaryFrames(labelSlices, frames) },
@@ -217,7 +225,7 @@ function seriesAndEquipment(
     text(TAG.SeriesTime, "TM")(dicomTime(createdAt)),
     text(TAG.SeriesDescription, "LO")(`DAFT segmentation (${options.expert})`.slice(0, 64)),
     text(TAG.Manufacturer, "LO")("DAFT"),
-    text(TAG.ManufacturerModelName, "LO")("daft segment"),
+    text(TAG.ManufacturerModelName, "LO")(options.modelName ?? "daft segment"),
     text(TAG.DeviceSerialNumber, "LO")("none"),
     text(TAG.SoftwareVersions, "LO")(options.softwareVersion),
   ];
@@ -235,16 +243,20 @@ function segmentationImage(
   createdAt: Date,
   segments: number,
   frames: readonly SegFrame[],
-  expert: string,
+  options: DicomSegOptions,
 ): DicomElement[] {
+  const algorithmType = options.algorithmType ?? "AUTOMATIC";
   const withFrames = new Set(frames.map((f) => f.segment));
   const segmentItems = Array.from({ length: segments }, (_, i) => {
     const number = i + 1;
     const item: DicomElement[] = [
       us(TAG.SegmentNumber, number),
       text(TAG.SegmentLabel, "LO")(`box ${number}`),
-      text(TAG.SegmentAlgorithmType, "CS")("AUTOMATIC"),
-      text(TAG.SegmentAlgorithmName, "LO")(`DAFT ${expert}`.slice(0, 64)),
+      text(TAG.SegmentAlgorithmType, "CS")(algorithmType),
+      // Type 1C: required unless the segment is MANUAL.
+      ...(algorithmType === "MANUAL"
+        ? []
+        : [text(TAG.SegmentAlgorithmName, "LO")(`DAFT ${options.expert}`.slice(0, 64))]),
       sequence(TAG.SegmentedPropertyCategoryCodeSequence, codeItem(SEGMENT_CATEGORY)),
       sequence(TAG.SegmentedPropertyTypeCodeSequence, codeItem(SEGMENT_TYPE)),
       us(TAG.RecommendedDisplayCIELabValue, ...dicomCieLabFromRgb(labelColour(number))),

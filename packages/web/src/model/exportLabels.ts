@@ -1,9 +1,10 @@
 /**
  * The label map file the page saves, with the user's corrections: the same encoders and the same file name as
  * `daft segment` (packages/node/src/cli/segmentInputs.ts labelMapFileName), so an unedited export is byte-identical
- * to the CLI's output. Challenge .npz inputs may also be saved as a viewer-friendly PNG (2D) or NIfTI (3D).
+ * to the CLI's output. Challenge .npz inputs may also be saved as a viewer-friendly PNG (2D) or NIfTI (3D), and
+ * DICOM inputs as a DICOM-SEG (`daft segment --dicom-seg`'s file, saying whether the masks were corrected by hand).
  */
-import { encodePng, encodeSegmentationNpz, encodeStudyLabels, writeNifti } from "@daft/core";
+import { encodeDicomSeg, encodePng, encodeSegmentationNpz, encodeStudyLabels, writeNifti } from "@daft/core";
 import type { DecodedInput } from "../input/decodeInput.js";
 
 export interface ExportedFile {
@@ -32,6 +33,7 @@ export function mediaTypeOf(fileName: string): string {
   if (/\.png$/i.test(fileName)) return "image/png";
   if (/\.gz$/i.test(fileName)) return "application/gzip";
   if (/\.npz$/i.test(fileName)) return "application/zip";
+  if (/\.dcm$/i.test(fileName)) return "application/dicom";
   return "application/octet-stream";
 }
 
@@ -69,4 +71,44 @@ export function exportViewerFriendly(
   }
   const bytes = writeNifti(labels, [width, height, depth], { pixdim: [...spacing], gzip: true });
   return { fileName: `${stem}.nii.gz`, bytes, mediaType: "application/gzip" };
+}
+
+/** Who made the masks, for the DICOM-SEG's Segment Algorithm Type and Name. */
+export interface SegProvenance {
+  /** The expert of the last segmentation; undefined when the masks were only painted by hand (MANUAL). */
+  expert: string | undefined;
+  /** The engine's masks were changed by hand since (SEMIAUTOMATIC). */
+  edited: boolean;
+  softwareVersion: string;
+}
+
+/**
+ * A DICOM input's labels as a DICOM Segmentation, named as `daft segment --dicom-seg` names it
+ * (`<stem>.seg.dcm`); `{ skipped }` when there is nothing to write (an empty label map), undefined for an input
+ * that is not DICOM. Sources missing the UIDs a SEG refers to throw a one-line DaftInputError.
+ */
+export function exportDicomSeg(
+  decoded: DecodedInput,
+  caseName: string,
+  kind: "file" | "dicom-series",
+  labels: Uint16Array,
+  provenance: SegProvenance,
+): ExportedFile | { skipped: string } | undefined {
+  if (decoded.kind !== "study" || !decoded.study.dicom) return undefined;
+  const algorithmType =
+    provenance.expert === undefined ? "MANUAL" : provenance.edited ? "SEMIAUTOMATIC" : "AUTOMATIC";
+  const seg = encodeDicomSeg(
+    decoded.study.dicom,
+    labels,
+    {
+      expert: provenance.expert ?? "manual",
+      algorithmType,
+      softwareVersion: provenance.softwareVersion,
+      modelName: "daft web app",
+    },
+    caseName,
+  );
+  if (!seg.written) return { skipped: seg.reason };
+  const fileName = `${stemOf(caseName, kind)}.seg.dcm`;
+  return { fileName, bytes: seg.bytes, mediaType: mediaTypeOf(fileName) };
 }
