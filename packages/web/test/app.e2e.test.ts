@@ -269,6 +269,13 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
       const fromServer = await exportDownload(page, join(work, "dicom-server"));
       expect(Buffer.compare(fromServer.bytes, cliBytes)).toBe(0);
     }
+    // The second export is the DICOM-SEG; this fixture series has no Frame of Reference, so the page says why
+    // none can be written (the SEG itself is checked in exportLabels.test.ts and by dciodvfy for the CLI).
+    expect(await page.textContent("#export-alt-button")).toBe("Export DICOM-SEG");
+    await page.click("#export-alt-button");
+    expect(await page.textContent("#export-info")).toMatch(
+      /ct_series: cannot write a DICOM-SEG: .*FrameOfReferenceUID/,
+    );
     await page.screenshot({ path: join(artifacts, "4-dicom-series.png") });
     await page.selectOption("#mirroring-select", "");
     await overrides.click();
