@@ -16,6 +16,7 @@
  */
 import { gunzipSync, unzlibSync, zlibSync } from "fflate";
 import { DaftInputError } from "../errors.js";
+import { headerNumber, littleEndianBytes, toPlatformOrder } from "./byteOrder.js";
 
 export type MetaElementType =
   "MET_UCHAR" | "MET_CHAR" | "MET_USHORT" | "MET_SHORT" | "MET_UINT" | "MET_INT" | "MET_FLOAT" | "MET_DOUBLE";
@@ -113,19 +114,13 @@ const METAIO_KEYS = new Set(
 /** How far the reader looks for the ElementDataFile line that ends the header. */
 const MAX_HEADER_BYTES = 1 << 20;
 
-const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 function typeOfArray(data: MetaImageData): (typeof TYPES)[number] {
   const entry = TYPES.find((t) => data instanceof t.array);
   if (!entry) throw new Error("writeMetaImage: unsupported array type");
   return entry;
 }
 
-/** A number as header text: the shortest decimal that reads back as the same double. */
-function num(value: number): string {
-  if (!Number.isFinite(value)) throw new Error(`writeMetaImage: ${value} is not a finite number`);
-  return Object.is(value, -0) ? "0" : String(value);
-}
+const num = (value: number) => headerNumber(value, "writeMetaImage");
 
 /**
  * True when `bytes` start like a MetaImage header: a printable ASCII `Key = Value` line whose key is one MetaIO
@@ -303,9 +298,7 @@ export function readMetaImage(bytes: Uint8Array, source: string): MetaImage {
   }
 
   const stored = payload.slice(0, expected);
-  if (entry.bytes > 1 && bigEndian === PLATFORM_LITTLE_ENDIAN) {
-    for (let at = 0; at < stored.length; at += entry.bytes) stored.subarray(at, at + entry.bytes).reverse();
-  }
+  toPlatformOrder(stored, entry.bytes, !bigEndian);
   const image: MetaImage = {
     elementType: entry.type,
     sizes,
@@ -420,11 +413,7 @@ export function writeMetaImage(image: MetaImageInput, options: { compress?: bool
   }
   const compress = options.compress ?? true;
 
-  let raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (!PLATFORM_LITTLE_ENDIAN && entry.bytes > 1) {
-    raw = raw.slice();
-    for (let at = 0; at < raw.length; at += entry.bytes) raw.subarray(at, at + entry.bytes).reverse();
-  }
+  const raw = littleEndianBytes(data);
   const payload = compress ? zlibSync(raw) : raw;
 
   // MetaObject::M_SetupWriteFields then MetaImage::M_SetupWriteFields; TransformMatrix rows are the axes.

@@ -5,6 +5,7 @@
  */
 import { gunzipSync, gzipSync } from "fflate";
 import { DaftInputError } from "../errors.js";
+import { littleEndianBytes, toPlatformOrder } from "./byteOrder.js";
 import type { NdArray } from "../image/types.js";
 
 /** Stored datatypes read; int64/uint64 (nibabel's default for int64 arrays) are read into float64 values. */
@@ -92,8 +93,6 @@ function headerString(bytes: Uint8Array, at: number, length: number): string {
   }
   return out.trim();
 }
-
-const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** True when `bytes` start like a NIfTI-1/2 header or a gzip stream (a .nii.gz). */
 export function looksLikeNifti(bytes: Uint8Array): boolean {
@@ -262,9 +261,7 @@ function typedData(
   bytesPerVoxel: number,
   littleEndian: boolean,
 ): NiftiData {
-  if (bytesPerVoxel > 1 && littleEndian !== PLATFORM_LITTLE_ENDIAN) {
-    for (let at = 0; at < raw.length; at += bytesPerVoxel) raw.subarray(at, at + bytesPerVoxel).reverse();
-  }
+  toPlatformOrder(raw, bytesPerVoxel, littleEndian);
   const buffer = raw.buffer as ArrayBuffer;
   switch (datatype) {
     case "uint8":
@@ -413,12 +410,7 @@ export function writeNifti(data: NiftiData, dims: number[], options: WriteNiftiO
     for (let i = 0; i < Math.min(value.length, length - 1); i++) out[v1 + i] = value.charCodeAt(i) & 0xff;
   }
   out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1\0"
-  const payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  if (!PLATFORM_LITTLE_ENDIAN && bytesPerVoxel > 1) {
-    for (let at = 0; at < payload.length; at += bytesPerVoxel)
-      payload.subarray(at, at + bytesPerVoxel).reverse();
-  }
-  out.set(payload, 352);
+  out.set(littleEndianBytes(data), 352);
   return options.gzip ? gzipSync(out, { mtime: 0 }) : out;
 }
 

@@ -9,6 +9,7 @@
  */
 import { gunzipSync, gzipSync } from "fflate";
 import { DaftInputError } from "../errors.js";
+import { headerNumber, littleEndianBytes, toPlatformOrder } from "./byteOrder.js";
 
 export type NrrdType = "uint8" | "int8" | "uint16" | "int16" | "uint32" | "int32" | "float" | "double";
 export type NrrdData =
@@ -63,19 +64,13 @@ const TYPES: { type: NrrdType; array: TypedArrayOf; bytes: number; aliases: stri
   { type: "double", array: Float64Array, bytes: 8, aliases: ["double"] },
 ];
 
-const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 function typeOfArray(data: NrrdData): (typeof TYPES)[number] {
   const entry = TYPES.find((t) => data instanceof t.array);
   if (!entry) throw new Error("writeNrrd: unsupported array type");
   return entry;
 }
 
-/** A number as NRRD text: the shortest decimal that reads back as the same double. */
-function num(value: number): string {
-  if (!Number.isFinite(value)) throw new Error(`writeNrrd: ${value} is not a finite number`);
-  return Object.is(value, -0) ? "0" : String(value);
-}
+const num = (value: number) => headerNumber(value, "writeNrrd");
 
 const vector = (values: readonly number[]) => `(${values.map(num).join(",")})`;
 
@@ -129,11 +124,7 @@ export function writeNrrd(image: NrrdImage, options: { gzip?: boolean } = {}): U
   if (image.space && image.spaceOrigin) lines.push(`space origin: ${vector(image.spaceOrigin)}`);
   const header = new TextEncoder().encode(`${lines.join("\n")}\n\n`);
 
-  let raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (!PLATFORM_LITTLE_ENDIAN && entry.bytes > 1) {
-    raw = raw.slice();
-    for (let at = 0; at < raw.length; at += entry.bytes) raw.subarray(at, at + entry.bytes).reverse();
-  }
+  const raw = littleEndianBytes(data);
   const payload = gzip ? gzipSync(raw, { mtime: 0 }) : raw;
   const out = new Uint8Array(header.length + payload.length);
   out.set(header, 0);
@@ -202,9 +193,7 @@ export function readNrrd(bytes: Uint8Array, source: string): NrrdImage {
     }
     const raw = payload.slice(0, voxels * entry.bytes);
     const little = (get("endian") ?? "little").toLowerCase() !== "big";
-    if (entry.bytes > 1 && little !== PLATFORM_LITTLE_ENDIAN) {
-      for (let at = 0; at < raw.length; at += entry.bytes) raw.subarray(at, at + entry.bytes).reverse();
-    }
+    toPlatformOrder(raw, entry.bytes, little);
     data = new entry.array(raw.buffer);
   }
   const image: NrrdImage = { type: entry.type, sizes, data, encoding: stored };

@@ -43,6 +43,24 @@ function infer(model: string, query: string, params: Record<string, unknown>, fi
   );
 }
 
+/**
+ * The .nii.gz /infer returns for `file` (the NIfTI fixture in another format) and for the fixture itself, with
+ * the same boxes: their labels must agree.
+ */
+async function niftiResultBesideFixture(boxes: number[][], file: [string, Uint8Array]) {
+  const read = async (response: Response, name: string) => {
+    expect(response.status).toBe(200);
+    return readNifti(gunzipSync(new Uint8Array(await response.arrayBuffer())), name);
+  };
+  const nifti = await read(await infer("daft", "?output=image", { boxes }, file), "result");
+  const expected = await read(
+    await infer("daft", "?output=image", { boxes }, ["nifti1_oblique_int16.nii.gz", niftiBytes]),
+    "expected",
+  );
+  expect(Array.from(nifti.data)).toEqual(Array.from(expected.data));
+  return { nifti, expected };
+}
+
 async function errorOf(response: Response): Promise<string> {
   return ((await response.json()) as { error: string }).error;
 }
@@ -180,15 +198,7 @@ describe("POST /infer/{model}", () => {
     ]);
     expect(Buffer.from(await asNrrd.arrayBuffer()).equals(nativeBytes)).toBe(true);
 
-    const asNifti = await infer("daft", "?output=image", { boxes: box }, ["scan.nrrd", nrrdInput]);
-    expect(asNifti.status).toBe(200);
-    const nifti = readNifti(gunzipSync(new Uint8Array(await asNifti.arrayBuffer())), "result");
-    const fromNiftiInput = await infer("daft", "?output=image", { boxes: box }, [
-      "nifti1_oblique_int16.nii.gz",
-      niftiBytes,
-    ]);
-    const expected = readNifti(gunzipSync(new Uint8Array(await fromNiftiInput.arrayBuffer())), "expected");
-    expect(Array.from(nifti.data)).toEqual(Array.from(expected.data));
+    const { nifti, expected } = await niftiResultBesideFixture(box, ["scan.nrrd", nrrdInput]);
     expect(Array.from(nifti.data)).toEqual(Array.from(readNrrd(nativeBytes, "native").data));
     nifti.affine.forEach((row, r) => row.forEach((v, c) => expect(v).toBeCloseTo(source.affine[r]![c]!, 5)));
   });
@@ -205,15 +215,7 @@ describe("POST /infer/{model}", () => {
       directions: [0, 1, 2].map((c) => [0, 1, 2].map((r) => lps[r]![c]! / spacing[c]!)),
     });
     const box = [[1, 1, 1, 4, 3, 3]];
-    const asNifti = await infer("daft", "?output=image", { boxes: box }, ["scan.mha", mha]);
-    expect(asNifti.status).toBe(200);
-    const nifti = readNifti(gunzipSync(new Uint8Array(await asNifti.arrayBuffer())), "result");
-    const fromNiftiInput = await infer("daft", "?output=image", { boxes: box }, [
-      "nifti1_oblique_int16.nii.gz",
-      niftiBytes,
-    ]);
-    const expected = readNifti(gunzipSync(new Uint8Array(await fromNiftiInput.arrayBuffer())), "expected");
-    expect(Array.from(nifti.data)).toEqual(Array.from(expected.data));
+    const { nifti, expected } = await niftiResultBesideFixture(box, ["scan.mha", mha]);
     nifti.affine.forEach((row, r) => row.forEach((v, c) => expect(v).toBeCloseTo(source.affine[r]![c]!, 4)));
     const asNrrd = await infer("daft", "?output=image", { boxes: box, result_extension: ".nrrd" }, [
       "scan.mha",
