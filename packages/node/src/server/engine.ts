@@ -52,6 +52,8 @@ export interface SegmentJob {
   zoom?: boolean;
   /** Test-time mirroring (default: the expert's manifest setting). */
   mirroring?: Mirroring;
+  /** Also encode a DICOM-SEG (DICOM inputs only), naming this software version. */
+  dicomSeg?: { softwareVersion: string };
 }
 
 export interface SegmentJobResult {
@@ -116,6 +118,7 @@ export class SegmentEngine {
       smallObjectZoom: job.zoom ?? true,
       ...(job.mirroring ? { mirroring: job.mirroring } : {}),
       ...(window ? { window } : {}),
+      ...(job.dicomSeg ? { dicomSeg: { ...job.dicomSeg, modelName: "daft serve" } } : {}),
     };
     const queued = performance.now();
     let queueMs = 0;

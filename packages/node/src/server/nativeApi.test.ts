@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decode as decodePng } from "fast-png";
 import { gunzipSync } from "fflate";
-import { readNifti } from "@daft/core";
+import { readDicom, readNifti, SEGMENTATION_STORAGE } from "@daft/core";
+import { syntheticCtSeries } from "../../../core/src/testing/dicomSeries.js";
 import { HealthSchema, SegmentResponseSchema } from "./schemas.js";
 import {
   BASE,
@@ -173,6 +174,52 @@ describe("POST /api/v1/segment", () => {
     const seriesBody = SegmentResponseSchema.parse(await series.json());
     expect(seriesBody.fileName).toBe("ct_series.nii.gz");
     expect(seriesBody.record.route).toMatchObject({ expert: "CT", rule: "metadata" });
+  });
+});
+
+describe("POST /api/v1/segment with dicomSeg", () => {
+  const series = (withFrameOfReference = true) =>
+    syntheticCtSeries(withFrameOfReference).map(({ name, bytes }): [string, Uint8Array] => [
+      `ct/${name}`,
+      bytes,
+    ]);
+
+  it("returns the DICOM-SEG beside the label map: <series>.seg.dcm in the source's study, the expert named", async () => {
+    const response = await segment({ boxes: [[0, 0, 0, 1, 1, 1]], dicomSeg: true }, series());
+    expect(response.status).toBe(200);
+    const body = SegmentResponseSchema.parse(await response.json());
+    expect(body.fileName).toBe("ct.nii.gz");
+    const seg = body.dicomSeg;
+    if (!seg || !("output" in seg)) throw new Error(`no SEG: ${JSON.stringify(seg)}`);
+    expect(seg).toMatchObject({
+      fileName: "ct.seg.dcm",
+      mediaType: "application/dicom",
+      segments: 1,
+      frames: 2,
+    });
+    const bytes = Buffer.from(seg.output, "base64");
+    const file = readDicom(bytes, "seg");
+    expect(file.mediaStorageSOPClassUID).toBe(SEGMENTATION_STORAGE);
+    expect(file.tags.studyInstanceUID).toBe("1.2.826.0.1.3680043.8.498.77");
+    const text = bytes.toString("latin1");
+    expect(text).toContain(`DAFT ${body.record.route.expert}`);
+    expect(text).toContain("daft serve");
+  });
+
+  it("says why no SEG for an empty label map; 400 for a non-DICOM input or a series without a Frame of Reference", async () => {
+    const empty = await segment({ boxes: [[0, 0, 0, 1, 1, 1]], dicomSeg: true, expert: "XRay" }, series());
+    expect(empty.status).toBe(200);
+    expect(SegmentResponseSchema.parse(await empty.json()).dicomSeg).toEqual({
+      skipped: expect.stringMatching(/no voxel|empty/),
+    });
+    const npz = await segment({ boxes: [[0, 0, 4, 4]], dicomSeg: true }, [
+      ["a.npz", case2d(32, 32, [[0, 0, 4, 4]])],
+    ]);
+    expect(npz.status).toBe(400);
+    expect(await errorOf(npz)).toMatch(/^a\.npz: a DICOM-SEG .* refers to DICOM source images/);
+    const noFrame = await segment({ boxes: [[0, 0, 0, 1, 1, 1]], dicomSeg: true }, series(false));
+    expect(noFrame.status).toBe(400);
+    expect(await errorOf(noFrame)).toMatch(/FrameOfReferenceUID/);
   });
 });
 

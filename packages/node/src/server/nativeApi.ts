@@ -2,7 +2,9 @@
  * The native JSON API the DAFT web app uses in "local server" mode (notes/contract-serve-web.md):
  *   GET  /api/v1/health
  *   POST /api/v1/segment  multipart: `request` (JSON) + one or more `file` parts → the label map as base64 + record
+ *                         (+ a DICOM-SEG with request.dicomSeg, for DICOM inputs)
  */
+import { dicomSegFileName } from "../cli/segmentInputs.js";
 import type { ServerContext } from "./context.js";
 import { fileParts, jsonField } from "./forms.js";
 import { readUploadForm } from "./limits.js";
@@ -75,7 +77,7 @@ export function nativeRoutes(context: ServerContext): Route[] {
         if (uploads.length === 0) throw new HttpError(400, "file: no file part in the upload");
         const boxes = fields.boxes && fields.boxes.length > 0 ? fields.boxes : undefined;
         if (fields.world && !boxes) throw new HttpError(400, "request: world applies to boxes; give boxes");
-        const { result, fileName } = await context.engine.segment(
+        const { result, fileName, input } = await context.engine.segment(
           {
             uploads,
             ...(boxes ? { prompts: { boxes, world: fields.world ?? false } } : {}),
@@ -84,21 +86,36 @@ export function nativeRoutes(context: ServerContext): Route[] {
             window: fields.window,
             zoom: fields.zoom,
             mirroring: fields.mirroring,
+            ...(fields.dicomSeg ? { dicomSeg: { softwareVersion: context.version } } : {}),
           },
           request.signal,
         );
+        const seg = result.dicomSeg;
         const body: SegmentResponse = {
           fileName,
           mediaType: mediaTypeOf(fileName),
-          output: Buffer.from(
-            result.output.buffer,
-            result.output.byteOffset,
-            result.output.byteLength,
-          ).toString("base64"),
+          output: base64(result.output),
           record: CaseRecordSchema.parse(result.record),
+          ...(seg
+            ? {
+                dicomSeg: seg.written
+                  ? {
+                      fileName: dicomSegFileName(input),
+                      mediaType: "application/dicom" as const,
+                      output: base64(seg.bytes),
+                      segments: seg.segments,
+                      frames: seg.frames,
+                    }
+                  : { skipped: seg.reason },
+              }
+            : {}),
         };
         return jsonResponse(body);
       },
     },
   ];
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }

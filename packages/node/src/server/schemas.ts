@@ -64,6 +64,12 @@ export function segmentRequestSchema(maxBoxes: number) {
   return z.strictObject({
     ...promptFields(maxBoxes),
     expert: z.string().min(1).optional().describe("use this expert instead of routing"),
+    dicomSeg: z
+      .boolean()
+      .optional()
+      .describe(
+        "also return a DICOM Segmentation (DICOM inputs only), the file daft segment --dicom-seg writes",
+      ),
   });
 }
 
@@ -110,6 +116,19 @@ export const SegmentResponseSchema = z.object({
   mediaType: z.string(),
   output: z.base64().describe("the label-map file bytes, base64"),
   record: CaseRecordSchema,
+  dicomSeg: z
+    .union([
+      z.object({
+        fileName: z.string().describe("<input stem>.seg.dcm, as daft segment --dicom-seg names it"),
+        mediaType: z.literal("application/dicom"),
+        output: z.base64().describe("the DICOM-SEG file bytes, base64"),
+        segments: z.number().int(),
+        frames: z.number().int(),
+      }),
+      z.object({ skipped: z.string().describe("why no SEG was written (an empty label map)") }),
+    ])
+    .optional()
+    .describe("with request.dicomSeg: the DICOM Segmentation"),
 });
 
 export const InferOutputSchema = z.enum(["image", "json", "all"]);

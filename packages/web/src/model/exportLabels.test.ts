@@ -3,20 +3,19 @@ import {
   decodePictureStudy,
   decodeRaster,
   decodeStudyFile,
-  encodeDicomFile,
   encodePng,
   encodeSegmentationNpz,
   encodeStudyLabels,
   openNpz,
   readDicom,
   SEGMENTATION_STORAGE,
-  type DicomElement,
   writeMetaImage,
   writeNifti,
   writeNpz,
   writeNrrd,
 } from "@daft/core";
 import { describe, expect, it } from "vitest";
+import { syntheticCtSeries } from "../../../core/src/testing/dicomSeries.js";
 import { decodeInput } from "../input/decodeInput.js";
 import {
   exportDicomSeg,
@@ -143,58 +142,10 @@ describe("exported label maps", () => {
   });
 });
 
-/** A two-slice CT series of 2 rows × 3 columns with every UID a SEG refers to (tags in ascending order). */
-function ctSeries(withFrameOfReference = true): { name: string; bytes: Uint8Array }[] {
-  const ui = (tag: number, value: string): DicomElement => ({ tag, vr: "UI", value });
-  const ds = (tag: number, ...values: number[]): DicomElement => ({
-    tag,
-    vr: "DS",
-    value: values.map(String),
-  });
-  const us = (tag: number, value: number): DicomElement => ({ tag, vr: "US", value: [value] });
-  return [0, 1].map((k) => {
-    const sop = `1.2.826.0.1.3680043.8.498.77.${k + 1}`;
-    const dataSet: DicomElement[] = [
-      ui(0x00080016, "1.2.840.10008.5.1.4.1.1.2"),
-      ui(0x00080018, sop),
-      { tag: 0x00080060, vr: "CS", value: "CT" },
-      { tag: 0x00100010, vr: "PN", value: "Doe^Jane" },
-      ui(0x0020000d, "1.2.826.0.1.3680043.8.498.77"),
-      ui(0x0020000e, "1.2.826.0.1.3680043.8.498.77.0"),
-      ds(0x00200032, -10, 5, 2.5 * k),
-      ds(0x00200037, 1, 0, 0, 0, 1, 0),
-      ...(withFrameOfReference ? [ui(0x00200052, "1.2.826.0.1.3680043.8.498.77.9")] : []),
-      us(0x00280002, 1),
-      { tag: 0x00280004, vr: "CS", value: "MONOCHROME2" },
-      us(0x00280010, 2),
-      us(0x00280011, 3),
-      ds(0x00280030, 0.8, 0.7),
-      us(0x00280100, 16),
-      us(0x00280101, 16),
-      us(0x00280102, 15),
-      us(0x00280103, 0),
-      {
-        tag: 0x7fe00010,
-        vr: "OW",
-        value: new Uint8Array(Uint16Array.from({ length: 6 }, (_, i) => i * 100 + k).buffer),
-      },
-    ];
-    const bytes = encodeDicomFile(
-      {
-        mediaStorageSOPClassUID: "1.2.840.10008.5.1.4.1.1.2",
-        mediaStorageSOPInstanceUID: sop,
-        implementationClassUID: "1.2.3.4",
-      },
-      dataSet,
-    );
-    return { name: `IM${k}`, bytes };
-  });
-}
-
 describe("DICOM-SEG export", () => {
   const labels = Uint16Array.of(1, 1, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0);
   const seg = (
-    files = ctSeries(),
+    files = syntheticCtSeries(),
     map = labels,
     who: { expert?: string; edited?: boolean } = { expert: "CT" },
   ) =>
@@ -219,8 +170,8 @@ describe("DICOM-SEG export", () => {
   });
 
   it("says SEMIAUTOMATIC after hand corrections and MANUAL when nothing was segmented", () => {
-    const edited = seg(ctSeries(), labels, { expert: "CT", edited: true });
-    const manual = seg(ctSeries(), labels, { edited: true });
+    const edited = seg(syntheticCtSeries(), labels, { expert: "CT", edited: true });
+    const manual = seg(syntheticCtSeries(), labels, { edited: true });
     if (!edited || "skipped" in edited || !manual || "skipped" in manual) throw new Error("no SEG");
     expect(text(edited.bytes)).toContain("SEMIAUTOMATIC");
     expect(text(manual.bytes)).toContain("MANUAL");
@@ -228,10 +179,10 @@ describe("DICOM-SEG export", () => {
   });
 
   it("skips an empty label map, refuses a series without a frame of reference, ignores other inputs", () => {
-    expect(seg(ctSeries(), new Uint16Array(12))).toEqual({
+    expect(seg(syntheticCtSeries(), new Uint16Array(12))).toEqual({
       skipped: expect.stringMatching(/no voxel|empty/),
     });
-    expect(() => seg(ctSeries(false))).toThrow(/FrameOfReferenceUID/);
+    expect(() => seg(syntheticCtSeries(false))).toThrow(/FrameOfReferenceUID/);
     const png = encodePng(new Uint8Array(4), 2, 2);
     const decoded = decodeInput({ kind: "file", name: "p.png", bytes: png });
     expect(
