@@ -24,6 +24,7 @@ export * from "./io/nifti.js";
 export * from "./dataset/sha256.js";
 export * from "./dataset/splits.js";
 export * from "./dataset/datasetJson.js";
+export * from "./dataset/foreignDatasetJson.js";
 export * from "./dataset/objects.js";
 export * from "./dataset/intensity.js";
 export * from "./dataset/importCase.js";

@@ -11,6 +11,8 @@ const labelId = z.number().int().nonnegative();
 const LabelValueSchema = z.union([labelId, z.array(labelId).min(1), z.string()]);
 
 const CaseEntrySchema = z.object({
+  /** The case id (default: the image file name without its extension; nnU-Net v2 drops the _0000 channel). */
+  id: fileNamePartSchema().optional(),
   /** Image path relative to the dataset folder, e.g. "images/kvasir_0001.jpg". */
   image: z.string().min(1),
   label: z.string().min(1),
@@ -19,9 +21,10 @@ const CaseEntrySchema = z.object({
 });
 
 /** Used in output file names ("2DBox_<modality>_<name>_<case>"), so no path separators or spaces. */
-const fileNamePart = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, '.', '_' or '-'");
+function fileNamePartSchema() {
+  return z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, '.', '_' or '-'");
+}
+const fileNamePart = fileNamePartSchema();
 
 export const DatasetJsonSchema = z.object({
   name: fileNamePart,
@@ -64,6 +67,11 @@ export function parseDatasetJson(text: string, source: string): DatasetSpec {
       source,
     );
   }
+  return checkDatasetJson(raw, source);
+}
+
+/** Checks parsed dataset.json content (DAFT's fields; see foreignDatasetJson.ts for MSD and nnU-Net v2). */
+export function checkDatasetJson(raw: unknown, source: string): DatasetSpec {
   const parsed = DatasetJsonSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -44,7 +44,7 @@ export function caseIdentity(
   entry: CaseEntry,
   seed = 0,
 ): { caseId: string; name: string; split: SplitName } {
-  const caseId = caseIdOf(entry.image);
+  const caseId = entry.id ?? caseIdOf(entry.image);
   return { caseId, name: challengeCaseName(dataset, caseId), split: splitOfCase(dataset.name, caseId, seed) };
 }
 

@@ -190,6 +190,79 @@ describe("daft data import", () => {
     expect(stderr.join("")).toMatch(/optic-mini: train 0, val 0, test 1; 2 objects; 3 bad/);
   });
 
+  it("imports a Decathlon task and an nnU-Net v2 raw dataset as it imports DAFT's dataset.json (same arrays per case)", async () => {
+    const source = join(mini, "hippo-mini");
+    const own = JSON.parse(readFileSync(join(source, "dataset.json"), "utf8")) as {
+      cases: { image: string; label: string }[];
+    };
+    const ids = own.cases.map((c) => c.image.split("/").pop()!.replace(".nii.gz", ""));
+    // Task04-style: imagesTr/labelsTr listed in "training", labels id → name, modality {"0": "MRI"}.
+    const msd = join(temp, "Task99_Hippo");
+    // nnU-Net v2: channel files imagesTr/<case>_0000.nii.gz, labels name → id or region, file_ending.
+    const nnunet = join(temp, "Dataset099_Hippo");
+    for (const root of [msd, nnunet]) {
+      for (const sub of ["imagesTr", "labelsTr"])
+        cpSync(join(source, "labels"), join(root, sub), { recursive: true });
+    }
+    own.cases.forEach((c, i) => {
+      cpSync(join(source, c.image), join(msd, "imagesTr", `${ids[i]}.nii.gz`));
+      cpSync(join(source, c.image), join(nnunet, "imagesTr", `${ids[i]}_0000.nii.gz`));
+      rmSync(join(nnunet, "imagesTr", c.label.split("/").pop()!));
+    });
+    writeFileSync(
+      join(msd, "dataset.json"),
+      JSON.stringify({
+        name: "Hippocampus",
+        modality: { "0": "MRI" },
+        labels: { "0": "background", "1": "anterior", "2": "posterior" },
+        tensorImageSize: "3D",
+        training: ids.map((id) => ({ image: `./imagesTr/${id}.nii.gz`, label: `./labelsTr/${id}.nii.gz` })),
+      }),
+    );
+    writeFileSync(
+      join(nnunet, "dataset.json"),
+      JSON.stringify({
+        channel_names: { "0": "T2" },
+        labels: { background: 0, anterior: 1, posterior: 2, hippocampus: [1, 2] },
+        numTraining: ids.length,
+        file_ending: ".nii.gz",
+      }),
+    );
+    const outs = { own: join(temp, "own"), msd: join(temp, "msd"), nnunet: join(temp, "nnunet") };
+    expect(await main(["import", source, "-o", outs.own, "--quiet"])).toBe(0);
+    expect(await main(["import", msd, "-o", outs.msd, "--quiet"])).toBe(0);
+    expect(await main(["import", nnunet, "-o", outs.nnunet, "--quiet"])).toBe(0);
+    expect(stderr.join("")).not.toMatch(/note:|bad|error/);
+
+    const byCase = (out: string) =>
+      new Map(
+        parseCasesCsv(readFileSync(join(out, "cases.csv"), "utf8")).map((row) => {
+          const file = (kind: string) => readNpz(readFileSync(join(out, row.split, kind, `${row.name}.npz`)));
+          return [row.case, { row, imgs: file("imgs"), gts: file("gts") }];
+        }),
+      );
+    const reference = byCase(outs.own);
+    expect([...reference.keys()].sort()).toEqual([...ids].sort());
+    // The Decathlon's labels are plain ids (no "hippocampus" region); nnU-Net v2 keeps hippo-mini's region.
+    for (const [out, name, withRegion] of [
+      [outs.msd, "Hippocampus", false],
+      [outs.nnunet, "Dataset099_Hippo", true],
+    ] as const) {
+      const imported = byCase(out);
+      expect([...imported.keys()].sort()).toEqual([...ids].sort());
+      for (const [id, entry] of imported) {
+        const ref = reference.get(id)!;
+        expect(entry.row).toMatchObject({ dataset: name, modality: "MR", dimension: "3" });
+        expect(entry.row.name).toBe(`3DBox_MR_${name}_${id}`);
+        const objects = ref.row.object_names.split(";").filter((o) => withRegion || o !== "hippocampus");
+        expect(entry.row.object_names).toBe(objects.join(";"));
+        expect(entry.imgs.get("imgs")).toEqual(ref.imgs.get("imgs"));
+        expect(entry.imgs.get("spacing")).toEqual(ref.imgs.get("spacing"));
+        if (withRegion) expect(entry.gts.get("gts")).toEqual(ref.gts.get("gts"));
+      }
+    }
+  });
+
   it("reports an unusable dataset.json and bad options", async () => {
     const broken = join(temp, "broken");
     cpSync(join(mini, "optic-mini"), broken, { recursive: true });

@@ -1,10 +1,11 @@
 /**
- * `daft data import <dataset-dir>... -o <cases-dir>`: nnU-Net/MSD-layout datasets (a dataset.json with labels
- * and cases) → challenge cases <cases-dir>/<split>/{imgs,gts}/<name>.npz plus <cases-dir>/cases.csv.
+ * `daft data import <dataset-dir>... -o <cases-dir>`: datasets with DAFT's dataset.json (labels and cases), Medical
+ * Segmentation Decathlon tasks or nnU-Net v2 raw datasets (converted by the core's foreignDatasetJson) → challenge cases <cases-dir>/<split>/{imgs,gts}/<name>.npz plus <cases-dir>/cases.csv.
  * One case at a time (memory); every bad file is reported on one line and counted.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, readFile, stat, unlink } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { readFileBytes } from "../io/fileBytes.js";
 import {
   DaftInputError,
@@ -14,7 +15,9 @@ import {
   importCase,
   mergeCaseRows,
   parseCasesCsv,
-  parseDatasetJson,
+  checkDatasetJson,
+  decodeStudyFile,
+  normaliseDatasetJson,
   parseSplitList,
   writeNpz,
   type CaseRow,
@@ -28,8 +31,9 @@ import { Progress, formatSeconds } from "./progress.js";
 
 export const HELP = `usage: daft data import <dataset-dir>... -o <cases-dir> [options]
 
-Turns nnU-Net/MSD-layout datasets (a folder with dataset.json: name, modality, dimension, labels, cases)
-into challenge cases: <cases-dir>/<split>/imgs/<name>.npz (imgs uint8, boxes, spacing for 3D),
+Turns datasets into challenge cases — a folder with DAFT's dataset.json (name, modality, dimension, labels,
+cases), a Medical Segmentation Decathlon task (dataset.json with "training") or an nnU-Net v2 raw dataset
+(dataset.json with "channel_names" and "file_ending"; imagesTr/<case>_0000<ending>, labelsTr/<case><ending>): <cases-dir>/<split>/imgs/<name>.npz (imgs uint8, boxes, spacing for 3D),
 <cases-dir>/<split>/gts/<name>.npz (gts uint16, spacing for 3D) and <cases-dir>/cases.csv.
 Splits are hash-based (stable when cases are added); the test split does not depend on the seed.
 
@@ -38,6 +42,8 @@ options:
   --seed <n>           seed of the train/val split (default 0)
   --splits <list>      only write these splits, e.g. train,val (default train,val,test)
   --limit <n>          import at most the first n cases of each dataset
+  --modality <name>    the foundation modality (CT, MR, US, …) of MSD / nnU-Net datasets whose channel name
+                       does not say it (e.g. nnU-Net's "noNorm"); overrides the channel name
   --skip-bad           exit 0 even when some cases were bad (they are still reported)
   --quiet              no progress output
   -h, --help           this help`;
@@ -48,6 +54,7 @@ interface ImportOptions {
   splits: SplitName[];
   limit: number;
   quiet: boolean;
+  modality?: string | undefined;
 }
 
 /** Per dataset: cases written per split, cases left out by --splits, bad cases. */
@@ -72,6 +79,7 @@ export async function main(args: string[]): Promise<number> {
         seed: { type: "string", default: "0" },
         splits: { type: "string", default: SPLIT_NAMES.join(",") },
         limit: { type: "string" },
+        modality: { type: "string" },
         "skip-bad": { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -105,7 +113,14 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  const options: ImportOptions = { outDir: resolve(o.out), seed, splits, limit, quiet: o.quiet };
+  const options: ImportOptions = {
+    outDir: resolve(o.out),
+    seed,
+    splits,
+    limit,
+    quiet: o.quiet,
+    modality: o.modality,
+  };
   await mkdir(options.outDir, { recursive: true });
   const started = Date.now();
   const rows: CaseRow[] = [];
@@ -159,7 +174,15 @@ async function importDataset(
     if (!isFolder)
       throw new DaftInputError("not a dataset folder (expected a folder holding dataset.json)", shownDir);
     const text = new TextDecoder().decode(await readInput(join(datasetDir, "dataset.json"), jsonPath));
-    dataset = parseDatasetJson(text, jsonPath);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new DaftInputError(`invalid JSON (${(error as Error).message})`, jsonPath);
+    }
+    const normalised = normaliseDatasetJson(raw, datasetContext(datasetDir, shownDir, options), jsonPath);
+    for (const note of normalised.notes) process.stderr.write(`${jsonPath}: note: ${note}\n`);
+    dataset = checkDatasetJson(normalised.json, jsonPath);
   } catch (error) {
     report(error, jsonPath);
     return undefined;
@@ -204,6 +227,34 @@ async function importDataset(
     progress.tick(identity.caseId);
   }
   return summary;
+}
+
+/** What the MSD / nnU-Net v2 conversion needs from the dataset folder. */
+function datasetContext(datasetDir: string, shownDir: string, options: ImportOptions) {
+  return {
+    folderName: basename(datasetDir),
+    modality: options.modality,
+    listFiles(subfolder: string): string[] {
+      try {
+        return readdirSync(join(datasetDir, subfolder));
+      } catch {
+        return [];
+      }
+    },
+    probeDimension(imagePath: string): 2 | 3 {
+      const shown = join(shownDir, imagePath);
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(join(datasetDir, imagePath));
+      } catch (error) {
+        throw new DaftInputError(
+          `cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+          shown,
+        );
+      }
+      return decodeStudyFile(bytes, shown).dimension;
+    },
+  };
 }
 
 async function readInput(path: string, shownName: string): Promise<Uint8Array> {
