@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what DAFT needs on a fresh Debian/Ubuntu machine and builds it. Idempotent.
 #  - npm packages (package-lock.json; onnxruntime-node's download step is skipped by .npmrc, its CPU binaries are bundled)
-#  - Debian packages for the Python training package and its tests (python3-torch, python3-onnx, …) and dicom3tools
-#    (dciodvfy, which the DICOM-SEG end-to-end test runs), only when missing
+#  - Debian packages for the Python training package and its tests (python3-torch, python3-onnx, …), dicom3tools
+#    (dciodvfy, which the DICOM-SEG end-to-end test runs) and dcmtk (an independent JPEG-lossless / RLE encoder for
+#    the compressed-DICOM tests), only when missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(python3-torch python3-onnx python3-numpy python3-pytest python3-pil python3-nibabel python3-scipy python3-matplotlib python3-pydicom chromium dicom3tools)
+DEBS=(python3-torch python3-onnx python3-numpy python3-pytest python3-pil python3-nibabel python3-scipy python3-matplotlib python3-pydicom chromium dicom3tools dcmtk)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -15,6 +15,8 @@ import { daft, tempDir, writeBoxAndBrightModels } from "./helpers.js";
 const PYTHON = "/usr/bin/python3";
 const hasTools =
   spawnSync(PYTHON, ["-c", "import nibabel, pydicom, numpy, PIL"], { stdio: "ignore" }).status === 0;
+/** dcmtk's encoders (Debian package dcmtk, installed by scripts/setup.sh): an independent JPEG-lossless and RLE writer. */
+const hasDcmtk = spawnSync("dcmcjpeg", ["--version"], { stdio: "ignore" }).status === 0;
 
 /** Writes every input into argv[1] and prints the geometry the tests expect, computed with numpy. */
 const MAKE_INPUTS = String.raw`
@@ -325,6 +327,42 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
       expect(at(125, 80)).toEqual(labelColour(1)); // top edge of the object's mask
       expect(at(5, 5)).toEqual([0, 0, 0]); // air, windowed to 0
     });
+
+    it.skipIf(!hasDcmtk)(
+      "a series compressed by dcmtk (JPEG Lossless SV1, Process 14, RLE) gives the same label map, byte for byte",
+      () => {
+        const box = info.series.box.join(",");
+        const variants: [string, string[], RegExp][] = [
+          ["series_jpeg_sv1", ["dcmcjpeg", "+e1"], /JPEG Lossless, Non-Hierarchical, First-Order Prediction/],
+          [
+            "series_jpeg_p14",
+            ["dcmcjpeg", "+el", "+sv", "6"],
+            /JPEG Lossless, Non-Hierarchical \(Process 14\)/,
+          ],
+          ["series_rle", ["dcmcrle"], /RLE Lossless/],
+        ];
+        const outOf = (folder: string) => {
+          const out = join(dir, `${folder}-out`);
+          const r = run([input(folder), "-o", out, "--box", box, "--explain"], brightModels);
+          expect(r.stderr).toBe("");
+          expect(r.code).toBe(0);
+          return { stdout: r.stdout, nifti: readFileSync(join(out, `${folder}.nii.gz`)) };
+        };
+        const reference = outOf("series");
+        for (const [folder, [tool, ...options], syntax] of variants) {
+          mkdirSync(input(folder));
+          for (const f of readdirSync(input("series"))) {
+            const made = spawnSync(tool!, [...options, join(input("series"), f), join(input(folder), f)]);
+            expect(made.status, String(made.stderr)).toBe(0);
+          }
+          const result = outOf(folder);
+          expect(result.stdout).toMatch(syntax);
+          // The same bytes: same header and geometry, same labels from the same intensities (the decoders' exact
+          // pixels are checked against dcmtk's files in packages/core/src/io/dicom.test.ts).
+          expect(result.nifti.equals(reference.nifti)).toBe(true);
+        }
+      },
+    );
 
     it("--world boxes in LPS millimetres (patient coordinates) land on the same voxels", () => {
       const out = join(dir, "dicom-world");

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { deflateSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { inputErrorLine } from "../testing/inputErrors.js";
@@ -199,10 +200,51 @@ describe("readDicom on hand-built files", () => {
     expect(file.pixelData).toMatchObject({ encapsulated: true, length: fragments.length });
     expect(message(() => decodeDicomPixels(file, "jpeg.dcm"))).toBe(
       "jpeg.dcm: pixel data not supported: transfer syntax JPEG Baseline (Process 1) (1.2.840.10008.1.2.4.50) " +
-        "is compressed; only uncompressed (native) pixel data can be read",
+        "is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless (Process 14), JPEG Lossless SV1 " +
+        "can be read",
     );
-    const rle = readDicom(part10("1.2.840.10008.1.2.5", body));
-    expect(message(() => decodeDicomPixels(rle))).toContain("RLE Lossless (1.2.840.10008.1.2.5)");
+  });
+
+  // fixtures/formats/compressed (make_compressed_dicom.sh): pydicom writes the native files, dcmtk compresses them.
+  const compressed = new URL("../../../../fixtures/formats/compressed/", import.meta.url);
+  const pixels = (name: string) =>
+    decodeDicomPixels(
+      readDicom(new Uint8Array(readFileSync(new URL(`${name}.dcm`, compressed))), name),
+      name,
+    );
+  const pairs: [string, string][] = [
+    ["ct_native", "ct_jpeg_sv1"],
+    ["ct_native", "ct_rle"],
+    ...[2, 3, 4, 5, 6, 7].map((sv): [string, string] => ["ct_native", `ct_jpeg_p14_sv${sv}`]),
+    ["mr12_native", "mr12_jpeg_sv1"],
+    ["mr12_native", "mr12_rle"],
+    ["mr12_pt2_decoded_native", "mr12_jpeg_p14_sv1_pt2"],
+    ["us_rgb_native", "us_rgb_jpeg_sv1"],
+    ["us_rgb_native", "us_rgb_rle"],
+  ];
+  for (const [native, packed] of pairs) {
+    it(`decodes dcmtk's ${packed} to exactly the native pixels`, () => {
+      const want = pixels(native);
+      const got = pixels(packed);
+      expect({ ...got, values: undefined }).toEqual({ ...want, values: undefined });
+      expect(got.values).toEqual(want.values);
+    });
+  }
+
+  it("names a corrupt compressed frame and a frame that does not match the header", () => {
+    const bytes = new Uint8Array(readFileSync(new URL("ct_jpeg_sv1.dcm", compressed)));
+    const cut = readDicom(bytes, "cut.dcm");
+    // Corrupt the entropy-coded data's Huffman table id: the scan names a table that is not there.
+    const sos = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xda);
+    const broken = bytes.slice();
+    broken[sos + 6] = 0x30;
+    expect(message(() => decodeDicomPixels(readDicom(broken, "x.dcm"), "x.dcm"))).toBe(
+      "x.dcm: lossless JPEG: no Huffman table 3",
+    );
+    const wrongRows = { ...cut, tags: { ...cut.tags, rows: 40 } };
+    expect(message(() => decodeDicomPixels(wrongRows, "cut.dcm"))).toMatch(
+      /^cut\.dcm: lossless JPEG frame is 64×48×1, but the DICOM header says 64×40×1/,
+    );
   });
 
   it("parses an undefined-length UN element as an implicit VR sequence", () => {

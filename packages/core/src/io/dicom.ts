@@ -10,6 +10,9 @@
  */
 import { inflateSync } from "fflate";
 import { DaftInputError } from "../errors.js";
+import { encapsulatedFrames } from "./dicomFragments.js";
+import { decodeJpegLossless } from "./jpegLossless.js";
+import { decodeRleFrame } from "./rleLossless.js";
 
 export interface TransferSyntax {
   uid: string;
@@ -536,24 +539,31 @@ export interface DicomPixels {
 }
 
 /**
- * Native (uncompressed) pixel data → rescaled values (stored value × RescaleSlope + RescaleIntercept).
- * Compressed transfer syntaxes give a one-line DaftInputError naming the transfer syntax.
+ * Pixel data → rescaled values (stored value × RescaleSlope + RescaleIntercept): native (uncompressed), or
+ * decompressed first for RLE Lossless and lossless JPEG (Process 14, any predictor, and its SV1 form). Other
+ * compressed transfer syntaxes give a one-line DaftInputError naming the transfer syntax.
  */
 export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels {
   const fail = (problem: string): never => {
     throw new DaftInputError(problem, source);
   };
   const ts = file.transferSyntax;
-  if (ts.compressed) {
+  const decompress = ts.compressed ? DECOMPRESSORS[ts.uid] : undefined;
+  if (ts.compressed && !decompress) {
     fail(
       `pixel data not supported: transfer syntax ${ts.name} (${ts.uid}) is compressed; ` +
-        "only uncompressed (native) pixel data can be read",
+        `uncompressed pixel data, ${Object.values(DECOMPRESSED_NAMES).join(", ")} can be read`,
     );
   }
   const px = file.pixelData;
   if (!px) fail("no Pixel Data (7FE0,0010) element");
-  if (px!.encapsulated)
-    fail(`pixel data is encapsulated although transfer syntax ${ts.name} is uncompressed`);
+  if (px!.encapsulated !== ts.compressed) {
+    fail(
+      ts.compressed
+        ? `pixel data is not encapsulated although transfer syntax ${ts.name} is compressed`
+        : `pixel data is encapsulated although transfer syntax ${ts.name} is uncompressed`,
+    );
+  }
   const t = file.tags;
   const rows = t.rows;
   const columns = t.columns;
@@ -566,7 +576,11 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
   if (samples < 1 || frames < 1) fail(`invalid SamplesPerPixel ${samples} or NumberOfFrames ${frames}`);
   const count = rows! * columns! * samples * frames;
   const bytesPer = bits! / 8;
-  if (px!.length < count * bytesPer) {
+  // Compressed frames are decoded to native little-endian bytes, samples interleaved (planar configuration 0).
+  const native = decompress
+    ? decompress(file, { rows: rows!, columns: columns!, samples, frames, bytesPer }, source)
+    : undefined;
+  if (!native && px!.length < count * bytesPer) {
     fail(
       `truncated pixel data: ${rows}×${columns}×${samples} samples × ${frames} frames × ${bits} bits needs ` +
         `${count * bytesPer} bytes, found ${px!.length}`,
@@ -576,8 +590,10 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
   const stored = Math.min(t.bitsStored ?? bits!, bits!);
   const slope = t.rescaleSlope ?? 1;
   const intercept = t.rescaleIntercept ?? 0;
-  const view = new DataView(file.bytes.buffer, file.bytes.byteOffset + px!.offset, count * bytesPer);
-  const le = ts.littleEndian;
+  const view = native
+    ? new DataView(native.buffer, native.byteOffset, count * bytesPer)
+    : new DataView(file.bytes.buffer, file.bytes.byteOffset + px!.offset, count * bytesPer);
+  const le = native ? true : ts.littleEndian;
   const mask = stored >= 32 ? 0xffffffff : 2 ** stored - 1;
   const read = (i: number): number => {
     const raw =
@@ -587,7 +603,7 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
     return v;
   };
   const values = new Float32Array(count);
-  const planar = samples > 1 && t.planarConfiguration === 1;
+  const planar = !native && samples > 1 && t.planarConfiguration === 1;
   const perFrame = rows! * columns! * samples;
   const plane = rows! * columns!;
   for (let i = 0; i < count; i++) {
@@ -604,3 +620,70 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
   }
   return { frames, rows: rows!, columns: columns!, samplesPerPixel: samples, values };
 }
+
+interface FrameGeometry {
+  rows: number;
+  columns: number;
+  samples: number;
+  frames: number;
+  bytesPer: number;
+}
+
+type Decompressor = (file: DicomFile, geometry: FrameGeometry, source?: string) => Uint8Array;
+
+const RLE_LOSSLESS = "1.2.840.10008.1.2.5";
+const JPEG_LOSSLESS_P14 = "1.2.840.10008.1.2.4.57";
+const JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
+
+const DECOMPRESSED_NAMES: Record<string, string> = {
+  [RLE_LOSSLESS]: "RLE Lossless",
+  [JPEG_LOSSLESS_P14]: "JPEG Lossless (Process 14)",
+  [JPEG_LOSSLESS_SV1]: "JPEG Lossless SV1",
+};
+
+/** Every frame of the encapsulated pixel data, decoded by `decodeFrame`, one after the other. */
+function framesDecodedBy(
+  decodeFrame: (frame: Uint8Array, g: FrameGeometry, source?: string) => Uint8Array,
+): Decompressor {
+  return (file, g, source) => {
+    const px = file.pixelData!;
+    const frameBytes = g.rows * g.columns * g.samples * g.bytesPer;
+    const out = new Uint8Array(frameBytes * g.frames);
+    encapsulatedFrames(file.bytes, px.offset, px.length, g.frames, source).forEach((frame, f) => {
+      out.set(decodeFrame(frame, g, source).subarray(0, frameBytes), f * frameBytes);
+    });
+    return out;
+  };
+}
+
+function jpegLosslessFrame(frame: Uint8Array, g: FrameGeometry, source?: string): Uint8Array {
+  const image = decodeJpegLossless(frame, source);
+  if (image.width !== g.columns || image.height !== g.rows || image.components !== g.samples) {
+    throw new DaftInputError(
+      `lossless JPEG frame is ${image.width}×${image.height}×${image.components}, but the DICOM header says ` +
+        `${g.columns}×${g.rows}×${g.samples} (columns × rows × samples)`,
+      source,
+    );
+  }
+  if (g.bytesPer > 2 || image.precision > g.bytesPer * 8) {
+    throw new DaftInputError(
+      `lossless JPEG of ${image.precision} bits in ${g.bytesPer * 8}-bit pixels`,
+      source,
+    );
+  }
+  if (g.bytesPer === 1) return Uint8Array.from(image.data);
+  const out = new Uint8Array(image.data.length * 2);
+  for (let i = 0; i < image.data.length; i++) {
+    out[2 * i] = image.data[i]! & 0xff;
+    out[2 * i + 1] = image.data[i]! >> 8;
+  }
+  return out;
+}
+
+const DECOMPRESSORS: Record<string, Decompressor> = {
+  [RLE_LOSSLESS]: framesDecodedBy((frame, g, source) =>
+    decodeRleFrame(frame, g.rows * g.columns, g.samples, g.bytesPer, source),
+  ),
+  [JPEG_LOSSLESS_P14]: framesDecodedBy(jpegLosslessFrame),
+  [JPEG_LOSSLESS_SV1]: framesDecodedBy(jpegLosslessFrame),
+};
