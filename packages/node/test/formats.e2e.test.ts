@@ -364,6 +364,23 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
       },
     );
 
+    it.skipIf(!hasDcmtk)(
+      "an ultrasound image compressed by dcmtk as JPEG Baseline (YBR_FULL_422) is read as RGB",
+      () => {
+        const jpeg = join(dir, "us_baseline.dcm");
+        const made = spawnSync("dcmcjpeg", ["+eb", input("us.dcm"), jpeg]);
+        expect(made.status, String(made.stderr)).toBe(0);
+        const out = join(dir, "us-baseline-out");
+        const r = run([jpeg, "-o", out, "--box", "10,10,100,90", "--explain", "--baseline", "box"]);
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(/DICOM image 256×256 US RGB, .*JPEG Baseline/);
+        expect(inspect(join(out, "us_baseline.nii.gz")).labels).toEqual({
+          "1": { count: 91 * 81, min: [10, 10, 0], max: [100, 90, 0] },
+        });
+      },
+    );
+
     it("--world boxes in LPS millimetres (patient coordinates) land on the same voxels", () => {
       const out = join(dir, "dicom-world");
       const r = run([
@@ -561,7 +578,7 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
       [
         "jpeg.dcm",
         () => readFileSync(input("jpeg.dcm")),
-        /transfer syntax JPEG Baseline \(Process 1\).* is compressed/,
+        /corrupt or truncated JPEG data/, // an empty JPEG stream (SOI, EOI) in a JPEG Baseline file
       ],
       ["truncated.png", cut("photo.png", 300), /corrupt or truncated PNG/],
       ["truncated.jpg", cut("photo.jpg", 300), /corrupt or truncated JPEG/],

@@ -194,14 +194,14 @@ describe("readDicom on hand-built files", () => {
       ...element(0x0028, 0x0010, "US", u16(4, true), sx),
       ...element(0x7fe0, 0x0010, "OB", fragments, sx, UNDEF),
     ];
-    const file = readDicom(part10("1.2.840.10008.1.2.4.50", body), "jpeg.dcm");
+    const file = readDicom(part10("1.2.840.10008.1.2.4.80", body), "jpeg.dcm");
     expect(file.tags).toEqual({ modality: "CT", rows: 4 });
-    expect(file.transferSyntax).toMatchObject({ compressed: true, name: "JPEG Baseline (Process 1)" });
+    expect(file.transferSyntax).toMatchObject({ compressed: true, name: "JPEG-LS Lossless" });
     expect(file.pixelData).toMatchObject({ encapsulated: true, length: fragments.length });
     expect(message(() => decodeDicomPixels(file, "jpeg.dcm"))).toBe(
-      "jpeg.dcm: pixel data not supported: transfer syntax JPEG Baseline (Process 1) (1.2.840.10008.1.2.4.50) " +
-        "is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless (Process 14), JPEG Lossless SV1 " +
-        "can be read",
+      "jpeg.dcm: pixel data not supported: transfer syntax JPEG-LS Lossless (1.2.840.10008.1.2.4.80) " +
+        "is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless (Process 14), JPEG Lossless SV1, " +
+        "JPEG Baseline (8-bit) can be read",
     );
   });
 
@@ -228,6 +228,33 @@ describe("readDicom on hand-built files", () => {
       const got = pixels(packed);
       expect({ ...got, values: undefined }).toEqual({ ...want, values: undefined });
       expect(got.values).toEqual(want.values);
+    });
+  }
+
+  for (const [name, maxDiff, maxMean] of [
+    ["us_grey_jpeg_baseline", 1, 0.1],
+    ["us_smooth_rgb_jpeg_baseline_rgb", 1, 0.1],
+    // YBR_FULL_422: chroma upsampled by two decoders in two ways (jpeg-js: replication; libjpeg: smoothing).
+    ["us_smooth_rgb_jpeg_baseline_ybr", 8, 2.5],
+  ] as const) {
+    it(`decodes dcmtk's lossy ${name} as dcmtk's own decoder does, within IDCT rounding`, () => {
+      const want = pixels(`${name}_dcmtk_decoded`);
+      const got = pixels(name);
+      expect([got.rows, got.columns, got.samplesPerPixel]).toEqual([
+        want.rows,
+        want.columns,
+        want.samplesPerPixel,
+      ]);
+      let max = 0;
+      let sum = 0;
+      got.values.forEach((v, i) => {
+        const d = Math.abs(v - want.values[i]!);
+        max = Math.max(max, d);
+        sum += d;
+      });
+      expect(max).toBeLessThanOrEqual(maxDiff);
+      expect(sum / got.values.length).toBeLessThanOrEqual(maxMean);
+      if (name.endsWith("ybr")) expect(got.photometricInterpretation).toBe("RGB");
     });
   }
 

@@ -12,6 +12,7 @@ import { inflateSync } from "fflate";
 import { DaftInputError } from "../errors.js";
 import { encapsulatedFrames } from "./dicomFragments.js";
 import { decodeJpegLossless } from "./jpegLossless.js";
+import { decodeJpegSamples } from "./raster.js";
 import { decodeRleFrame } from "./rleLossless.js";
 
 export interface TransferSyntax {
@@ -21,7 +22,7 @@ export interface TransferSyntax {
   littleEndian: boolean;
   /** The data set after the meta group is raw-deflated. */
   deflated: boolean;
-  /** Pixel data is compressed (encapsulated); decodeDicomPixels refuses it. */
+  /** Pixel data is compressed (encapsulated); decodeDicomPixels decodes RLE, lossless JPEG and JPEG Baseline. */
   compressed: boolean;
 }
 
@@ -536,12 +537,18 @@ export interface DicomPixels {
   samplesPerPixel: number;
   /** Frame-major, samples interleaved (frames, rows, columns, samples), after the modality rescale. */
   values: Float32Array;
+  /**
+   * Set when decoding changed the colour space: lossy JPEG holds YBR_FULL_422 (or YBR_FULL) and decodes to RGB, as
+   * pydicom and dcmtk give it.
+   */
+  photometricInterpretation?: "RGB";
 }
 
 /**
  * Pixel data → rescaled values (stored value × RescaleSlope + RescaleIntercept): native (uncompressed), or
- * decompressed first for RLE Lossless and lossless JPEG (Process 14, any predictor, and its SV1 form). Other
- * compressed transfer syntaxes give a one-line DaftInputError naming the transfer syntax.
+ * decompressed first for RLE Lossless, lossless JPEG (Process 14, any predictor, and its SV1 form) and 8-bit JPEG
+ * Baseline (through the picture decoder, YBR → RGB). Other compressed transfer syntaxes give a one-line
+ * DaftInputError naming the transfer syntax.
  */
 export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels {
   const fail = (problem: string): never => {
@@ -618,7 +625,16 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
     }
     values[i] = read(source) * slope + intercept;
   }
-  return { frames, rows: rows!, columns: columns!, samplesPerPixel: samples, values };
+  const toRgb =
+    ts.uid === JPEG_BASELINE && samples === 3 && /^YBR_FULL/.test(t.photometricInterpretation ?? "");
+  return {
+    frames,
+    rows: rows!,
+    columns: columns!,
+    samplesPerPixel: samples,
+    values,
+    ...(toRgb ? { photometricInterpretation: "RGB" as const } : {}),
+  };
 }
 
 interface FrameGeometry {
@@ -634,11 +650,13 @@ type Decompressor = (file: DicomFile, geometry: FrameGeometry, source?: string) 
 const RLE_LOSSLESS = "1.2.840.10008.1.2.5";
 const JPEG_LOSSLESS_P14 = "1.2.840.10008.1.2.4.57";
 const JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
+const JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
 
 const DECOMPRESSED_NAMES: Record<string, string> = {
   [RLE_LOSSLESS]: "RLE Lossless",
   [JPEG_LOSSLESS_P14]: "JPEG Lossless (Process 14)",
   [JPEG_LOSSLESS_SV1]: "JPEG Lossless SV1",
+  [JPEG_BASELINE]: "JPEG Baseline (8-bit)",
 };
 
 /** Every frame of the encapsulated pixel data, decoded by `decodeFrame`, one after the other. */
@@ -680,7 +698,30 @@ function jpegLosslessFrame(frame: Uint8Array, g: FrameGeometry, source?: string)
   return out;
 }
 
+/**
+ * An 8-bit JPEG Baseline frame through the picture decoder (jpeg-js). Three components are YCbCr unless the header
+ * says RGB (PS3.5 8.2.1: the Photometric Interpretation tells the colour space of the compressed data).
+ */
+function jpegBaselineFrame(photometric: string | undefined) {
+  return (frame: Uint8Array, g: FrameGeometry, source?: string): Uint8Array => {
+    if (g.bytesPer !== 1) throw new DaftInputError("JPEG Baseline pixel data must be 8-bit", source);
+    const image = decodeJpegSamples(frame, source ?? "DICOM JPEG frame", {
+      colorTransform: photometric !== "RGB",
+    });
+    if (image.width !== g.columns || image.height !== g.rows || image.channels !== g.samples) {
+      throw new DaftInputError(
+        `JPEG frame is ${image.width}×${image.height}×${image.channels}, but the DICOM header says ` +
+          `${g.columns}×${g.rows}×${g.samples} (columns × rows × samples)`,
+        source,
+      );
+    }
+    return image.data instanceof Uint8Array ? image.data : Uint8Array.from(image.data);
+  };
+}
+
 const DECOMPRESSORS: Record<string, Decompressor> = {
+  [JPEG_BASELINE]: (file, g, source) =>
+    framesDecodedBy(jpegBaselineFrame(file.tags.photometricInterpretation))(file, g, source),
   [RLE_LOSSLESS]: framesDecodedBy((frame, g, source) =>
     decodeRleFrame(frame, g.rows * g.columns, g.samples, g.bytesPer, source),
   ),

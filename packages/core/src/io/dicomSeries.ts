@@ -56,8 +56,8 @@ function singleImage({ name, file }: Instance, source: string): Study {
       name,
     );
   }
-  const photometric = t.photometricInterpretation ?? "MONOCHROME2";
   const pixels = decodeDicomPixels(file, name);
+  const photometric = pixels.photometricInterpretation ?? t.photometricInterpretation ?? "MONOCHROME2";
   const samples = pixels.samplesPerPixel;
   if (
     !(samples === 1 && /^MONOCHROME[12]$/.test(photometric)) &&

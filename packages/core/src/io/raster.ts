@@ -172,13 +172,14 @@ function applyPalette(
 // ---------------------------------------------------------------------------------------------
 // JPEG
 
-function decodeJpeg(bytes: Uint8Array): RasterImage {
+function decodeJpeg(bytes: Uint8Array, options: { colorTransform?: boolean } = {}): RasterImage {
   const components = jpegComponentCount(bytes);
   const decoded = decodeJpegFile(bytes, {
     useTArray: true,
     formatAsRGBA: false,
     tolerantDecoding: false,
     maxMemoryUsageInMB: 2048,
+    ...options,
   });
   const { width, height } = decoded;
   const rgb = decoded.data;
@@ -186,6 +187,22 @@ function decodeJpeg(bytes: Uint8Array): RasterImage {
   const grey = new Uint8Array(width * height);
   for (let p = 0; p < grey.length; p++) grey[p] = rgb[p * 3]!;
   return { data: grey, width, height, channels: 1, bitDepth: 8 };
+}
+
+/**
+ * A JPEG codestream (e.g. a DICOM JPEG Baseline frame) as 8-bit grey or RGB samples; `colorTransform` false keeps
+ * three components as stored (RGB), true converts YCbCr to RGB. A one-line DaftInputError names `name`.
+ */
+export function decodeJpegSamples(
+  bytes: Uint8Array,
+  name: string,
+  options: { colorTransform?: boolean } = {},
+): RasterImage {
+  try {
+    return decodeJpeg(bytes, options);
+  } catch (error) {
+    throw new DaftInputError(`corrupt or truncated JPEG data (${(error as Error).message})`, name);
+  }
 }
 
 /** Number of colour components in the JPEG frame header (SOFn), read from the marker stream. */
