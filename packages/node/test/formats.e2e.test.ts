@@ -121,6 +121,42 @@ lps[:3, 3] = origin
 info["series"] = {"affine_ras": (np.diag([-1, -1, 1, 1]) @ lps).tolist(), "box": box,
                   "world_lps": corner(lps, box[:3]) + corner(lps, box[3:])}
 
+# 3b. The same CT volume as one enhanced multi-frame image (Enhanced CT Image Storage): frames stored out of order,
+#     each placed by its Per-Frame Functional Groups (Plane Position) with its own rescale (Pixel Value
+#     Transformation); orientation and pixel spacing in the Shared Functional Groups.
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+order = [2, 0, 3, 1]
+slopes = [1.0, 2.0, 0.5, 1.0]
+frames = np.stack([np.round((hu[:, :, k].T.astype(np.float64) + 1024) / slopes[k]).astype(np.uint16) for k in order])
+meta = FileMetaDataset()
+meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2.1"
+meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.8.498.5.11.1"
+meta.TransferSyntaxUID = EXPLICIT
+ds = FileDataset(str(out / "enhanced_ct.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
+ds.is_little_endian, ds.is_implicit_VR = True, False
+ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID, "CT"
+ds.StudyInstanceUID = "1.2.826.0.1.3680043.8.498.5"
+ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.5.11"
+ds.FrameOfReferenceUID = "1.2.826.0.1.3680043.8.498.5.99"
+ds.NumberOfFrames = 4
+ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = N, N, 1, "MONOCHROME2"
+ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+def item(**tags):
+    d = Dataset()
+    for key, value in tags.items():
+        setattr(d, key, value)
+    return d
+shared = item(PlaneOrientationSequence=Sequence([item(ImageOrientationPatient=[float(v) for v in (*row, *col)])]),
+              PixelMeasuresSequence=Sequence([item(PixelSpacing=[0.9, 0.6], SliceThickness=2.5)]))
+ds.SharedFunctionalGroupsSequence = Sequence([shared])
+ds.PerFrameFunctionalGroupsSequence = Sequence([
+    item(PlanePositionSequence=Sequence([item(ImagePositionPatient=[float(v) for v in np.round(origin + normal * 2.5 * k, 6)])]),
+         PixelValueTransformationSequence=Sequence([item(RescaleSlope=slopes[k], RescaleIntercept=-1024.0, RescaleType="HU")]))
+    for k in order])
+ds.PixelData = frames.tobytes()
+ds.save_as(out / "enhanced_ct.dcm", write_like_original=False)
+
 # 4. A single RGB ultrasound image and a JPEG-compressed one.
 rgb = np.zeros((N, N, 3), np.uint8)
 rgb[..., 0] = np.arange(N)[None, :]
@@ -326,6 +362,35 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
         Array.from(png.data.subarray((y * 256 + x) * 3, (y * 256 + x) * 3 + 3));
       expect(at(125, 80)).toEqual(labelColour(1)); // top edge of the object's mask
       expect(at(5, 5)).toEqual([0, 0, 0]); // air, windowed to 0
+    });
+
+    it("an enhanced multi-frame CT (frames out of order, per-frame rescale) gives the series' label map", () => {
+      const box = info.series.box.join(",");
+      const seg = (inputName: string, outName: string) => {
+        const out = join(dir, outName);
+        const r = run([input(inputName), "-o", out, "--box", box, "--explain"], brightModels);
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        return r.stdout;
+      };
+      const stdout = seg("enhanced_ct.dcm", "enhanced-out");
+      seg("series", "enhanced-series-out");
+      expect(stdout).toMatch(/DICOM enhanced multi-frame image 256×256×4 CT, spacing 2\.5×0\.9×0\.6 mm/);
+      const enhanced = inspect(join(dir, "enhanced-out", "enhanced_ct.nii.gz"));
+      const series = inspect(join(dir, "enhanced-series-out", "series.nii.gz"));
+      expectClose(enhanced.affine, series.affine, 5);
+      expect(enhanced.labels).toEqual(series.labels);
+      expect(enhanced.labels).toEqual({ "1": { count: 51 * 51 * 2, min: [100, 80, 1], max: [150, 130, 2] } });
+      const seg2 = run([
+        input("enhanced_ct.dcm"),
+        "-o",
+        join(dir, "enhanced-seg"),
+        "--box",
+        box,
+        "--dicom-seg",
+      ]);
+      expect(seg2.code).toBe(1);
+      expect(seg2.stderr).toMatch(/cannot write a DICOM-SEG for an enhanced multi-frame source yet/);
     });
 
     it.skipIf(!hasDcmtk)(

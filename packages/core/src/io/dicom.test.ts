@@ -274,6 +274,65 @@ describe("readDicom on hand-built files", () => {
     );
   });
 
+  it("reads Shared and Per-Frame Functional Groups, defined and undefined lengths, explicit and implicit VR", () => {
+    for (const sx of [
+      { explicit: true, little: true },
+      { explicit: false, little: true },
+    ]) {
+      const uid = sx.explicit ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2";
+      const ds = (tagEl: [number, number], values: number[]) =>
+        element(tagEl[0], tagEl[1], "DS", text(values.join("\\")), sx);
+      // A macro sequence holding one item; `open` writes undefined lengths for the sequence and its item.
+      const macro = (el: [number, number], content: number[], open: boolean) =>
+        open
+          ? element(el[0], el[1], "SQ", [...item(content, sx, true), ...seqEnd(sx)], sx, UNDEF)
+          : element(el[0], el[1], "SQ", item(content, sx), sx);
+      const frame = (z: number, slope: number, open: boolean) => [
+        ...macro([0x0020, 0x9113], ds([0x0020, 0x0032], [-10, 5, z]), open),
+        // Something else nested, to skip: a Frame Content Sequence with an unrelated attribute.
+        ...macro([0x0020, 0x9111], element(0x0020, 0x9157, "UL", u32(z, true), sx), open),
+        ...macro(
+          [0x0028, 0x9145],
+          [...ds([0x0028, 0x1052], [-1024]), ...ds([0x0028, 0x1053], [slope])],
+          open,
+        ),
+      ];
+      const shared = [
+        ...macro([0x0020, 0x9116], ds([0x0020, 0x0037], [1, 0, 0, 0, 1, 0]), false),
+        ...macro(
+          [0x0028, 0x9110],
+          [...ds([0x0018, 0x0050], [2.5]), ...ds([0x0028, 0x0030], [0.8, 0.7])],
+          true,
+        ),
+      ];
+      const body = [
+        ...element(0x0028, 0x0008, "IS", text("2"), sx),
+        ...element(0x5200, 0x9229, "SQ", item(shared, sx), sx),
+        ...element(
+          0x5200,
+          0x9230,
+          "SQ",
+          [...item(frame(5, 2, true), sx, true), ...item(frame(2.5, 1, false), sx), ...seqEnd(sx)],
+          sx,
+          UNDEF,
+        ),
+      ];
+      const tags = readDicom(part10(uid, body), "mf.dcm").tags;
+      expect(tags.numberOfFrames).toBe(2);
+      expect(tags.sharedFunctionalGroups).toEqual({
+        imageOrientationPatient: [1, 0, 0, 0, 1, 0],
+        sliceThickness: 2.5,
+        pixelSpacing: [0.8, 0.7],
+      });
+      expect(tags.perFrameFunctionalGroups).toEqual([
+        { imagePositionPatient: [-10, 5, 5], rescaleIntercept: -1024, rescaleSlope: 2 },
+        { imagePositionPatient: [-10, 5, 2.5], rescaleIntercept: -1024, rescaleSlope: 1 },
+      ]);
+      // Nested attributes never reach the top level.
+      expect(tags.imagePositionPatient).toBeUndefined();
+    }
+  });
+
   it("parses an undefined-length UN element as an implicit VR sequence", () => {
     const sx = { explicit: true, little: true };
     const implicit = { explicit: false, little: true };

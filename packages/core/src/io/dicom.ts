@@ -70,12 +70,30 @@ export interface DicomTags {
   windowWidth?: number[];
   rescaleIntercept?: number;
   rescaleSlope?: number;
+  /**
+   * Enhanced multi-frame images (PS3.3 C.7.6.16): the Shared and Per-Frame Functional Groups, each flattened to the
+   * placement and rescale attributes of its macros (Plane Position, Plane Orientation, Pixel Measures, Pixel Value
+   * Transformation).
+   */
+  sharedFunctionalGroups?: FrameGroupTags;
+  perFrameFunctionalGroups?: FrameGroupTags[];
   /** "00" or "01" (the image was lossy compressed at some point). */
   lossyImageCompression?: string;
   /** As stored, values separated by "\\". */
   lossyImageCompressionRatio?: string;
   lossyImageCompressionMethod?: string;
 }
+
+/** What a functional group item says about a frame. */
+export type FrameGroupTags = Pick<
+  DicomTags,
+  | "imagePositionPatient"
+  | "imageOrientationPatient"
+  | "pixelSpacing"
+  | "sliceThickness"
+  | "rescaleIntercept"
+  | "rescaleSlope"
+>;
 
 export interface DicomPixelDataLocation {
   /** Byte offset of the value in `DicomFile.bytes`. */
@@ -213,6 +231,24 @@ const WANTED = new Map<number, TagSpec>([
 ]);
 
 const PIXEL_DATA = tag(0x7fe0, 0x0010);
+const SHARED_FUNCTIONAL_GROUPS = tag(0x5200, 0x9229);
+const PER_FRAME_FUNCTIONAL_GROUPS = tag(0x5200, 0x9230);
+/** The frame attributes a functional group item may hold, in its macros' sequences. */
+const FRAME_GROUP_KEYS = new Set<keyof DicomTags>([
+  "imagePositionPatient",
+  "imageOrientationPatient",
+  "pixelSpacing",
+  "sliceThickness",
+  "rescaleIntercept",
+  "rescaleSlope",
+]);
+/** Macro sequences that hold them (known by tag, also in implicit VR files). */
+const FRAME_MACROS = new Set([
+  tag(0x0020, 0x9113), // Plane Position Sequence
+  tag(0x0020, 0x9116), // Plane Orientation Sequence
+  tag(0x0028, 0x9110), // Pixel Measures Sequence
+  tag(0x0028, 0x9145), // Pixel Value Transformation Sequence
+]);
 const ITEM = tag(0xfffe, 0xe000);
 const ITEM_DELIMITER = tag(0xfffe, 0xe00d);
 const SEQUENCE_DELIMITER = tag(0xfffe, 0xe0dd);
@@ -384,6 +420,22 @@ function walkDataset(
     if (h.tag === ITEM || h.tag === SEQUENCE_DELIMITER) {
       r.fail(`corrupt: unexpected ${tagName(h.tag)} at byte ${pos}`);
     }
+    if (
+      state &&
+      depth === 0 &&
+      (h.tag === SHARED_FUNCTIONAL_GROUPS || h.tag === PER_FRAME_FUNCTIONAL_GROUPS)
+    ) {
+      const items = sequenceItems(r, h, syntax, depth + 1);
+      const groups = items.items.map((item) => {
+        const out: DicomTags = {};
+        collectFrameGroup(r, item.start, item.end, syntax, out, depth + 2);
+        return out as FrameGroupTags;
+      });
+      if (h.tag === SHARED_FUNCTIONAL_GROUPS) state.tags.sharedFunctionalGroups = groups[0] ?? {};
+      else state.tags.perFrameFunctionalGroups = groups;
+      pos = items.after;
+      continue;
+    }
     if (h.length === UNDEFINED) {
       if (h.tag === PIXEL_DATA) {
         const after = walkEncapsulated(r, h.valueOffset, syntax);
@@ -436,6 +488,76 @@ function walkSequence(r: Reader, pos: number, syntax: Syntax, depth: number): nu
       r.need(pos + 8, length, "sequence item");
       pos = pos + 8 + length;
     }
+  }
+}
+
+/** The items of a sequence element as content ranges, and the position after the element. */
+function sequenceItems(
+  r: Reader,
+  h: ElementHeader,
+  syntax: Syntax,
+  depth: number,
+): { items: { start: number; end: number }[]; after: number } {
+  if (depth > MAX_DEPTH) r.fail(`corrupt: sequences nested deeper than ${MAX_DEPTH} levels`);
+  const items: { start: number; end: number }[] = [];
+  const end = h.length === UNDEFINED ? r.bytes.length : h.valueOffset + h.length;
+  if (h.length !== UNDEFINED) r.need(h.valueOffset, h.length, `value of element ${tagName(h.tag)}`);
+  let pos = h.valueOffset;
+  while (pos < end) {
+    r.need(pos, 8, "sequence item header");
+    const t = r.tagAt(pos, syntax.littleEndian);
+    const length = r.u32(pos + 4, syntax.littleEndian);
+    if (t === SEQUENCE_DELIMITER) return { items, after: pos + 8 };
+    if (t !== ITEM)
+      r.fail(
+        `corrupt: expected an item (FFFE,E000) in ${tagName(h.tag)} at byte ${pos}, found ${tagName(t)}`,
+      );
+    if (length === UNDEFINED) {
+      const after = walkDataset(r, pos + 8, r.bytes.length, syntax, depth, null, true);
+      items.push({ start: pos + 8, end: after - 8 });
+      pos = after;
+    } else {
+      r.need(pos + 8, length, "sequence item");
+      items.push({ start: pos + 8, end: pos + 8 + length });
+      pos += 8 + length;
+    }
+  }
+  if (h.length === UNDEFINED) r.fail(`truncated: sequence ${tagName(h.tag)} has no sequence delimiter`);
+  return { items, after: end };
+}
+
+/** The frame attributes of a functional group item (and of the macro sequences inside it) into `out`. */
+function collectFrameGroup(
+  r: Reader,
+  pos: number,
+  end: number,
+  syntax: Syntax,
+  out: DicomTags,
+  depth: number,
+): void {
+  while (pos < end) {
+    const h = readHeader(r, pos, syntax);
+    if (FRAME_MACROS.has(h.tag) || h.vr === "SQ") {
+      const items = sequenceItems(r, h, syntax, depth + 1);
+      if (FRAME_MACROS.has(h.tag)) {
+        for (const item of items.items) collectFrameGroup(r, item.start, item.end, syntax, out, depth + 2);
+      }
+      pos = items.after;
+      continue;
+    }
+    if (h.length === UNDEFINED) {
+      pos = walkSequence(
+        r,
+        h.valueOffset,
+        syntax.explicitVR ? { explicitVR: false, littleEndian: true } : syntax,
+        depth + 1,
+      );
+      continue;
+    }
+    r.need(h.valueOffset, h.length, `value of element ${tagName(h.tag)}`);
+    const spec = WANTED.get(h.tag);
+    if (spec && FRAME_GROUP_KEYS.has(spec.key)) decodeWanted(r, h, spec, syntax, out);
+    pos = h.valueOffset + h.length;
   }
 }
 

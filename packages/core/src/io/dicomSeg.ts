@@ -161,6 +161,12 @@ function positioned(source: DicomSource): boolean {
 export function checkDicomSegSource(source: DicomSource, sourceName: string): void {
   const missing = (what: string) =>
     new DaftInputError(`cannot write a DICOM-SEG: the source has no ${what}`, sourceName);
+  if (source.multiFrame) {
+    throw new DaftInputError(
+      "cannot write a DICOM-SEG for an enhanced multi-frame source yet (its frames share one SOP instance)",
+      sourceName,
+    );
+  }
   if (!source.copied.studyInstanceUID) throw missing("StudyInstanceUID (0020,000D)");
   if (!source.seriesInstanceUID) throw missing("SeriesInstanceUID (0020,000E)");
   if (source.slices.some((s) => !s.sopClassUID || !s.sopInstanceUID)) {

@@ -23,6 +23,8 @@ export interface DicomFileBytes {
 interface Instance {
   name: string;
   file: DicomFile;
+  /** A frame of an enhanced multi-frame image: its rescaled values (the file holds every frame). */
+  pixels?: Float32Array;
 }
 
 const ORIENTATION_TOLERANCE = 1e-4;
@@ -45,7 +47,55 @@ export function decodeDicomStudy(files: DicomFileBytes[], source: string): Study
       source,
     );
   }
-  return instances.length === 1 ? singleImage(instances[0]!, source) : volume(instances, source);
+  if (instances.length === 1) {
+    const frames = enhancedFrames(instances[0]!);
+    return frames ? volume(frames, source, true) : singleImage(instances[0]!, source);
+  }
+  return volume(instances, source);
+}
+
+/**
+ * The frames of an enhanced multi-frame image (PS3.3 C.7.6.16) as slices: each frame placed and rescaled by its
+ * Per-Frame Functional Groups over the Shared ones (Plane Position, Plane Orientation, Pixel Measures, Pixel Value
+ * Transformation); undefined for a single-frame image. Multi-frame images without per-frame groups (cine loops,
+ * old-style multi-frame) are refused: nothing places their frames in space.
+ */
+function enhancedFrames({ name, file }: Instance): Instance[] | undefined {
+  const t = file.tags;
+  const count = t.numberOfFrames ?? 1;
+  if (count <= 1) return undefined;
+  const perFrame = t.perFrameFunctionalGroups;
+  if (!perFrame) {
+    throw new DaftInputError(
+      `multi-frame DICOM (${count} frames) without Per-Frame Functional Groups (a cine loop or an old-style ` +
+        "multi-frame image): nothing places its frames in space; export them as single-frame files of one series",
+      name,
+    );
+  }
+  if (perFrame.length !== count) {
+    throw new DaftInputError(
+      `NumberOfFrames is ${count} but the Per-Frame Functional Groups Sequence has ${perFrame.length} items`,
+      name,
+    );
+  }
+  if ((t.samplesPerPixel ?? 1) !== 1) {
+    throw new DaftInputError(
+      `a multi-frame volume must be greyscale; this one has ${t.samplesPerPixel} samples`,
+      name,
+    );
+  }
+  // Stored values once for all frames; each frame's rescale comes from its own groups.
+  const stored = decodeDicomPixels({ ...file, tags: { ...t, rescaleSlope: 1, rescaleIntercept: 0 } }, name);
+  const plane = stored.rows * stored.columns;
+  const { sharedFunctionalGroups: shared = {}, perFrameFunctionalGroups: _, ...topLevel } = t;
+  return perFrame.map((group, f) => {
+    const tags = { ...topLevel, ...shared, ...group, numberOfFrames: 1, instanceNumber: f + 1 };
+    const slope = tags.rescaleSlope ?? 1;
+    const intercept = tags.rescaleIntercept ?? 0;
+    const pixels = stored.values.slice(f * plane, (f + 1) * plane);
+    for (let i = 0; i < plane; i++) pixels[i] = pixels[i]! * slope + intercept;
+    return { name: `${name} frame ${f + 1}`, file: { ...file, tags }, pixels };
+  });
 }
 
 function singleImage({ name, file }: Instance, source: string): Study {
@@ -102,7 +152,7 @@ function singleImage({ name, file }: Instance, source: string): Study {
   };
 }
 
-function volume(instances: Instance[], source: string): Study {
+function volume(instances: Instance[], source: string, multiFrame = false): Study {
   const first = instances[0]!;
   const ref = first.file.tags;
   for (const { name, file } of instances) {
@@ -180,9 +230,8 @@ function volume(instances: Instance[], source: string): Study {
   const columns = ref.columns!;
   const plane = rows * columns;
   const values = new Float32Array(plane * sorted.length);
-  sorted.forEach(({ name, file }, k) => {
-    const pixels = decodeDicomPixels(file, name);
-    values.set(pixels.values.subarray(0, plane), k * plane);
+  sorted.forEach(({ name, file, pixels }, k) => {
+    values.set((pixels ?? decodeDicomPixels(file, name).values).subarray(0, plane), k * plane);
   });
   const firstPosition = sorted[0]!.file.tags.imagePositionPatient!;
   const lastPosition = sorted[sorted.length - 1]!.file.tags.imagePositionPatient!;
@@ -211,12 +260,16 @@ function volume(instances: Instance[], source: string): Study {
     spacing,
     geometry: { affine, space: "LPS", positioned: true },
     ...(ref.modality ? { modality: ref.modality } : {}),
-    dicom: dicomSourceOf(
-      sorted.map(({ file }) => file),
-      sliceSpacing,
-    ),
+    dicom: {
+      ...dicomSourceOf(
+        sorted.map(({ file }) => file),
+        sliceSpacing,
+      ),
+      ...(multiFrame ? { multiFrame: true as const } : {}),
+    },
     description:
-      `DICOM series ${columns}×${rows}×${sorted.length} ${ref.modality ?? "(no modality)"}, ` +
+      `DICOM ${multiFrame ? "enhanced multi-frame image" : "series"} ${columns}×${rows}×${sorted.length} ` +
+      `${ref.modality ?? "(no modality)"}, ` +
       `spacing ${formatSpacing(spacing)} mm (z,y,x), ${first.file.transferSyntax.name}`,
   };
 }

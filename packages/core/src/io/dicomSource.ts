@@ -45,6 +45,11 @@ export interface DicomSource {
   sliceSpacing?: number;
   rows: number;
   columns: number;
+  /**
+   * Set for the frames of one enhanced multi-frame image: a SEG over them would have to refer to frame numbers,
+   * which the SEG writer does not do yet.
+   */
+  multiFrame?: true;
   /** Present when some source image says it was lossy compressed ("01"), with that image's ratio and method. */
   lossyCompression?: { ratio?: string; method?: string };
 }
