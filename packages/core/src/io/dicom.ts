@@ -10,6 +10,7 @@
  */
 import { inflateSync } from "fflate";
 import { DaftInputError } from "../errors.js";
+import { toPlatformOrder } from "./byteOrder.js";
 import { encapsulatedFrames } from "./dicomFragments.js";
 import { decodeJpegLossless } from "./jpegLossless.js";
 import { decodeJpegSamples } from "./raster.js";
@@ -719,18 +720,22 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
   const stored = Math.min(t.bitsStored ?? bits!, bits!);
   const slope = t.rescaleSlope ?? 1;
   const intercept = t.rescaleIntercept ?? 0;
-  const view = native
-    ? new DataView(native.buffer, native.byteOffset, count * bytesPer)
-    : new DataView(file.bytes.buffer, file.bytes.byteOffset + px!.offset, count * bytesPer);
-  const le = native ? true : ts.littleEndian;
+  // Stored words in the platform's byte order, as an unsigned typed array (a copy: aligned, and swappable).
+  const stored8 = native
+    ? native.subarray(0, count * bytesPer)
+    : file.bytes.slice(px!.offset, px!.offset + count * bytesPer);
+  if (!native) toPlatformOrder(stored8, bytesPer, ts.littleEndian);
+  const words =
+    bits === 8
+      ? stored8
+      : bits === 16
+        ? new Uint16Array(stored8.buffer, stored8.byteOffset, count)
+        : new Uint32Array(stored8.buffer, stored8.byteOffset, count);
+  // Bits above BitsStored are masked off; a set sign bit of BitsStored makes the value negative.
+  const masked = stored < bits!;
   const mask = stored >= 32 ? 0xffffffff : 2 ** stored - 1;
-  const read = (i: number): number => {
-    const raw =
-      bits === 8 ? view.getUint8(i) : bits === 16 ? view.getUint16(i * 2, le) : view.getUint32(i * 4, le);
-    let v = stored >= 32 ? raw : raw % (mask + 1);
-    if (signed && v >= 2 ** (stored - 1)) v -= 2 ** stored;
-    return v;
-  };
+  const half = 2 ** (stored - 1);
+  const modulus = 2 ** stored;
   const values = new Float32Array(count);
   const planar = !native && samples > 1 && t.planarConfiguration === 1;
   const perFrame = rows! * columns! * samples;
@@ -745,7 +750,10 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
       const sample = within % samples;
       source = f * perFrame + sample * plane + pixel;
     }
-    values[i] = read(source) * slope + intercept;
+    let v = words[source]!;
+    if (masked) v = (v & mask) >>> 0;
+    if (signed && v >= half) v -= modulus;
+    values[i] = v * slope + intercept;
   }
   const toRgb =
     ts.uid === JPEG_BASELINE && samples === 3 && /^YBR_FULL/.test(t.photometricInterpretation ?? "");
