@@ -215,11 +215,18 @@ function decodeScan(
   return reader.end();
 }
 
-/** Entropy-coded bits, with 0xFF00 byte stuffing; stops before a marker. */
+/** Codes up to this many bits are decoded by one table lookup. */
+const LOOKUP_BITS = 9;
+
+/**
+ * Entropy-coded bits, with 0xFF00 byte stuffing; stops before a marker. Bits are kept in a 32-bit accumulator,
+ * refilled a byte at a time; past a marker (or the end) it reads 1-bits, as T.81 pads.
+ */
 class BitReader {
-  private buffer = 0;
-  private bits = 0;
+  private acc = 0;
+  private accBits = 0;
   private marker = false;
+  private readonly lookups = new Map<HuffmanTable, Int32Array>();
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -227,56 +234,81 @@ class BitReader {
     private readonly fail: (problem: string) => never,
   ) {}
 
-  private bit(): number {
-    if (this.bits === 0) {
-      if (this.marker || this.pos >= this.bytes.length) {
-        // Past the data (a marker or the end): T.81 pads with 1-bits; a well-formed stream never needs them.
-        this.buffer = 0xff;
-      } else {
-        const byte = this.bytes[this.pos]!;
-        if (byte === 0xff) {
-          const next = this.bytes[this.pos + 1];
-          if (next === 0x00) this.pos += 2;
-          else {
-            this.marker = true;
-            this.buffer = 0xff;
-            this.bits = 8;
-            return this.bit();
-          }
-        } else this.pos++;
-        this.buffer = byte;
-      }
-      this.bits = 8;
+  private fill(): void {
+    while (this.accBits <= 24) {
+      if (this.marker || this.pos >= this.bytes.length) return;
+      const byte = this.bytes[this.pos]!;
+      if (byte === 0xff) {
+        if (this.bytes[this.pos + 1] !== 0x00) {
+          this.marker = true;
+          return;
+        }
+        this.pos += 2;
+      } else this.pos++;
+      this.acc = ((this.acc << 8) | byte) >>> 0;
+      this.accBits += 8;
     }
-    this.bits--;
-    return (this.buffer >> this.bits) & 1;
   }
 
-  private receive(length: number): number {
-    let value = 0;
-    for (let i = 0; i < length; i++) value = (value << 1) | this.bit();
-    return value;
+  private peek(n: number): number {
+    if (this.accBits < n) this.fill();
+    if (this.accBits >= n) return (this.acc >>> (this.accBits - n)) & ((1 << n) - 1);
+    const missing = n - this.accBits;
+    const have = this.accBits > 0 ? this.acc & ((1 << this.accBits) - 1) : 0;
+    return ((have << missing) | ((1 << missing) - 1)) >>> 0;
+  }
+
+  private consume(n: number): void {
+    this.accBits = Math.max(0, this.accBits - n);
+  }
+
+  /** For each LOOKUP_BITS-bit prefix: (code length << 8) | symbol, or -1 when the code is longer. */
+  private lookup(table: HuffmanTable): Int32Array {
+    let lut = this.lookups.get(table);
+    if (lut) return lut;
+    lut = new Int32Array(1 << LOOKUP_BITS).fill(-1);
+    for (let length = 1; length <= LOOKUP_BITS; length++) {
+      for (let code = table.minCode[length]!; code <= table.maxCode[length]!; code++) {
+        const symbol = table.values[table.valPtr[length]! + code - table.minCode[length]!]!;
+        const shift = LOOKUP_BITS - length;
+        for (let fillBits = 0; fillBits < 1 << shift; fillBits++)
+          lut[(code << shift) | fillBits] = (length << 8) | symbol;
+      }
+    }
+    this.lookups.set(table, lut);
+    return lut;
   }
 
   /** One Huffman-coded difference (T.81 H.1.2.2: category 16 means 32768 with no extra bits). */
   difference(table: HuffmanTable): number {
-    let code = this.bit();
-    let length = 1;
-    while (code > table.maxCode[length]!) {
-      code = (code << 1) | this.bit();
-      if (++length > 16) this.fail("corrupt Huffman code in the scan");
+    const entry = this.lookup(table)[this.peek(LOOKUP_BITS)]!;
+    let category: number;
+    if (entry >= 0) {
+      this.consume(entry >> 8);
+      category = entry & 0xff;
+    } else {
+      let code = this.peek(1);
+      this.consume(1);
+      let length = 1;
+      while (code > table.maxCode[length]!) {
+        code = (code << 1) | this.peek(1);
+        this.consume(1);
+        if (++length > 16) this.fail("corrupt Huffman code in the scan");
+      }
+      category = table.values[table.valPtr[length]! + code - table.minCode[length]!]!;
     }
-    const category = table.values[table.valPtr[length]! + code - table.minCode[length]!]!;
     if (category === 0) return 0;
     if (category === 16) return 32768;
     if (category > 16) this.fail(`difference category ${category} (0–16)`);
-    const extra = this.receive(category);
+    const extra = this.peek(category);
+    this.consume(category);
     return extra < 1 << (category - 1) ? extra - (1 << category) + 1 : extra;
   }
 
-  /** At a restart marker: drop the partial byte and step over RSTn. */
+  /** At a restart marker: drop the bits left of the interval and step over RSTn. */
   restart(): void {
-    this.bits = 0;
+    this.acc = 0;
+    this.accBits = 0;
     this.marker = false;
     while (this.pos < this.bytes.length && this.bytes[this.pos] === 0xff && this.bytes[this.pos + 1] === 0xff)
       this.pos++;
