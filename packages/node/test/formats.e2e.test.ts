@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decode as decodePng } from "fast-png";
 import { labelColour, readNpz, writeNpz } from "@daft/core";
-import { daft, tempDir, writeBoxAndBrightModels } from "./helpers.js";
+import { daft, runPython, tempDir, writeBoxAndBrightModels } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";
 const hasTools =
@@ -28,18 +28,11 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 
 out = Path(sys.argv[1])
-N = 256
+from synthetic_inputs import N, ct_volume
 EXPLICIT, IMPLICIT, JPEG = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.50"
 CT_SOP, US_SOP = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.6.1"
 info = {}
 
-def ct_volume(depth):
-    """(x, y, z) HU: air, a body at -50, a bone strip at 1500, an object of 200 HU in slices 1..2."""
-    v = np.full((N, N, depth), -1000, np.int16)
-    v[20:236, 20:236, :] = -50
-    v[30:41, 20:236, :] = 1500
-    v[100:151, 80:131, 1:3] = 200
-    return v
 
 def rot_z(deg):
     t = np.deg2rad(deg)
@@ -211,11 +204,7 @@ interface Inspected {
   labels: Record<string, { count: number; min: number[]; max: number[] }>;
 }
 
-function python(script: string, args: string[]): string {
-  const r = spawnSync(PYTHON, ["-c", script, ...args], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
-  return r.stdout;
-}
+const python = runPython;
 const inspect = (path: string): Inspected => JSON.parse(python(INSPECT, [path]));
 
 function expectClose(a: number[][], b: number[][], digits = 4): void {

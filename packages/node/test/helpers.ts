@@ -22,6 +22,19 @@ export function daft(args: string[], opts: { env?: Record<string, string> } = {}
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs a Python snippet with /usr/bin/python3 (Debian's, with nibabel, pydicom, numpy) and this folder on PYTHONPATH
+ * (synthetic_inputs.py); returns its stdout, or throws with its stderr.
+ */
+export function runPython(script: string, args: string[]): string {
+  const r = spawnSync("/usr/bin/python3", ["-c", script, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, PYTHONPATH: import.meta.dirname },
+  });
+  if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
+  return r.stdout;
+}
+
 export function tempDir(prefix = "daft-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

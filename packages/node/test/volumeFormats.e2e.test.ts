@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { daft, tempDir, writeBoxAndBrightModels } from "./helpers.js";
+import { daft, runPython, tempDir, writeBoxAndBrightModels } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";
 const hasTools = spawnSync(PYTHON, ["-c", "import nibabel, numpy"], { stdio: "ignore" }).status === 0;
@@ -21,15 +21,8 @@ from pathlib import Path
 import numpy as np, nibabel as nib
 
 out = Path(sys.argv[1])
-N = 256
+from synthetic_inputs import N, ct_volume
 
-def ct_volume(depth):
-    """(x, y, z) HU: air, a body at -50, a bone strip at 1500, an object of 200 HU in slices 1..2."""
-    v = np.full((N, N, depth), -1000, np.int16)
-    v[20:236, 20:236, :] = -50
-    v[30:41, 20:236, :] = 1500
-    v[100:151, 80:131, 1:3] = 200
-    return v
 
 t = np.deg2rad(25)
 ras = np.eye(4)
@@ -161,11 +154,7 @@ interface Inspected {
   sha: string;
 }
 
-function python(script: string, args: string[]): string {
-  const r = spawnSync(PYTHON, ["-c", script, ...args], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
-  return r.stdout;
-}
+const python = runPython;
 const inspect = (path: string): Inspected => JSON.parse(python(INSPECT, [path]));
 
 let dir: string;
