@@ -8,7 +8,8 @@ nibabel:
     study attributes, Frame of Reference;
   - segments 1..largest label of the label map;
   - every frame (unpacked by pydicom's pixel_array, which handles Bits Allocated 1) equals the label map's slice
-    for its segment, the slice found through the frame's referenced SOP Instance UID; every (segment, slice) with
+    for its segment, the slice found through the frame's referenced SOP Instance UID (and Referenced Frame Number,
+    for an enhanced multi-frame source); every (segment, slice) with
     a voxel has exactly one frame; dimension index values and plane positions match that slice;
   - the Common Instance Reference lists exactly the source images.
 
@@ -30,13 +31,24 @@ COPIED = ["PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyIn
 
 
 def source_images(path):
+    """The source slices in order: (data set, frame number or None, ImagePositionPatient or None). An enhanced
+    multi-frame image contributes one slice per frame, placed by its Per-Frame Functional Groups."""
     files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
     images = [ds for ds in (pydicom.dcmread(p) for p in files) if "PixelData" in ds]
-    if len(images) > 1:
-        iop = np.array(images[0].ImageOrientationPatient, float)
+    if len(images) == 1 and int(images[0].get("NumberOfFrames", 1)) > 1:
+        ds = images[0]
+        shared = ds.SharedFunctionalGroupsSequence[0]
+        iop = np.array(shared.PlaneOrientationSequence[0].ImageOrientationPatient, float)
+        slices = [(ds, f + 1, np.array(item.PlanePositionSequence[0].ImagePositionPatient, float))
+                  for f, item in enumerate(ds.PerFrameFunctionalGroupsSequence)]
+    else:
+        slices = [(ds, None, np.array(ds.ImagePositionPatient, float) if "ImagePositionPatient" in ds else None)
+                  for ds in images]
+        iop = np.array(images[0].ImageOrientationPatient, float) if len(images) > 1 else None
+    if len(slices) > 1:
         normal = np.cross(iop[:3], iop[3:])
-        images.sort(key=lambda ds: float(np.dot(np.array(ds.ImagePositionPatient, float), normal)))
-    return images
+        slices.sort(key=lambda s: float(np.dot(s[2], normal)))
+    return slices
 
 
 def first_item(ds, sequence):
@@ -51,7 +63,7 @@ def check(seg_path, labels_path, source_path):
     labels = np.asarray(nib.load(labels_path).dataobj).transpose(2, 1, 0)  # (x, y, z) → (z, y, x)
     expect(labels.shape == (len(images), seg.Rows, seg.Columns),
            f"label map shape {labels.shape} vs {len(images)} slices of {seg.Rows}x{seg.Columns}")
-    first = images[0]
+    first = images[0][0]
 
     expect(seg.SOPClassUID == SEG_STORAGE and seg.file_meta.MediaStorageSOPClassUID == SEG_STORAGE,
            f"SOP Class {seg.SOPClassUID}")
@@ -74,9 +86,9 @@ def check(seg_path, labels_path, source_path):
     referenced = seg.ReferencedSeriesSequence[0]
     expect(referenced.SeriesInstanceUID == first.SeriesInstanceUID, "referenced series")
     listed = sorted(i.ReferencedSOPInstanceUID for i in referenced.ReferencedInstanceSequence)
-    expect(listed == sorted(ds.SOPInstanceUID for ds in images), "referenced instances")
+    expect(listed == sorted({ds.SOPInstanceUID for ds, _, _ in images}), "referenced instances")
 
-    slice_of = {ds.SOPInstanceUID: k for k, ds in enumerate(images)}
+    slice_of = {(ds.SOPInstanceUID, frame): k for k, (ds, frame, _) in enumerate(images)}
     frames = seg.pixel_array.reshape(int(seg.NumberOfFrames), seg.Rows, seg.Columns)
     shared = first_item(seg, "SharedFunctionalGroupsSequence")
     seen = set()
@@ -86,11 +98,12 @@ def check(seg_path, labels_path, source_path):
         source = derivation.SourceImageSequence[0]
         expect(source.PurposeOfReferenceCodeSequence[0].CodeValue == "121322", f"frame {f}: purpose")
         expect(derivation.DerivationCodeSequence[0].CodeValue == "113076", f"frame {f}: derivation code")
-        k = slice_of.get(source.ReferencedSOPInstanceUID)
+        frame = int(source.ReferencedFrameNumber) if "ReferencedFrameNumber" in source else None
+        k = slice_of.get((source.ReferencedSOPInstanceUID, frame))
         if k is None:
-            problems.append(f"frame {f}: references unknown instance {source.ReferencedSOPInstanceUID}")
+            problems.append(f"frame {f}: references unknown instance {source.ReferencedSOPInstanceUID} frame {frame}")
             continue
-        expect(source.ReferencedSOPClassUID == images[k].SOPClassUID, f"frame {f}: SOP class")
+        expect(source.ReferencedSOPClassUID == images[k][0].SOPClassUID, f"frame {f}: SOP class")
         expect((segment, k) not in seen, f"frame {f}: a second frame for segment {segment}, slice {k}")
         seen.add((segment, k))
         expect(np.array_equal(frames[f], (labels[k] == segment).astype(frames.dtype)),
@@ -100,7 +113,7 @@ def check(seg_path, labels_path, source_path):
         if "PlanePositionSequence" in item:
             expect(index == [segment, k + 1], f"frame {f}: dimension index values {index}")
             position = np.array(item.PlanePositionSequence[0].ImagePositionPatient, float)
-            expect(np.allclose(position, np.array(images[k].ImagePositionPatient, float), atol=1e-4),
+            expect(np.allclose(position, images[k][2], atol=1e-4),
                    f"frame {f}: plane position {position}")
         else:
             expect(index == [segment], f"frame {f}: dimension index values {index}")

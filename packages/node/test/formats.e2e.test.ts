@@ -353,7 +353,7 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
       expect(at(5, 5)).toEqual([0, 0, 0]); // air, windowed to 0
     });
 
-    it("an enhanced multi-frame CT (frames out of order, per-frame rescale) gives the series' label map", () => {
+    it("an enhanced multi-frame CT (frames out of order, per-frame rescale) gives the series' label map and a SEG", () => {
       const box = info.series.box.join(",");
       const seg = (inputName: string, outName: string) => {
         const out = join(dir, outName);
@@ -370,16 +370,39 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
       expectClose(enhanced.affine, series.affine, 5);
       expect(enhanced.labels).toEqual(series.labels);
       expect(enhanced.labels).toEqual({ "1": { count: 51 * 51 * 2, min: [100, 80, 1], max: [150, 130, 2] } });
-      const seg2 = run([
-        input("enhanced_ct.dcm"),
-        "-o",
-        join(dir, "enhanced-seg"),
-        "--box",
-        box,
-        "--dicom-seg",
-      ]);
-      expect(seg2.code).toBe(1);
-      expect(seg2.stderr).toMatch(/cannot write a DICOM-SEG for an enhanced multi-frame source yet/);
+      // Its DICOM-SEG refers to the frames (Referenced Frame Number), checked by pydicom and dicom3tools.
+      const segOut = join(dir, "enhanced-seg");
+      const withSeg = run(
+        [input("enhanced_ct.dcm"), "-o", segOut, "--box", box, "--dicom-seg"],
+        brightModels,
+      );
+      expect(withSeg.stderr).toBe("");
+      expect(withSeg.code).toBe(0);
+      const check = spawnSync(
+        PYTHON,
+        [
+          join(import.meta.dirname, "dicom_seg_check.py"),
+          join(segOut, "enhanced_ct.seg.dcm"),
+          join(segOut, "enhanced_ct.nii.gz"),
+          input("enhanced_ct.dcm"),
+        ],
+        { encoding: "utf8" },
+      );
+      expect(check.stderr).toBe("");
+      expect(JSON.parse(check.stdout)).toMatchObject({
+        frames: 2,
+        segments: [1],
+        frame_keys: [
+          [1, 1],
+          [1, 2],
+        ],
+      });
+      if (spawnSync("sh", ["-c", "command -v dciodvfy"]).status === 0) {
+        const verified = spawnSync("dciodvfy", [join(segOut, "enhanced_ct.seg.dcm")], { encoding: "utf8" });
+        expect(
+          `${verified.stdout}\n${verified.stderr}`.split("\n").filter((l) => l.startsWith("Error")),
+        ).toEqual([]);
+      }
     });
 
     it.skipIf(!hasDcmtk)(

@@ -147,6 +147,26 @@ describe("buildDicomSeg on a series", () => {
     ]);
   });
 
+  it("refers to the frames of an enhanced multi-frame source by Referenced Frame Number, listing it once", () => {
+    const slices = seriesSource().slices.map((s, k) => ({
+      ...s,
+      sopInstanceUID: "1.2.3.77",
+      frameNumber: k + 1,
+    }));
+    const { dataSet } = built(seriesSource({ slices }));
+    const frames = items(dataSet, TAG.PerFrameFunctionalGroupsSequence).map((frame) => {
+      const source = item(item(frame, TAG.DerivationImageSequence), TAG.SourceImageSequence);
+      return [value(source, TAG.ReferencedSOPInstanceUID), value(source, TAG.ReferencedFrameNumber)];
+    });
+    expect(frames).toEqual([
+      ["1.2.3.77", "1"],
+      ["1.2.3.77", "3"],
+      ["1.2.3.77", "2"],
+    ]);
+    const referenced = items(item(dataSet, TAG.ReferencedSeriesSequence), TAG.ReferencedInstanceSequence);
+    expect(referenced.map((r) => value(r, TAG.ReferencedSOPInstanceUID))).toEqual(["1.2.3.77"]);
+  });
+
   it("says SEMIAUTOMATIC after hand corrections and MANUAL (no algorithm named) without the engine", () => {
     for (const [algorithmType, name] of [
       ["SEMIAUTOMATIC", "DAFT general"],

@@ -161,12 +161,6 @@ function positioned(source: DicomSource): boolean {
 export function checkDicomSegSource(source: DicomSource, sourceName: string): void {
   const missing = (what: string) =>
     new DaftInputError(`cannot write a DICOM-SEG: the source has no ${what}`, sourceName);
-  if (source.multiFrame) {
-    throw new DaftInputError(
-      "cannot write a DICOM-SEG for an enhanced multi-frame source yet (its frames share one SOP instance)",
-      sourceName,
-    );
-  }
   if (!source.copied.studyInstanceUID) throw missing("StudyInstanceUID (0020,000D)");
   if (!source.seriesInstanceUID) throw missing("SeriesInstanceUID (0020,000E)");
   if (source.slices.some((s) => !s.sopClassUID || !s.sopInstanceUID)) {
@@ -328,10 +322,13 @@ function dimensions(source: DicomSource, organizationUID: string): DicomElement[
       text(TAG.SeriesInstanceUID, "UI")(source.seriesInstanceUID!),
       sequence(
         TAG.ReferencedInstanceSequence,
-        ...source.slices.map((s) => [
-          text(TAG.ReferencedSOPClassUID, "UI")(s.sopClassUID!),
-          text(TAG.ReferencedSOPInstanceUID, "UI")(s.sopInstanceUID!),
-        ]),
+        // Each source instance once (the frames of a multi-frame image share theirs).
+        ...source.slices
+          .filter((s, i) => source.slices.findIndex((o) => o.sopInstanceUID === s.sopInstanceUID) === i)
+          .map((s) => [
+            text(TAG.ReferencedSOPClassUID, "UI")(s.sopClassUID!),
+            text(TAG.ReferencedSOPInstanceUID, "UI")(s.sopInstanceUID!),
+          ]),
       ),
     ]),
   ];
@@ -396,6 +393,9 @@ function derivationImage(source: DicomSource, slice: number): DicomElement {
     sequence(TAG.SourceImageSequence, [
       text(TAG.ReferencedSOPClassUID, "UI")(image.sopClassUID!),
       text(TAG.ReferencedSOPInstanceUID, "UI")(image.sopInstanceUID!),
+      ...(image.frameNumber !== undefined
+        ? [text(TAG.ReferencedFrameNumber, "IS")(String(image.frameNumber))]
+        : []),
       text(TAG.SpatialLocationsPreserved, "CS")("YES"),
       sequence(TAG.PurposeOfReferenceCodeSequence, codeItem(PURPOSE_SOURCE_IMAGE)),
     ]),

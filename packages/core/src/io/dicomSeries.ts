@@ -23,8 +23,10 @@ export interface DicomFileBytes {
 interface Instance {
   name: string;
   file: DicomFile;
-  /** A frame of an enhanced multi-frame image: its rescaled values (the file holds every frame). */
+  /** A frame of an enhanced multi-frame image: its rescaled values (the file holds every frame)… */
   pixels?: Float32Array;
+  /** … and its 1-based frame number, which a DICOM-SEG refers to. */
+  frameNumber?: number;
 }
 
 const ORIENTATION_TOLERANCE = 1e-4;
@@ -94,7 +96,7 @@ function enhancedFrames({ name, file }: Instance): Instance[] | undefined {
     const intercept = tags.rescaleIntercept ?? 0;
     const pixels = stored.values.slice(f * plane, (f + 1) * plane);
     for (let i = 0; i < plane; i++) pixels[i] = pixels[i]! * slope + intercept;
-    return { name: `${name} frame ${f + 1}`, file: { ...file, tags }, pixels };
+    return { name: `${name} frame ${f + 1}`, file: { ...file, tags }, pixels, frameNumber: f + 1 };
   });
 }
 
@@ -260,13 +262,11 @@ function volume(instances: Instance[], source: string, multiFrame = false): Stud
     spacing,
     geometry: { affine, space: "LPS", positioned: true },
     ...(ref.modality ? { modality: ref.modality } : {}),
-    dicom: {
-      ...dicomSourceOf(
-        sorted.map(({ file }) => file),
-        sliceSpacing,
-      ),
-      ...(multiFrame ? { multiFrame: true as const } : {}),
-    },
+    dicom: dicomSourceOf(
+      sorted.map(({ file }) => file),
+      sliceSpacing,
+      multiFrame ? sorted.map(({ frameNumber }) => frameNumber!) : undefined,
+    ),
     description:
       `DICOM ${multiFrame ? "enhanced multi-frame image" : "series"} ${columns}×${rows}×${sorted.length} ` +
       `${ref.modality ?? "(no modality)"}, ` +

@@ -10,6 +10,8 @@ import type { DicomFile, DicomTags } from "./dicom.js";
 export interface DicomSourceSlice {
   sopClassUID?: string;
   sopInstanceUID?: string;
+  /** The frame (1-based) of a multi-frame source image this slice is; absent for single-frame images. */
+  frameNumber?: number;
   imagePositionPatient?: Vec3;
 }
 
@@ -45,17 +47,19 @@ export interface DicomSource {
   sliceSpacing?: number;
   rows: number;
   columns: number;
-  /**
-   * Set for the frames of one enhanced multi-frame image: a SEG over them would have to refer to frame numbers,
-   * which the SEG writer does not do yet.
-   */
-  multiFrame?: true;
   /** Present when some source image says it was lossy compressed ("01"), with that image's ratio and method. */
   lossyCompression?: { ratio?: string; method?: string };
 }
 
-/** The DicomSource of `sorted` (a series' slices in slice order, or one image). */
-export function dicomSourceOf(sorted: DicomFile[], sliceSpacing?: number): DicomSource {
+/**
+ * The DicomSource of `sorted` (a series' slices in slice order, or one image); `frameNumbers` when the slices are
+ * the frames of one enhanced multi-frame image (each slice's 1-based frame in it).
+ */
+export function dicomSourceOf(
+  sorted: DicomFile[],
+  sliceSpacing?: number,
+  frameNumbers?: number[],
+): DicomSource {
   const first = sorted[0]!.tags;
   const copied: DicomSource["copied"] = {};
   for (const key of COPIED_DICOM_ATTRIBUTES) {
@@ -63,9 +67,10 @@ export function dicomSourceOf(sorted: DicomFile[], sliceSpacing?: number): Dicom
     if (value !== undefined) copied[key] = value;
   }
   const source: DicomSource = {
-    slices: sorted.map(({ tags }) => ({
+    slices: sorted.map(({ tags }, k) => ({
       ...(tags.sopClassUID ? { sopClassUID: tags.sopClassUID } : {}),
       ...(tags.sopInstanceUID ? { sopInstanceUID: tags.sopInstanceUID } : {}),
+      ...(frameNumbers ? { frameNumber: frameNumbers[k]! } : {}),
       ...(tags.imagePositionPatient ? { imagePositionPatient: tags.imagePositionPatient } : {}),
     })),
     copied,

@@ -25,6 +25,7 @@ export const TAG = {
   ReferencedInstanceSequence: 0x0008114a,
   ReferencedSOPClassUID: 0x00081150,
   ReferencedSOPInstanceUID: 0x00081155,
+  ReferencedFrameNumber: 0x00081160,
   SourceImageSequence: 0x00082112,
   DerivationImageSequence: 0x00089124,
   DerivationCodeSequence: 0x00089215,
