@@ -45,6 +45,21 @@ describe("the viewer's in-memory NIfTI", () => {
     expect([...bytes.subarray(352)]).toEqual([6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5]);
   });
 
+  it("shows 16-bit RGB (a PNG, NRRD or MetaImage) as RGB24 scaled to 0..255", () => {
+    const rgb = Uint16Array.of(0, 1000, 65535, 500, 0, 0);
+    const bytes = viewerNifti({
+      width: 2,
+      height: 1,
+      depth: 1,
+      channels: 3,
+      values: rgb,
+      spacing: [1, 1, 1],
+      invert: false,
+    });
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getInt16(70, true)).toBe(128);
+    expect([...bytes.subarray(352)]).toEqual([0, 4, 255, 2, 0, 0]);
+  });
+
   it("flips rows of any typed array without changing the input", () => {
     const values = Float32Array.of(1, 2, 3, 4);
     expect([...flipRows(values, 1, 4, 1)]).toEqual([4, 3, 2, 1]);

@@ -52,12 +52,30 @@ export function viewerNifti(image: DisplayImage): Uint8Array {
     [0, 0, 0, 1],
   ];
   if (channels === 1) return writeNifti(flipped, [width, height, depth], { affine, pixdim: [...spacing] });
-  if (!(flipped instanceof Uint8Array)) throw new Error("viewerNifti: RGB images must be 8-bit");
+  // niivue shows colour as RGB24: wider colour samples (16-bit PNG, NRRD, MetaImage) are scaled to 0..255 for
+  // display only (the engine and the export keep the file's values).
+  const rgb8 = flipped instanceof Uint8Array ? flipped : scaleToBytes(flipped);
   // The core writer stores bytes; an RGB24 file is the same bytes with 3-byte voxels: fix dim[1], datatype, bitpix.
-  const bytes = writeNifti(flipped, [3 * width, height, depth], { affine, pixdim: [...spacing] });
+  const bytes = writeNifti(rgb8, [3 * width, height, depth], { affine, pixdim: [...spacing] });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setInt16(42, width, true);
   view.setInt16(70, NIFTI_RGB24, true);
   view.setInt16(72, 24, true);
   return bytes;
+}
+
+/** Linear 0 … largest value → 0 … 255 (the smallest value when it is negative). */
+function scaleToBytes(values: NiftiData): Uint8Array {
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  low = Math.min(0, low);
+  const range = high > low ? high - low : 1;
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Math.round(((values[i]! - low) / range) * 255);
+  return out;
 }
