@@ -406,7 +406,7 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
     });
 
     it.skipIf(!hasDcmtk)(
-      "a series compressed by dcmtk (JPEG Lossless SV1, Process 14, RLE) gives the same label map, byte for byte",
+      "a series compressed by dcmtk (JPEG Lossless SV1, Process 14, RLE, JPEG-LS) gives the same label map, byte for byte",
       () => {
         const box = info.series.box.join(",");
         const variants: [string, string[], RegExp][] = [
@@ -417,6 +417,7 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
             /JPEG Lossless, Non-Hierarchical \(Process 14\)/,
           ],
           ["series_rle", ["dcmcrle"], /RLE Lossless/],
+          ["series_jpeg_ls", ["dcmcjpls", "+el"], /JPEG-LS Lossless/],
         ];
         const outOf = (folder: string) => {
           const out = join(dir, `${folder}-out`);

@@ -194,14 +194,14 @@ describe("readDicom on hand-built files", () => {
       ...element(0x0028, 0x0010, "US", u16(4, true), sx),
       ...element(0x7fe0, 0x0010, "OB", fragments, sx, UNDEF),
     ];
-    const file = readDicom(part10("1.2.840.10008.1.2.4.80", body), "jpeg.dcm");
+    const file = readDicom(part10("1.2.840.10008.1.2.4.90", body), "jpeg.dcm");
     expect(file.tags).toEqual({ modality: "CT", rows: 4 });
-    expect(file.transferSyntax).toMatchObject({ compressed: true, name: "JPEG-LS Lossless" });
+    expect(file.transferSyntax).toMatchObject({ compressed: true, name: "JPEG 2000 (Lossless Only)" });
     expect(file.pixelData).toMatchObject({ encapsulated: true, length: fragments.length });
     expect(message(() => decodeDicomPixels(file, "jpeg.dcm"))).toBe(
-      "jpeg.dcm: pixel data not supported: transfer syntax JPEG-LS Lossless (1.2.840.10008.1.2.4.80) " +
+      "jpeg.dcm: pixel data not supported: transfer syntax JPEG 2000 (Lossless Only) (1.2.840.10008.1.2.4.90) " +
         "is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless (Process 14), JPEG Lossless SV1, " +
-        "JPEG Baseline (8-bit) can be read",
+        "JPEG Baseline (8-bit), JPEG-LS (greyscale), JPEG-LS near-lossless (greyscale) can be read",
     );
   });
 
@@ -221,6 +221,10 @@ describe("readDicom on hand-built files", () => {
     ["mr12_pt2_decoded_native", "mr12_jpeg_p14_sv1_pt2"],
     ["us_rgb_native", "us_rgb_jpeg_sv1"],
     ["us_rgb_native", "us_rgb_rle"],
+    ["ct_native", "ct_jpeg_ls"],
+    ["mr12_native", "mr12_jpeg_ls"],
+    ["us_grey_native", "us_grey_jpeg_ls"],
+    ["mr12_jpeg_ls_near2_dcmtk_decoded", "mr12_jpeg_ls_near2"],
   ];
   for (const [native, packed] of pairs) {
     it(`decodes dcmtk's ${packed} to exactly the native pixels`, () => {

@@ -12,6 +12,7 @@ import { inflateSync } from "fflate";
 import { DaftInputError } from "../errors.js";
 import { toPlatformOrder } from "./byteOrder.js";
 import { encapsulatedFrames } from "./dicomFragments.js";
+import { decodeJpegLs } from "./jpegLs.js";
 import { decodeJpegLossless } from "./jpegLossless.js";
 import { decodeJpegSamples } from "./raster.js";
 import { decodeRleFrame } from "./rleLossless.js";
@@ -781,12 +782,16 @@ const RLE_LOSSLESS = "1.2.840.10008.1.2.5";
 const JPEG_LOSSLESS_P14 = "1.2.840.10008.1.2.4.57";
 const JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
 const JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
+const JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80";
+const JPEG_LS_NEAR_LOSSLESS = "1.2.840.10008.1.2.4.81";
 
 const DECOMPRESSED_NAMES: Record<string, string> = {
   [RLE_LOSSLESS]: "RLE Lossless",
   [JPEG_LOSSLESS_P14]: "JPEG Lossless (Process 14)",
   [JPEG_LOSSLESS_SV1]: "JPEG Lossless SV1",
   [JPEG_BASELINE]: "JPEG Baseline (8-bit)",
+  [JPEG_LS_LOSSLESS]: "JPEG-LS (greyscale)",
+  [JPEG_LS_NEAR_LOSSLESS]: "JPEG-LS near-lossless (greyscale)",
 };
 
 /** Every frame of the encapsulated pixel data, decoded by `decodeFrame`, one after the other. */
@@ -813,17 +818,19 @@ function jpegLosslessFrame(frame: Uint8Array, g: FrameGeometry, source?: string)
       source,
     );
   }
-  if (g.bytesPer > 2 || image.precision > g.bytesPer * 8) {
-    throw new DaftInputError(
-      `lossless JPEG of ${image.precision} bits in ${g.bytesPer * 8}-bit pixels`,
-      source,
-    );
+  return samplesAsBytes(image.data, image.precision, g, source);
+}
+
+/** Decoded JPEG samples as the native reader's little-endian bytes (8- or 16-bit pixels). */
+function samplesAsBytes(data: Uint16Array, precision: number, g: FrameGeometry, source?: string): Uint8Array {
+  if (g.bytesPer > 2 || precision > g.bytesPer * 8) {
+    throw new DaftInputError(`JPEG samples of ${precision} bits in ${g.bytesPer * 8}-bit pixels`, source);
   }
-  if (g.bytesPer === 1) return Uint8Array.from(image.data);
-  const out = new Uint8Array(image.data.length * 2);
-  for (let i = 0; i < image.data.length; i++) {
-    out[2 * i] = image.data[i]! & 0xff;
-    out[2 * i + 1] = image.data[i]! >> 8;
+  if (g.bytesPer === 1) return Uint8Array.from(data);
+  const out = new Uint8Array(data.length * 2);
+  for (let i = 0; i < data.length; i++) {
+    out[2 * i] = data[i]! & 0xff;
+    out[2 * i + 1] = data[i]! >> 8;
   }
   return out;
 }
@@ -849,7 +856,21 @@ function jpegBaselineFrame(photometric: string | undefined) {
   };
 }
 
+function jpegLsFrame(frame: Uint8Array, g: FrameGeometry, source?: string): Uint8Array {
+  const image = decodeJpegLs(frame, source);
+  if (image.width !== g.columns || image.height !== g.rows || g.samples !== 1) {
+    throw new DaftInputError(
+      `JPEG-LS frame is ${image.width}×${image.height}×1, but the DICOM header says ` +
+        `${g.columns}×${g.rows}×${g.samples} (columns × rows × samples)`,
+      source,
+    );
+  }
+  return samplesAsBytes(image.data, image.precision, g, source);
+}
+
 const DECOMPRESSORS: Record<string, Decompressor> = {
+  [JPEG_LS_LOSSLESS]: framesDecodedBy(jpegLsFrame),
+  [JPEG_LS_NEAR_LOSSLESS]: framesDecodedBy(jpegLsFrame),
   [JPEG_BASELINE]: (file, g, source) =>
     framesDecodedBy(jpegBaselineFrame(file.tags.photometricInterpretation))(file, g, source),
   [RLE_LOSSLESS]: framesDecodedBy((frame, g, source) =>

@@ -174,7 +174,8 @@ describe.skipIf(!hasPydicom)("DICOM files written by pydicom", () => {
     expect((error as DaftInputError).oneLine()).toBe(
       "ct_j2k.dcm: pixel data not supported: transfer syntax JPEG 2000 (Lossless Only) " +
         "(1.2.840.10008.1.2.4.90) is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless " +
-        "(Process 14), JPEG Lossless SV1, JPEG Baseline (8-bit) can be read",
+        "(Process 14), JPEG Lossless SV1, JPEG Baseline (8-bit), JPEG-LS (greyscale), JPEG-LS near-lossless " +
+        "(greyscale) can be read",
     );
   });
 
