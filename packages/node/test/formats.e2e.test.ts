@@ -176,12 +176,8 @@ import json, sys
 import numpy as np, nibabel as nib
 img = nib.load(sys.argv[1])
 data = np.asarray(img.dataobj)
-labels = {}
-for value in np.unique(data):
-    if value == 0:
-        continue
-    where = np.argwhere(data == value)
-    labels[int(value)] = {"count": int(len(where)), "min": where.min(0).tolist(), "max": where.max(0).tolist()}
+from synthetic_inputs import label_summary
+labels = label_summary(data)
 print(json.dumps({
     "shape": list(data.shape), "dtype": str(data.dtype), "affine": img.affine.tolist(),
     "qform": img.get_qform().tolist(), "sform_code": int(img.header["sform_code"]),

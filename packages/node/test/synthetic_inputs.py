@@ -1,5 +1,6 @@
-"""Synthetic clinical volumes the end-to-end tests write in several formats (imported by their Python snippets,
-which run with this folder on PYTHONPATH: see runPython in helpers.ts)."""
+"""Synthetic clinical volumes the end-to-end tests write in several formats, and the summary they read label maps
+back with (imported by their Python snippets, which run with this folder on PYTHONPATH: see runPython in
+helpers.ts)."""
 import numpy as np
 
 N = 256
@@ -12,3 +13,14 @@ def ct_volume(depth):
     v[30:41, 20:236, :] = 1500
     v[100:151, 80:131, 1:3] = 200
     return v
+
+
+def label_summary(data):
+    """Per label value (0 left out): voxel count and the inclusive bounding box, as lists for JSON."""
+    labels = {}
+    for value in np.unique(data):
+        if value == 0:
+            continue
+        where = np.argwhere(data == value)
+        labels[int(value)] = {"count": int(len(where)), "min": where.min(0).tolist(), "max": where.max(0).tolist()}
+    return labels

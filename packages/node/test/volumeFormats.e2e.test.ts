@@ -129,12 +129,8 @@ else:
     img = nib.load(path)
     data = np.asarray(img.dataobj)
     geometry = {"affine": img.affine.tolist()}
-labels = {}
-for value in np.unique(data):
-    if value == 0:
-        continue
-    where = np.argwhere(data == value)
-    labels[int(value)] = {"count": int(len(where)), "min": where.min(0).tolist(), "max": where.max(0).tolist()}
+from synthetic_inputs import label_summary
+labels = label_summary(data)
 print(json.dumps({"shape": list(data.shape), "dtype": str(data.dtype), "labels": labels, "geometry": geometry,
                   "sha": __import__("hashlib").sha1(np.ascontiguousarray(data.astype(np.uint16)).tobytes()).hexdigest()}))
 `;
