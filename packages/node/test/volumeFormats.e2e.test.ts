@@ -312,7 +312,7 @@ describe.skipIf(!hasTools)("daft segment on NRRD and MetaImage", () => {
     ]);
   });
 
-  it("a folder's .nrrd and .mha files are cases", () => {
+  it("a folder's .nrrd and .mha files are cases; a detached .mhd is named, not skipped", () => {
     const out = join(dir, "out-folder");
     const folder = tempDir();
     writeFileSync(join(folder, "a.nrrd"), readFileSync(input("ct.nrrd")));
@@ -321,6 +321,23 @@ describe.skipIf(!hasTools)("daft segment on NRRD and MetaImage", () => {
     const r = run([folder, "-o", out, "--box", info.box.join(","), "--quiet"]);
     expect(r.stderr).toBe("");
     expect(readdirSync(out).sort()).toEqual(["a.nrrd", "b.mha", "timings.csv"]);
+    // A detached header (.mhd + .raw, .nhdr + data) is tried and refused by name, not skipped in silence.
+    writeFileSync(
+      join(folder, "c.mhd"),
+      "ObjectType = Image\nNDims = 3\nDimSize = 2 2 2\nElementType = MET_SHORT\nElementDataFile = c.raw\n",
+    );
+    writeFileSync(join(folder, "c.raw"), new Uint8Array(16));
+    const withDetached = run([
+      folder,
+      "-o",
+      join(dir, "out-folder-2"),
+      "--box",
+      info.box.join(","),
+      "--quiet",
+    ]);
+    expect(withDetached.code).toBe(1);
+    expect(withDetached.stderr).toMatch(/c\.mhd: detached MetaImage data \(ElementDataFile = c\.raw\)/);
+    expect(readdirSync(join(dir, "out-folder-2")).sort()).toEqual(["a.nrrd", "b.mha", "timings.csv"]);
   });
 
   const bad: [string, () => Uint8Array, RegExp][] = [

@@ -17,7 +17,7 @@ export interface InputRef {
   name: string;
 }
 
-const CASE_FILE = /\.(npz|nii|nii\.gz|nrrd|mha|png|jpe?g|tiff?|bmp)$/i;
+const CASE_FILE = /\.(npz|nii|nii\.gz|nrrd|nhdr|mha|mhd|png|jpe?g|tiff?|bmp)$/i;
 const DICOM_FILE = /\.(dcm|dicom|ima)$/i;
 const KNOWN_SUFFIX = /\.(npz|nii\.gz|nii|nrrd|nhdr|mha|mhd|png|jpe?g|tiff?|bmp|dcm|dicom|ima)$/i;
 

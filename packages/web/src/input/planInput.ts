@@ -16,7 +16,7 @@ export type InputPlan =
   /** `name` is the series folder's name (the CLI's case name for a DICOM folder). */
   | { kind: "dicom-series"; indices: number[]; name: string };
 
-const CASE_FILE = /\.(npz|nii|nii\.gz|nrrd|mha|png|jpe?g|tiff?|bmp)$/i;
+const CASE_FILE = /\.(npz|nii|nii\.gz|nrrd|nhdr|mha|mhd|png|jpe?g|tiff?|bmp)$/i;
 
 export function baseName(path: string): string {
   return path.split("/").pop() ?? path;
