@@ -1,8 +1,8 @@
-// What reading compressed DICOM costs a user: `daft segment` on one CT series stored three ways — uncompressed,
-// JPEG Lossless SV1 and RLE Lossless (compressed by dcmtk, the Debian package scripts/setup.sh installs) — each run
+// What reading compressed DICOM costs a user: `daft segment` on one CT series stored four ways — uncompressed,
+// JPEG Lossless SV1, RLE Lossless and JPEG-LS (compressed by dcmtk, the Debian package scripts/setup.sh installs) — each run
 // a fresh process from spawn to exit, the formats interleaved run by run so the machine's drift hits them alike.
 // Reports the median wall time and the median input-decoding time the CLI records (timings.csv io_ms), and checks
-// that the three label maps are the same bytes.
+// that the label maps are the same bytes.
 //
 //   npx tsc -b packages/core packages/node && node bench/dicom.mjs [--models models] [--repeats 5] [--slices 120]
 import { spawnSync } from "node:child_process";
@@ -72,10 +72,11 @@ const formats = [
   { id: "uncompressed", folder: "native", make: null },
   { id: "JPEG Lossless SV1", folder: "jpeg_sv1", make: ["dcmcjpeg", "+e1"] },
   { id: "RLE Lossless", folder: "rle", make: ["dcmcrle"] },
+  { id: "JPEG-LS lossless", folder: "jpeg_ls", make: ["dcmcjpls", "+el"] },
 ];
 
 function ensureSeries() {
-  const stamp = join(out, `series-${slices}.done`);
+  const stamp = join(out, `series-${slices}-${formats.length}.done`);
   if (existsSync(stamp)) return;
   rmSync(out, { recursive: true, force: true });
   for (const f of formats) mkdirSync(join(out, f.folder), { recursive: true });
@@ -144,7 +145,7 @@ const lines = [
       `| ${r.id} | ${sizeMb(join(out, r.folder)).toFixed(1)} | ${(median(r.wall) / 1000).toFixed(2)} | ${Math.round(median(r.io))} |`,
   ),
   "",
-  `Label maps identical across the three: ${sameLabels ? "yes" : "NO"}.`,
+  `Label maps identical across the ${results.length}: ${sameLabels ? "yes" : "NO"}.`,
   "",
   "Command: `node bench/dicom.mjs" +
     (o.models === join(root, "models") ? "" : ` --models ${o.models}`) +
