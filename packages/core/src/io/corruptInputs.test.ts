@@ -1,0 +1,61 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { DaftInputError } from "../errors.js";
+import { decodeStudyFile } from "./decodeStudy.js";
+import { decodeDicomStudy } from "./dicomSeries.js";
+import { writeMetaImage } from "./metaImage.js";
+import { writeNrrd } from "./nrrd.js";
+
+/**
+ * Corrupt and truncated files must fail as one-line input errors naming the file — never as a TypeError or
+ * RangeError from deep inside a decoder, and never by hanging. Seeded random byte changes and cuts of every
+ * compressed DICOM fixture (JPEG Lossless, JPEG-LS, RLE, JPEG Baseline) and of an NRRD and a MetaImage file.
+ */
+const folder = new URL("../../../../fixtures/formats/compressed/", import.meta.url);
+const inputs: [string, Uint8Array][] = readdirSync(folder)
+  .filter((f) => f.endsWith(".dcm") && !f.includes("native") && !f.includes("decoded"))
+  .map((f) => [f, new Uint8Array(readFileSync(new URL(f, folder)))]);
+const volume = Int16Array.from({ length: 16 * 12 * 3 }, (_, i) => i * 7 - 500);
+inputs.push([
+  "volume.nrrd",
+  writeNrrd({
+    type: "int16",
+    sizes: [16, 12, 3],
+    data: volume,
+    space: "left-posterior-superior",
+    spaceDirections: [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 2],
+    ],
+    spaceOrigin: [0, 0, 0],
+  }),
+]);
+inputs.push(["volume.mha", writeMetaImage({ sizes: [16, 12, 3], data: volume })]);
+
+describe("corrupt and truncated inputs", () => {
+  it("fail as DaftInputErrors naming the file", () => {
+    let seed = 20261128;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    let failures = 0;
+    for (const [name, bytes] of inputs) {
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const cut = random() < 0.3 ? Math.floor(random() * bytes.length) : bytes.length;
+        const corrupt = bytes.slice(0, cut);
+        for (let k = 1 + Math.floor(random() * 8); k > 0; k--) {
+          corrupt[Math.floor(random() * corrupt.length)] = Math.floor(random() * 256);
+        }
+        try {
+          if (name.endsWith(".dcm")) decodeDicomStudy([{ name, bytes: corrupt }], name);
+          else decodeStudyFile(corrupt, name);
+        } catch (error) {
+          failures++;
+          expect(error, `${name}, attempt ${attempt}: ${String(error)}`).toBeInstanceOf(DaftInputError);
+          expect((error as DaftInputError).oneLine().startsWith(`${name}: `)).toBe(true);
+        }
+      }
+    }
+    // Most changes break something; the rest still decode (a changed pixel is still a picture).
+    expect(failures).toBeGreaterThan(inputs.length * 10);
+  });
+});
