@@ -11,7 +11,7 @@
 import { inflateSync } from "fflate";
 import { DaftInputError } from "../errors.js";
 import { toPlatformOrder } from "./byteOrder.js";
-import { encapsulatedFrames } from "./dicomFragments.js";
+import { encapsulatedFrames, walkFragmentItems } from "./dicomFragments.js";
 import { decodeJpegLs } from "./jpegLs.js";
 import { decodeJpegLossless } from "./jpegLossless.js";
 import { decodeJpegSamples } from "./raster.js";
@@ -440,7 +440,7 @@ function walkDataset(
     }
     if (h.length === UNDEFINED) {
       if (h.tag === PIXEL_DATA) {
-        const after = walkEncapsulated(r, h.valueOffset, syntax);
+        const after = walkEncapsulated(r, h.valueOffset);
         if (state && depth === 0) {
           state.pixelData = {
             offset: h.valueOffset,
@@ -564,18 +564,8 @@ function collectFrameGroup(
 }
 
 /** Fragments of encapsulated pixel data up to the Sequence Delimitation tag; returns the position after it. */
-function walkEncapsulated(r: Reader, pos: number, syntax: Syntax): number {
-  for (;;) {
-    r.need(pos, 8, "encapsulated pixel data item");
-    const t = r.tagAt(pos, syntax.littleEndian);
-    const length = r.u32(pos + 4, syntax.littleEndian);
-    if (t === SEQUENCE_DELIMITER) return pos + 8;
-    if (t !== ITEM)
-      r.fail(`corrupt: expected a pixel data fragment (FFFE,E000) at byte ${pos}, found ${tagName(t)}`);
-    if (length === UNDEFINED) r.fail(`corrupt: pixel data fragment at byte ${pos} has undefined length`);
-    r.need(pos + 8, length, "pixel data fragment");
-    pos += 8 + length;
-  }
+function walkEncapsulated(r: Reader, pos: number): number {
+  return walkFragmentItems(r.bytes, pos, r.fail).after;
 }
 
 function cleanString(s: string): string {

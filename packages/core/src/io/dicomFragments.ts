@@ -4,9 +4,11 @@
  * is filled in, as one fragment each when the counts agree, and as all fragments together for a single frame.
  */
 import { DaftInputError } from "../errors.js";
+import { dicomTagName } from "./dicomEncoder.js";
 
 const ITEM = 0xfffee000;
 const SEQUENCE_DELIMITER = 0xfffee0dd;
+const UNDEFINED = 0xffffffff;
 
 /** `bytes[offset … offset + length)` is the value of an undefined-length Pixel Data element (little endian). */
 export function encapsulatedFrames(
@@ -20,19 +22,7 @@ export function encapsulatedFrames(
     throw new DaftInputError(problem, source);
   };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const end = offset + length;
-  const items: { start: number; length: number }[] = [];
-  let pos = offset;
-  while (pos + 8 <= end) {
-    const tag = ((view.getUint16(pos, true) << 16) | view.getUint16(pos + 2, true)) >>> 0;
-    const itemLength = view.getUint32(pos + 4, true);
-    if (tag === SEQUENCE_DELIMITER) break;
-    if (tag !== ITEM) fail(`corrupt encapsulated pixel data: no item tag at byte ${pos}`);
-    if (pos + 8 + itemLength > end)
-      fail(`truncated encapsulated pixel data: a fragment runs past byte ${end}`);
-    items.push({ start: pos + 8, length: itemLength });
-    pos += 8 + itemLength;
-  }
+  const items = walkFragmentItems(bytes.subarray(0, offset + length), offset, fail).items;
   const [table, ...fragments] = items;
   if (!table || fragments.length === 0) fail("encapsulated pixel data holds no fragment");
   const slice = (f: { start: number; length: number }) => bytes.subarray(f.start, f.start + f.length);
@@ -62,4 +52,37 @@ export function encapsulatedFrames(
   return fail(
     `${fragments.length} pixel data fragments for ${frames} frames and no Basic Offset Table: cannot tell the frames apart`,
   );
+}
+
+/**
+ * The items of encapsulated pixel data from `pos` (the Basic Offset Table first, then the fragments) up to the
+ * Sequence Delimitation Item, and the position after it; what readDicom walks to find the element's end.
+ */
+export function walkFragmentItems(
+  bytes: Uint8Array,
+  pos: number,
+  fail: (problem: string) => never,
+): { items: { start: number; length: number }[]; after: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const need = (at: number, n: number, what: string) => {
+    if (at + n > bytes.length) {
+      fail(
+        `truncated: ${what} at byte ${at} needs ${n} bytes, only ${Math.max(0, bytes.length - at)} remain`,
+      );
+    }
+  };
+  const items: { start: number; length: number }[] = [];
+  for (;;) {
+    need(pos, 8, "encapsulated pixel data item");
+    const tag = ((view.getUint16(pos, true) << 16) | view.getUint16(pos + 2, true)) >>> 0;
+    const length = view.getUint32(pos + 4, true);
+    if (tag === SEQUENCE_DELIMITER) return { items, after: pos + 8 };
+    if (tag !== ITEM) {
+      fail(`corrupt: expected a pixel data fragment (FFFE,E000) at byte ${pos}, found ${dicomTagName(tag)}`);
+    }
+    if (length === UNDEFINED) fail(`corrupt: pixel data fragment at byte ${pos} has undefined length`);
+    need(pos + 8, length, "pixel data fragment");
+    items.push({ start: pos + 8, length });
+    pos += 8 + length;
+  }
 }

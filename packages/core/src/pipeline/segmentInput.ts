@@ -16,7 +16,7 @@ import {
   type DicomSegResult,
 } from "../io/dicomSeg.js";
 import { decodeDicomStudy, type DicomFileBytes } from "../io/dicomSeries.js";
-import type { Study } from "../io/study.js";
+import type { Study, StudyGeometry } from "../io/study.js";
 import type { Manifest } from "../manifest/schema.js";
 import type { Selector } from "../routing/selector.js";
 import type { Subsets } from "../routing/subsets.js";
@@ -78,6 +78,8 @@ export interface SegmentedInput {
   details?: string;
   /** With options.dicomSeg: the DICOM-SEG, or why none was written (an empty label map). */
   dicomSeg?: DicomSegResult;
+  /** A study input's placement and voxel size (z, y, x), as decoded: what other label-map formats are written with. */
+  placement?: { geometry: StudyGeometry; spacing: [number, number, number] };
 }
 
 /**
@@ -147,6 +149,9 @@ async function segmentDecodedStudy(
     labels: result.labels,
     details: `${study.description}; intensities: ${describeMapping(result.mapping)}`,
     ...(dicomSeg ? { dicomSeg } : {}),
+    ...(study.geometry && study.spacing
+      ? { placement: { geometry: study.geometry, spacing: study.spacing } }
+      : {}),
   };
 }
 

@@ -4,15 +4,7 @@
  * header and affine; the other format from its placement), for pictures a one-slice image in pixel units, for challenge .npz cases the case's spacing.
  */
 import { gzipSync } from "fflate";
-import {
-  flipXY,
-  readNifti,
-  decodeStudyFile,
-  shortestFloat32,
-  writeNifti,
-  writeNrrd,
-  type SegmentedInput,
-} from "@daft/core";
+import { flipXY, readNifti, shortestFloat32, writeNifti, writeNrrd, type SegmentedInput } from "@daft/core";
 
 export type LabelMapExtension = ".nii.gz" | ".nrrd";
 
@@ -78,15 +70,18 @@ function labelGrid(result: SegmentedInput): LabelGrid {
       spacing: [Math.abs(px), Math.abs(py), Math.abs(pz)],
     };
   }
-  if (result.format === "study" && /^\.(nrrd|mha)$/.test(result.extension)) {
-    // The label map daft segment wrote in the input's grid and space: read its placement back.
-    const study = decodeStudyFile(result.output, result.record.case + result.extension);
-    const { affine, space, positioned } = study.geometry!;
-    const [sz, sy, sx] = study.spacing!;
+  if (result.format === "study" && /^\.(nrrd|mha)$/.test(result.extension) && result.placement) {
+    // The input's own placement, which daft segment's label map carries.
+    const { geometry, spacing } = result.placement;
+    const [sz, sy, sx] = spacing;
+    const { width, height, depth } =
+      result.input.kind === "3d" ? result.input.volume : { ...result.input.image, depth: 1 };
     return {
       labels: result.labels,
-      sizes: [study.width, study.height, study.depth],
-      ...(positioned ? { affine: space === "LPS" ? flipXY(affine) : affine } : {}),
+      sizes: [width, height, depth],
+      ...(geometry.positioned
+        ? { affine: geometry.space === "LPS" ? flipXY(geometry.affine) : geometry.affine }
+        : {}),
       spacing: [sx, sy, sz],
     };
   }
