@@ -799,15 +799,26 @@ function framesDecodedBy(
   };
 }
 
-function jpegLosslessFrame(frame: Uint8Array, g: FrameGeometry, source?: string): Uint8Array {
-  const image = decodeJpegLossless(frame, source);
-  if (image.width !== g.columns || image.height !== g.rows || image.components !== g.samples) {
+/** A decoded frame must have the DICOM header's size. */
+function checkFrameSize(
+  what: string,
+  size: [number, number, number],
+  g: FrameGeometry,
+  source?: string,
+): void {
+  const [width, height, samples] = size;
+  if (width !== g.columns || height !== g.rows || samples !== g.samples) {
     throw new DaftInputError(
-      `lossless JPEG frame is ${image.width}×${image.height}×${image.components}, but the DICOM header says ` +
+      `${what} frame is ${width}×${height}×${samples}, but the DICOM header says ` +
         `${g.columns}×${g.rows}×${g.samples} (columns × rows × samples)`,
       source,
     );
   }
+}
+
+function jpegLosslessFrame(frame: Uint8Array, g: FrameGeometry, source?: string): Uint8Array {
+  const image = decodeJpegLossless(frame, source);
+  checkFrameSize("lossless JPEG", [image.width, image.height, image.components], g, source);
   return samplesAsBytes(image.data, image.precision, g, source);
 }
 
@@ -835,26 +846,14 @@ function jpegBaselineFrame(photometric: string | undefined) {
     const image = decodeJpegSamples(frame, source ?? "DICOM JPEG frame", {
       colorTransform: photometric !== "RGB",
     });
-    if (image.width !== g.columns || image.height !== g.rows || image.channels !== g.samples) {
-      throw new DaftInputError(
-        `JPEG frame is ${image.width}×${image.height}×${image.channels}, but the DICOM header says ` +
-          `${g.columns}×${g.rows}×${g.samples} (columns × rows × samples)`,
-        source,
-      );
-    }
+    checkFrameSize("JPEG", [image.width, image.height, image.channels], g, source);
     return image.data instanceof Uint8Array ? image.data : Uint8Array.from(image.data);
   };
 }
 
 function jpegLsFrame(frame: Uint8Array, g: FrameGeometry, source?: string): Uint8Array {
   const image = decodeJpegLs(frame, source);
-  if (image.width !== g.columns || image.height !== g.rows || g.samples !== 1) {
-    throw new DaftInputError(
-      `JPEG-LS frame is ${image.width}×${image.height}×1, but the DICOM header says ` +
-        `${g.columns}×${g.rows}×${g.samples} (columns × rows × samples)`,
-      source,
-    );
-  }
+  checkFrameSize("JPEG-LS", [image.width, image.height, 1], g, source);
   return samplesAsBytes(image.data, image.precision, g, source);
 }
 

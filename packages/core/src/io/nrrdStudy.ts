@@ -8,7 +8,14 @@
  */
 import { DaftInputError } from "../errors.js";
 import { rgbaToRgb } from "../image/channels.js";
-import { affineFromColumns, crossProduct, voxelSizes, type Affine, type Vec3 } from "../image/geometry.js";
+import {
+  affineFromColumns,
+  crossProduct,
+  invertAffine,
+  voxelSizes,
+  type Affine,
+  type Vec3,
+} from "../image/geometry.js";
 import { readNrrd, writeNrrd, type NrrdImage, type NrrdSpace } from "./nrrd.js";
 import { formatSpacing, type Study } from "./study.js";
 
@@ -123,18 +130,12 @@ function placement(
   const o = nrrd.spaceOrigin ?? [0, 0, 0];
   if (o.length !== 3) fail("NRRD space origin is not a 3-vector");
   const affine = affineFromColumns(i, j, k, o as Vec3);
-  if (Math.abs(determinant(affine)) < 1e-12)
+  try {
+    invertAffine(affine); // the project's singularity test: world boxes need the inverse
+  } catch {
     fail("NRRD space directions are degenerate (zero volume per voxel)");
+  }
   return { affine, positioned: true };
-}
-
-function determinant(a: Affine): number {
-  const m = (r: number, c: number) => a[r]![c]!;
-  return (
-    m(0, 0) * (m(1, 1) * m(2, 2) - m(1, 2) * m(2, 1)) -
-    m(0, 1) * (m(1, 0) * m(2, 2) - m(1, 2) * m(2, 0)) +
-    m(0, 2) * (m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0))
-  );
 }
 
 /** The label map as NRRD: the input's spatial sizes, space, directions and origin (or spacings), uint16. */
