@@ -13,6 +13,9 @@ import { daft, runPython, tempDir, writeBoxAndBrightModels } from "./helpers.js"
 
 const PYTHON = "/usr/bin/python3";
 const hasTools = spawnSync(PYTHON, ["-c", "import nibabel, numpy"], { stdio: "ignore" }).status === 0;
+/** teem's `unu` (Debian teem-apps): the NRRD library 3D Slicer's and ITK's NRRD readers are built from. */
+const TEEM_UNU = "teem-unu";
+const hasTeem = spawnSync(TEEM_UNU, ["minmax"], { stdio: "ignore" }).error === undefined;
 
 /** Writes the inputs into argv[1]; prints the boxes and world corners the tests use. */
 const MAKE_INPUTS = String.raw`
@@ -106,7 +109,8 @@ path = sys.argv[1]
 if path.endswith(".nrrd"):
     raw = open(path, "rb").read()
     end = raw.index(b"\n\n")
-    fields = dict(l.split(": ", 1) for l in raw[:end].decode().split("\n")[1:] if l and not l.startswith("#"))
+    lines = [l for l in raw[:end].decode().split("\n")[1:] if l and not l.startswith("#")]
+    fields = dict(l.split(": ", 1) for l in lines if ":=" not in l)
     sizes = [int(s) for s in fields["sizes"].split()]
     payload = raw[end + 2:]
     if fields["encoding"] == "gzip":
@@ -293,6 +297,54 @@ describe.skipIf(!hasTools)("daft segment on NRRD and MetaImage", () => {
       ),
     );
   });
+
+  it.skipIf(!hasTeem)(
+    "--slicer-seg: a .seg.nrrd teem reads, with the NIfTI's labels in LPS and a named, bounded segment per box",
+    () => {
+      const box = info.box.join(",");
+      const air = "0,0,0,10,10,0"; // no bright voxel: an empty segment
+      for (const [file, out] of [
+        ["ct.nii.gz", "out-slicer-nifti"],
+        ["ct.nrrd", "out-slicer-nrrd"],
+      ] as const) {
+        const outDir = join(dir, out);
+        const r = run([input(file), "-o", outDir, "--box", box, "--box", air, "--slicer-seg", "--quiet"]);
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        const segPath = join(outDir, "ct.seg.nrrd");
+        const labelMap = inspect(join(outDir, file));
+        const seg = inspect(segPath);
+        expect(seg.dtype).toBe("uint8");
+        expect(seg.shape).toEqual([256, 256, 4]);
+        expect(seg.sha).toBe(labelMap.sha);
+        expect(seg.labels).toEqual({ "1": OBJECT });
+        // NIfTI's RAS affine and the NRRD's LPS frame give the same LPS placement.
+        expect(seg.geometry.space).toBe("left-posterior-superior");
+        // (to 1e-6 mm: the NIfTI header holds its sform in float32)
+        seg.geometry.directions!.forEach((d, c) =>
+          d.forEach((v, row) => expect(v).toBeCloseTo(info.lps[row]![c]!, 6)),
+        );
+        seg.geometry.origin!.forEach((v, row) => expect(v).toBeCloseTo(info.lps[row]![3]!, 6));
+        // teem parses the header, its key/value pairs and the gzip data.
+        const head = spawnSync(TEEM_UNU, ["head", segPath], { encoding: "utf8" });
+        expect(head.status).toBe(0);
+        const pairs = new Map(
+          head.stdout
+            .split("\n")
+            .filter((line) => line.includes(":="))
+            .map((line) => line.split(":=") as [string, string]),
+        );
+        expect(pairs.get("Segment0_Name")).toBe("box 1");
+        expect(pairs.get("Segment0_LabelValue")).toBe("1");
+        expect(pairs.get("Segment0_Extent")).toBe([100, 150, 80, 130, 1, 2].join(" "));
+        expect(pairs.get("Segment1_Name")).toBe("box 2");
+        expect(pairs.get("Segment1_Extent")).toBe("0 -1 0 -1 0 -1");
+        expect(pairs.get("Segmentation_MasterRepresentation")).toBe("Binary labelmap");
+        const minmax = spawnSync(TEEM_UNU, ["minmax", segPath], { encoding: "utf8" });
+        expect(minmax.stdout).toMatch(/min: 0\s+max: 1/);
+      }
+    },
+  );
 
   it("a 2D RGB NRRD (Slicer's colour image) is a 2D case with a 2D label map", () => {
     const out = join(dir, "out-rgb");

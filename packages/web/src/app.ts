@@ -19,6 +19,7 @@ import {
 } from "./model/editHistory.js";
 import {
   exportDicomSeg,
+  exportSlicerSegmentation,
   exportLabelMap,
   exportViewerFriendly,
   labelMapFileName,
@@ -293,6 +294,18 @@ export class App {
     }
   }
 
+  /** The labels (with corrections) as a 3D Slicer segmentation, one segment per box. */
+  exportSlicer(): void {
+    const image = this.image;
+    const labels = this.labels;
+    if (!image || !labels) return;
+    const { plan } = image.opened;
+    this.saved(
+      exportSlicerSegmentation(image.decoded, plan.name, plan.kind, labels, this.history.boxes.length),
+      false,
+    );
+  }
+
   /** Whether the label map differs from the last segmentation's (hand corrections since). */
   private editedSinceSegment(labels: Uint16Array): boolean {
     const result = this.result;
@@ -341,6 +354,7 @@ export class App {
     this.el.exportAltButton.hidden = image?.decoded.kind !== "npz" && !dicom;
     this.el.exportAltButton.textContent = dicom ? "Export DICOM-SEG" : "Export PNG/NIfTI";
     this.el.exportAltButton.disabled = !image || this.busy;
+    this.el.exportSlicerButton.disabled = !image || this.busy;
     this.el.zRangeLabel.hidden = image?.dimension !== 3;
     this.el.sliceLabel.hidden = image?.dimension !== 3;
     this.drawOverlay();

@@ -60,6 +60,7 @@ function wireControls(el: PageElements, app: App, viewer: Viewer): void {
   el.segmentButton.onclick = () => app.segment();
   el.exportButton.onclick = () => app.exportLabels();
   el.exportAltButton.onclick = () => app.exportAlternative();
+  el.exportSlicerButton.onclick = () => app.exportSlicer();
   el.penSize.onchange = () => viewer.setPenSize(Math.max(1, Number(el.penSize.value) || 1));
   el.opacity.oninput = () => viewer.setMaskOpacity(Number(el.opacity.value));
   const setWindow = () => viewer.setWindowLevel(Number(el.windowWidth.value), Number(el.windowLevel.value));

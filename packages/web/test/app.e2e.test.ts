@@ -16,6 +16,7 @@ import {
   labelColour,
   openNpz,
   parseManifest,
+  readNrrd,
 } from "@daft/core";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -249,6 +250,7 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
       "--quiet",
       "--mirror",
       "off",
+      "--slicer-seg",
     ]);
     expect(cli.code, cli.stderr).toBe(0);
     const cliBytes = readFileSync(join(cliOut, "ct_series.nii.gz"));
@@ -276,6 +278,15 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     expect(await page.textContent("#export-info")).toMatch(
       /ct_series: cannot write a DICOM-SEG: .*FrameOfReferenceUID/,
     );
+    // The Slicer export: the page's current labels in daft segment --slicer-seg's grid, frame and segments.
+    const current = decodeNiftiStudy((await exportDownload(page, join(work, "dicom-current"))).bytes, "now");
+    const slicer = await exportDownload(page, join(work, "dicom-slicer"), "#export-slicer-button");
+    expect(slicer.name).toBe("ct_series.seg.nrrd");
+    const webSeg = readNrrd(slicer.bytes, "web");
+    const cliSeg = readNrrd(readFileSync(join(cliOut, "ct_series.seg.nrrd")), "cli");
+    expect([...webSeg.data]).toEqual([...current.values]);
+    expect({ ...webSeg, data: [], keyValues: [] }).toEqual({ ...cliSeg, data: [], keyValues: [] });
+    expect(new Map(webSeg.keyValues).get("Segment0_Name")).toBe("box 1");
     await page.screenshot({ path: join(artifacts, "4-dicom-series.png") });
     await page.selectOption("#mirroring-select", "");
     await overrides.click();

@@ -70,9 +70,13 @@ export async function segmentWith(page: Page, mode: "wasm" | "webgpu" | "server"
 }
 
 /** Presses Export and returns the downloaded file. */
-export async function exportDownload(page: Page, dir: string): Promise<{ name: string; bytes: Buffer }> {
+export async function exportDownload(
+  page: Page,
+  dir: string,
+  button = "#export-button",
+): Promise<{ name: string; bytes: Buffer }> {
   mkdirSync(dir, { recursive: true });
-  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-button")]);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
   const path = join(dir, download.suggestedFilename());
   await download.saveAs(path);
   return { name: download.suggestedFilename(), bytes: readFileSync(path) };

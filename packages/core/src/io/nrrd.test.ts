@@ -106,6 +106,28 @@ describe("writeNrrd", () => {
     });
   });
 
+  it("writes key/value pairs as key:=value lines and reads them apart from the fields", () => {
+    const data = Uint8Array.from([0, 1]);
+    const keyValues: [string, string][] = [
+      ["Segment0_Name", "box 1: liver"],
+      ["type", "not the field"],
+      ["Segment0_Tags", "a:=b|"],
+    ];
+    const bytes = writeNrrd({ type: "uint8", sizes: [2], data, keyValues }, { gzip: false });
+    const { header } = splitHeader(bytes);
+    expect(header).toContain("Segment0_Name:=box 1: liver");
+    expect(header).toContain("Segment0_Tags:=a:=b|");
+    const back = readNrrd(bytes, "kv.nrrd");
+    expect(back.type).toBe("uint8"); // "type:=…" is a key, not the type field
+    expect(back.keyValues).toEqual(keyValues);
+    expect(() => writeNrrd({ type: "uint8", sizes: [2], data, keyValues: [["a:=b", "c"]] })).toThrow(
+      /cannot be written on one line/,
+    );
+    expect(() => writeNrrd({ type: "uint8", sizes: [2], data, keyValues: [["a", "b\nc"]] })).toThrow(
+      /cannot be written on one line/,
+    );
+  });
+
   it("refuses sizes that do not match the data and a type that does not match the array", () => {
     expect(() => writeNrrd({ type: "uint16", sizes: [5, 5], data: labels })).toThrow(
       /do not match 24 values/,

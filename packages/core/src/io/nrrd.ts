@@ -34,6 +34,11 @@ export interface NrrdImage {
   kinds?: string[];
   /** Free text for the `content` field. */
   content?: string;
+  /**
+   * Key/value pairs (`key:=value` lines), in order: metadata that is not an NRRD field, e.g. 3D Slicer's
+   * `Segment0_Name`. Keys may not hold ":=" or a line break; values may not hold a line break.
+   */
+  keyValues?: [string, string][];
   /** How the data was stored (reader only). */
   encoding?: "raw" | "gzip" | "text";
 }
@@ -122,6 +127,11 @@ export function writeNrrd(image: NrrdImage, options: { gzip?: boolean } = {}): U
   if (entry.bytes > 1) lines.push("endian: little");
   lines.push(`encoding: ${gzip ? "gzip" : "raw"}`);
   if (image.space && image.spaceOrigin) lines.push(`space origin: ${vector(image.spaceOrigin)}`);
+  for (const [key, value] of image.keyValues ?? []) {
+    if (key === "" || key.includes(":=") || /[\r\n]/.test(key) || /[\r\n]/.test(value))
+      throw new Error(`writeNrrd: key/value pair "${key}" cannot be written on one line`);
+    lines.push(`${key}:=${value}`);
+  }
   const header = new TextEncoder().encode(`${lines.join("\n")}\n\n`);
 
   const raw = littleEndianBytes(data);
@@ -143,10 +153,16 @@ export function readNrrd(bytes: Uint8Array, source: string): NrrdImage {
   if (end < 0) fail("NRRD header has no blank line before the data (detached data files are not read)");
   const text = new TextDecoder("latin1").decode(bytes.subarray(0, end));
   const fields = new Map<string, string>();
+  const keyValues: [string, string][] = [];
   for (const line of text.split(/\r?\n/).slice(1)) {
     if (line === "" || line.startsWith("#")) continue;
-    const match = /^([^:]+):=?\s?(.*)$/.exec(line);
-    if (!match) fail(`NRRD header line is not "field: value": ${line}`);
+    const colon = line.indexOf(":");
+    if (colon > 0 && line[colon + 1] === "=") {
+      keyValues.push([line.slice(0, colon), line.slice(colon + 2)]);
+      continue;
+    }
+    const match = /^([^:]+):\s?(.*)$/.exec(line);
+    if (!match) fail(`NRRD header line is not "field: value" or "key:=value": ${line}`);
     fields.set(match![1]!.trim().toLowerCase(), match![2]!.trim());
   }
   const get = (name: string) => fields.get(name);
@@ -220,6 +236,7 @@ export function readNrrd(bytes: Uint8Array, source: string): NrrdImage {
   if (spacings !== undefined) image.spacings = spacings.split(/\s+/).map(Number);
   const content = get("content");
   if (content !== undefined) image.content = content;
+  if (keyValues.length > 0) image.keyValues = keyValues;
   return image;
 }
 

@@ -16,6 +16,12 @@ import {
   type DicomSegResult,
 } from "../io/dicomSeg.js";
 import { decodeDicomStudy, type DicomFileBytes } from "../io/dicomSeries.js";
+import {
+  boxSegments,
+  encodeSlicerSegmentation,
+  gridFromSpacing,
+  type SlicerSegmentationGrid,
+} from "../io/slicerSegmentation.js";
 import type { Study, StudyGeometry } from "../io/study.js";
 import type { Manifest } from "../manifest/schema.js";
 import type { Selector } from "../routing/selector.js";
@@ -153,6 +159,30 @@ async function segmentDecodedStudy(
       ? { placement: { geometry: study.geometry, spacing: study.spacing } }
       : {}),
   };
+}
+
+/**
+ * The label map as a 3D Slicer segmentation (`.seg.nrrd`): one segment per box ("box 1", "box 2", … in the
+ * overlay colours), in the input's grid and patient frame; an input without a patient frame (a picture, an .npz
+ * case) is placed by its voxel spacing at the origin.
+ */
+export function slicerSegmentationOf(result: SegmentedInput): Uint8Array {
+  return encodeSlicerSegmentation(
+    result.labels,
+    slicerGridOf(result),
+    boxSegments(result.input.boxes.length),
+  );
+}
+
+function slicerGridOf(result: SegmentedInput): SlicerSegmentationGrid {
+  const input = result.input;
+  const sizes: [number, number, number] =
+    input.kind === "3d"
+      ? [input.volume.width, input.volume.height, input.volume.depth]
+      : [input.image.width, input.image.height, 1];
+  if (result.placement) return { sizes, ...result.placement.geometry };
+  const [sz, sy, sx] = input.kind === "3d" ? input.volume.spacing : [1, ...(input.spacing ?? [1, 1])];
+  return gridFromSpacing(sizes, [sx, sy, sz]);
 }
 
 function notDicom(what: string, input: InputBytes): DaftInputError {

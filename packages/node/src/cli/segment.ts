@@ -11,6 +11,7 @@ import {
   parseCtWindow,
   routingOptions,
   segmentInput,
+  slicerSegmentationOf,
   CT_WINDOW_PRESETS,
   MIRRORINGS,
   type BoxPrompts,
@@ -63,6 +64,9 @@ options:
                            segment per label, frames where it has voxels) in the source's study, referencing
                            its images. Other inputs are refused (exit 2 when none is DICOM); an empty label map
                            gets no SEG (one line says so)
+  --slicer-seg             also write <out-dir>/<name>.seg.nrrd, a 3D Slicer segmentation: the label map in the
+                           input's grid and patient frame (LPS) with one named, coloured segment per box, which
+                           Slicer opens in the Segment Editor (any input; pictures and .npz placed by spacing)
   --models <dir>           models folder with manifest.json (default: the shipped models, or $DAFT_MODELS)
   --modality <name>        route every case as this modality (e.g. CT, Microscopy); CT also selects the window
   --expert <name>          use this expert for every case
@@ -114,6 +118,7 @@ export async function main(args: string[]): Promise<number> {
         overlays: { type: "string" },
         overlay: { type: "string" },
         "dicom-seg": { type: "boolean", default: false },
+        "slicer-seg": { type: "boolean", default: false },
         box: { type: "string", multiple: true },
         boxes: { type: "string" },
         world: { type: "boolean", default: false },
@@ -231,7 +236,9 @@ export async function main(args: string[]): Promise<number> {
       const result = await segmentInputRef(input, prompts, { ...caseOptions, ...(window ? { window } : {}) });
       const ioRead = result.readMs;
       const writeStart = performance.now();
-      const files = await writeSegmentOutputs(input, result, outDir, written);
+      const files = await writeSegmentOutputs(input, result, outDir, written, {
+        ...(o["slicer-seg"] ? { slicerSegmentation: slicerSegmentationOf(result) } : {}),
+      });
       if (files.dicomSegSkipped) {
         process.stderr.write(`${input.path}: no DICOM-SEG written: ${files.dicomSegSkipped}\n`);
       }
@@ -250,7 +257,12 @@ export async function main(args: string[]): Promise<number> {
         const seg = result.dicomSeg?.written
           ? `  DICOM-SEG ${files.dicomSeg}: ${result.dicomSeg.segments} segment(s), ${result.dicomSeg.frames} frame(s)\n`
           : "";
-        process.stdout.write(explain(result.record) + (result.details ? `  ${result.details}\n` : "") + seg);
+        const slicer = files.slicerSegmentation
+          ? `  Slicer segmentation ${files.slicerSegmentation}: ${result.input.boxes.length} segment(s)\n`
+          : "";
+        process.stdout.write(
+          explain(result.record) + (result.details ? `  ${result.details}\n` : "") + seg + slicer,
+        );
       }
     } catch (e) {
       failures++;

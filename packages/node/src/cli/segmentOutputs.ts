@@ -1,12 +1,12 @@
 /**
- * Where `daft segment` writes one input's results, and the writing: the label map, and with --dicom-seg the
- * DICOM-SEG beside it. Every path is checked before anything is written (not the input itself, not inside the DICOM
+ * Where `daft segment` writes one input's results, and the writing: the label map, with --dicom-seg the
+ * DICOM-SEG beside it, and with --slicer-seg the 3D Slicer segmentation. Every path is checked before anything is written (not the input itself, not inside the DICOM
  * series folder being read, not a file an earlier input of the run wrote); each file is written atomically.
  */
 import { join, resolve } from "node:path";
 import { DaftInputError, type SegmentedInput } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
-import { dicomSegFileName, labelMapFileName, type InputRef } from "./segmentInputs.js";
+import { dicomSegFileName, labelMapFileName, stemOf, type InputRef } from "./segmentInputs.js";
 
 export interface WrittenOutputs {
   labelMap: string;
@@ -14,6 +14,14 @@ export interface WrittenOutputs {
   dicomSeg?: string;
   /** Why no DICOM-SEG was written although one was asked for (an empty label map). */
   dicomSegSkipped?: string;
+  /** The 3D Slicer segmentation's path (`<name>.seg.nrrd`), when one was written. */
+  slicerSegmentation?: string;
+}
+
+/** Files written beside the label map when the run asks for them. */
+export interface ExtraOutputs {
+  /** The `.seg.nrrd` bytes (slicerSegmentationOf). */
+  slicerSegmentation?: Uint8Array;
 }
 
 /**
@@ -25,11 +33,18 @@ export async function writeSegmentOutputs(
   result: SegmentedInput,
   outDir: string,
   written: Map<string, string>,
+  extra: ExtraOutputs = {},
 ): Promise<WrittenOutputs> {
   const labelMap = join(outDir, labelMapFileName(input, result));
   const seg = result.dicomSeg;
   const dicomSeg = seg?.written ? join(outDir, dicomSegFileName(input)) : undefined;
+  const slicerSegmentation = extra.slicerSegmentation ? join(outDir, `${stemOf(input)}.seg.nrrd`) : undefined;
   checkPath(labelMap, "label map", input, written);
+  if (slicerSegmentation) {
+    checkPath(slicerSegmentation, "Slicer segmentation", input, written);
+    if (slicerSegmentation === labelMap)
+      throw new DaftInputError("its Slicer segmentation would overwrite its label map; rename the input");
+  }
   if (dicomSeg) {
     checkPath(dicomSeg, "DICOM-SEG", input, written);
     if (input.kind === "dicom-folder" && outDir === resolve(input.path)) {
@@ -41,12 +56,18 @@ export async function writeSegmentOutputs(
   }
   await writeFileAtomic(labelMap, result.output);
   written.set(labelMap, input.path);
+  const outputs: WrittenOutputs = { labelMap };
+  if (slicerSegmentation && extra.slicerSegmentation) {
+    await writeFileAtomic(slicerSegmentation, extra.slicerSegmentation);
+    written.set(slicerSegmentation, input.path);
+    outputs.slicerSegmentation = slicerSegmentation;
+  }
   if (dicomSeg && seg?.written) {
     await writeFileAtomic(dicomSeg, seg.bytes);
     written.set(dicomSeg, input.path);
-    return { labelMap, dicomSeg };
-  }
-  return seg && !seg.written ? { labelMap, dicomSegSkipped: seg.reason } : { labelMap };
+    outputs.dicomSeg = dicomSeg;
+  } else if (seg && !seg.written) outputs.dicomSegSkipped = seg.reason;
+  return outputs;
 }
 
 function checkPath(path: string, what: string, input: InputRef, written: Map<string, string>): void {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decode as decodePng } from "fast-png";
 import { gunzipSync } from "fflate";
-import { readDicom, readNifti, SEGMENTATION_STORAGE } from "@daft/core";
+import { readDicom, readNifti, readNrrd, SEGMENTATION_STORAGE } from "@daft/core";
 import { syntheticCtSeries } from "../../../core/src/testing/dicomSeries.js";
 import { HealthSchema, SegmentResponseSchema } from "./schemas.js";
 import {
@@ -220,6 +220,51 @@ describe("POST /api/v1/segment with dicomSeg", () => {
     const noFrame = await segment({ boxes: [[0, 0, 0, 1, 1, 1]], dicomSeg: true }, series(false));
     expect(noFrame.status).toBe(400);
     expect(await errorOf(noFrame)).toMatch(/FrameOfReferenceUID/);
+  });
+});
+
+describe("POST /api/v1/segment with slicerSeg", () => {
+  it("returns <stem>.seg.nrrd: the label map's voxels in LPS with one segment per box, for DICOM and .npz alike", async () => {
+    const series = syntheticCtSeries(true).map(({ name, bytes }): [string, Uint8Array] => [
+      `ct/${name}`,
+      bytes,
+    ]);
+    const response = await segment({ boxes: [[0, 0, 0, 1, 1, 1]], slicerSeg: true }, series);
+    expect(response.status).toBe(200);
+    const body = SegmentResponseSchema.parse(await response.json());
+    expect(body.slicerSeg).toMatchObject({
+      fileName: "ct.seg.nrrd",
+      mediaType: "application/octet-stream",
+      segments: 1,
+    });
+    const nifti = readNifti(Buffer.from(body.output, "base64"), "ct.nii.gz");
+    const seg = readNrrd(Buffer.from(body.slicerSeg!.output, "base64"), "ct.seg.nrrd");
+    expect(seg.sizes).toEqual(nifti.dims);
+    expect(Array.from(seg.data)).toEqual(Array.from(nifti.data));
+    expect(seg.data.some((v) => v === 1)).toBe(true);
+    expect(seg.space).toBe("left-posterior-superior");
+    // The NIfTI label map's RAS affine, its x and y negated (NIfTI stores it in float32).
+    const lps = [0, 1, 2].map((r) => nifti.affine[r]!.map((v) => (r < 2 ? -v : v)));
+    seg.spaceDirections!.forEach((d, c) => d!.forEach((v, r) => expect(v).toBeCloseTo(lps[r]![c]!, 4)));
+    seg.spaceOrigin!.forEach((v, r) => expect(v).toBeCloseTo(lps[r]![3]!, 4));
+    expect(new Map(seg.keyValues).get("Segment0_Name")).toBe("box 1");
+
+    const npz = await segment(
+      {
+        boxes: [
+          [0, 0, 4, 4],
+          [10, 10, 20, 20],
+        ],
+        slicerSeg: true,
+      },
+      [["a.npz", case2d(32, 32, [[0, 0, 4, 4]])]],
+    );
+    expect(npz.status).toBe(200);
+    const npzBody = SegmentResponseSchema.parse(await npz.json());
+    expect(npzBody.slicerSeg).toMatchObject({ fileName: "a.seg.nrrd", segments: 2 });
+    const flat = readNrrd(Buffer.from(npzBody.slicerSeg!.output, "base64"), "a.seg.nrrd");
+    expect(flat.sizes).toEqual([32, 32, 1]);
+    expect(Array.from(flat.data)).toEqual(Array.from(segsOf(npzBody.output).labels));
   });
 });
 

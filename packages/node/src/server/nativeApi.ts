@@ -4,7 +4,8 @@
  *   POST /api/v1/segment  multipart: `request` (JSON) + one or more `file` parts → the label map as base64 + record
  *                         (+ a DICOM-SEG with request.dicomSeg, for DICOM inputs)
  */
-import { dicomSegFileName } from "../cli/segmentInputs.js";
+import { slicerSegmentationOf } from "@daft/core";
+import { dicomSegFileName, stemOf } from "../cli/segmentInputs.js";
 import type { ServerContext } from "./context.js";
 import { fileParts, jsonField } from "./forms.js";
 import { readUploadForm } from "./limits.js";
@@ -107,6 +108,16 @@ export function nativeRoutes(context: ServerContext): Route[] {
                       frames: seg.frames,
                     }
                   : { skipped: seg.reason },
+              }
+            : {}),
+          ...(fields.slicerSeg
+            ? {
+                slicerSeg: {
+                  fileName: `${stemOf(input)}.seg.nrrd`,
+                  mediaType: "application/octet-stream" as const,
+                  output: base64(slicerSegmentationOf(result)),
+                  segments: result.input.boxes.length,
+                },
               }
             : {}),
         };

@@ -70,6 +70,12 @@ export function segmentRequestSchema(maxBoxes: number) {
       .describe(
         "also return a DICOM Segmentation (DICOM inputs only), the file daft segment --dicom-seg writes",
       ),
+    slicerSeg: z
+      .boolean()
+      .optional()
+      .describe(
+        "also return a 3D Slicer segmentation (.seg.nrrd), the file daft segment --slicer-seg writes",
+      ),
   });
 }
 
@@ -129,6 +135,15 @@ export const SegmentResponseSchema = z.object({
     ])
     .optional()
     .describe("with request.dicomSeg: the DICOM Segmentation"),
+  slicerSeg: z
+    .object({
+      fileName: z.string().describe("<input stem>.seg.nrrd, as daft segment --slicer-seg names it"),
+      mediaType: z.literal("application/octet-stream"),
+      output: z.base64().describe("the .seg.nrrd file bytes, base64"),
+      segments: z.number().int().describe("one per box"),
+    })
+    .optional()
+    .describe("with request.slicerSeg: the 3D Slicer segmentation"),
 });
 
 export const InferOutputSchema = z.enum(["image", "json", "all"]);

@@ -8,6 +8,7 @@ import {
   encodeStudyLabels,
   openNpz,
   readDicom,
+  readNrrd,
   SEGMENTATION_STORAGE,
   writeMetaImage,
   writeNifti,
@@ -20,6 +21,7 @@ import { decodeInput } from "../input/decodeInput.js";
 import {
   exportDicomSeg,
   exportLabelMap,
+  exportSlicerSegmentation,
   exportViewerFriendly,
   labelMapFileName,
   mediaTypeOf,
@@ -139,6 +141,53 @@ describe("exported label maps", () => {
     const back = decodeNiftiStudy(nifti.bytes, "out");
     expect(back.spacing).toEqual([2, 1, 1]);
     expect([...back.values]).toEqual([...labels]);
+  });
+});
+
+describe("3D Slicer segmentation export", () => {
+  it("writes <stem>.seg.nrrd in the input's LPS placement with one segment per box, painted labels included", () => {
+    // A RAS NIfTI: the segmentation's LPS directions and origin are its affine with x and y negated.
+    const nii = writeNifti(new Int16Array(2 * 3 * 4), [2, 3, 4], { pixdim: [0.5, 0.7, 2], gzip: true });
+    const decoded = decodeInput({ kind: "file", name: "ct.nii.gz", bytes: nii });
+    const labels = new Uint16Array(24).fill(1, 5, 9).fill(3, 20, 21);
+    const file = exportSlicerSegmentation(decoded, "ct.nii.gz", "file", labels, 2);
+    expect(file).toMatchObject({ fileName: "ct.seg.nrrd", mediaType: "application/octet-stream" });
+    const nrrd = readNrrd(file.bytes, file.fileName);
+    expect(nrrd.sizes).toEqual([2, 3, 4]);
+    expect([...nrrd.data]).toEqual([...labels]);
+    expect(nrrd.space).toBe("left-posterior-superior");
+    // (to 1e-6 mm: NIfTI holds its voxel sizes in float32)
+    expect(nrrd.spaceDirections!.map((d) => d!.map((v) => Number(v.toFixed(6))))).toEqual([
+      [-0.5, 0, 0],
+      [0, -0.7, 0],
+      [0, 0, 2],
+    ]);
+    const fields = new Map(nrrd.keyValues);
+    expect(fields.get("Segment0_Extent")).toBe("0 1 0 2 0 1"); // voxels 5..8: (1,2,0) (0,0,1) (1,0,1) (0,1,1)
+    expect(fields.get("Segment1_Extent")).toBe("0 -1 0 -1 0 -1"); // box 2 has no voxel
+    expect(fields.get("Segment2_Name")).toBe("box 3"); // painted with a label past the boxes
+    expect(fields.get("Segment2_Extent")).toBe("0 0 1 1 3 3");
+  });
+
+  it("places a challenge case by its spacing, a 2D one as one slice", () => {
+    const npz = writeNpz(
+      {
+        imgs: { data: new Uint8Array(3 * 4), shape: [3, 4], dtype: "uint8" },
+        boxes: { data: Float64Array.of(0, 0, 3, 2), shape: [1, 4], dtype: "float64" },
+      },
+      { compress: false },
+    );
+    const decoded = decodeInput({ kind: "file", name: "2DBox_US_x.npz", bytes: npz });
+    const file = exportSlicerSegmentation(decoded, "2DBox_US_x.npz", "file", new Uint16Array(12).fill(1), 1);
+    expect(file.fileName).toBe("2DBox_US_x.seg.nrrd");
+    const nrrd = readNrrd(file.bytes, file.fileName);
+    expect(nrrd.sizes).toEqual([4, 3, 1]);
+    expect(nrrd.spaceDirections).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    expect(new Map(nrrd.keyValues).get("Segment0_Extent")).toBe("0 3 0 2 0 0");
   });
 });
 

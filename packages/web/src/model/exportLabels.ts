@@ -2,9 +2,19 @@
  * The label map file the page saves, with the user's corrections: the same encoders and the same file name as
  * `daft segment` (packages/node/src/cli/segmentInputs.ts labelMapFileName), so an unedited export is byte-identical
  * to the CLI's output. Challenge .npz inputs may also be saved as a viewer-friendly PNG (2D) or NIfTI (3D), and
- * DICOM inputs as a DICOM-SEG (`daft segment --dicom-seg`'s file, saying whether the masks were corrected by hand).
+ * DICOM inputs as a DICOM-SEG (`daft segment --dicom-seg`'s file, saying whether the masks were corrected by hand),
+ * and any input as a 3D Slicer segmentation (`daft segment --slicer-seg`'s `.seg.nrrd`).
  */
-import { encodeDicomSeg, encodePng, encodeSegmentationNpz, encodeStudyLabels, writeNifti } from "@daft/core";
+import {
+  boxSegments,
+  encodeDicomSeg,
+  encodePng,
+  encodeSegmentationNpz,
+  encodeSlicerSegmentation,
+  encodeStudyLabels,
+  gridFromSpacing,
+  writeNifti,
+} from "@daft/core";
 import type { DecodedInput } from "../input/decodeInput.js";
 
 export interface ExportedFile {
@@ -111,4 +121,26 @@ export function exportDicomSeg(
   if (!seg.written) return { skipped: seg.reason };
   const fileName = `${stemOf(caseName, kind)}.seg.dcm`;
   return { fileName, bytes: seg.bytes, mediaType: mediaTypeOf(fileName) };
+}
+
+/**
+ * The labels as a 3D Slicer segmentation, named as `daft segment --slicer-seg` names it (`<stem>.seg.nrrd`): one
+ * segment per box ("box n" = label n; a label painted above the last box gets a segment too), in the input's grid
+ * and patient frame (LPS), or placed by its voxel spacing when it has none (pictures, .npz cases).
+ */
+export function exportSlicerSegmentation(
+  decoded: DecodedInput,
+  caseName: string,
+  kind: "file" | "dicom-series",
+  labels: Uint16Array,
+  boxCount: number,
+): ExportedFile {
+  const { width, height, depth, spacing } = decoded.display;
+  const sizes: [number, number, number] = [width, height, depth];
+  const geometry = decoded.kind === "study" ? decoded.study.geometry : undefined;
+  const grid = geometry ? { sizes, ...geometry } : gridFromSpacing(sizes, spacing);
+  const maxLabel = labels.reduce((a, b) => (b > a ? b : a), 0);
+  const bytes = encodeSlicerSegmentation(labels, grid, boxSegments(Math.max(boxCount, maxLabel)));
+  const fileName = `${stemOf(caseName, kind)}.seg.nrrd`;
+  return { fileName, bytes, mediaType: mediaTypeOf(fileName) };
 }

@@ -29,6 +29,7 @@ export function pageElements() {
     opacity: get("opacity", HTMLInputElement),
     exportButton: get("export-button", HTMLButtonElement),
     exportAltButton: get("export-alt-button", HTMLButtonElement),
+    exportSlicerButton: get("export-slicer-button", HTMLButtonElement),
     exportInfo: get("export-info", HTMLParagraphElement),
     windowWidth: get("window-width", HTMLInputElement),
     windowLevel: get("window-level", HTMLInputElement),
