@@ -342,6 +342,22 @@ describe.skipIf(!hasTools)("daft segment on NRRD and MetaImage", () => {
         expect(pairs.get("Segmentation_MasterRepresentation")).toBe("Binary labelmap");
         const minmax = spawnSync(TEEM_UNU, ["minmax", segPath], { encoding: "utf8" });
         expect(minmax.stdout).toMatch(/min: 0\s+max: 1/);
+        // daft eval reads it back as a label map and pairs ct.seg.nrrd with the reference ct.nii.gz.
+        const pred = tempDir();
+        writeFileSync(join(pred, "ct.seg.nrrd"), readFileSync(segPath));
+        const scored = daft([
+          "eval",
+          "--pred",
+          pred,
+          "--gt",
+          input("gt"),
+          "-o",
+          join(pred, "report"),
+          "--quiet",
+        ]);
+        expect(scored.stderr).toBe("");
+        const report = JSON.parse(readFileSync(join(pred, "report", "summary.json"), "utf8"));
+        expect(report.cases).toEqual([expect.objectContaining({ case: "ct.nii.gz", dsc: 1, nsd: 1 })]);
       }
     },
   );

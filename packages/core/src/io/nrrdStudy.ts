@@ -17,6 +17,7 @@ import {
   type Vec3,
 } from "../image/geometry.js";
 import { readNrrd, writeNrrd, type NrrdImage, type NrrdSpace } from "./nrrd.js";
+import { flattenSlicerSegmentation } from "./slicerSegmentation.js";
 import { formatSpacing, type Study } from "./study.js";
 
 /** What an NRRD input's label map copies: its spatial axes' sizes and their placement. */
@@ -44,7 +45,9 @@ export function decodeNrrdStudy(bytes: Uint8Array, source: string): Study {
     nrrd.sizes.length > 2 &&
     (nrrd.spaceDirections?.[0] === null ||
       (nrrd.kinds !== undefined && !SPATIAL_KINDS.has(nrrd.kinds[0]!.toLowerCase())));
-  const components = componentAxis ? nrrd.sizes[0]! : 1;
+  // A 3D Slicer segmentation (.seg.nrrd) is read as its segments' label map; its first axis, if any, holds layers.
+  const segmentation = flattenSlicerSegmentation(nrrd, componentAxis, source);
+  const components = componentAxis && !segmentation ? nrrd.sizes[0]! : 1;
   let spatial = nrrd.sizes.map((_, axis) => axis).slice(componentAxis ? 1 : 0);
   nrrd.spaceDirections?.forEach((direction, axis) => {
     if (direction === null && spatial.includes(axis) && nrrd.sizes[axis] !== 1)
@@ -67,7 +70,7 @@ export function decodeNrrdStudy(bytes: Uint8Array, source: string): Study {
   const { affine, positioned } = placement(nrrd, spatial, fail);
   const [sx, sy, sz] = voxelSizes(affine);
   const spacing: [number, number, number] = [sz, sy, sx];
-  const values = components === 4 ? rgbaToRgb(nrrd.data) : nrrd.data;
+  const values = segmentation ? segmentation.labels : components === 4 ? rgbaToRgb(nrrd.data) : nrrd.data;
   return {
     format: "nrrd",
     source,
@@ -77,7 +80,7 @@ export function decodeNrrdStudy(bytes: Uint8Array, source: string): Study {
     depth,
     channels: components === 1 ? 1 : 3,
     values,
-    eightBit: nrrd.type === "uint8",
+    eightBit: nrrd.type === "uint8" && !segmentation,
     invert: false,
     spacing,
     geometry: { affine, space: nrrd.space === "right-anterior-superior" ? "RAS" : "LPS", positioned },
@@ -93,6 +96,11 @@ export function decodeNrrdStudy(bytes: Uint8Array, source: string): Study {
       gzip: nrrd.encoding === "gzip",
     },
     description:
+      (segmentation
+        ? `3D Slicer segmentation, ${segmentation.names.length} segment(s) in ${segmentation.layers} layer(s) ` +
+          `(label n = segment n: ${segmentation.names.slice(0, 5).join(", ")}` +
+          `${segmentation.names.length > 5 ? ", …" : ""}), `
+        : "") +
       `NRRD ${nrrd.sizes.join("×")} ${nrrd.type}${components > 1 ? `, ${components} components` : ""}, ` +
       `${nrrd.encoding} encoding, spacing ${formatSpacing(spacing)} mm (z,y,x), ` +
       (nrrd.space ? `space ${nrrd.space}` : "no patient space"),

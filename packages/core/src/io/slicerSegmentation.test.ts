@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { readNrrd } from "./nrrd.js";
-import { encodeSlicerSegmentation } from "./slicerSegmentation.js";
+import { readNrrd, writeNrrd } from "./nrrd.js";
+import { decodeNrrdStudy } from "./nrrdStudy.js";
+import { boxSegments, encodeSlicerSegmentation } from "./slicerSegmentation.js";
 
 const keyValuesOf = (bytes: Uint8Array) => new Map(readNrrd(bytes, "t.seg.nrrd").keyValues);
 
@@ -84,5 +85,68 @@ describe("encodeSlicerSegmentation", () => {
     expect(() =>
       encodeSlicerSegmentation(new Uint16Array(5), { sizes: [2, 2, 1], affine: rasAffine, space: "LPS" }, []),
     ).toThrow(/5 labels for a 2×2×1 grid/);
+  });
+});
+
+describe("a 3D Slicer segmentation read back (decodeNrrdStudy)", () => {
+  const lps = [
+    [1, 0, 0, 0],
+    [0, 1, 0, 0],
+    [0, 0, 1, 0],
+    [0, 0, 0, 1],
+  ];
+
+  it("gives the label map daft wrote, segment n = label n + 1", () => {
+    const labels = Uint16Array.from({ length: 12 }, (_, i) => i % 3);
+    const bytes = encodeSlicerSegmentation(
+      labels,
+      { sizes: [3, 2, 2], affine: lps, space: "LPS" },
+      boxSegments(2),
+    );
+    const study = decodeNrrdStudy(bytes, "ct.seg.nrrd");
+    expect(study.dimension).toBe(3);
+    expect(study.channels).toBe(1);
+    expect([...study.values]).toEqual([...labels]);
+    expect(study.description).toMatch(
+      /^3D Slicer segmentation, 2 segment\(s\) in 1 layer\(s\) \(label n = segment n: box 1, box 2\)/,
+    );
+  });
+
+  it("flattens Slicer's layers (overlapping segments) and renumbers by segment order", () => {
+    // 2 layers × 3 voxels: layer 0 holds "liver" (value 1) and "spleen" (value 2); layer 1 holds "tumour" (value 1)
+    // inside the liver. Header order liver, tumour, spleen → labels 1, 2, 3; the tumour overwrites the liver.
+    const data = Uint8Array.from([1, 0, 1, 1, 2, 0]); // voxel-major: (layer0, layer1) per voxel
+    const segment = (n: number, name: string, layer: number, value: number): [string, string][] => [
+      [`Segment${n}_ID`, name],
+      [`Segment${n}_Name`, name],
+      [`Segment${n}_Layer`, String(layer)],
+      [`Segment${n}_LabelValue`, String(value)],
+    ];
+    const file = (keyValues: [string, string][]) =>
+      writeNrrd({
+        type: "uint8",
+        sizes: [2, 3, 1, 1],
+        data,
+        space: "left-posterior-superior",
+        spaceDirections: [null, [1, 0, 0], [0, 1, 0], [0, 0, 1]],
+        spaceOrigin: [0, 0, 0],
+        kinds: ["list", "domain", "domain", "domain"],
+        keyValues,
+      });
+    const study = decodeNrrdStudy(
+      file([...segment(0, "liver", 0, 1), ...segment(1, "tumour", 1, 1), ...segment(2, "spleen", 0, 2)]),
+      "abdomen.seg.nrrd",
+    );
+    expect([study.width, study.height, study.depth, study.channels]).toEqual([3, 1, 1, 1]);
+    expect([...study.values]).toEqual([1, 2, 3]);
+    expect(study.description).toMatch(
+      /3 segment\(s\) in 2 layer\(s\) \(label n = segment n: liver, tumour, spleen\)/,
+    );
+    expect(() => decodeNrrdStudy(file(segment(0, "liver", 2, 1)), "bad.seg.nrrd")).toThrow(
+      "3D Slicer segmentation: segment 0 is in layer 2, but the file has 2",
+    );
+    expect(() => decodeNrrdStudy(file(segment(0, "liver", 0, 1.5)), "bad.seg.nrrd")).toThrow(
+      /Segment0_LabelValue "1.5" is not an integer/,
+    );
   });
 });

@@ -5,10 +5,14 @@
  * Slicer's vtkMRMLSegmentationStorageNode writes and reads: ID, Name, Color (0–1 RGB), LabelValue, Layer, Extent
  * (inclusive voxel bounds i0 i1 j0 j1 k0 k1; "0 -1 0 -1 0 -1" for an empty segment) and the segmentation's
  * representation names. A 2D image becomes a volume of one slice, as Slicer loads pictures.
+ *
+ * Read back (flattenSlicerSegmentation), a segmentation from Slicer — one layer or several (overlapping segments) —
+ * becomes one label map with segment n as label n + 1, for `daft eval` and `daft data import`.
  */
+import { DaftInputError } from "../errors.js";
 import { affineFromColumns, flipXY, type Affine } from "../image/geometry.js";
 import { labelColour } from "../render/overlay.js";
-import { writeNrrd } from "./nrrd.js";
+import { writeNrrd, type NrrdImage } from "./nrrd.js";
 
 export interface SlicerSegment {
   /** The voxel value of this segment in the label map (box index + 1). */
@@ -121,4 +125,51 @@ function segmentExtents(
     }
   }
   return bounds.map((b) => (b[0] === Infinity ? [0, -1, 0, -1, 0, -1] : b));
+}
+
+/** A 3D Slicer segmentation's segments flattened into one label map (reading a `.seg.nrrd`). */
+export interface FlattenedSegmentation {
+  /** Per voxel of the spatial grid: n + 1 for the last segment n (header order) that covers it, else 0. */
+  labels: Uint16Array;
+  /** Segment names (Segment<n>_Name), label n + 1 = names[n]. */
+  names: string[];
+  layers: number;
+}
+
+/**
+ * When `nrrd` is a 3D Slicer segmentation (it has `Segment0_…` key/value pairs), its segments as one label map:
+ * segment n (in the header's order) is label n + 1, wherever its layer holds its LabelValue; a voxel in several
+ * segments (overlapping segments live in different layers) gets the later one, as Slicer's export to a label map
+ * does. `layerAxis` says the first axis holds the layers (a 4D file, kind `list`). Undefined for any other NRRD.
+ */
+export function flattenSlicerSegmentation(
+  nrrd: NrrdImage,
+  layerAxis: boolean,
+  source: string,
+): FlattenedSegmentation | undefined {
+  const pairs = new Map(nrrd.keyValues ?? []);
+  if (!pairs.has("Segment0_ID") && !pairs.has("Segment0_LabelValue")) return undefined;
+  const fail = (problem: string): never => {
+    throw new DaftInputError(`3D Slicer segmentation: ${problem}`, source);
+  };
+  const layers = layerAxis ? nrrd.sizes[0]! : 1;
+  const voxels = nrrd.data.length / layers;
+  const labels = new Uint16Array(voxels);
+  const names: string[] = [];
+  for (let n = 0; pairs.has(`Segment${n}_ID`) || pairs.has(`Segment${n}_LabelValue`); n++) {
+    if (n + 1 > 0xffff) fail("more than 65535 segments");
+    const integer = (key: string, fallback: number) => {
+      const text = pairs.get(`Segment${n}_${key}`);
+      const value = text === undefined || text.trim() === "" ? fallback : Number(text);
+      if (!Number.isInteger(value)) fail(`Segment${n}_${key} "${text}" is not an integer`);
+      return value;
+    };
+    const layer = integer("Layer", 0);
+    const value = integer("LabelValue", 1);
+    if (layer < 0 || layer >= layers) fail(`segment ${n} is in layer ${layer}, but the file has ${layers}`);
+    names.push(pairs.get(`Segment${n}_Name`) ?? pairs.get(`Segment${n}_ID`) ?? `Segment_${n + 1}`);
+    const data = nrrd.data;
+    for (let p = 0, i = layer; p < voxels; p++, i += layers) if (data[i] === value) labels[p] = n + 1;
+  }
+  return { labels, names, layers };
 }

@@ -54,6 +54,9 @@ describe("caseKeyOf", () => {
     expect(caseKeyOf("liver_0012.mha")).toBe("liver");
     expect(caseKeyOf("case_0001_0000.png")).toBe("case_0001");
     expect(caseKeyOf("2DBox_US_x_0001.npz")).toBe("2DBox_US_x_0001");
+    expect(caseKeyOf("ct.seg.nrrd")).toBe("ct"); // 3D Slicer's segmentation
+    expect(caseKeyOf("image_0000.seg.nrrd")).toBe("image");
+    expect(caseKeyOf("ct.seg.nii.gz")).toBe("ct.seg");
   });
 });
 

@@ -5,7 +5,8 @@
  * nnU-Net's evaluate_folder does.
  *
  * Files pair up by case key: the name without its format suffix, and for clinical files without nnU-Net's
- * channel suffix (`case_0000.nii.gz`, the image's name, pairs with the reference `case.nii.gz`).
+ * channel suffix (`case_0000.nii.gz`, the image's name, pairs with the reference `case.nii.gz`) or 3D Slicer's
+ * segmentation suffix (`case.seg.nrrd`, read as its segments' label map).
  */
 import { DaftInputError } from "../errors.js";
 import { flipXY, type Affine } from "../image/geometry.js";
@@ -30,10 +31,14 @@ export interface LabelMapArray {
   format: "npz" | StudyFormat;
 }
 
-/** The key a prediction and its ground truth share: "ct_0000.nii.gz" and "ct.nrrd" → "ct"; "a.npz" → "a". */
+/**
+ * The key a prediction and its ground truth share: "ct_0000.nii.gz", "ct.nrrd" and 3D Slicer's "ct.seg.nrrd" →
+ * "ct"; "a.npz" → "a".
+ */
 export function caseKeyOf(fileName: string): string {
   const stem = fileName.replace(LABEL_MAP_FILE, "");
-  return /\.npz$/i.test(fileName) ? stem : stem.replace(/_\d{4}$/, "");
+  if (/\.npz$/i.test(fileName)) return stem;
+  return (/\.nrrd$/i.test(fileName) ? stem.replace(/\.seg$/i, "") : stem).replace(/_\d{4}$/, "");
 }
 
 export function readLabelMapFile(bytes: Uint8Array, file: string, role: LabelMapRole): LabelMapArray {
