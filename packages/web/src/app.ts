@@ -25,6 +25,7 @@ import {
   labelMapFileName,
   type ExportedFile,
 } from "./model/exportLabels.js";
+import { openLabelMap } from "./model/openLabelMap.js";
 import webPackage from "../package.json";
 import {
   applyDiff,
@@ -126,6 +127,31 @@ export class App {
       this.busy = false;
       this.refresh();
     }
+  }
+
+  /**
+   * A label map file onto the open image (model/openLabelMap.ts): its labels replace the page's, its objects become
+   * the boxes, as one undoable step.
+   */
+  openLabels(fileName: string, bytes: Uint8Array): void {
+    const image = this.image;
+    if (!image || !this.labels || this.busy) return;
+    try {
+      const opened = openLabelMap(bytes, fileName, {
+        decoded: image.decoded,
+        name: image.opened.plan.name,
+        dimension: image.dimension,
+      });
+      const diff = diffLabels(this.labels, opened.labels);
+      this.history.change(`open ${fileName}`, opened.boxes, diff ?? undefined);
+      this.labels = opened.labels;
+      this.viewer.showLabels(opened.labels);
+      this.selected = 0;
+      this.setStatus(`${opened.note}. Correct, re-segment or export.`);
+    } catch (e) {
+      this.setStatus(errorLine(e), true);
+    }
+    this.refresh();
   }
 
   /** A box dragged on the axial view from voxel `a` to voxel `b`. */
@@ -350,6 +376,7 @@ export class App {
           ? `Segment ${boxes.length} box${boxes.length === 1 ? "" : "es"}`
           : "Segment";
     this.el.exportButton.disabled = !image || this.busy;
+    this.el.labelButton.disabled = !image || this.busy;
     const dicom = image?.decoded.kind === "study" && image.decoded.study.dicom !== undefined;
     this.el.exportAltButton.hidden = image?.decoded.kind !== "npz" && !dicom;
     this.el.exportAltButton.textContent = dicom ? "Export DICOM-SEG" : "Export PNG/NIfTI";

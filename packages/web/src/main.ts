@@ -36,6 +36,12 @@ function wireOpening(el: PageElements, app: App): void {
   };
   el.fileInput.onchange = openFrom(el.fileInput);
   el.folderInput.onchange = openFrom(el.folderInput);
+  el.labelButton.onclick = () => el.labelInput.click();
+  el.labelInput.onchange = async () => {
+    const file = el.labelInput.files?.[0];
+    if (file) await app.openLabels(file.name, new Uint8Array(await file.arrayBuffer()));
+    el.labelInput.value = "";
+  };
   el.viewer.addEventListener("dragover", (event) => {
     event.preventDefault();
     el.viewer.classList.add("dragging");

@@ -330,6 +330,20 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     const state = await pageState(page);
     expect(state.image).toMatchObject({ dimension: 2 });
     expect(state.boxes.length).toBe(expectedBoxes);
+
+    // Its reference segmentation opened onto it: every nucleus a box and a mask, ready to correct and export.
+    const gts = openNpz(readFileSync(join(repoRoot, "examples/cases/gts", name))).read("gts").data;
+    const objects = new Set(Array.from(gts).filter((v) => v !== 0)).size;
+    await page.setInputFiles("#label-input", join(repoRoot, "examples/cases/gts", name));
+    await page.waitForFunction(() => /label\(s\)/.test(document.getElementById("status")!.textContent!));
+    expect(await page.textContent("#status")).toBe(
+      `${name}: ${objects} label(s), one box each. Correct, re-segment or export.`,
+    );
+    const withLabels = await pageState(page);
+    expect(withLabels.boxes.length).toBe(objects);
+    expect(withLabels.maskVoxels).toBe(Array.from(gts).filter((v) => v !== 0).length);
+    await page.click("#undo-button");
+    expect((await pageState(page)).boxes.length).toBe(expectedBoxes);
   }, 60_000);
 
   it("edits a microscopy .npz with more than 255 boxes: all listed, labels above 255 painted and exported", async () => {

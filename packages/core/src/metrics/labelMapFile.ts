@@ -103,18 +103,20 @@ function asNumbers(array: NdArray): ArrayLike<number> {
 
 /**
  * A prediction must lie on its ground truth's voxel grid: the same shape and, when both are placed in patient
- * space, the same voxel → world mapping (to 0.01 mm at the grid's far corner).
+ * space, the same voxel → world mapping (to 0.01 mm at the grid's far corner). `reference` names the second
+ * grid in messages (the web page checks a label map against its "image").
  */
 export function checkSameGrid(
   prediction: LabelMapArray,
   groundTruth: LabelMapArray,
   predictionFile: string,
   groundTruthFile: string,
+  reference = "ground truth",
 ): void {
   const what = prediction.format === "npz" ? "'segs' shape" : "shape";
   if (prediction.shape.join(",") !== groundTruth.shape.join(",")) {
     throw new DaftInputError(
-      `${what} (${prediction.shape.join(", ")}) does not match the ground truth's (${groundTruth.shape.join(", ")})`,
+      `${what} (${prediction.shape.join(", ")}) does not match the ${reference}'s (${groundTruth.shape.join(", ")})`,
       predictionFile,
     );
   }
@@ -136,8 +138,8 @@ export function checkSameGrid(
   }
   if (worst > 0.01) {
     throw new DaftInputError(
-      `placed ${Number(worst.toPrecision(3))} mm away from the ground truth ${groundTruthFile} on the same voxel ` +
-        "grid (a different affine); resample it onto the ground truth's grid first",
+      `placed ${Number(worst.toPrecision(3))} mm away from the ${reference} ${groundTruthFile} on the same voxel ` +
+        `grid (a different affine); resample it onto the ${reference}'s grid first`,
       predictionFile,
     );
   }

@@ -9,6 +9,8 @@ export function pageElements() {
   return {
     fileInput: get("file-input", HTMLInputElement),
     folderInput: get("folder-input", HTMLInputElement),
+    labelButton: get("label-button", HTMLButtonElement),
+    labelInput: get("label-input", HTMLInputElement),
     imageInfo: get("image-info", HTMLParagraphElement),
     modeInfo: get("mode-info", HTMLParagraphElement),
     modalitySelect: get("modality-select", HTMLSelectElement),
