@@ -1,5 +1,6 @@
-// What reading compressed DICOM costs a user: `daft segment` on one CT series stored four ways — uncompressed,
-// JPEG Lossless SV1, RLE Lossless and JPEG-LS (compressed by dcmtk, the Debian package scripts/setup.sh installs) — each run
+// What reading compressed DICOM costs a user: `daft segment` on one CT series stored five ways — uncompressed,
+// JPEG Lossless SV1, RLE Lossless and JPEG-LS (compressed by dcmtk, the Debian package scripts/setup.sh installs) and
+// JPEG 2000 lossless (OpenJPEG's opj_compress, Debian libopenjp2-tools; left out when it is missing) — each run
 // a fresh process from spawn to exit, the formats interleaved run by run so the machine's drift hits them alike.
 // Reports the median wall time and the median input-decoding time the CLI records (timings.csv io_ms), and checks
 // that the label maps are the same bytes.
@@ -68,11 +69,35 @@ for k in range(n):
     ds.save_as(f"{out}/IM{k:04d}", write_like_original=False)
 `;
 
+/** One native slice (argv 1) → JPEG 2000 lossless (argv 2): opj_compress's default 5/3 codestream, encapsulated. */
+const MAKE_J2K = String.raw`
+import subprocess, sys, tempfile
+import pydicom
+from pydicom.encaps import encapsulate
+src, dst = sys.argv[1], sys.argv[2]
+ds = pydicom.dcmread(src)
+with tempfile.TemporaryDirectory() as d:
+    ds.pixel_array.astype("<i2").tofile(f"{d}/in.rawl")
+    subprocess.run(["opj_compress", "-i", f"{d}/in.rawl", "-o", f"{d}/out.j2k", "-F", f"{ds.Columns},{ds.Rows},1,16,s"],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(f"{d}/out.j2k", "rb") as f:
+        ds.PixelData = encapsulate([f.read()])
+ds["PixelData"].VR = "OB"
+ds["PixelData"].is_undefined_length = True
+ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.90"
+ds.save_as(dst, write_like_original=False)
+`;
+const haveOpenJpeg = !spawnSync("opj_compress", ["-h"], { stdio: "ignore" }).error;
+if (!haveOpenJpeg) console.error("bench/dicom.mjs: opj_compress is not installed: JPEG 2000 is left out");
+
 const formats = [
   { id: "uncompressed", folder: "native", make: null },
   { id: "JPEG Lossless SV1", folder: "jpeg_sv1", make: ["dcmcjpeg", "+e1"] },
   { id: "RLE Lossless", folder: "rle", make: ["dcmcrle"] },
   { id: "JPEG-LS lossless", folder: "jpeg_ls", make: ["dcmcjpls", "+el"] },
+  ...(haveOpenJpeg
+    ? [{ id: "JPEG 2000 lossless", folder: "j2k", make: ["/usr/bin/python3", "-c", MAKE_J2K] }]
+    : []),
 ];
 
 function ensureSeries() {

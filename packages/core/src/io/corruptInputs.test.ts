@@ -9,12 +9,17 @@ import { writeNrrd } from "./nrrd.js";
 /**
  * Corrupt and truncated files must fail as one-line input errors naming the file — never as a TypeError or
  * RangeError from deep inside a decoder, and never by hanging. Seeded random byte changes and cuts of every
- * compressed DICOM fixture (JPEG Lossless, JPEG-LS, RLE, JPEG Baseline) and of an NRRD and a MetaImage file.
+ * compressed DICOM fixture (JPEG Lossless, JPEG-LS, RLE, JPEG Baseline, JPEG Extended, JPEG 2000) and of an NRRD
+ * and a MetaImage file.
  */
-const folder = new URL("../../../../fixtures/formats/compressed/", import.meta.url);
-const inputs: [string, Uint8Array][] = readdirSync(folder)
-  .filter((f) => f.endsWith(".dcm") && !f.includes("native") && !f.includes("decoded"))
-  .map((f) => [f, new Uint8Array(readFileSync(new URL(f, folder)))]);
+const folders = ["compressed", "jpeg2000"].map(
+  (name) => new URL(`../../../../fixtures/formats/${name}/`, import.meta.url),
+);
+const inputs: [string, Uint8Array][] = folders.flatMap((folder) =>
+  readdirSync(folder)
+    .filter((f) => f.endsWith(".dcm") && !f.includes("native") && !f.includes("decoded"))
+    .map((f): [string, Uint8Array] => [f, new Uint8Array(readFileSync(new URL(f, folder)))]),
+);
 const volume = Int16Array.from({ length: 16 * 12 * 3 }, (_, i) => i * 7 - 500);
 inputs.push([
   "volume.nrrd",

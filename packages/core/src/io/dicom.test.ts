@@ -194,14 +194,18 @@ describe("readDicom on hand-built files", () => {
       ...element(0x0028, 0x0010, "US", u16(4, true), sx),
       ...element(0x7fe0, 0x0010, "OB", fragments, sx, UNDEF),
     ];
-    const file = readDicom(part10("1.2.840.10008.1.2.4.90", body), "jpeg.dcm");
+    const file = readDicom(part10("1.2.840.10008.1.2.4.201", body), "jpeg.dcm");
     expect(file.tags).toEqual({ modality: "CT", rows: 4 });
-    expect(file.transferSyntax).toMatchObject({ compressed: true, name: "JPEG 2000 (Lossless Only)" });
+    expect(file.transferSyntax).toMatchObject({
+      compressed: true,
+      name: "High-Throughput JPEG 2000 (Lossless Only)",
+    });
     expect(file.pixelData).toMatchObject({ encapsulated: true, length: fragments.length });
     expect(message(() => decodeDicomPixels(file, "jpeg.dcm"))).toBe(
-      "jpeg.dcm: pixel data not supported: transfer syntax JPEG 2000 (Lossless Only) (1.2.840.10008.1.2.4.90) " +
-        "is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless (Process 14), JPEG Lossless SV1, " +
-        "JPEG Baseline (8-bit), JPEG-LS (greyscale), JPEG-LS near-lossless (greyscale) can be read",
+      "jpeg.dcm: pixel data not supported: transfer syntax High-Throughput JPEG 2000 (Lossless Only) " +
+        "(1.2.840.10008.1.2.4.201) is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless (Process 14), " +
+        "JPEG Lossless SV1, JPEG Baseline (8-bit), JPEG Extended (8/12-bit), JPEG-LS, JPEG-LS near-lossless, " +
+        "JPEG 2000 (Lossless Only), JPEG 2000 can be read",
     );
   });
 
@@ -225,6 +229,21 @@ describe("readDicom on hand-built files", () => {
     ["mr12_native", "mr12_jpeg_ls"],
     ["us_grey_native", "us_grey_jpeg_ls"],
     ["mr12_jpeg_ls_near2_dcmtk_decoded", "mr12_jpeg_ls_near2"],
+    // Colour JPEG-LS, interleave modes none (ILV 0), line (1) and sample (2).
+    ...[0, 1, 2].flatMap((ilv): [string, string][] => [
+      ["us_rgb_native", `us_rgb_jpeg_ls_ilv${ilv}`],
+      ["us_overlay_rgb_native", `us_overlay_rgb_jpeg_ls_ilv${ilv}`],
+      [`us_smooth_rgb_jpeg_ls_near2_ilv${ilv}_dcmtk_decoded`, `us_smooth_rgb_jpeg_ls_near2_ilv${ilv}`],
+    ]),
+    // JPEG Extended through libjpeg's own integer IDCT: exactly as dcmtk decodes it, 12-bit (with 16-bit
+    // quantisation tables at quality 5) and 8-bit.
+    ...[
+      "mr12_jpeg_extended",
+      "mr12_jpeg_extended_q5",
+      "ct_jpeg_extended",
+      "us_grey_jpeg_extended",
+      "us_smooth_rgb_jpeg_extended_rgb",
+    ].map((name): [string, string] => [`${name}_dcmtk_decoded`, name]),
   ];
   for (const [native, packed] of pairs) {
     it(`decodes dcmtk's ${packed} to exactly the native pixels`, () => {
@@ -240,6 +259,7 @@ describe("readDicom on hand-built files", () => {
     ["us_smooth_rgb_jpeg_baseline_rgb", 1, 0.1],
     // YBR_FULL_422: chroma upsampled by two decoders in two ways (jpeg-js: replication; libjpeg: smoothing).
     ["us_smooth_rgb_jpeg_baseline_ybr", 8, 2.5],
+    ["us_smooth_rgb_jpeg_extended_ybr", 8, 2.5],
   ] as const) {
     it(`decodes dcmtk's lossy ${name} as dcmtk's own decoder does, within IDCT rounding`, () => {
       const want = pixels(`${name}_dcmtk_decoded`);
@@ -260,6 +280,28 @@ describe("readDicom on hand-built files", () => {
       expect(sum / got.values.length).toBeLessThanOrEqual(maxMean);
       if (name.endsWith("ybr")) expect(got.photometricInterpretation).toBe("RGB");
     });
+  }
+
+  // PALETTE COLOR (pydicom's fixtures, its apply_color_lut output as reference): 16-bit entries are scaled to 8 bits
+  // by >> 8; 8-bit entries (packed, or one to a 16-bit word) are kept.
+  for (const [name, shift] of [
+    ["pal_lut16", 8],
+    ["pal_lut8", 0],
+    ["pal_lut8_in_words", 0],
+    ["pal_index16", 8],
+  ] as const) {
+    for (const stored of name === "pal_lut16" ? ["native", "rle"] : ["native"]) {
+      it(`looks up PALETTE COLOR ${name}_${stored} as pydicom's apply_color_lut does`, () => {
+        const want = pixels(`${name}_pydicom_rgb_native`);
+        const got = pixels(`${name}_${stored}`);
+        expect({ ...got, values: undefined }).toEqual({
+          ...want,
+          values: undefined,
+          photometricInterpretation: "RGB",
+        });
+        expect(got.values).toEqual(want.values.map((v) => v >> shift));
+      });
+    }
   }
 
   it("names a corrupt compressed frame and a frame that does not match the header", () => {
@@ -384,6 +426,124 @@ describe("readDicom on hand-built files", () => {
     const badNumber = element(0x0028, 0x0030, "DS", text("0.5\\abc"), sx);
     expect(message(() => readDicom(part10("1.2.840.10008.1.2.1", badNumber), "g.dcm"))).toBe(
       'g.dcm: corrupt: (0028,0030) pixelSpacing has a value that is not a number: "abc"',
+    );
+  });
+
+  /** A PALETTE COLOR image: Red, Green, Blue descriptors and data (as 16-bit words), 8- or 16-bit indices. */
+  function paletteFile(
+    uid: string,
+    sx: Syntax,
+    descriptors: number[][],
+    words: number[][],
+    indices: number[],
+    indexBits: 8 | 16,
+    extra: number[] = [],
+  ): Uint8Array {
+    const pixelBytes = indexBits === 8 ? indices : indices.flatMap((v) => u16(v, sx.little));
+    return part10(uid, [
+      ...element(0x0028, 0x0002, "US", u16(1, sx.little), sx),
+      ...element(0x0028, 0x0004, "CS", text("PALETTE COLOR"), sx),
+      ...element(0x0028, 0x0010, "US", u16(2, sx.little), sx),
+      ...element(0x0028, 0x0011, "US", u16(indices.length / 2, sx.little), sx),
+      ...element(0x0028, 0x0100, "US", u16(indexBits, sx.little), sx),
+      ...element(0x0028, 0x0101, "US", u16(indexBits, sx.little), sx),
+      ...element(0x0028, 0x1053, "DS", text("2"), sx),
+      ...descriptors.flatMap((d, c) =>
+        element(
+          0x0028,
+          0x1101 + c,
+          "US",
+          d.flatMap((v) => u16(v, sx.little)),
+          sx,
+        ),
+      ),
+      ...words.flatMap((w, c) =>
+        element(
+          0x0028,
+          0x1201 + c,
+          "OW",
+          w.flatMap((v) => u16(v, sx.little)),
+          sx,
+        ),
+      ),
+      ...extra,
+      ...element(0x7fe0, 0x0010, indexBits === 8 ? "OB" : "OW", pixelBytes, sx),
+    ]);
+  }
+
+  it("looks up PALETTE COLOR indices through 8- and 16-bit tables to 8-bit RGB, in every syntax", () => {
+    for (const [name, uid, sx] of SYNTAXES) {
+      const bytes = paletteFile(
+        uid,
+        sx,
+        [
+          [4, 1, 8],
+          [4, 1, 16],
+          [4, 1, 8],
+        ],
+        [
+          [10 | (20 << 8), 30 | (40 << 8)], // 8-bit entries, two to a word (as PS3.3 C.7.6.3.1.6 says)
+          [0x1000, 0x2000, 0x30ff, 0xff00], // 16-bit entries: >> 8
+          [5, 6, 7, 8], // 8-bit entries one to a 16-bit word (a known writer error)
+        ],
+        [0, 1, 2, 3, 4, 200],
+        8,
+      );
+      const pixels = decodeDicomPixels(readDicom(bytes, name), name);
+      // Below the first mapped value (1) → the first entry, past the last → the last; no rescale of indices.
+      expect({ ...pixels, values: [...pixels.values] }, name).toEqual({
+        frames: 1,
+        rows: 2,
+        columns: 3,
+        samplesPerPixel: 3,
+        photometricInterpretation: "RGB",
+        values: [10, 16, 5, 10, 16, 5, 20, 32, 6, 30, 48, 7, 40, 255, 8, 40, 255, 8],
+      });
+    }
+  });
+
+  it("reads a 65536-entry palette (descriptor 0) for 16-bit indices", () => {
+    const sx = { explicit: true, little: true };
+    const ramp = Array.from({ length: 65536 }, (_, i) => i);
+    const bytes = paletteFile(
+      "1.2.840.10008.1.2.1",
+      sx,
+      [
+        [0, 0, 16],
+        [0, 0, 16],
+        [0, 0, 16],
+      ],
+      [ramp, ramp, ramp],
+      [0, 255, 256, 65535],
+      16,
+    );
+    expect([...decodeDicomPixels(readDicom(bytes)).values]).toEqual([
+      0, 0, 0, 0, 0, 0, 1, 1, 1, 255, 255, 255,
+    ]);
+  });
+
+  it("refuses broken and segmented PALETTE COLOR tables by name", () => {
+    const sx = { explicit: true, little: true };
+    const good = [4, 0, 8];
+    const lut = [1, 2];
+    const attempt = (descriptors: number[][], words: number[][], extra: number[] = []) =>
+      message(() =>
+        decodeDicomPixels(
+          readDicom(paletteFile("1.2.840.10008.1.2.1", sx, descriptors, words, [0, 1], 8, extra)),
+          "p.dcm",
+        ),
+      );
+    expect(attempt([[4, 0, 12], good, good], [lut, lut, lut])).toBe(
+      "p.dcm: Red Palette Color Lookup Table Descriptor gives 12 bits per entry (8 or 16)",
+    );
+    expect(attempt([good, good], [lut, lut, lut])).toBe(
+      "p.dcm: PALETTE COLOR without a Blue Palette Color Lookup Table Descriptor (0028,1103)",
+    );
+    expect(attempt([good, good, good], [lut, [1], lut])).toBe(
+      "p.dcm: Green Palette Color Lookup Table Data has 2 bytes, too few for 4 entries of 8 bits",
+    );
+    expect(attempt([good, good, good], [lut, lut, lut], element(0x0028, 0x1221, "OW", [0, 0], sx))).toBe(
+      "p.dcm: PALETTE COLOR with segmented lookup tables (0028,1221–1223) is not supported",
     );
   });
 

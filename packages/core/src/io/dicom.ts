@@ -10,8 +10,10 @@
  */
 import { inflateSync } from "fflate";
 import { DaftInputError } from "../errors.js";
-import { toPlatformOrder } from "./byteOrder.js";
+import { swapWordsInPlace, toPlatformOrder } from "./byteOrder.js";
 import { encapsulatedFrames, walkFragmentItems } from "./dicomFragments.js";
+import { decodeJpegExtended, jpegFrameInfo } from "./jpegExtended.js";
+import { decodeJpeg2000 } from "./jpeg2000.js";
 import { decodeJpegLs } from "./jpegLs.js";
 import { decodeJpegLossless } from "./jpegLossless.js";
 import { decodeJpegSamples } from "./raster.js";
@@ -84,6 +86,18 @@ export interface DicomTags {
   /** As stored, values separated by "\\". */
   lossyImageCompressionRatio?: string;
   lossyImageCompressionMethod?: string;
+  /**
+   * PALETTE COLOR (PS3.3 C.7.6.3.1.5–6): the Red, Green and Blue Palette Color Lookup Table Descriptors (0028,1101–1103:
+   * entries, 0 meaning 65536; first mapped value; bits per entry) and Data (0028,1201–1203, as little-endian bytes).
+   */
+  redPaletteDescriptor?: number[];
+  greenPaletteDescriptor?: number[];
+  bluePaletteDescriptor?: number[];
+  redPaletteData?: Uint8Array;
+  greenPaletteData?: Uint8Array;
+  bluePaletteData?: Uint8Array;
+  /** Segmented palette lookup table data (0028,1221–1223) is present: not read. */
+  segmentedPalette?: boolean;
 }
 
 /** What a functional group item says about a frame. */
@@ -178,7 +192,8 @@ export function transferSyntaxOf(uid: string): TransferSyntax {
   };
 }
 
-type TagKind = "string" | "int" | "number" | "numbers";
+/** "words": OW bytes, kept in little-endian order; "flag": only whether the element is there. */
+type TagKind = "string" | "int" | "number" | "numbers" | "words" | "flag";
 interface TagSpec {
   key: keyof DicomTags;
   vr: string;
@@ -230,6 +245,15 @@ const WANTED = new Map<number, TagSpec>([
   [tag(0x0028, 0x2110), { key: "lossyImageCompression", vr: "CS", kind: "string" }],
   [tag(0x0028, 0x2112), { key: "lossyImageCompressionRatio", vr: "DS", kind: "string" }],
   [tag(0x0028, 0x2114), { key: "lossyImageCompressionMethod", vr: "CS", kind: "string" }],
+  [tag(0x0028, 0x1101), { key: "redPaletteDescriptor", vr: "US", kind: "numbers", count: 3 }],
+  [tag(0x0028, 0x1102), { key: "greenPaletteDescriptor", vr: "US", kind: "numbers", count: 3 }],
+  [tag(0x0028, 0x1103), { key: "bluePaletteDescriptor", vr: "US", kind: "numbers", count: 3 }],
+  [tag(0x0028, 0x1201), { key: "redPaletteData", vr: "OW", kind: "words" }],
+  [tag(0x0028, 0x1202), { key: "greenPaletteData", vr: "OW", kind: "words" }],
+  [tag(0x0028, 0x1203), { key: "bluePaletteData", vr: "OW", kind: "words" }],
+  [tag(0x0028, 0x1221), { key: "segmentedPalette", vr: "OW", kind: "flag" }],
+  [tag(0x0028, 0x1222), { key: "segmentedPalette", vr: "OW", kind: "flag" }],
+  [tag(0x0028, 0x1223), { key: "segmentedPalette", vr: "OW", kind: "flag" }],
 ]);
 
 const PIXEL_DATA = tag(0x7fe0, 0x0010);
@@ -577,6 +601,17 @@ function decodeWanted(r: Reader, h: ElementHeader, spec: TagSpec, syntax: Syntax
   const vr = h.vr === "UN" || !syntax.explicitVR ? spec.vr : h.vr;
   const le = h.vr === "UN" ? true : syntax.littleEndian;
   const where = `${tagName(h.tag)} ${spec.key}`;
+  const target = tags as Record<string, unknown>;
+  if (spec.kind === "flag") {
+    target[spec.key] = true;
+    return;
+  }
+  if (spec.kind === "words") {
+    const bytes = r.bytes.slice(h.valueOffset, h.valueOffset + h.length);
+    if (!le) swapWordsInPlace(bytes, 2);
+    target[spec.key] = bytes;
+    return;
+  }
   let values: (string | number)[];
   if (STRING_VRS.has(vr)) {
     const text = cleanString(r.ascii(h.valueOffset, h.length));
@@ -586,7 +621,6 @@ function decodeWanted(r: Reader, h: ElementHeader, spec: TagSpec, syntax: Syntax
     values = binaryValues(r, h.valueOffset, h.length, vr, le, where);
     if (values.length === 0) return;
   }
-  const target = tags as Record<string, unknown>;
   if (spec.kind === "string") {
     target[spec.key] = values.join("\\");
     return;
@@ -653,7 +687,7 @@ export interface DicomPixels {
   values: Float32Array;
   /**
    * Set when decoding changed the colour space: lossy JPEG holds YBR_FULL_422 (or YBR_FULL) and decodes to RGB, as
-   * pydicom and dcmtk give it.
+   * pydicom and dcmtk give it; PALETTE COLOR indices are looked up to 8-bit RGB (3 samples per pixel).
    */
   photometricInterpretation?: "RGB";
 }
@@ -661,8 +695,9 @@ export interface DicomPixels {
 /**
  * Pixel data → rescaled values (stored value × RescaleSlope + RescaleIntercept): native (uncompressed), or
  * decompressed first for RLE Lossless, lossless JPEG (Process 14, any predictor, and its SV1 form) and 8-bit JPEG
- * Baseline (through the picture decoder, YBR → RGB). Other compressed transfer syntaxes give a one-line
- * DaftInputError naming the transfer syntax.
+ * Baseline (through the picture decoder, YBR → RGB), and JPEG 2000 (its YBR_RCT/YBR_ICT come out as RGB). Other
+ * compressed transfer syntaxes give a one-line DaftInputError naming the transfer syntax. PALETTE COLOR indices
+ * (stored values, not rescaled) come back as 8-bit RGB through the Red, Green and Blue lookup tables.
  */
 export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels {
   const fail = (problem: string): never => {
@@ -709,8 +744,10 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
   }
   const signed = t.pixelRepresentation === 1;
   const stored = Math.min(t.bitsStored ?? bits!, bits!);
-  const slope = t.rescaleSlope ?? 1;
-  const intercept = t.rescaleIntercept ?? 0;
+  // Palette indices are stored values: no modality rescale before the lookup.
+  const palette = t.photometricInterpretation === "PALETTE COLOR" ? paletteOf(t, samples, fail) : undefined;
+  const slope = palette ? 1 : (t.rescaleSlope ?? 1);
+  const intercept = palette ? 0 : (t.rescaleIntercept ?? 0);
   // Stored words in the platform's byte order, as an unsigned typed array (a copy: aligned, and swappable).
   const stored8 = native
     ? native.subarray(0, count * bytesPer)
@@ -746,8 +783,23 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
     if (signed && v >= half) v -= modulus;
     values[i] = v * slope + intercept;
   }
+  if (palette) {
+    return {
+      frames,
+      rows: rows!,
+      columns: columns!,
+      samplesPerPixel: 3,
+      values: palette(values),
+      photometricInterpretation: "RGB",
+    };
+  }
+  // JPEG 2000's YBR_RCT / YBR_ICT are undone by the codestream's inverse component transform.
   const toRgb =
-    ts.uid === JPEG_BASELINE && samples === 3 && /^YBR_FULL/.test(t.photometricInterpretation ?? "");
+    samples === 3 &&
+    (((ts.uid === JPEG_BASELINE || ts.uid === JPEG_EXTENDED) &&
+      /^YBR_FULL/.test(t.photometricInterpretation ?? "")) ||
+      ((ts.uid === JPEG_2000_LOSSLESS || ts.uid === JPEG_2000) &&
+        /^YBR_(RCT|ICT)$/.test(t.photometricInterpretation ?? "")));
   return {
     frames,
     rows: rows!,
@@ -755,6 +807,62 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
     samplesPerPixel: samples,
     values,
     ...(toRgb ? { photometricInterpretation: "RGB" as const } : {}),
+  };
+}
+
+/**
+ * The lookup of a PALETTE COLOR image (PS3.3 C.7.6.3.1.5–6, C.7.9): index → 8-bit R, G, B. Indices below a table's
+ * first mapped value take its first entry, those past its end its last (as pydicom's apply_color_lut and dcmtk do).
+ * 16-bit entries are scaled to 8 bits by dropping their low byte (>> 8); 8-bit entries are kept, whether packed two
+ * to a word as the standard says or one to a 16-bit word (a known writer error, told apart by the data's length).
+ * The first mapped value is signed when Pixel Representation is 1. Segmented tables are refused by name.
+ */
+function paletteOf(t: DicomTags, samples: number, fail: (problem: string) => never) {
+  if (samples !== 1) fail(`PALETTE COLOR needs 1 sample per pixel, the header says ${samples}`);
+  if (t.segmentedPalette) {
+    fail("PALETTE COLOR with segmented lookup tables (0028,1221–1223) is not supported");
+  }
+  const colours = [
+    ["Red", t.redPaletteDescriptor, t.redPaletteData, "1101", "1201"],
+    ["Green", t.greenPaletteDescriptor, t.greenPaletteData, "1102", "1202"],
+    ["Blue", t.bluePaletteDescriptor, t.bluePaletteData, "1103", "1203"],
+  ] as const;
+  const tables = colours.map(([colour, descriptor, data, descriptorTag, dataTag]) => {
+    if (!descriptor)
+      fail(`PALETTE COLOR without a ${colour} Palette Color Lookup Table Descriptor (0028,${descriptorTag})`);
+    if (!data) fail(`PALETTE COLOR without ${colour} Palette Color Lookup Table Data (0028,${dataTag})`);
+    const [count, firstRaw, bits] = descriptor!;
+    const entries = count! === 0 ? 65536 : count!;
+    const first = t.pixelRepresentation === 1 && firstRaw! >= 32768 ? firstRaw! - 65536 : firstRaw!;
+    if (bits !== 8 && bits !== 16) {
+      fail(`${colour} Palette Color Lookup Table Descriptor gives ${bits} bits per entry (8 or 16)`);
+    }
+    const lut = new Uint8Array(entries);
+    if (data!.length >= 2 * entries) {
+      // One entry per 16-bit word.
+      for (let i = 0; i < entries; i++) {
+        lut[i] = bits === 16 ? data![2 * i + 1]! : data![2 * i]!;
+      }
+    } else if (bits === 8 && data!.length >= entries) {
+      lut.set(data!.subarray(0, entries));
+    } else {
+      fail(
+        `${colour} Palette Color Lookup Table Data has ${data!.length} bytes, too few for ${entries} entries of ` +
+          `${bits} bits`,
+      );
+    }
+    return { lut, first, last: entries - 1 };
+  });
+  return (indices: Float32Array): Float32Array => {
+    const rgb = new Float32Array(indices.length * 3);
+    for (let i = 0; i < indices.length; i++) {
+      for (let c = 0; c < 3; c++) {
+        const { lut, first, last } = tables[c]!;
+        const entry = Math.min(Math.max(indices[i]! - first, 0), last);
+        rgb[3 * i + c] = lut[entry]!;
+      }
+    }
+    return rgb;
   };
 }
 
@@ -772,16 +880,22 @@ const RLE_LOSSLESS = "1.2.840.10008.1.2.5";
 const JPEG_LOSSLESS_P14 = "1.2.840.10008.1.2.4.57";
 const JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
 const JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
+const JPEG_EXTENDED = "1.2.840.10008.1.2.4.51";
 const JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80";
 const JPEG_LS_NEAR_LOSSLESS = "1.2.840.10008.1.2.4.81";
+const JPEG_2000_LOSSLESS = "1.2.840.10008.1.2.4.90";
+const JPEG_2000 = "1.2.840.10008.1.2.4.91";
 
 const DECOMPRESSED_NAMES: Record<string, string> = {
   [RLE_LOSSLESS]: "RLE Lossless",
   [JPEG_LOSSLESS_P14]: "JPEG Lossless (Process 14)",
   [JPEG_LOSSLESS_SV1]: "JPEG Lossless SV1",
   [JPEG_BASELINE]: "JPEG Baseline (8-bit)",
-  [JPEG_LS_LOSSLESS]: "JPEG-LS (greyscale)",
-  [JPEG_LS_NEAR_LOSSLESS]: "JPEG-LS near-lossless (greyscale)",
+  [JPEG_EXTENDED]: "JPEG Extended (8/12-bit)",
+  [JPEG_LS_LOSSLESS]: "JPEG-LS",
+  [JPEG_LS_NEAR_LOSSLESS]: "JPEG-LS near-lossless",
+  [JPEG_2000_LOSSLESS]: "JPEG 2000 (Lossless Only)",
+  [JPEG_2000]: "JPEG 2000",
 };
 
 /** Every frame of the encapsulated pixel data, decoded by `decodeFrame`, one after the other. */
@@ -823,7 +937,12 @@ function jpegLosslessFrame(frame: Uint8Array, g: FrameGeometry, source?: string)
 }
 
 /** Decoded JPEG samples as the native reader's little-endian bytes (8- or 16-bit pixels). */
-function samplesAsBytes(data: Uint16Array, precision: number, g: FrameGeometry, source?: string): Uint8Array {
+function samplesAsBytes(
+  data: Uint16Array | Int32Array,
+  precision: number,
+  g: FrameGeometry,
+  source?: string,
+): Uint8Array {
   if (g.bytesPer > 2 || precision > g.bytesPer * 8) {
     throw new DaftInputError(`JPEG samples of ${precision} bits in ${g.bytesPer * 8}-bit pixels`, source);
   }
@@ -831,7 +950,8 @@ function samplesAsBytes(data: Uint16Array, precision: number, g: FrameGeometry, 
   const out = new Uint8Array(data.length * 2);
   for (let i = 0; i < data.length; i++) {
     out[2 * i] = data[i]! & 0xff;
-    out[2 * i + 1] = data[i]! >> 8;
+    // Negative (signed JPEG 2000) samples as two's complement.
+    out[2 * i + 1] = (data[i]! >> 8) & 0xff;
   }
   return out;
 }
@@ -851,17 +971,51 @@ function jpegBaselineFrame(photometric: string | undefined) {
   };
 }
 
+/**
+ * A JPEG Extended (Process 2 & 4) frame: 8- or 12-bit sequential DCT. 8-bit YCbCr or subsampled colour goes through
+ * the picture decoder as JPEG Baseline does (it upsamples chroma and converts YCbCr); everything else through
+ * decodeJpegExtended, bit for bit as libjpeg, whose samples are the stored bits (PS3.5 8.2.1: signed values are
+ * sign-extended from Pixel Representation afterwards).
+ */
+function jpegExtendedFrame(photometric: string | undefined) {
+  const picture = jpegBaselineFrame(photometric);
+  return (frame: Uint8Array, g: FrameGeometry, source?: string): Uint8Array => {
+    const info = jpegFrameInfo(frame);
+    const colour = info !== undefined && info.precision === 8 && info.components > 1;
+    if (colour && (photometric !== "RGB" || info.subsampled)) return picture(frame, g, source);
+    const image = decodeJpegExtended(frame, source);
+    checkFrameSize("JPEG", [image.width, image.height, image.components], g, source);
+    if (image.components > 1 && photometric !== "RGB") {
+      throw new DaftInputError(
+        `${image.precision}-bit colour JPEG is read only as RGB, not ${photometric ?? "(no photometric interpretation)"}`,
+        source,
+      );
+    }
+    return samplesAsBytes(image.data, image.precision, g, source);
+  };
+}
+
 function jpegLsFrame(frame: Uint8Array, g: FrameGeometry, source?: string): Uint8Array {
   const image = decodeJpegLs(frame, source);
-  checkFrameSize("JPEG-LS", [image.width, image.height, 1], g, source);
+  checkFrameSize("JPEG-LS", [image.width, image.height, image.components], g, source);
+  return samplesAsBytes(image.data, image.precision, g, source);
+}
+
+function jpeg2000Frame(frame: Uint8Array, g: FrameGeometry, source?: string): Uint8Array {
+  const image = decodeJpeg2000(frame, source);
+  checkFrameSize("JPEG 2000", [image.width, image.height, image.components], g, source);
   return samplesAsBytes(image.data, image.precision, g, source);
 }
 
 const DECOMPRESSORS: Record<string, Decompressor> = {
+  [JPEG_2000_LOSSLESS]: framesDecodedBy(jpeg2000Frame),
+  [JPEG_2000]: framesDecodedBy(jpeg2000Frame),
   [JPEG_LS_LOSSLESS]: framesDecodedBy(jpegLsFrame),
   [JPEG_LS_NEAR_LOSSLESS]: framesDecodedBy(jpegLsFrame),
   [JPEG_BASELINE]: (file, g, source) =>
     framesDecodedBy(jpegBaselineFrame(file.tags.photometricInterpretation))(file, g, source),
+  [JPEG_EXTENDED]: (file, g, source) =>
+    framesDecodedBy(jpegExtendedFrame(file.tags.photometricInterpretation))(file, g, source),
   [RLE_LOSSLESS]: framesDecodedBy((frame, g, source) =>
     decodeRleFrame(frame, g.rows * g.columns, g.samples, g.bytesPer, source),
   ),

@@ -185,6 +185,17 @@ describe("decodeDicomStudy on hand-made files", () => {
     expect(rgb[2]).toBeLessThan(5);
   });
 
+  it("a single PALETTE COLOR image is a 2D 8-bit colour study, also with 16-bit indices", () => {
+    const name = "compressed/pal_index16_native.dcm";
+    const study = decodeDicomStudy(
+      [{ name, bytes: new Uint8Array(readFileSync(new URL(name, FIXTURES))) }],
+      name,
+    );
+    expect([study.dimension, study.width, study.height, study.channels]).toEqual([2, 64, 48, 3]);
+    expect(study.eightBit).toBe(true);
+    expect(study.values.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)).toBe(true);
+  });
+
   it("an image without a patient position is still a study, but not positioned", () => {
     const study = decodeDicomStudy([{ name: "xc.dcm", bytes: slice({}) }], "xc.dcm");
     expect(study.geometry!.positioned).toBe(false);
@@ -240,9 +251,14 @@ describe("decodeDicomStudy on hand-made files", () => {
       /^mf\.dcm: multi-frame DICOM \(3 frames\)/,
     ],
     [
-      "palette colour",
+      "palette colour without its lookup tables",
       () => [{ name: "p.dcm", bytes: slice({ photometric: "PALETTE COLOR" }) }],
-      /^p\.dcm: photometric interpretation PALETTE COLOR/,
+      /^p\.dcm: PALETTE COLOR without a Red Palette Color Lookup Table Descriptor \(0028,1101\)$/,
+    ],
+    [
+      "a palette colour series",
+      () => stack([0, 1], { photometric: "PALETTE COLOR" }),
+      /^s\d\.dcm: series slices must be greyscale; this one is PALETTE COLOR$/,
     ],
     [
       "a truncated slice",

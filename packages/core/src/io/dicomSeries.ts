@@ -10,7 +10,7 @@
  */
 import { DaftInputError } from "../errors.js";
 import { affineFromColumns, crossProduct, dotProduct, type Vec3 } from "../image/geometry.js";
-import { decodeDicomPixels, readDicom, type DicomFile } from "./dicom.js";
+import { decodeDicomPixels, readDicom, type DicomFile, type DicomTags } from "./dicom.js";
 import { dicomSourceOf } from "./dicomSource.js";
 import { formatSpacing, type Study } from "./study.js";
 
@@ -80,11 +80,8 @@ function enhancedFrames({ name, file }: Instance): Instance[] | undefined {
       name,
     );
   }
-  if ((t.samplesPerPixel ?? 1) !== 1) {
-    throw new DaftInputError(
-      `a multi-frame volume must be greyscale; this one has ${t.samplesPerPixel} samples`,
-      name,
-    );
+  if ((t.samplesPerPixel ?? 1) !== 1 || t.photometricInterpretation === "PALETTE COLOR") {
+    throw new DaftInputError(`a multi-frame volume must be greyscale; this one ${notGreyscale(t)}`, name);
   }
   // Stored values once for all frames; each frame's rescale comes from its own groups.
   const stored = decodeDicomPixels({ ...file, tags: { ...t, rescaleSlope: 1, rescaleIntercept: 0 } }, name);
@@ -142,7 +139,8 @@ function singleImage({ name, file }: Instance, source: string): Study {
     depth: 1,
     channels: samples === 3 ? 3 : 1,
     values,
-    eightBit: isEightBit(file),
+    // PALETTE COLOR is looked up to 8-bit RGB, whatever the index bits.
+    eightBit: t.photometricInterpretation === "PALETTE COLOR" || isEightBit(file),
     invert: photometric === "MONOCHROME1",
     spacing: [thickness, rowSpacing, columnSpacing],
     geometry: { affine, space: "LPS", positioned },
@@ -165,11 +163,8 @@ function volume(instances: Instance[], source: string, multiFrame = false): Stud
         name,
       );
     }
-    if ((t.samplesPerPixel ?? 1) !== 1) {
-      throw new DaftInputError(
-        `series slices must be greyscale; this one has ${t.samplesPerPixel} samples per pixel`,
-        name,
-      );
+    if ((t.samplesPerPixel ?? 1) !== 1 || t.photometricInterpretation === "PALETTE COLOR") {
+      throw new DaftInputError(`series slices must be greyscale; this one ${notGreyscale(t)}`, name);
     }
     if (!t.imagePositionPatient || !t.imageOrientationPatient || !t.pixelSpacing) {
       const missing = [
@@ -300,6 +295,13 @@ function scaled(v: Vec3, s: number): Vec3 {
 }
 
 /** 8-bit unsigned stored values with no rescale: usable by the model as they are. */
+/** Why a slice or frame is not greyscale: its colour photometric interpretation or its samples per pixel. */
+function notGreyscale(t: DicomTags): string {
+  return t.photometricInterpretation === "PALETTE COLOR"
+    ? "is PALETTE COLOR"
+    : `has ${t.samplesPerPixel} samples per pixel`;
+}
+
 function isEightBit(file: DicomFile): boolean {
   const t = file.tags;
   return (

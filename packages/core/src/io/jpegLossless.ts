@@ -17,7 +17,7 @@ export interface JpegLosslessImage {
   data: Uint16Array;
 }
 
-interface HuffmanTable {
+export interface HuffmanTable {
   maxCode: Int32Array;
   valPtr: Int32Array;
   minCode: Int32Array;
@@ -116,27 +116,39 @@ function readHuffmanTables(
     const counts = segment.subarray(at + 1, at + 17);
     const total = counts.reduce((a, b) => a + b, 0);
     const values = segment.slice(at + 17, at + 17 + total);
-    if (values.length < total) fail("truncated Huffman table");
-    // Canonical codes (T.81 Annex C), decoded with the mincode / maxcode / valptr rule (F.2.2.3).
-    const maxCode = new Int32Array(18).fill(-1);
-    const minCode = new Int32Array(17);
-    const valPtr = new Int32Array(17);
-    let code = 0;
-    let k = 0;
-    for (let l = 1; l <= 16; l++) {
-      const n = counts[l - 1]!;
-      if (n > 0) {
-        valPtr[l] = k;
-        minCode[l] = code;
-        code += n;
-        k += n;
-        maxCode[l] = code - 1;
-      }
-      code <<= 1;
-    }
-    tables.set(id, { maxCode, valPtr, minCode, values });
+    if (counts.length < 16 || values.length < total) fail("truncated Huffman table");
+    tables.set(id, huffmanTable(counts, values, fail));
     at += 17 + total;
   }
+}
+
+/**
+ * Canonical codes (T.81 Annex C) from the code counts per length (1–16) and the symbols, decoded with the
+ * mincode / maxcode / valptr rule (F.2.2.3).
+ */
+export function huffmanTable(
+  counts: Uint8Array,
+  values: Uint8Array,
+  fail: (problem: string) => never,
+): HuffmanTable {
+  const maxCode = new Int32Array(18).fill(-1);
+  const minCode = new Int32Array(17);
+  const valPtr = new Int32Array(17);
+  let code = 0;
+  let k = 0;
+  for (let l = 1; l <= 16; l++) {
+    const n = counts[l - 1]!;
+    if (n > 0) {
+      valPtr[l] = k;
+      minCode[l] = code;
+      code += n;
+      k += n;
+      maxCode[l] = code - 1;
+      if (code - 1 >= 1 << l) fail(`corrupt Huffman table: too many codes of length ${l}`);
+    }
+    code <<= 1;
+  }
+  return { maxCode, valPtr, minCode, values };
 }
 
 /** Decodes one scan into `samples`; returns the position after its entropy-coded data. */
@@ -222,7 +234,7 @@ const LOOKUP_BITS = 9;
  * Entropy-coded bits, with 0xFF00 byte stuffing; stops before a marker. Bits are kept in a 32-bit accumulator,
  * refilled a byte at a time; past a marker (or the end) it reads 1-bits, as T.81 pads.
  */
-class BitReader {
+export class BitReader {
   private acc = 0;
   private accBits = 0;
   private marker = false;
@@ -279,29 +291,39 @@ class BitReader {
     return lut;
   }
 
-  /** One Huffman-coded difference (T.81 H.1.2.2: category 16 means 32768 with no extra bits). */
-  difference(table: HuffmanTable): number {
+  /** One Huffman-coded symbol. */
+  symbol(table: HuffmanTable): number {
     const entry = this.lookup(table)[this.peek(LOOKUP_BITS)]!;
-    let category: number;
     if (entry >= 0) {
       this.consume(entry >> 8);
-      category = entry & 0xff;
-    } else {
-      let code = this.peek(1);
-      this.consume(1);
-      let length = 1;
-      while (code > table.maxCode[length]!) {
-        code = (code << 1) | this.peek(1);
-        this.consume(1);
-        if (++length > 16) this.fail("corrupt Huffman code in the scan");
-      }
-      category = table.values[table.valPtr[length]! + code - table.minCode[length]!]!;
+      return entry & 0xff;
     }
+    let code = this.peek(1);
+    this.consume(1);
+    let length = 1;
+    while (code > table.maxCode[length]!) {
+      code = (code << 1) | this.peek(1);
+      this.consume(1);
+      if (++length > 16) this.fail("corrupt Huffman code in the scan");
+    }
+    return table.values[table.valPtr[length]! + code - table.minCode[length]!]!;
+  }
+
+  /** The next `n` bits (0–16) as an unsigned number. */
+  receive(n: number): number {
+    if (n === 0) return 0;
+    const bits = this.peek(n);
+    this.consume(n);
+    return bits;
+  }
+
+  /** One Huffman-coded difference (T.81 H.1.2.2: category 16 means 32768 with no extra bits). */
+  difference(table: HuffmanTable): number {
+    const category = this.symbol(table);
     if (category === 0) return 0;
     if (category === 16) return 32768;
     if (category > 16) this.fail(`difference category ${category} (0–16)`);
-    const extra = this.peek(category);
-    this.consume(category);
+    const extra = this.receive(category);
     return extra < 1 << (category - 1) ? extra - (1 << category) + 1 : extra;
   }
 

@@ -1,15 +1,19 @@
 /**
  * JPEG-LS (ITU-T T.87, LOCO-I) → samples, for DICOM's JPEG-LS transfer syntaxes (1.2.840.10008.1.2.4.80 lossless,
- * .81 near-lossless): context-modelled prediction errors, Golomb-coded, with a run mode for flat regions. One
- * component (greyscale, 2–16 bits), NEAR ≥ 0, default or LSE-given thresholds and reset. Colour (interleaved)
- * streams are refused by name.
+ * .81 near-lossless): context-modelled prediction errors, Golomb-coded, with a run mode for flat regions. One to four
+ * components of 2–16 bits, NEAR ≥ 0, default or LSE-given thresholds and reset, and the three interleave modes of
+ * T.87 Annex B: none (ILV 0, one scan per component), line (ILV 1) and sample (ILV 2). Subsampled components,
+ * mapping tables (palettised JPEG-LS) and HP's colour transforms (an APP8 "mrfx" segment) are refused by name.
  */
 import { DaftInputError } from "../errors.js";
 
 export interface JpegLsImage {
   width: number;
   height: number;
+  /** Components per pixel (1 greyscale, 3 colour). */
+  components: number;
   precision: number;
+  /** Samples interleaved per pixel, row by row. */
   data: Uint16Array;
 }
 
@@ -25,14 +29,19 @@ const J = [
   0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 9, 10, 11, 12, 13, 14, 15,
 ];
 
+const INTERLEAVE = ["none", "line", "sample"];
+/** More samples than this in one frame is taken for a corrupt header rather than allocated. */
+const MAX_SAMPLES = 2 ** 28;
+
 export function decodeJpegLs(bytes: Uint8Array, source?: string): JpegLsImage {
   const fail = (problem: string): never => {
     throw new DaftInputError(`JPEG-LS: ${problem}`, source);
   };
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) fail("no SOI marker: not a JPEG-LS stream");
-  let frame: { precision: number; height: number; width: number; components: number } | undefined;
+  let frame: { precision: number; height: number; width: number; ids: number[] } | undefined;
   let custom: Partial<Parameters> = {};
-  let image: Uint16Array | undefined;
+  let planes: Uint16Array[] = [];
+  const decoded = new Set<number>();
   let pos = 2;
   for (;;) {
     while (pos < bytes.length && bytes[pos] === 0xff && bytes[pos + 1] === 0xff) pos++;
@@ -43,34 +52,97 @@ export function decodeJpegLs(bytes: Uint8Array, source?: string): JpegLsImage {
     if (marker === 0xd9) break;
     const length = (bytes[pos]! << 8) | bytes[pos + 1]!;
     if (pos + length > bytes.length) fail("a marker segment runs past the end");
+    if (length < 2) fail(`marker FF${hex(marker)} has a length of ${length}`);
     const segment = bytes.subarray(pos + 2, pos + length);
     const u16 = (at: number) => (segment[at]! << 8) | segment[at + 1]!;
     if (marker === 0xf7) {
-      frame = { precision: segment[0]!, height: u16(1), width: u16(3), components: segment[5]! };
+      if (frame) fail("a second SOF55 frame header");
+      const count = segment[5]!;
+      if (segment.length < 6 + 3 * count) fail("truncated SOF55 frame header");
+      frame = { precision: segment[0]!, height: u16(1), width: u16(3), ids: [] };
       if (frame.precision < 2 || frame.precision > 16)
         fail(`sample precision ${frame.precision} (2–16 bits)`);
-      if (frame.components !== 1) fail(`${frame.components} components: only greyscale JPEG-LS is read`);
+      if (count < 1 || count > 4) fail(`${count} components (1–4 are read)`);
       if (frame.width === 0 || frame.height === 0) fail("empty frame");
-      image = new Uint16Array(frame.width * frame.height);
+      if (frame.width * frame.height * count > MAX_SAMPLES)
+        fail(`a frame of ${frame.width}×${frame.height}×${count} samples is too large`);
+      for (let c = 0; c < count; c++) {
+        const id = segment[6 + 3 * c]!;
+        const sampling = segment[7 + 3 * c]!;
+        if (sampling !== 0x11) fail(`component ${id} is subsampled (${sampling >> 4}×${sampling & 15})`);
+        if (frame.ids.includes(id)) fail(`component ${id} is declared twice`);
+        frame.ids.push(id);
+      }
+      planes = frame.ids.map(() => new Uint16Array(frame!.width * frame!.height));
     } else if (marker === 0xf8) {
       if (segment[0] !== 1) fail(`LSE parameters of type ${segment[0]} (mapping tables) are not supported`);
+      if (segment.length < 11) fail("truncated LSE segment");
       custom = { maxVal: u16(1), t1: u16(3), t2: u16(5), t3: u16(7), reset: u16(9) };
+    } else if (marker === 0xe8) {
+      // HP's colour transforms (not T.87): APP8 "mrfx" with transform 1–3; 0 is none.
+      const isMrfx = segment.length >= 5 && String.fromCharCode(...segment.subarray(0, 4)) === "mrfx";
+      if (isMrfx && segment[4] !== 0)
+        fail(`HP colour transform ${segment[4]} (APP8 "mrfx") is not supported`);
     } else if (marker === 0xda) {
-      if (!frame || !image) fail("scan before the SOF55 frame header");
-      const near = segment[3]!;
-      const pointTransform = segment[5]! & 0x0f;
+      if (!frame) fail("scan before the SOF55 frame header");
+      const count = segment[0]!;
+      if (count < 1 || segment.length < 4 + 2 * count) fail("truncated or empty scan header");
+      const scanPlanes: Uint16Array[] = [];
+      for (let c = 0; c < count; c++) {
+        const id = segment[1 + 2 * c]!;
+        const index = frame!.ids.indexOf(id);
+        if (index < 0) fail(`scan names component ${id}, which the frame does not have`);
+        if (segment[2 + 2 * c] !== 0)
+          fail(`component ${id} uses mapping table ${segment[2 + 2 * c]} (not supported)`);
+        if (decoded.has(index)) fail(`component ${id} is in two scans`);
+        decoded.add(index);
+        scanPlanes.push(planes[index]!);
+      }
+      const near = segment[1 + 2 * count]!;
+      const ilv = segment[2 + 2 * count]!;
+      const pointTransform = segment[3 + 2 * count]! & 0x0f;
+      if (ilv > 2) fail(`interleave mode ${ilv} (0–2)`);
+      if (count > 1 && ilv === 0) fail(`a scan of ${count} components without interleaving`);
       const params = parameters(frame!.precision, near, custom);
-      pos = decodeScan(bytes, pos + length, frame!.width, frame!.height, near, params, image!, fail);
+      if (near > Math.min(255, params.maxVal >> 1))
+        fail(`NEAR ${near} is too large for MAXVAL ${params.maxVal}`);
+      pos = decodeScan(
+        bytes,
+        pos + length,
+        frame!.width,
+        frame!.height,
+        near,
+        params,
+        scanPlanes,
+        count > 1 ? INTERLEAVE[ilv]! : "none",
+        fail,
+      );
       if (pointTransform > 0)
-        for (let i = 0; i < image!.length; i++) image![i] = image![i]! << pointTransform;
+        for (const plane of scanPlanes)
+          for (let i = 0; i < plane.length; i++) plane[i] = plane[i]! << pointTransform;
       continue;
     } else if ((marker & 0xf0) === 0xc0 && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       fail(`SOF${marker - 0xc0} frame: not JPEG-LS (SOF55)`);
     }
     pos += length;
   }
-  if (!frame || !image) fail("no SOF55 frame and no scan");
-  return { width: frame!.width, height: frame!.height, precision: frame!.precision, data: image! };
+  if (!frame) fail("no SOF55 frame and no scan");
+  const missing = frame!.ids.filter((_, c) => !decoded.has(c));
+  if (missing.length > 0) fail(`no scan for component ${missing.join(", ")}`);
+  const { width, height, precision } = frame!;
+  const components = planes.length;
+  let data = planes[0]!;
+  if (components > 1) {
+    data = new Uint16Array(width * height * components);
+    planes.forEach((plane, c) => {
+      for (let i = 0; i < plane.length; i++) data[i * components + c] = plane[i]!;
+    });
+  }
+  return { width, height, components, precision, data };
+}
+
+function hex(n: number): string {
+  return n.toString(16).toUpperCase().padStart(2, "0");
 }
 
 /** Default thresholds (T.87 C.2.4.1.1), overridden by an LSE segment's non-zero values. */
@@ -100,7 +172,12 @@ function parameters(precision: number, near: number, custom: Partial<Parameters>
   };
 }
 
-/** Decodes one greyscale scan into `image`; returns the position of the marker after it. */
+/**
+ * Decodes one scan of one or more components into `planes`; returns the position of the marker after it. All
+ * components of a scan share one set of contexts; in line interleaving each component keeps its own run index
+ * (T.87 B.2), in sample interleaving a run is a run of whole pixels and its interruption codes each component with
+ * the RItype 0 context (B.3).
+ */
 function decodeScan(
   bytes: Uint8Array,
   start: number,
@@ -108,7 +185,8 @@ function decodeScan(
   height: number,
   near: number,
   p: Parameters,
-  image: Uint16Array,
+  planes: Uint16Array[],
+  interleave: string,
   fail: (problem: string) => never,
 ): number {
   const { maxVal, t1, t2, t3, reset } = p;
@@ -154,116 +232,172 @@ function decodeScan(
     if (high >= lim - (qbpp + 1)) return bits.read(qbpp) + 1;
     return k === 0 ? high : (high << k) + bits.read(k);
   };
+  const flat = (ra: number, rb: number, rc: number, rd: number) =>
+    Math.abs(rd - rb) <= near && Math.abs(rb - rc) <= near && Math.abs(rc - ra) <= near;
 
-  // Lines with one sample of padding each side: index x + 1.
-  let previous = new Int32Array(width + 2);
-  let current = new Int32Array(width + 2);
-  for (let y = 0; y < height; y++) {
-    previous[width + 1] = previous[width]!;
-    current[0] = previous[1]!;
+  /** Run mode (T.87 A.7.1): the length of a run of Ra, at most `remaining` samples. */
+  const runLength = (remaining: number): number => {
+    let count = 0;
+    while (count < remaining && bits.read(1) === 1) {
+      const run = Math.min(1 << J[runIndex]!, remaining - count);
+      count += run;
+      if (run === 1 << J[runIndex]!) runIndex = Math.min(31, runIndex + 1);
+    }
+    if (count < remaining) {
+      // A 0 bit was read: the rest of the run in J[runIndex] bits (unless the line ended exactly).
+      count += J[runIndex]! > 0 ? bits.read(J[runIndex]!) : 0;
+      if (count > remaining) fail("run past the end of a line");
+    }
+    return count;
+  };
+
+  /** The run interruption sample (T.87 A.7.2) after a run of Ra, above it Rb. */
+  const interruption = (ra: number, rb: number, riType: number): number => {
+    const q = 365 + riType;
+    const temp = A[q]! + (N[q]! >> 1) * riType;
+    let k = 0;
+    while (N[q]! << k < temp) k++;
+    const eMErrval = golomb(k, limit - J[runIndex]! - 1);
+    const t = eMErrval + riType;
+    const map = t & 1;
+    const magnitude = (t + map) >> 1;
+    // The encoder's map bit (T.87 A.7.2.1) says the error is negative, except where k = 0 and 2·Nn < N flips it.
+    let errval = (map === 1) !== (k === 0 && 2 * Nn[q]! < N[q]!) ? -magnitude : magnitude;
+    if (errval < 0) Nn[q]!++;
+    A[q]! += (eMErrval + 1 - riType) >> 1;
+    if (N[q] === reset) {
+      A[q]! >>= 1;
+      N[q]! >>= 1;
+      Nn[q]! >>= 1;
+    }
+    N[q]!++;
+    if (riType === 1) return fixRange(ra + errval * step);
+    if (rb < ra) errval = -errval;
+    return fixRange(rb + errval * step);
+  };
+
+  /** Regular mode (T.87 A.4–A.6): one sample from its neighbours. */
+  const regular = (ra: number, rb: number, rc: number, rd: number): number => {
+    let q1 = quantize(rd - rb);
+    let q2 = quantize(rb - rc);
+    let q3 = quantize(rc - ra);
+    let sign = 1;
+    if (q1 < 0 || (q1 === 0 && (q2 < 0 || (q2 === 0 && q3 < 0)))) {
+      sign = -1;
+      q1 = -q1;
+      q2 = -q2;
+      q3 = -q3;
+    }
+    const q = (q1 * 9 + q2) * 9 + q3;
+    let px =
+      rc >= Math.max(ra, rb) ? Math.min(ra, rb) : rc <= Math.min(ra, rb) ? Math.max(ra, rb) : ra + rb - rc;
+    px += sign * C[q]!;
+    px = px < 0 ? 0 : px > maxVal ? maxVal : px;
+    let k = 0;
+    while (N[q]! << k < A[q]!) k++;
+    const mErrval = golomb(k, limit);
+    let errval: number;
+    if (near === 0 && k === 0 && 2 * B[q]! <= -N[q]!)
+      errval = mErrval & 1 ? (mErrval - 1) >> 1 : -(mErrval >> 1) - 1;
+    else errval = mErrval & 1 ? -((mErrval + 1) >> 1) : mErrval >> 1;
+    // Context update with the error as coded, then bias correction (A.6).
+    B[q]! += errval * step;
+    A[q]! += Math.abs(errval);
+    if (N[q] === reset) {
+      A[q]! >>= 1;
+      B[q]! >>= 1;
+      N[q]! >>= 1;
+    }
+    N[q]!++;
+    if (B[q]! <= -N[q]!) {
+      B[q]! += N[q]!;
+      if (C[q]! > -128) C[q]!--;
+      if (B[q]! <= -N[q]!) B[q] = -N[q]! + 1;
+    } else if (B[q]! > 0) {
+      B[q]! -= N[q]!;
+      if (C[q]! < 127) C[q]!++;
+      if (B[q]! > 0) B[q] = 0;
+    }
+    return fixRange(px + sign * errval * step);
+  };
+
+  /** One line of one component; lines have one sample of padding each side (index x + 1). */
+  const line = (previous: Int32Array, current: Int32Array) => {
     let x = 0;
     while (x < width) {
       const ra = current[x]!;
       const rb = previous[x + 1]!;
       const rc = previous[x]!;
       const rd = previous[x + 2]!;
-      const d1 = rd - rb;
-      const d2 = rb - rc;
-      const d3 = rc - ra;
-      if (Math.abs(d1) <= near && Math.abs(d2) <= near && Math.abs(d3) <= near) {
-        // Run mode (T.87 A.7): runs of Ra, then possibly one interruption sample.
-        let count = 0;
-        const remaining = width - x;
-        while (count < remaining && bits.read(1) === 1) {
-          const run = Math.min(1 << J[runIndex]!, remaining - count);
-          count += run;
-          if (run === 1 << J[runIndex]!) runIndex = Math.min(31, runIndex + 1);
-        }
-        if (count < remaining) {
-          // A 0 bit was read: the rest of the run in J[runIndex] bits (unless the line ended exactly).
-          count += J[runIndex]! > 0 ? bits.read(J[runIndex]!) : 0;
-          if (count > remaining) fail("run past the end of a line");
-        }
-        for (let i = 0; i < count; i++) current[x + 1 + i] = ra;
-        x += count;
-        if (x === width) break;
-        // Run interruption sample.
-        const rbi = previous[x + 1]!;
-        const riType = Math.abs(ra - rbi) <= near ? 1 : 0;
-        const q = 365 + riType;
-        const temp = A[q]! + (N[q]! >> 1) * riType;
-        let k = 0;
-        while (N[q]! << k < temp) k++;
-        const eMErrval = golomb(k, limit - J[runIndex]! - 1);
-        const t = eMErrval + riType;
-        const map = t & 1;
-        const magnitude = (t + map) >> 1;
-        // The encoder's map bit (T.87 A.7.2.1) says the error is negative, except where k = 0 and 2·Nn < N flips it.
-        let errval = (map === 1) !== (k === 0 && 2 * Nn[q]! < N[q]!) ? -magnitude : magnitude;
-        if (errval < 0) Nn[q]!++;
-        A[q]! += (eMErrval + 1 - riType) >> 1;
-        if (N[q] === reset) {
-          A[q]! >>= 1;
-          N[q]! >>= 1;
-          Nn[q]! >>= 1;
-        }
-        N[q]!++;
-        let rx: number;
-        if (riType === 1) rx = ra + errval * step;
-        else {
-          if (rbi < ra) errval = -errval;
-          rx = rbi + errval * step;
-        }
-        current[x + 1] = fixRange(rx);
-        runIndex = Math.max(0, runIndex - 1);
+      if (!flat(ra, rb, rc, rd)) {
+        current[x + 1] = regular(ra, rb, rc, rd);
         x++;
         continue;
       }
-      // Regular mode (T.87 A.4–A.6).
-      let q1 = quantize(d1);
-      let q2 = quantize(d2);
-      let q3 = quantize(d3);
-      let sign = 1;
-      if (q1 < 0 || (q1 === 0 && (q2 < 0 || (q2 === 0 && q3 < 0)))) {
-        sign = -1;
-        q1 = -q1;
-        q2 = -q2;
-        q3 = -q3;
-      }
-      const q = (q1 * 9 + q2) * 9 + q3;
-      let px =
-        rc >= Math.max(ra, rb) ? Math.min(ra, rb) : rc <= Math.min(ra, rb) ? Math.max(ra, rb) : ra + rb - rc;
-      px += sign * C[q]!;
-      px = px < 0 ? 0 : px > maxVal ? maxVal : px;
-      let k = 0;
-      while (N[q]! << k < A[q]!) k++;
-      const mErrval = golomb(k, limit);
-      let errval: number;
-      if (near === 0 && k === 0 && 2 * B[q]! <= -N[q]!)
-        errval = mErrval & 1 ? (mErrval - 1) >> 1 : -(mErrval >> 1) - 1;
-      else errval = mErrval & 1 ? -((mErrval + 1) >> 1) : mErrval >> 1;
-      // Context update with the error as coded, then bias correction (A.6).
-      B[q]! += errval * step;
-      A[q]! += Math.abs(errval);
-      if (N[q] === reset) {
-        A[q]! >>= 1;
-        B[q]! >>= 1;
-        N[q]! >>= 1;
-      }
-      N[q]!++;
-      if (B[q]! <= -N[q]!) {
-        B[q]! += N[q]!;
-        if (C[q]! > -128) C[q]!--;
-        if (B[q]! <= -N[q]!) B[q] = -N[q]! + 1;
-      } else if (B[q]! > 0) {
-        B[q]! -= N[q]!;
-        if (C[q]! < 127) C[q]!++;
-        if (B[q]! > 0) B[q] = 0;
-      }
-      current[x + 1] = fixRange(px + sign * errval * step);
+      const count = runLength(width - x);
+      for (let i = 0; i < count; i++) current[x + 1 + i] = ra;
+      x += count;
+      if (x === width) break;
+      const rbi = previous[x + 1]!;
+      current[x + 1] = interruption(ra, rbi, Math.abs(ra - rbi) <= near ? 1 : 0);
+      runIndex = Math.max(0, runIndex - 1);
       x++;
     }
-    for (let i = 0; i < width; i++) image[y * width + i] = current[i + 1]!;
+  };
+
+  /** One line of every component, pixel by pixel (sample interleaving). */
+  const pixelLine = (previous: Int32Array[], current: Int32Array[]) => {
+    const n = previous.length;
+    let x = 0;
+    while (x < width) {
+      let allFlat = true;
+      for (let c = 0; c < n && allFlat; c++) {
+        const prev = previous[c]!;
+        allFlat = flat(current[c]![x]!, prev[x + 1]!, prev[x]!, prev[x + 2]!);
+      }
+      if (!allFlat) {
+        for (let c = 0; c < n; c++) {
+          const prev = previous[c]!;
+          current[c]![x + 1] = regular(current[c]![x]!, prev[x + 1]!, prev[x]!, prev[x + 2]!);
+        }
+        x++;
+        continue;
+      }
+      const count = runLength(width - x);
+      for (let c = 0; c < n; c++) {
+        const cur = current[c]!;
+        for (let i = 0; i < count; i++) cur[x + 1 + i] = cur[x]!;
+      }
+      x += count;
+      if (x === width) break;
+      for (let c = 0; c < n; c++) current[c]![x + 1] = interruption(current[c]![x]!, previous[c]![x + 1]!, 0);
+      runIndex = Math.max(0, runIndex - 1);
+      x++;
+    }
+  };
+
+  const n = planes.length;
+  let previous = planes.map(() => new Int32Array(width + 2));
+  let current = planes.map(() => new Int32Array(width + 2));
+  const runIndices = new Int32Array(n);
+  for (let y = 0; y < height; y++) {
+    for (let c = 0; c < n; c++) {
+      previous[c]![width + 1] = previous[c]![width]!;
+      current[c]![0] = previous[c]![1]!;
+    }
+    if (interleave === "sample") pixelLine(previous, current);
+    else {
+      for (let c = 0; c < n; c++) {
+        runIndex = runIndices[c]!;
+        line(previous[c]!, current[c]!);
+        runIndices[c] = runIndex;
+      }
+    }
+    for (let c = 0; c < n; c++) {
+      const plane = planes[c]!;
+      const cur = current[c]!;
+      for (let i = 0; i < width; i++) plane[y * width + i] = cur[i + 1]!;
+    }
     [previous, current] = [current, previous];
   }
   return bits.end();
@@ -289,12 +423,11 @@ class LsBitReader {
         return;
       }
       const byte = this.bytes[this.pos]!;
+      if (byte === 0xff && this.bytes[this.pos + 1]! >= 0x80) {
+        this.marker = true; // the scan ends at this marker
+        return;
+      }
       if (this.afterFF) {
-        if (byte >= 0x80) {
-          this.marker = true; // 0xFF at pos - 1 began a marker
-          this.pos--;
-          return;
-        }
         this.acc = ((this.acc << 7) | byte) >>> 0;
         this.count += 7;
       } else {
@@ -325,7 +458,7 @@ class LsBitReader {
 
   /** Position of the marker that ends the scan. */
   end(): number {
-    let pos = this.marker ? this.pos : this.pos;
+    let pos = this.pos;
     while (pos < this.bytes.length && !(this.bytes[pos] === 0xff && this.bytes[pos + 1]! >= 0x80)) pos++;
     return pos;
   }

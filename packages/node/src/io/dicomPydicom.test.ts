@@ -24,7 +24,7 @@ from pydicom.sequence import Sequence
 
 out = sys.argv[1]
 IMPLICIT, EXPLICIT, BIG, DEFLATED = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"
-JPEG = "1.2.840.10008.1.2.4.90"  # JPEG 2000, which the core does not decode
+JPEG = "1.2.840.10008.1.2.4.92"  # JPEG 2000 Part 2 multi-component, which the core does not decode
 SOP = {"CT": "1.2.840.10008.5.1.4.1.1.2", "PT": "1.2.840.10008.5.1.4.1.1.128", "MR": "1.2.840.10008.5.1.4.1.1.4",
        "US": "1.2.840.10008.5.1.4.1.1.6.1", "MG": "1.2.840.10008.5.1.4.1.1.1.2"}
 expected = {}
@@ -160,7 +160,7 @@ describe.skipIf(!hasPydicom)("DICOM files written by pydicom", () => {
     });
   }
 
-  it("reads the tags of a JPEG 2000 file and refuses its pixel data in one line naming the transfer syntax", () => {
+  it("reads the tags of a JPEG 2000 Part 2 file and refuses its pixel data in one line naming the transfer syntax", () => {
     const file = read("ct_j2k.dcm");
     expect(file.tags.modality).toBe("CT");
     expect(file.pixelData?.encapsulated).toBe(true);
@@ -172,10 +172,10 @@ describe.skipIf(!hasPydicom)("DICOM files written by pydicom", () => {
     }
     expect(error).toBeInstanceOf(DaftInputError);
     expect((error as DaftInputError).oneLine()).toBe(
-      "ct_j2k.dcm: pixel data not supported: transfer syntax JPEG 2000 (Lossless Only) " +
-        "(1.2.840.10008.1.2.4.90) is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless " +
-        "(Process 14), JPEG Lossless SV1, JPEG Baseline (8-bit), JPEG-LS (greyscale), JPEG-LS near-lossless " +
-        "(greyscale) can be read",
+      "ct_j2k.dcm: pixel data not supported: transfer syntax JPEG 2000 Part 2 Multi-component (Lossless Only) " +
+        "(1.2.840.10008.1.2.4.92) is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless " +
+        "(Process 14), JPEG Lossless SV1, JPEG Baseline (8-bit), JPEG Extended (8/12-bit), JPEG-LS, " +
+        "JPEG-LS near-lossless, JPEG 2000 (Lossless Only), JPEG 2000 can be read",
     );
   });
 
