@@ -70,6 +70,7 @@ export * from "./pipeline/segmentInput.js";
 export * from "./io/nrrd.js";
 export * from "./io/nrrdStudy.js";
 export * from "./io/slicerSegmentation.js";
+export * from "./io/dicomSegRead.js";
 export * from "./io/metaImage.js";
 export * from "./io/metaImageStudy.js";
 export * from "./manifest/niftiHeaderRules.js";

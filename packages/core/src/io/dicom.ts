@@ -98,6 +98,17 @@ export interface DicomTags {
   bluePaletteData?: Uint8Array;
   /** Segmented palette lookup table data (0028,1221–1223) is present: not read. */
   segmentedPalette?: boolean;
+  /** DICOM Segmentation (PS3.3 C.8.20.2): BINARY or FRACTIONAL, and the Segment Sequence's numbers and labels. */
+  segmentationType?: string;
+  maximumFractionalValue?: number;
+  segments?: { number: number; label?: string }[];
+  /** In a Segment item, and in a SEG frame's Segment Identification Sequence. */
+  segmentNumber?: number;
+  segmentLabel?: string;
+  referencedSegmentNumber?: number;
+  /** A SEG frame's source image (Derivation Image → Source Image Sequence). */
+  referencedSOPInstanceUID?: string;
+  referencedFrameNumber?: number;
 }
 
 /** What a functional group item says about a frame. */
@@ -109,6 +120,9 @@ export type FrameGroupTags = Pick<
   | "sliceThickness"
   | "rescaleIntercept"
   | "rescaleSlope"
+  | "referencedSegmentNumber"
+  | "referencedSOPInstanceUID"
+  | "referencedFrameNumber"
 >;
 
 export interface DicomPixelDataLocation {
@@ -254,11 +268,21 @@ const WANTED = new Map<number, TagSpec>([
   [tag(0x0028, 0x1221), { key: "segmentedPalette", vr: "OW", kind: "flag" }],
   [tag(0x0028, 0x1222), { key: "segmentedPalette", vr: "OW", kind: "flag" }],
   [tag(0x0028, 0x1223), { key: "segmentedPalette", vr: "OW", kind: "flag" }],
+  [tag(0x0062, 0x0001), { key: "segmentationType", vr: "CS", kind: "string" }],
+  [tag(0x0062, 0x000e), { key: "maximumFractionalValue", vr: "US", kind: "int" }],
+  [tag(0x0062, 0x0004), { key: "segmentNumber", vr: "US", kind: "int" }],
+  [tag(0x0062, 0x0005), { key: "segmentLabel", vr: "LO", kind: "string" }],
+  [tag(0x0062, 0x000b), { key: "referencedSegmentNumber", vr: "US", kind: "int" }],
+  [tag(0x0008, 0x1155), { key: "referencedSOPInstanceUID", vr: "UI", kind: "string" }],
+  [tag(0x0008, 0x1160), { key: "referencedFrameNumber", vr: "IS", kind: "int" }],
 ]);
 
 const PIXEL_DATA = tag(0x7fe0, 0x0010);
 const SHARED_FUNCTIONAL_GROUPS = tag(0x5200, 0x9229);
 const PER_FRAME_FUNCTIONAL_GROUPS = tag(0x5200, 0x9230);
+const SEGMENT_SEQUENCE = tag(0x0062, 0x0002);
+/** What a Segment Sequence item holds that a SEG reader needs. */
+const SEGMENT_ITEM_KEYS = new Set<keyof DicomTags>(["segmentNumber", "segmentLabel"]);
 /** The frame attributes a functional group item may hold, in its macros' sequences. */
 const FRAME_GROUP_KEYS = new Set<keyof DicomTags>([
   "imagePositionPatient",
@@ -267,6 +291,9 @@ const FRAME_GROUP_KEYS = new Set<keyof DicomTags>([
   "sliceThickness",
   "rescaleIntercept",
   "rescaleSlope",
+  "referencedSegmentNumber",
+  "referencedSOPInstanceUID",
+  "referencedFrameNumber",
 ]);
 /** Macro sequences that hold them (known by tag, also in implicit VR files). */
 const FRAME_MACROS = new Set([
@@ -274,6 +301,9 @@ const FRAME_MACROS = new Set([
   tag(0x0020, 0x9116), // Plane Orientation Sequence
   tag(0x0028, 0x9110), // Pixel Measures Sequence
   tag(0x0028, 0x9145), // Pixel Value Transformation Sequence
+  tag(0x0062, 0x000a), // Segment Identification Sequence
+  tag(0x0008, 0x9124), // Derivation Image Sequence
+  tag(0x0008, 0x2112), // Source Image Sequence (in a Derivation Image item)
 ]);
 const ITEM = tag(0xfffe, 0xe000);
 const ITEM_DELIMITER = tag(0xfffe, 0xe00d);
@@ -462,6 +492,19 @@ function walkDataset(
       pos = items.after;
       continue;
     }
+    if (state && depth === 0 && h.tag === SEGMENT_SEQUENCE) {
+      const items = sequenceItems(r, h, syntax, depth + 1);
+      state.tags.segments = items.items.map((item) => {
+        const out: DicomTags = {};
+        collectFrameGroup(r, item.start, item.end, syntax, out, depth + 2, SEGMENT_ITEM_KEYS);
+        return {
+          number: out.segmentNumber ?? 0,
+          ...(out.segmentLabel !== undefined ? { label: out.segmentLabel } : {}),
+        };
+      });
+      pos = items.after;
+      continue;
+    }
     if (h.length === UNDEFINED) {
       if (h.tag === PIXEL_DATA) {
         const after = walkEncapsulated(r, h.valueOffset);
@@ -552,7 +595,10 @@ function sequenceItems(
   return { items, after: end };
 }
 
-/** The frame attributes of a functional group item (and of the macro sequences inside it) into `out`. */
+/**
+ * The frame attributes of a functional group item (and of the macro sequences inside it) into `out`; or, with
+ * `keys`, those attributes of an item of another sequence (a Segment Sequence item).
+ */
 function collectFrameGroup(
   r: Reader,
   pos: number,
@@ -560,13 +606,15 @@ function collectFrameGroup(
   syntax: Syntax,
   out: DicomTags,
   depth: number,
+  keys: ReadonlySet<keyof DicomTags> = FRAME_GROUP_KEYS,
 ): void {
   while (pos < end) {
     const h = readHeader(r, pos, syntax);
     if (FRAME_MACROS.has(h.tag) || h.vr === "SQ") {
       const items = sequenceItems(r, h, syntax, depth + 1);
       if (FRAME_MACROS.has(h.tag)) {
-        for (const item of items.items) collectFrameGroup(r, item.start, item.end, syntax, out, depth + 2);
+        for (const item of items.items)
+          collectFrameGroup(r, item.start, item.end, syntax, out, depth + 2, keys);
       }
       pos = items.after;
       continue;
@@ -582,7 +630,7 @@ function collectFrameGroup(
     }
     r.need(h.valueOffset, h.length, `value of element ${tagName(h.tag)}`);
     const spec = WANTED.get(h.tag);
-    if (spec && FRAME_GROUP_KEYS.has(spec.key)) decodeWanted(r, h, spec, syntax, out);
+    if (spec && keys.has(spec.key)) decodeWanted(r, h, spec, syntax, out);
     pos = h.valueOffset + h.length;
   }
 }

@@ -1,5 +1,6 @@
 import {
   boxSegments,
+  encodeDicomSeg,
   encodePng,
   encodeSlicerSegmentation,
   writeNifti,
@@ -7,6 +8,7 @@ import {
   type Affine,
 } from "@daft/core";
 import { describe, expect, it } from "vitest";
+import { syntheticCtSeries } from "../../../core/src/testing/dicomSeries.js";
 import { decodeInput } from "../input/decodeInput.js";
 import { openLabelMap } from "./openLabelMap.js";
 
@@ -126,6 +128,28 @@ describe("openLabelMap", () => {
       openLabelMap(writeNifti(new Uint16Array(24), [4, 3, 2], { affine: moved }), "moved.nii", target()),
     ).toThrow(
       /placed 3 mm away from the image ct\.nii\.gz on the same voxel grid .* onto the image's grid first/,
+    );
+  });
+
+  it("reads a DICOM-SEG onto the DICOM series it was made from, and refuses it for any other image", () => {
+    const decoded = decodeInput({ kind: "dicom-series", name: "ct", files: syntheticCtSeries() });
+    if (decoded.kind !== "study") throw new Error("not a study");
+    const { width, height, depth } = decoded.display;
+    const labels = new Uint16Array(width * height * depth);
+    labels[0] = 2;
+    labels[labels.length - 1] = 1;
+    const seg = encodeDicomSeg(
+      decoded.study.dicom!,
+      labels,
+      { expert: "CT", softwareVersion: "0.1.0" },
+      "ct",
+    );
+    if (!seg.written) throw new Error(seg.reason);
+    const opened = openLabelMap(seg.bytes, "ct.seg.dcm", { decoded, name: "ct", dimension: 3 });
+    expect([...opened.labels]).toEqual([...labels]);
+    expect(opened.boxes).toHaveLength(2);
+    expect(() => openLabelMap(seg.bytes, "ct.seg.dcm", target())).toThrow(
+      "is a DICOM-SEG; it is read onto the DICOM series it refers to, and ct.nii.gz is not DICOM",
     );
   });
 });

@@ -2,7 +2,8 @@
  * A label map file opened onto the image in the page — a `daft segment` output to review, a reference to correct, a
  * 3D Slicer segmentation — so its masks can be corrected, re-segmented and exported like the engine's. It is read
  * with `daft eval`'s reader (NIfTI, NRRD and `.seg.nrrd`, MetaImage, PNG, a challenge .npz's 'segs' or 'gts') and
- * must lie on the image's voxel grid (same shape; same placement when both are in patient space). Label values
+ * must lie on the image's voxel grid (same shape; same placement when both are in patient space). A DICOM-SEG is
+ * read onto the DICOM series it was made from, its frames placed by source image or position (readDicomSegOnto). Label values
  * become box numbers in increasing order (1, 2, 4 → boxes 1, 2, 3), and each box is its label's bounding box, so
  * pressing Segment re-segments every object.
  */
@@ -11,7 +12,10 @@ import {
   DaftInputError,
   flipXY,
   openNpz,
+  readDicom,
+  readDicomSegOnto,
   readLabelMapFile,
+  SEGMENTATION_STORAGE,
   type LabelMapArray,
 } from "@daft/core";
 import type { DecodedInput } from "../input/decodeInput.js";
@@ -35,6 +39,31 @@ export interface LabelTarget {
 }
 
 export function openLabelMap(bytes: Uint8Array, fileName: string, target: LabelTarget): OpenedLabelMap {
+  const data = isDicom(bytes) ? dicomSegValues(bytes, fileName, target) : gridValues(bytes, fileName, target);
+  return boxesOf(data, fileName, target);
+}
+
+function isDicom(bytes: Uint8Array): boolean {
+  return bytes.length > 132 && String.fromCharCode(...bytes.subarray(128, 132)) === "DICM";
+}
+
+/** A DICOM-SEG's labels on the open DICOM series' sorted slices. */
+function dicomSegValues(bytes: Uint8Array, fileName: string, target: LabelTarget): ArrayLike<number> {
+  const file = readDicom(bytes, fileName);
+  if ((file.mediaStorageSOPClassUID ?? file.tags.sopClassUID) !== SEGMENTATION_STORAGE)
+    throw new DaftInputError("is a DICOM file but not a DICOM-SEG; a label map is read from a SEG", fileName);
+  const dicom = target.decoded.kind === "study" ? target.decoded.study.dicom : undefined;
+  if (!dicom) {
+    throw new DaftInputError(
+      `is a DICOM-SEG; it is read onto the DICOM series it refers to, and ${target.name} is not DICOM`,
+      fileName,
+    );
+  }
+  return readDicomSegOnto(file, dicom, fileName).labels;
+}
+
+/** Any other label map file, which must lie on the image's grid. */
+function gridValues(bytes: Uint8Array, fileName: string, target: LabelTarget): ArrayLike<number> {
   const read = readLabels(bytes, fileName);
   const { width, height, depth } = target.decoded.display;
   const imageShape = target.dimension === 3 ? [depth, height, width] : [height, width];
@@ -53,9 +82,13 @@ export function openLabelMap(bytes: Uint8Array, fileName: string, target: LabelT
       : {}),
   };
   checkSameGrid({ ...read, shape }, image, fileName, target.name, "image");
+  return read.data;
+}
 
+/** Label values → box numbers in value order, and each box around its voxels. */
+function boxesOf(data: ArrayLike<number>, fileName: string, target: LabelTarget): OpenedLabelMap {
+  const { width, height, depth } = target.decoded.display;
   const values = new Set<number>();
-  const data = read.data;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v === 0) continue;
