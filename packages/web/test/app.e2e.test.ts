@@ -332,8 +332,10 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     expect(state.boxes.length).toBe(expectedBoxes);
 
     // Its reference segmentation opened onto it: every nucleus a box and a mask, ready to correct and export.
-    const gts = openNpz(readFileSync(join(repoRoot, "examples/cases/gts", name))).read("gts").data;
-    const objects = new Set(Array.from(gts).filter((v) => v !== 0)).size;
+    const gts = Array.from(
+      openNpz(readFileSync(join(repoRoot, "examples/cases/gts", name))).read("gts").data as ArrayLike<number>,
+    );
+    const objects = new Set(gts.filter((v) => v !== 0)).size;
     await page.setInputFiles("#label-input", join(repoRoot, "examples/cases/gts", name));
     await page.waitForFunction(() => /label\(s\)/.test(document.getElementById("status")!.textContent!));
     expect(await page.textContent("#status")).toBe(
@@ -341,7 +343,7 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     );
     const withLabels = await pageState(page);
     expect(withLabels.boxes.length).toBe(objects);
-    expect(withLabels.maskVoxels).toBe(Array.from(gts).filter((v) => v !== 0).length);
+    expect(withLabels.maskVoxels).toBe(gts.filter((v) => v !== 0).length);
     await page.click("#undo-button");
     expect((await pageState(page)).boxes.length).toBe(expectedBoxes);
   }, 60_000);
