@@ -362,6 +362,38 @@ describe.skipIf(!hasTools)("daft segment on NRRD and MetaImage", () => {
     },
   );
 
+  it("--boxes-from: boxes from a reference label map (file or folder, paired by name), refused off the input's grid", () => {
+    // The box baseline paints each label's bounding box: the reference's cuboid object exactly.
+    const out = join(dir, "out-boxes-from");
+    const fromFile = run(
+      [input("ct.nrrd"), "-o", out, "--boxes-from", input("gt/ct.nii.gz"), "--baseline", "box", "--quiet"],
+      boxModels,
+    );
+    expect(fromFile.stderr).toBe("");
+    expect(fromFile.code).toBe(0);
+    expect(inspect(join(out, "ct.nrrd")).labels).toEqual({ "1": OBJECT });
+    // A folder of references pairs ct.nii.gz with gt/ct.nii.gz; the engine's masks then score DSC 1 against it.
+    const pred = join(dir, "out-boxes-from-folder");
+    const fromFolder = run([input("ct.nii.gz"), "-o", pred, "--boxes-from", input("gt"), "--quiet"]);
+    expect(fromFolder.stderr).toBe("");
+    const scored = daft(["eval", "--pred", pred, "--gt", input("gt"), "-o", join(pred, "report"), "--quiet"]);
+    expect(scored.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(pred, "report", "summary.json"), "utf8"));
+    expect(report.cases).toEqual([expect.objectContaining({ case: "ct.nii.gz", dsc: 1 })]);
+    // The same labels placed 2 mm away: one line, exit 1, nothing written.
+    const moved = join(dir, "out-boxes-from-moved");
+    const off = run([input("ct.nii.gz"), "-o", moved, "--boxes-from", input("moved/ct.nii.gz"), "--quiet"]);
+    expect(off.code).toBe(1);
+    expect(off.stderr.trim()).toBe(
+      `${input("moved/ct.nii.gz")}: placed 2 mm away from the input ${input("ct.nii.gz")} on the same voxel grid ` +
+        "(a different affine); resample it onto the input's grid first",
+    );
+    expect(readdirSync(moved)).toEqual(["timings.csv"]);
+    const both = run([input("ct.nii.gz"), "-o", moved, "--boxes-from", input("gt"), "--box", "1,1,0,2,2,1"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim()).toBe("daft segment: give boxes with one of --box, --boxes and --boxes-from");
+  });
+
   it("a 2D RGB NRRD (Slicer's colour image) is a 2D case with a 2D label map", () => {
     const out = join(dir, "out-rgb");
     const r = run(

@@ -69,9 +69,28 @@ export function readLabelMapFile(bytes: Uint8Array, file: string, role: LabelMap
   };
 }
 
-function readNpzLabels(bytes: Uint8Array, file: string, role: LabelMapRole): LabelMapArray {
+/**
+ * A label map to take boxes from or to edit (`daft segment --boxes-from`, the web app's Open label map): any file
+ * readLabelMapFile reads; an .npz gives its 'segs' when it has them, else its 'gts' (no 'spacing' needed).
+ */
+export function readLabelMapForBoxes(bytes: Uint8Array, file: string): LabelMapArray {
+  if (!/\.npz$/i.test(file)) return readLabelMapFile(bytes, file, "prediction");
   const archive = openNpz(bytes, file);
-  const key = role === "prediction" ? "segs" : "gts";
+  return readNpzLabels(
+    bytes,
+    file,
+    "prediction",
+    !archive.has("segs") && archive.has("gts") ? "gts" : "segs",
+  );
+}
+
+function readNpzLabels(
+  bytes: Uint8Array,
+  file: string,
+  role: LabelMapRole,
+  key = role === "prediction" ? "segs" : "gts",
+): LabelMapArray {
+  const archive = openNpz(bytes, file);
   if (!archive.has(key))
     throw new DaftInputError(`no '${key}' array (found: ${archive.keys.join(", ")})`, file);
   const labels = archive.read(key);

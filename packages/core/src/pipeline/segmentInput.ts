@@ -123,7 +123,7 @@ async function segmentDecodedStudy(
 ): Promise<SegmentedInput> {
   if (!prompts) {
     throw new DaftInputError(
-      "has no box prompts (only .npz cases carry boxes); give --box x0,y0[,z0],x1,y1[,z1] or --boxes <file>",
+      "has no box prompts (only .npz cases carry boxes); give --box x0,y0[,z0],x1,y1[,z1], --boxes <file> or --boxes-from <label map>",
       input.source ?? input.name,
     );
   }

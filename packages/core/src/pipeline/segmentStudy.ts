@@ -15,7 +15,8 @@ import { decodeChallengeCase, encodeSegmentationNpz, type ChallengeCase } from "
 import { openNpz } from "../io/npz.js";
 import { studyToChallengeCase, type Study } from "../io/study.js";
 import { encodeStudyLabels, type EncodedLabels } from "../io/studyLabels.js";
-import { voxelBoxes } from "../prompts/voxelBoxes.js";
+import { boxesFromLabelMap, type LabelMapPrompt } from "../prompts/labelMapBoxes.js";
+import { voxelBoxes, type BoxTarget } from "../prompts/voxelBoxes.js";
 import { niftiHeaderModality } from "../routing/niftiHeaderRoute.js";
 import { modalityFromFileName } from "../routing/route.js";
 import { segmentDecodedCase, type CaseRecord, type SegmentCaseOptions } from "./segmentCase.js";
@@ -24,6 +25,8 @@ export interface BoxPrompts {
   boxes: number[][];
   /** Boxes are millimetres in the input's physical space (RAS for NIfTI, LPS for DICOM). */
   world: boolean;
+  /** Instead of `boxes`: one box per label of this label map, which must lie on the input's grid (--boxes-from). */
+  fromLabelMap?: LabelMapPrompt;
 }
 
 export interface SegmentStudyOptions extends SegmentCaseOptions {
@@ -65,7 +68,10 @@ export async function segmentStudy(
     values: study.values,
   });
   const mapped = mapIntensities(study.values, mapping, study.invert);
-  const boxes = voxelBoxes(prompts.boxes, { ...study, what: describeKind(study) }, prompts.world);
+  const target = { ...study, what: describeKind(study) };
+  const boxes = prompts.fromLabelMap
+    ? boxesFromLabelMap(prompts.fromLabelMap, target)
+    : voxelBoxes(prompts.boxes, target, prompts.world);
   const input = studyToChallengeCase(study, mapped, boxes);
   const prepareMs = opts.now() - started;
 
@@ -101,10 +107,13 @@ export async function segmentNpzWithBoxes(
     const archive = openNpz(bytes, name);
     const arrays = new Map<string, NdArray>();
     for (const key of ["imgs", "spacing"]) if (archive.has(key)) arrays.set(key, archive.read(key));
-    const width = prompts.boxes[0]?.length ?? 4;
+    const boxes = prompts.fromLabelMap
+      ? boxesFromLabelMap(prompts.fromLabelMap, npzTarget(name, arrays.get("imgs"), prompts.fromLabelMap))
+      : prompts.boxes;
+    const width = boxes[0]?.length ?? 4;
     arrays.set("boxes", {
-      data: Float64Array.from(prompts.boxes.flat()),
-      shape: [prompts.boxes.length, width],
+      data: Float64Array.from(boxes.flat()),
+      shape: [boxes.length, width],
       dtype: "float64",
     });
     input = decodeChallengeCase(arrays, name);
@@ -120,6 +129,15 @@ export async function segmentNpzWithBoxes(
   record.timings.encodeOutputMs = opts.now() - t;
   record.totalMs = opts.now() - started;
   return { output, record, input, labels };
+}
+
+/** An .npz case's grid for --boxes-from: 3D when the label map is, else 2D (its 'imgs' may hold RGB). */
+function npzTarget(name: string, imgs: NdArray | undefined, prompt: LabelMapPrompt): BoxTarget {
+  if (!imgs) throw new DaftInputError("needs an array 'imgs' for boxes from a label map", name);
+  const [a = 0, b = 0, c = 0] = imgs.shape;
+  return prompt.map.shape.length === 3
+    ? { source: name, dimension: 3, depth: a, height: b, width: c, what: "an .npz case" }
+    : { source: name, dimension: 2, depth: 1, height: a, width: b, what: "an .npz case" };
 }
 
 function describeKind(study: Study): string {

@@ -30,6 +30,7 @@ import { fileErrorLine, parseCommandLine } from "./common.js";
 import { Progress } from "./progress.js";
 import { listInputs, looksLikeDicom, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
 import { writeSegmentOutputs } from "./segmentOutputs.js";
+import { openBoxesFrom, type BoxesFromSource } from "./boxesFrom.js";
 
 export const HELP = `usage: daft segment <input | folder>... -o <out-dir> [options]
 
@@ -52,6 +53,10 @@ options:
                            a box prompt in voxels (max corner inclusive); repeat for several objects (label =
                            order given). For .npz inputs it replaces the file's boxes
   --boxes <file.json|csv>  box prompts from a file: JSON [[...], ...] or {"boxes": [...]}, or CSV lines
+  --boxes-from <file|dir>  one box per label of an existing segmentation on the input's grid (a reference, a rough
+                           segmentation from another tool, a Slicer .seg.nrrd): label values in increasing order
+                           are boxes 1, 2, …. A folder holds one label map per input, paired by name as daft eval
+                           pairs files
   --world                  boxes are millimetres in the input's physical space: NIfTI RAS (sform, else qform),
                            DICOM LPS (patient coordinates), NRRD its own space (Slicer: LPS), MetaImage LPS; always
                            x0,y0,z0,x1,y1,z1
@@ -122,6 +127,7 @@ export async function main(args: string[]): Promise<number> {
         box: { type: "string", multiple: true },
         boxes: { type: "string" },
         world: { type: "boolean", default: false },
+        "boxes-from": { type: "string" },
         window: { type: "string" },
         baseline: { type: "string" },
         "no-zoom": { type: "boolean", default: false },
@@ -164,7 +170,12 @@ export async function main(args: string[]): Promise<number> {
   let commandBoxes: number[][] | undefined;
   let window: (CtWindow & { name: string }) | undefined;
   try {
-    if (o.box && o.boxes) throw new DaftInputError("give boxes with --box or with --boxes, not both");
+    if ([o.box, o.boxes, o["boxes-from"]].filter((given) => given !== undefined).length > 1)
+      throw new DaftInputError("give boxes with one of --box, --boxes and --boxes-from");
+    if (o.world && o["boxes-from"])
+      throw new DaftInputError(
+        "--world applies to --box or --boxes; --boxes-from boxes are the label map's voxels",
+      );
     commandBoxes = o.box?.map(parseBoxArgument);
     if (commandBoxes && commandBoxes.some((b) => b.length !== commandBoxes![0]!.length)) {
       throw new DaftInputError("every --box needs the same count of numbers (4 for 2D, 6 for 3D)");
@@ -180,11 +191,13 @@ export async function main(args: string[]): Promise<number> {
   }
 
   let inputs: InputRef[];
+  let boxesFrom: BoxesFromSource | undefined;
   let store: ModelStore;
   let selector: Selector | undefined;
   try {
     if (o.boxes) commandBoxes = parseBoxesFile(await readText(o.boxes), o.boxes);
     inputs = await listInputs(positionals);
+    if (o["boxes-from"]) boxesFrom = await openBoxesFrom(resolve(o["boxes-from"]), inputs);
     if (o["dicom-seg"] && !(await anyDicom(inputs))) {
       process.stderr.write(
         `daft segment: --dicom-seg writes DICOM Segmentations of DICOM inputs, but none of the ${inputs.length} ` +
@@ -233,7 +246,11 @@ export async function main(args: string[]): Promise<number> {
   for (const input of inputs) {
     const ioStart = performance.now();
     try {
-      const result = await segmentInputRef(input, prompts, { ...caseOptions, ...(window ? { window } : {}) });
+      const inputPrompts = boxesFrom ? await boxesFrom.promptsFor(input) : prompts;
+      const result = await segmentInputRef(input, inputPrompts, {
+        ...caseOptions,
+        ...(window ? { window } : {}),
+      });
       const ioRead = result.readMs;
       const writeStart = performance.now();
       const files = await writeSegmentOutputs(input, result, outDir, written, {

@@ -8,19 +8,16 @@
  * pressing Segment re-segments every object.
  */
 import {
-  checkSameGrid,
   DaftInputError,
-  flipXY,
-  openNpz,
   readDicom,
   readDicomSegOnto,
-  readLabelMapFile,
+  labelMapBoxes,
+  labelMapOnGrid,
+  readLabelMapForBoxes,
   SEGMENTATION_STORAGE,
-  type LabelMapArray,
 } from "@daft/core";
 import type { DecodedInput } from "../input/decodeInput.js";
 import type { VoxelBox } from "./editHistory.js";
-import { MAX_LABEL } from "./labelLayer.js";
 
 export interface OpenedLabelMap {
   /** Box number per voxel, the page's label map. */
@@ -64,83 +61,40 @@ function dicomSegValues(bytes: Uint8Array, fileName: string, target: LabelTarget
 
 /** Any other label map file, which must lie on the image's grid. */
 function gridValues(bytes: Uint8Array, fileName: string, target: LabelTarget): ArrayLike<number> {
-  const read = readLabels(bytes, fileName);
   const { width, height, depth } = target.decoded.display;
-  const imageShape = target.dimension === 3 ? [depth, height, width] : [height, width];
-  // A 2D image's label map saved as a volume of one slice (a Slicer segmentation of a picture) is that slice.
-  const shape =
-    target.dimension === 2 && read.shape.length === 3 && read.shape[0] === 1
-      ? read.shape.slice(1)
-      : read.shape;
   const geometry = target.decoded.kind === "study" ? target.decoded.study.geometry : undefined;
-  const image: LabelMapArray = {
-    data: [],
-    shape: imageShape,
-    format: target.decoded.kind === "study" ? target.decoded.study.format : "npz",
-    ...(geometry?.positioned
-      ? { rasAffine: geometry.space === "LPS" ? flipXY(geometry.affine) : geometry.affine }
-      : {}),
-  };
-  checkSameGrid({ ...read, shape }, image, fileName, target.name, "image");
-  return read.data;
+  return labelMapOnGrid(
+    { map: readLabelMapForBoxes(bytes, fileName), file: fileName },
+    {
+      source: target.name,
+      dimension: target.dimension,
+      width,
+      height,
+      depth,
+      what: "the image",
+      ...(geometry ? { geometry } : {}),
+    },
+    "image",
+  );
 }
 
 /** Label values → box numbers in value order, and each box around its voxels. */
 function boxesOf(data: ArrayLike<number>, fileName: string, target: LabelTarget): OpenedLabelMap {
   const { width, height, depth } = target.decoded.display;
-  const values = new Set<number>();
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v === 0) continue;
-    if (!(v > 0) || !Number.isInteger(v)) {
-      throw new DaftInputError(`holds ${v} at voxel ${i}; labels are integers ≥ 0`, fileName);
-    }
-    values.add(v);
-  }
-  if (values.size > MAX_LABEL)
-    throw new DaftInputError(`holds ${values.size} labels; the page edits at most ${MAX_LABEL}`, fileName);
-  const ordered = [...values].sort((a, b) => a - b);
-  const boxOf = new Map(ordered.map((v, n) => [v, n + 1]));
-  const labels = new Uint16Array(width * height * depth);
-  const bounds = ordered.map(() => [Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity]);
-  let v = 0;
-  for (let z = 0; z < depth; z++) {
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++, v++) {
-        const value = data[v]!;
-        if (value === 0) continue;
-        const box = boxOf.get(value)!;
-        labels[v] = box;
-        const b = bounds[box - 1]!;
-        b[0] = Math.min(b[0]!, x);
-        b[1] = Math.min(b[1]!, y);
-        b[2] = Math.min(b[2]!, z);
-        b[3] = Math.max(b[3]!, x);
-        b[4] = Math.max(b[4]!, y);
-        b[5] = Math.max(b[5]!, z);
-      }
-    }
-  }
-  const boxes = bounds.map(([x0, y0, z0, x1, y1, z1]) => ({ x0, y0, z0, x1, y1, z1 }) as VoxelBox);
-  const renumbered = ordered.some((value, n) => value !== n + 1);
+  const { values, boxes, labels } = labelMapBoxes(data, [depth, height, width], fileName);
+  const renumbered = values.some((value, n) => value !== n + 1);
   const note =
-    `${fileName}: ${ordered.length} label(s)` +
+    `${fileName}: ${values.length} label(s)` +
     (renumbered
-      ? `, numbered as boxes 1–${ordered.length} in value order (${describeValues(ordered)})`
-      : ordered.length
+      ? `, numbered as boxes 1–${values.length} in value order (${describeValues(values)})`
+      : values.length
         ? ", one box each"
         : ", all empty");
-  return { labels, boxes, note };
-}
-
-/** A challenge .npz gives its 'segs' (a prediction), else its 'gts'; any other file is read by its format. */
-function readLabels(bytes: Uint8Array, fileName: string): LabelMapArray {
-  if (/\.npz$/i.test(fileName)) {
-    const keys = openNpz(bytes, fileName).keys;
-    if (!keys.includes("segs") && keys.includes("gts"))
-      return readLabelMapFile(bytes, fileName, "ground truth");
-  }
-  return readLabelMapFile(bytes, fileName, "prediction");
+  return {
+    labels,
+    boxes: boxes.map(([x0, y0, z0, x1, y1, z1]) => ({ x0, y0, z0, x1, y1, z1 })),
+    note,
+  };
 }
 
 function describeValues(values: number[]): string {

@@ -1,0 +1,109 @@
+/**
+ * Box prompts from an existing segmentation: one box per label value, the tight bounding box of its voxels (max
+ * corner inclusive), in increasing value order — box n is the n-th smallest label (1, 2, 4 → boxes 1, 2, 3). How
+ * the challenge's cases got their boxes, so `daft segment --boxes-from reference.nii.gz` followed by `daft eval`
+ * measures the engine on a user's own labelled images, and a rough segmentation from another tool can be refined.
+ * The label map must lie on the input's voxel grid (same shape; same placement when both are in patient space).
+ */
+import { DaftInputError } from "../errors.js";
+import { flipXY } from "../image/geometry.js";
+import { checkSameGrid, type LabelMapArray } from "../metrics/labelMapFile.js";
+import type { BoxTarget } from "./voxelBoxes.js";
+
+/** A label map file read for its boxes (readLabelMapFile), and its name for messages. */
+export interface LabelMapPrompt {
+  map: LabelMapArray;
+  file: string;
+}
+
+export interface LabelMapBoxes {
+  /** The label values, increasing: box n (1-based) is values[n - 1]. */
+  values: number[];
+  /** Per value: [x0, y0, z0, x1, y1, z1], inclusive voxel bounds. */
+  boxes: [number, number, number, number, number, number][];
+  /** The map renumbered: voxel = its value's box number (0 elsewhere). */
+  labels: Uint16Array;
+}
+
+/** Label values → box numbers in value order, with each box around its voxels. `data` is C order (z, y, x). */
+export function labelMapBoxes(
+  data: ArrayLike<number>,
+  [depth, height, width]: readonly [number, number, number],
+  source: string,
+): LabelMapBoxes {
+  const present = new Set<number>();
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v === 0) continue;
+    if (!(v > 0) || !Number.isInteger(v))
+      throw new DaftInputError(`holds ${v} at voxel ${i}; labels are integers ≥ 0`, source);
+    present.add(v);
+  }
+  if (present.size > 0xffff)
+    throw new DaftInputError(`holds ${present.size} labels; at most 65535 boxes fit a label map`, source);
+  const values = [...present].sort((a, b) => a - b);
+  const boxOf = new Map(values.map((v, n) => [v, n + 1]));
+  const labels = new Uint16Array(width * height * depth);
+  const bounds = values.map(() => [Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity]);
+  let v = 0;
+  for (let z = 0; z < depth; z++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++, v++) {
+        const value = data[v]!;
+        if (value === 0) continue;
+        const box = boxOf.get(value)!;
+        labels[v] = box;
+        const b = bounds[box - 1]!;
+        if (x < b[0]!) b[0] = x;
+        if (y < b[1]!) b[1] = y;
+        if (z < b[2]!) b[2] = z;
+        if (x > b[3]!) b[3] = x;
+        if (y > b[4]!) b[4] = y;
+        if (z > b[5]!) b[5] = z;
+      }
+    }
+  }
+  return { values, boxes: bounds as LabelMapBoxes["boxes"], labels };
+}
+
+/**
+ * The label map's values, checked to lie on `target`'s grid (same shape; same placement, to 0.01 mm, when both are
+ * in patient space; `reference` names the target in messages). A label map of a 2D image saved as one slice (a Slicer segmentation of a picture) is that slice.
+ */
+export function labelMapOnGrid(
+  prompt: LabelMapPrompt,
+  target: BoxTarget,
+  reference = "input",
+): ArrayLike<number> {
+  const { map, file } = prompt;
+  const imageShape =
+    target.dimension === 3 ? [target.depth, target.height, target.width] : [target.height, target.width];
+  const shape =
+    target.dimension === 2 && map.shape.length === 3 && map.shape[0] === 1 ? map.shape.slice(1) : map.shape;
+  const geometry = target.geometry;
+  checkSameGrid(
+    { ...map, shape },
+    {
+      data: [],
+      shape: imageShape,
+      format: map.format,
+      ...(geometry?.positioned
+        ? { rasAffine: geometry.space === "LPS" ? flipXY(geometry.affine) : geometry.affine }
+        : {}),
+    },
+    file,
+    target.source,
+    reference,
+  );
+  return map.data;
+}
+
+/** The box prompts (voxels, `daft segment --box` numbers: 4 for 2D, 6 for 3D) of a label map on `target`'s grid. */
+export function boxesFromLabelMap(prompt: LabelMapPrompt, target: BoxTarget): number[][] {
+  const data = labelMapOnGrid(prompt, target);
+  const { boxes } = labelMapBoxes(data, [target.depth, target.height, target.width], prompt.file);
+  if (boxes.length === 0) throw new DaftInputError("has no labelled voxel: no box to segment", prompt.file);
+  return boxes.map(([x0, y0, z0, x1, y1, z1]) =>
+    target.dimension === 3 ? [x0, y0, z0, x1, y1, z1] : [x0, y0, x1, y1],
+  );
+}
