@@ -439,6 +439,73 @@ describe.skipIf(!hasTools)("daft segment on clinical formats", () => {
     );
 
     it.skipIf(!hasDcmtk)(
+      "a long compressed series decodes on worker threads (--threads 2) to the same label map as on one",
+      () => {
+        // 12 axial CT slices, uncompressed (pydicom) and as JPEG-LS (dcmtk).
+        const plain = join(dir, "long_series");
+        python(
+          String.raw`
+import sys
+import numpy as np
+from pathlib import Path
+from pydicom.dataset import FileDataset, FileMetaDataset
+from synthetic_inputs import ct_volume
+out = Path(sys.argv[1]); out.mkdir()
+hu = ct_volume(12)
+for k in range(12):
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    meta.MediaStorageSOPInstanceUID = f"1.2.826.0.1.3680043.8.498.91.{k + 1}"
+    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    ds = FileDataset(str(out / f"IM{k:02d}"), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.91", "1.2.826.0.1.3680043.8.498.91.0"
+    ds.Modality, ds.Rows, ds.Columns = "CT", 256, 256
+    ds.ImagePositionPatient, ds.ImageOrientationPatient = [0, 0, 2.0 * k], [1, 0, 0, 0, 1, 0]
+    ds.PixelSpacing, ds.SamplesPerPixel, ds.PhotometricInterpretation = [0.8, 0.8], 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+    ds.RescaleSlope, ds.RescaleIntercept = 1, 0
+    ds.PixelData = hu[:, :, k].T.astype("<i2").tobytes()
+    ds.save_as(str(out / f"IM{k:02d}"), write_like_original=False)
+`,
+          [plain],
+        );
+        const compressed = join(dir, "long_series_jpeg_ls");
+        mkdirSync(compressed);
+        for (const f of readdirSync(plain)) {
+          const made = spawnSync("dcmcjpls", ["+el", join(plain, f), join(compressed, f)]);
+          expect(made.status, String(made.stderr)).toBe(0);
+        }
+        const segment = (folder: string, threads: number) => {
+          const out = join(dir, `${folder.split("/").pop()}-t${threads}`);
+          const r = run([
+            folder,
+            "-o",
+            out,
+            "--box",
+            "90,70,1,170,140,10",
+            "--explain",
+            "--threads",
+            String(threads),
+          ]);
+          expect(r.stderr).toBe("");
+          expect(r.code).toBe(0);
+          const name = `${folder.split("/").pop()}.nii.gz`;
+          return { stdout: r.stdout, nifti: readFileSync(join(out, name)) };
+        };
+        const reference = segment(plain, 2);
+        const one = segment(compressed, 1);
+        const two = segment(compressed, 2);
+        expect(reference.stdout).not.toMatch(/worker threads/); // uncompressed: nothing to decode
+        expect(one.stdout).not.toMatch(/worker threads/);
+        expect(two.stdout).toMatch(/compressed slices decoded on 2 worker threads/);
+        expect(two.nifti.equals(one.nifti)).toBe(true);
+        expect(two.nifti.equals(reference.nifti)).toBe(true);
+      },
+    );
+
+    it.skipIf(!hasDcmtk)(
       "an ultrasound image compressed by dcmtk as JPEG Baseline (YBR_FULL_422) is read as RGB",
       () => {
         const jpeg = join(dir, "us_baseline.dcm");

@@ -18,6 +18,11 @@ export interface DicomFileBytes {
   /** The file's path, for messages. */
   name: string;
   bytes: Uint8Array;
+  /**
+   * The file's rescaled pixel values as decodeDicomPixels gives them, when they were decoded elsewhere (the Node
+   * CLI decodes compressed series on worker threads); used for the slices of a series, decoded here otherwise.
+   */
+  decodedValues?: Float32Array;
 }
 
 interface Instance {
@@ -36,7 +41,11 @@ const GAP_TOLERANCE = 0.1;
 /** Decodes the DICOM images in `files` (files without pixel data, e.g. DICOMDIR, are skipped). */
 export function decodeDicomStudy(files: DicomFileBytes[], source: string): Study {
   const instances: Instance[] = files
-    .map(({ name, bytes }) => ({ name, file: readDicom(bytes, name) }))
+    .map(({ name, bytes, decodedValues }) => ({
+      name,
+      file: readDicom(bytes, name),
+      ...(decodedValues && files.length > 1 ? { pixels: decodedValues } : {}),
+    }))
     .filter(({ file }) => file.pixelData !== null);
   if (instances.length === 0) {
     throw new DaftInputError(`no DICOM image with pixel data among ${files.length} file(s)`, source);

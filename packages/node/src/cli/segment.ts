@@ -31,6 +31,7 @@ import { Progress } from "./progress.js";
 import { listInputs, looksLikeDicom, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
 import { writeSegmentOutputs } from "./segmentOutputs.js";
 import { openBoxesFrom, type BoxesFromSource } from "./boxesFrom.js";
+import { decodeSeriesInWorkers } from "../io/dicomDecodePool.js";
 
 export const HELP = `usage: daft segment <input | folder>... -o <out-dir> [options]
 
@@ -247,10 +248,12 @@ export async function main(args: string[]): Promise<number> {
     const ioStart = performance.now();
     try {
       const inputPrompts = boxesFrom ? await boxesFrom.promptsFor(input) : prompts;
-      const result = await segmentInputRef(input, inputPrompts, {
-        ...caseOptions,
-        ...(window ? { window } : {}),
-      });
+      const result = await segmentInputRef(
+        input,
+        inputPrompts,
+        { ...caseOptions, ...(window ? { window } : {}) },
+        threads,
+      );
       const ioRead = result.readMs;
       const writeStart = performance.now();
       const files = await writeSegmentOutputs(input, result, outDir, written, {
@@ -274,11 +277,14 @@ export async function main(args: string[]): Promise<number> {
         const seg = result.dicomSeg?.written
           ? `  DICOM-SEG ${files.dicomSeg}: ${result.dicomSeg.segments} segment(s), ${result.dicomSeg.frames} frame(s)\n`
           : "";
+        const workers = result.decodeWorkers
+          ? `  compressed slices decoded on ${result.decodeWorkers} worker threads\n`
+          : "";
         const slicer = files.slicerSegmentation
           ? `  Slicer segmentation ${files.slicerSegmentation}: ${result.input.boxes.length} segment(s)\n`
           : "";
         process.stdout.write(
-          explain(result.record) + (result.details ? `  ${result.details}\n` : "") + seg + slicer,
+          explain(result.record) + (result.details ? `  ${result.details}\n` : "") + workers + seg + slicer,
         );
       }
     } catch (e) {
@@ -302,16 +308,16 @@ async function segmentInputRef(
   input: InputRef,
   prompts: BoxPrompts | undefined,
   opts: SegmentInputOptions,
-): Promise<SegmentedInput & { readMs: number }> {
+  threads: number,
+): Promise<SegmentedInput & { readMs: number; decodeWorkers: number }> {
   const start = performance.now();
+  const series =
+    input.kind === "dicom-folder"
+      ? await decodeSeriesInWorkers(await readDicomFolder(input.path), threads)
+      : undefined;
   const bytes: InputBytes =
     input.kind === "dicom-folder"
-      ? {
-          kind: "dicom-series",
-          name: input.name,
-          source: input.path,
-          files: await readDicomFolder(input.path),
-        }
+      ? { kind: "dicom-series", name: input.name, source: input.path, files: series!.files }
       : {
           kind: "file",
           name: input.name,
@@ -319,7 +325,7 @@ async function segmentInputRef(
           bytes: await readFileBytes(input.path),
         };
   const readMs = performance.now() - start;
-  return { ...(await segmentInput(bytes, prompts, opts)), readMs };
+  return { ...(await segmentInput(bytes, prompts, opts)), readMs, decodeWorkers: series?.workers ?? 0 };
 }
 
 async function anyDicom(inputs: InputRef[]): Promise<boolean> {
