@@ -64,6 +64,7 @@ export * from "./io/studyLabels.js";
 export * from "./prompts/parseBoxes.js";
 export * from "./prompts/voxelBoxes.js";
 export * from "./prompts/labelMapBoxes.js";
+export * from "./image/labelBoxes.js";
 export * from "./io/decodeStudy.js";
 export * from "./pipeline/segmentStudy.js";
 export * from "./model/ortExpert.js";

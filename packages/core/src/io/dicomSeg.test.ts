@@ -4,33 +4,8 @@ import { readDicom } from "./dicom.js";
 import type { DicomDataSet, DicomElement } from "./dicomEncoder.js";
 import { buildDicomSeg, encodeDicomSeg, SEGMENTATION_STORAGE, type DicomSegOptions } from "./dicomSeg.js";
 import type { DicomSource } from "./dicomSource.js";
+import { smallSeriesSource as seriesSource } from "../testing/dicomSeries.js";
 import { TAG } from "./dicomTagNumbers.js";
-
-/** A 3-slice series of 2 rows × 3 columns: 6 pixels per frame. */
-function seriesSource(overrides: Partial<DicomSource> = {}): DicomSource {
-  return {
-    slices: [0, 1, 2].map((k) => ({
-      sopClassUID: "1.2.840.10008.5.1.4.1.1.2",
-      sopInstanceUID: `1.2.3.${k + 1}`,
-      imagePositionPatient: [-10, 5, 2.5 * k],
-    })),
-    seriesInstanceUID: "1.2.3",
-    copied: {
-      patientName: "Doe^Jane",
-      patientID: "P7",
-      studyInstanceUID: "1.2",
-      studyDate: "20240102",
-      accessionNumber: "A1",
-    },
-    frameOfReferenceUID: "1.2.9",
-    imageOrientationPatient: [1, 0, 0, 0, 1, 0],
-    pixelSpacing: [0.8, 0.7],
-    sliceSpacing: 2.5,
-    rows: 2,
-    columns: 3,
-    ...overrides,
-  };
-}
 
 // Label 1 on slices 0 and 2, label 3 on slice 1, no label 2 (a box fully covered by a later one).
 const labels = Uint16Array.from(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { inputErrorLine } from "../testing/inputErrors.js";
-import { syntheticCtSeries } from "../testing/dicomSeries.js";
+import { smallSeriesSource as series, syntheticCtSeries } from "../testing/dicomSeries.js";
 import { readDicom } from "./dicom.js";
 import { encodeDicomFile, type DicomDataSet, type DicomElement } from "./dicomEncoder.js";
 import { buildDicomSeg, encodeDicomSeg, SEGMENTATION_STORAGE } from "./dicomSeg.js";
@@ -8,26 +8,6 @@ import { readDicomSegOnto } from "./dicomSegRead.js";
 import { decodeDicomStudy } from "./dicomSeries.js";
 import type { DicomSource } from "./dicomSource.js";
 import { TAG } from "./dicomTagNumbers.js";
-
-/** 3 axial slices of 2 rows × 3 columns, 2.5 mm apart. */
-function series(overrides: Partial<DicomSource> = {}): DicomSource {
-  return {
-    slices: [0, 1, 2].map((k) => ({
-      sopClassUID: "1.2.840.10008.5.1.4.1.1.2",
-      sopInstanceUID: `1.2.3.${k + 1}`,
-      imagePositionPatient: [-10, 5, 2.5 * k],
-    })),
-    seriesInstanceUID: "1.2.3",
-    copied: { studyInstanceUID: "1.2" },
-    frameOfReferenceUID: "1.2.9",
-    imageOrientationPatient: [1, 0, 0, 0, 1, 0],
-    pixelSpacing: [0.8, 0.7],
-    sliceSpacing: 2.5,
-    rows: 2,
-    columns: 3,
-    ...overrides,
-  };
-}
 
 // Label 1 on slices 0 and 2, label 3 on slice 1, no label 2.
 const labels = Uint16Array.from([1, 1, 0, 0, 0, 0, 0, 0, 3, 3, 3, 0, 0, 0, 0, 0, 0, 1]);

@@ -14,6 +14,7 @@
  */
 import { DaftInputError } from "../errors.js";
 import { BitReader, huffmanTable, type HuffmanTable } from "./jpegLossless.js";
+import { walkJpegSegments } from "./jpegMarkers.js";
 
 export interface JpegDctImage {
   width: number;
@@ -104,26 +105,13 @@ export function decodeJpegExtended(bytes: Uint8Array, source?: string): JpegDctI
   const fail = (problem: string): never => {
     throw new DaftInputError(`JPEG: ${problem}`, source);
   };
-  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) fail("no SOI marker: not a JPEG stream");
   const quantTables: (Int32Array | undefined)[] = [];
   const dcTables: (HuffmanTable | undefined)[] = [];
   const acTables: (HuffmanTable | undefined)[] = [];
   let frame: Frame | undefined;
   let restartInterval = 0;
   let scans = 0;
-  let pos = 2;
-  for (;;) {
-    while (pos < bytes.length && bytes[pos] === 0xff && bytes[pos + 1] === 0xff) pos++; // fill bytes
-    if (pos + 1 >= bytes.length) break; // a missing EOI is tolerated once the scans are read
-    if (bytes[pos] !== 0xff) fail(`expected a marker at byte ${pos}`);
-    const marker = bytes[pos + 1]!;
-    pos += 2;
-    if (marker === 0xd9) break; // EOI
-    if (marker >= 0xd0 && marker <= 0xd7) continue; // stray RST
-    if (pos + 2 > bytes.length) fail(`marker FF${hex(marker)} has no length`);
-    const length = (bytes[pos]! << 8) | bytes[pos + 1]!;
-    if (length < 2 || pos + length > bytes.length) fail(`marker FF${hex(marker)} segment runs past the end`);
-    const segment = bytes.subarray(pos + 2, pos + length);
+  walkJpegSegments(bytes, fail, (marker, segment, after) => {
     if (marker === 0xc0 || marker === 0xc1) {
       if (frame) fail("a second frame header");
       frame = readFrame(segment, fail);
@@ -145,9 +133,10 @@ export function decodeJpegExtended(bytes: Uint8Array, source?: string): JpegDctI
       fail("DNL marker (number of lines defined after the first scan) is not supported");
     } else if (marker === 0xda) {
       if (!frame) fail("scan before the frame header");
-      pos = decodeScan(
+      scans++;
+      return decodeScan(
         bytes,
-        pos + length,
+        after,
         segment,
         frame!,
         quantTables,
@@ -156,11 +145,8 @@ export function decodeJpegExtended(bytes: Uint8Array, source?: string): JpegDctI
         restartInterval,
         fail,
       );
-      scans++;
-      continue;
     }
-    pos += length;
-  }
+  });
   if (!frame || scans === 0) fail("no frame header and scan");
   const { width, height, components } = frame!;
   const missing = components.filter((c) => !c.scanned).map((c) => c.id);
@@ -174,10 +160,6 @@ export function decodeJpegExtended(bytes: Uint8Array, source?: string): JpegDctI
     }
   });
   return { width, height, components: n, precision: frame!.precision, data };
-}
-
-function hex(n: number): string {
-  return n.toString(16).toUpperCase().padStart(2, "0");
 }
 
 function readFrame(segment: Uint8Array, fail: (problem: string) => never): Frame {

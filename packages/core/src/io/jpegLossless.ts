@@ -6,6 +6,7 @@
  * Arithmetic-coded and hierarchical JPEG are refused by name.
  */
 import { DaftInputError } from "../errors.js";
+import { walkJpegSegments } from "./jpegMarkers.js";
 
 export interface JpegLosslessImage {
   width: number;
@@ -35,27 +36,11 @@ export function decodeJpegLossless(bytes: Uint8Array, source?: string): JpegLoss
   const fail = (problem: string): never => {
     throw new DaftInputError(`lossless JPEG: ${problem}`, source);
   };
-  const u16 = (at: number) => {
-    if (at + 1 >= bytes.length) fail("truncated");
-    return (bytes[at]! << 8) | bytes[at + 1]!;
-  };
-  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) fail("no SOI marker: not a JPEG stream");
   const tables = new Map<number, HuffmanTable>();
   let frame: Frame | undefined;
   let samples: Uint16Array | undefined;
   let restartInterval = 0;
-  let pos = 2;
-  for (;;) {
-    while (pos < bytes.length && bytes[pos] === 0xff && bytes[pos + 1] === 0xff) pos++; // fill bytes
-    if (pos + 1 >= bytes.length) break; // a missing EOI is tolerated once the scans are read
-    if (bytes[pos] !== 0xff) fail(`expected a marker at byte ${pos}`);
-    const marker = bytes[pos + 1]!;
-    pos += 2;
-    if (marker === 0xd9) break; // EOI
-    if (marker >= 0xd0 && marker <= 0xd7) continue; // stray RST
-    const length = u16(pos);
-    const segment = bytes.subarray(pos + 2, pos + length);
-    if (pos + length > bytes.length) fail(`marker FF${hex(marker)} segment runs past the end`);
+  walkJpegSegments(bytes, fail, (marker, segment, after) => {
     if (marker === 0xc3) {
       frame = readFrame(segment, fail);
       samples = new Uint16Array(frame.width * frame.height * frame.componentIds.length);
@@ -64,14 +49,13 @@ export function decodeJpegLossless(bytes: Uint8Array, source?: string): JpegLoss
     } else if (marker === 0xc4) {
       readHuffmanTables(segment, tables, fail);
     } else if (marker === 0xdd) {
-      restartInterval = u16(pos + 2);
+      if (segment.length < 2) fail("truncated DRI segment");
+      restartInterval = (segment[0]! << 8) | segment[1]!;
     } else if (marker === 0xda) {
       if (!frame || !samples) fail("scan before the SOF3 frame header");
-      pos = decodeScan(bytes, pos + length, segment, frame!, samples!, tables, restartInterval, fail);
-      continue;
+      return decodeScan(bytes, after, segment, frame!, samples!, tables, restartInterval, fail);
     }
-    pos += length;
-  }
+  });
   if (!frame || !samples) fail("no SOF3 frame and no scan");
   return {
     width: frame!.width,
@@ -80,10 +64,6 @@ export function decodeJpegLossless(bytes: Uint8Array, source?: string): JpegLoss
     precision: frame!.precision,
     data: samples!,
   };
-}
-
-function hex(n: number): string {
-  return n.toString(16).toUpperCase().padStart(2, "0");
 }
 
 function readFrame(segment: Uint8Array, fail: (problem: string) => never): Frame {

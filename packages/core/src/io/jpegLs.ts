@@ -6,6 +6,7 @@
  * mapping tables (palettised JPEG-LS) and HP's colour transforms (an APP8 "mrfx" segment) are refused by name.
  */
 import { DaftInputError } from "../errors.js";
+import { walkJpegSegments } from "./jpegMarkers.js";
 
 export interface JpegLsImage {
   width: number;
@@ -37,23 +38,11 @@ export function decodeJpegLs(bytes: Uint8Array, source?: string): JpegLsImage {
   const fail = (problem: string): never => {
     throw new DaftInputError(`JPEG-LS: ${problem}`, source);
   };
-  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) fail("no SOI marker: not a JPEG-LS stream");
   let frame: { precision: number; height: number; width: number; ids: number[] } | undefined;
   let custom: Partial<Parameters> = {};
   let planes: Uint16Array[] = [];
   const decoded = new Set<number>();
-  let pos = 2;
-  for (;;) {
-    while (pos < bytes.length && bytes[pos] === 0xff && bytes[pos + 1] === 0xff) pos++;
-    if (pos + 1 >= bytes.length) break;
-    if (bytes[pos] !== 0xff) fail(`expected a marker at byte ${pos}`);
-    const marker = bytes[pos + 1]!;
-    pos += 2;
-    if (marker === 0xd9) break;
-    const length = (bytes[pos]! << 8) | bytes[pos + 1]!;
-    if (pos + length > bytes.length) fail("a marker segment runs past the end");
-    if (length < 2) fail(`marker FF${hex(marker)} has a length of ${length}`);
-    const segment = bytes.subarray(pos + 2, pos + length);
+  walkJpegSegments(bytes, fail, (marker, segment, after) => {
     const u16 = (at: number) => (segment[at]! << 8) | segment[at + 1]!;
     if (marker === 0xf7) {
       if (frame) fail("a second SOF55 frame header");
@@ -106,9 +95,9 @@ export function decodeJpegLs(bytes: Uint8Array, source?: string): JpegLsImage {
       const params = parameters(frame!.precision, near, custom);
       if (near > Math.min(255, params.maxVal >> 1))
         fail(`NEAR ${near} is too large for MAXVAL ${params.maxVal}`);
-      pos = decodeScan(
+      const end = decodeScan(
         bytes,
-        pos + length,
+        after,
         frame!.width,
         frame!.height,
         near,
@@ -120,12 +109,11 @@ export function decodeJpegLs(bytes: Uint8Array, source?: string): JpegLsImage {
       if (pointTransform > 0)
         for (const plane of scanPlanes)
           for (let i = 0; i < plane.length; i++) plane[i] = plane[i]! << pointTransform;
-      continue;
+      return end;
     } else if ((marker & 0xf0) === 0xc0 && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       fail(`SOF${marker - 0xc0} frame: not JPEG-LS (SOF55)`);
     }
-    pos += length;
-  }
+  });
   if (!frame) fail("no SOF55 frame and no scan");
   const missing = frame!.ids.filter((_, c) => !decoded.has(c));
   if (missing.length > 0) fail(`no scan for component ${missing.join(", ")}`);
@@ -139,10 +127,6 @@ export function decodeJpegLs(bytes: Uint8Array, source?: string): JpegLsImage {
     });
   }
   return { width, height, components, precision, data };
-}
-
-function hex(n: number): string {
-  return n.toString(16).toUpperCase().padStart(2, "0");
 }
 
 /** Default thresholds (T.87 C.2.4.1.1), overridden by an LSE segment's non-zero values. */

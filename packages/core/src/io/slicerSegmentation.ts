@@ -12,6 +12,7 @@
 import { DaftInputError } from "../errors.js";
 import { affineFromColumns, flipXY, type Affine } from "../image/geometry.js";
 import { labelColour } from "../render/overlay.js";
+import { labelMapBoxes } from "../image/labelBoxes.js";
 import { writeNrrd, type NrrdImage } from "./nrrd.js";
 
 export interface SlicerSegment {
@@ -104,27 +105,12 @@ function segmentExtents(
   [width, height, depth]: [number, number, number],
   segments: readonly SlicerSegment[],
 ): number[][] {
-  const index = new Map(segments.map((s, n) => [s.label, n]));
-  const bounds = segments.map(() => [Infinity, -Infinity, Infinity, -Infinity, Infinity, -Infinity]);
-  let v = 0;
-  for (let k = 0; k < depth; k++) {
-    for (let j = 0; j < height; j++) {
-      for (let i = 0; i < width; i++, v++) {
-        const label = labels[v]!;
-        if (label === 0) continue;
-        const n = index.get(label);
-        if (n === undefined) continue;
-        const b = bounds[n]!;
-        if (i < b[0]!) b[0] = i;
-        if (i > b[1]!) b[1] = i;
-        if (j < b[2]!) b[2] = j;
-        if (j > b[3]!) b[3] = j;
-        if (k < b[4]!) b[4] = k;
-        if (k > b[5]!) b[5] = k;
-      }
-    }
-  }
-  return bounds.map((b) => (b[0] === Infinity ? [0, -1, 0, -1, 0, -1] : b));
+  const { values, boxes } = labelMapBoxes(labels, [depth, height, width], "label map");
+  const boxOf = new Map(values.map((value, n) => [value, boxes[n]!]));
+  return segments.map(({ label }) => {
+    const box = boxOf.get(label);
+    return box ? [box[0], box[3], box[1], box[4], box[2], box[5]] : [0, -1, 0, -1, 0, -1];
+  });
 }
 
 /** A 3D Slicer segmentation's segments flattened into one label map (reading a `.seg.nrrd`). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { inputErrorLine } from "../testing/inputErrors.js";
-import { boxesFromLabelMap, labelMapBoxes } from "./labelMapBoxes.js";
+import { labelMapBoxes } from "../image/labelBoxes.js";
+import { boxesFromLabelMap } from "./labelMapBoxes.js";
 import type { BoxTarget } from "./voxelBoxes.js";
 
 describe("labelMapBoxes", () => {

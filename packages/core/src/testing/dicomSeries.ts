@@ -3,6 +3,7 @@
  * server): every UID a SEG refers to, optionally without its Frame of Reference.
  */
 import { encodeDicomFile, type DicomElement } from "../io/dicomEncoder.js";
+import type { DicomSource } from "../io/dicomSource.js";
 
 /** A two-slice CT series of 2 rows × 3 columns with every UID a SEG refers to (tags in ascending order). */
 export function syntheticCtSeries(withFrameOfReference = true): { name: string; bytes: Uint8Array }[] {
@@ -50,4 +51,30 @@ export function syntheticCtSeries(withFrameOfReference = true): { name: string; 
     );
     return { name: `IM${k}`, bytes };
   });
+}
+
+/** The DicomSource of a 3-slice axial series of 2 rows × 3 columns (6 pixels per frame), 2.5 mm apart. */
+export function smallSeriesSource(overrides: Partial<DicomSource> = {}): DicomSource {
+  return {
+    slices: [0, 1, 2].map((k) => ({
+      sopClassUID: "1.2.840.10008.5.1.4.1.1.2",
+      sopInstanceUID: `1.2.3.${k + 1}`,
+      imagePositionPatient: [-10, 5, 2.5 * k],
+    })),
+    seriesInstanceUID: "1.2.3",
+    copied: {
+      patientName: "Doe^Jane",
+      patientID: "P7",
+      studyInstanceUID: "1.2",
+      studyDate: "20240102",
+      accessionNumber: "A1",
+    },
+    frameOfReferenceUID: "1.2.9",
+    imageOrientationPatient: [1, 0, 0, 0, 1, 0],
+    pixelSpacing: [0.8, 0.7],
+    sliceSpacing: 2.5,
+    rows: 2,
+    columns: 3,
+    ...overrides,
+  };
 }
