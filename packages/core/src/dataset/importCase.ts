@@ -5,6 +5,9 @@
 import { DaftInputError } from "../errors.js";
 import type { NdArray } from "../image/types.js";
 import { decodeStudyFile } from "../io/decodeStudy.js";
+import { readDicom } from "../io/dicom.js";
+import { readDicomSegOnto } from "../io/dicomSegRead.js";
+import { decodeDicomStudy, type DicomFileBytes } from "../io/dicomSeries.js";
 import { isMetaImage } from "../io/metaImage.js";
 import { looksLikeNifti, readNifti, toZyxVolume } from "../io/nifti.js";
 import { isNrrd } from "../io/study.js";
@@ -50,15 +53,54 @@ export function caseIdentity(
 
 /** Converts one case. Throws a DaftInputError naming the bad file for any problem. */
 export function importCase(dataset: DatasetSpec, entry: CaseEntry, files: CaseFiles, seed = 0): ImportedCase {
-  const identity = caseIdentity(dataset, entry, seed);
   const converted = dataset.dimension === 3 ? convert3d(entry, files) : convert2d(files);
+  return assembleCase(dataset, caseIdentity(dataset, entry, seed), converted, files.labelName);
+}
+
+/**
+ * A DICOM series and a DICOM-SEG made on it (a PACS export, an OHIF or Slicer annotation) → one 3D case: the
+ * series as the volume (its sorted slices, intensities clipped to the 0.5–99.5 percentiles like every 3D case),
+ * the SEG read onto it (label = segment number) as the label map.
+ */
+export function importDicomSegCase(
+  dataset: DatasetSpec,
+  entry: CaseEntry,
+  series: { name: string; files: DicomFileBytes[] },
+  seg: { name: string; bytes: Uint8Array },
+  seed = 0,
+): ImportedCase {
+  const study = decodeDicomStudy(series.files, series.name);
+  if (study.dimension !== 3 || !study.dicom || !study.spacing) {
+    throw new DaftInputError(
+      "a DICOM-SEG case needs a series of slices (a volume), not one image",
+      series.name,
+    );
+  }
+  const labels = readDicomSegOnto(readDicom(seg.bytes, seg.name), study.dicom, seg.name).labels;
+  const shape = [study.depth, study.height, study.width];
+  const converted: ConvertedCase = {
+    imgs: { data: scaleToUint8(study.values), shape, dtype: "uint8" },
+    labels,
+    spatialShape: shape,
+    spacing: study.spacing,
+  };
+  return assembleCase(dataset, caseIdentity(dataset, entry, seed), converted, seg.name);
+}
+
+/** Objects, boxes and the two .npz files' arrays of a converted case. */
+function assembleCase(
+  dataset: DatasetSpec,
+  identity: ReturnType<typeof caseIdentity>,
+  converted: ConvertedCase,
+  labelName: string,
+): ImportedCase {
   const { objects, gts } = extractObjects(
     converted.labels,
     converted.spatialShape,
     dataset.objectPlan,
-    files.labelName,
+    labelName,
   );
-  if (objects.length === 0) throw new DaftInputError("label map has no foreground object", files.labelName);
+  if (objects.length === 0) throw new DaftInputError("label map has no foreground object", labelName);
   const boxWidth = dataset.dimension === 3 ? 6 : 4;
   const boxes: NdArray = {
     data: Int32Array.from(objects.flatMap((object) => object.box)),

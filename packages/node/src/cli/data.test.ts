@@ -1,6 +1,7 @@
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -11,7 +12,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { SPLIT_NAMES, parseCasesCsv, readNpz } from "@daft/core";
+import { SPLIT_NAMES, decodeDicomStudy, encodeDicomSeg, parseCasesCsv, readNpz } from "@daft/core";
+import { smallSeriesSource, syntheticCtSeries } from "../../../core/src/testing/dicomSeries.js";
 import { main } from "./data.js";
 
 const repoRoot = join(import.meta.dirname, "../../../..");
@@ -261,6 +263,48 @@ describe("daft data import", () => {
         if (withRegion) expect(entry.gts.get("gts")).toEqual(ref.gts.get("gts"));
       }
     }
+  });
+
+  it("imports a folder of DICOM series and DICOM-SEG files (no dataset.json): one case per SEG on its series", async () => {
+    const pacs = join(temp, "pacs");
+    const seriesFiles = syntheticCtSeries();
+    mkdirSync(join(pacs, "study", "ct"), { recursive: true });
+    for (const { name, bytes } of seriesFiles) writeFileSync(join(pacs, "study", "ct", name), bytes);
+    // Two segments on the 2-slice, 2×3 series; and a SEG of a series that is not in the folder.
+    const study = decodeDicomStudy(seriesFiles, "ct");
+    const labels = Uint16Array.from([1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 2, 2]);
+    const options = { expert: "CT", softwareVersion: "0.1.0" };
+    const seg = encodeDicomSeg(study.dicom!, labels, options, "ct");
+    const orphan = encodeDicomSeg(smallSeriesSource(), new Uint16Array(18).fill(1), options, "other");
+    if (!seg.written || !orphan.written) throw new Error("no SEG");
+    mkdirSync(join(pacs, "annotations"));
+    writeFileSync(join(pacs, "annotations", "liver.seg.dcm"), seg.bytes);
+    writeFileSync(join(pacs, "annotations", "orphan.dcm"), orphan.bytes);
+
+    const out = join(temp, "cases");
+    expect(await main(["import", pacs, "-o", out, "--quiet"])).toBe(1);
+    expect(stderr.filter((l) => l.includes("orphan.dcm"))).toEqual([
+      `${join(pacs, "annotations", "orphan.dcm")}: DICOM-SEG refers to 3 image(s), none of them in ${pacs}\n`,
+    ]);
+    const [row] = parseCasesCsv(readFileSync(join(out, "cases.csv"), "utf8"));
+    expect(row).toMatchObject({
+      name: "3DBox_CT_pacs_liver",
+      dataset: "pacs",
+      modality: "CT",
+      dimension: "3",
+      case: "liver",
+      objects: "2",
+      object_names: "box 1;box 2",
+      depth: "2",
+      height: "2",
+      width: "3",
+    });
+    const gts = readNpz(readFileSync(join(out, row!.split, "gts", `${row!.name}.npz`)));
+    expect([...(gts.get("gts")!.data as Uint16Array)]).toEqual([...labels]);
+    expect([...(gts.get("spacing")!.data as Float64Array)]).toEqual([2.5, 0.8, 0.7]);
+    const imgs = readNpz(readFileSync(join(out, row!.split, "imgs", `${row!.name}.npz`)));
+    expect(imgs.get("imgs")!.shape).toEqual([2, 2, 3]);
+    expect([...(imgs.get("boxes")!.data as Int32Array)]).toEqual([0, 0, 0, 1, 0, 1, 1, 1, 1, 2, 1, 1]);
   });
 
   it("reports an unusable dataset.json and bad options", async () => {

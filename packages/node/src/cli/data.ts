@@ -1,6 +1,8 @@
 /**
  * `daft data import <dataset-dir>... -o <cases-dir>`: datasets with DAFT's dataset.json (labels and cases), Medical
- * Segmentation Decathlon tasks or nnU-Net v2 raw datasets (converted by the core's foreignDatasetJson) → challenge cases <cases-dir>/<split>/{imgs,gts}/<name>.npz plus <cases-dir>/cases.csv.
+ * Segmentation Decathlon tasks or nnU-Net v2 raw datasets (converted by the core's foreignDatasetJson), or folders
+ * of DICOM series with DICOM-SEG files (dicomSegDataset.ts) → challenge cases
+ * <cases-dir>/<split>/{imgs,gts}/<name>.npz plus <cases-dir>/cases.csv.
  * One case at a time (memory); every bad file is reported on one line and counted.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -13,6 +15,7 @@ import {
   caseIdentity,
   formatCasesCsv,
   importCase,
+  importDicomSegCase,
   mergeCaseRows,
   parseCasesCsv,
   checkDatasetJson,
@@ -20,6 +23,7 @@ import {
   normaliseDatasetJson,
   parseSplitList,
   writeNpz,
+  type CaseEntry,
   type CaseRow,
   type DatasetSpec,
   type ImportedCase,
@@ -28,12 +32,15 @@ import {
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { fileErrorLine, parseCommandLine, takeSubcommand } from "./common.js";
 import { Progress, formatSeconds } from "./progress.js";
+import { scanDicomSegDataset, type DicomSegDataset } from "./dicomSegDataset.js";
 
 export const HELP = `usage: daft data import <dataset-dir>... -o <cases-dir> [options]
 
 Turns datasets into challenge cases — a folder with DAFT's dataset.json (name, modality, dimension, labels,
 cases), a Medical Segmentation Decathlon task (dataset.json with "training") or an nnU-Net v2 raw dataset
-(dataset.json with "channel_names" and "file_ending"; imagesTr/<case>_0000<ending>, labelsTr/<case><ending>): <cases-dir>/<split>/imgs/<name>.npz (imgs uint8, boxes, spacing for 3D),
+(dataset.json with "channel_names" and "file_ending"; imagesTr/<case>_0000<ending>, labelsTr/<case><ending>), or a
+folder of DICOM series with DICOM-SEG files and no dataset.json (one 3D case per SEG, on the series it refers to):
+<cases-dir>/<split>/imgs/<name>.npz (imgs uint8, boxes, spacing for 3D),
 <cases-dir>/<split>/gts/<name>.npz (gts uint16, spacing for 3D) and <cases-dir>/cases.csv.
 Splits are hash-based (stable when cases are added); the test split does not depend on the seed.
 
@@ -157,6 +164,15 @@ export async function main(args: string[]): Promise<number> {
   return bad > 0 && !o["skip-bad"] ? 1 : 0;
 }
 
+/** A dataset ready to import: its spec, and how one of its cases is read and converted. */
+interface DatasetSource {
+  dataset: DatasetSpec;
+  entries: CaseEntry[];
+  /** The name a failing case is reported under. */
+  shownName(entry: CaseEntry): string;
+  load(entry: CaseEntry): Promise<ImportedCase>;
+}
+
 /** Imports one dataset folder; undefined (after reporting) when its dataset.json is unusable. */
 async function importDataset(
   datasetDir: string,
@@ -165,7 +181,8 @@ async function importDataset(
   rows: CaseRow[],
 ): Promise<DatasetSummary | undefined> {
   const jsonPath = join(shownDir, "dataset.json");
-  let dataset: DatasetSpec;
+  let source: DatasetSource;
+  const unmatched: { file: string; problem: string }[] = [];
   try {
     const isFolder = await stat(datasetDir).then(
       (info) => info.isDirectory(),
@@ -173,28 +190,36 @@ async function importDataset(
     );
     if (!isFolder)
       throw new DaftInputError("not a dataset folder (expected a folder holding dataset.json)", shownDir);
-    const text = new TextDecoder().decode(await readInput(join(datasetDir, "dataset.json"), jsonPath));
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (error) {
-      throw new DaftInputError(`invalid JSON (${(error as Error).message})`, jsonPath);
+    const hasJson = await stat(join(datasetDir, "dataset.json")).then(
+      () => true,
+      () => false,
+    );
+    const dicom = hasJson ? undefined : await scanDicomSegDataset(datasetDir, shownDir, options.modality);
+    if (dicom) {
+      unmatched.push(...dicom.unmatched);
+      source = dicomSegSource(dicom, options);
+    } else {
+      source = jsonSource(
+        await readDatasetJson(datasetDir, shownDir, jsonPath, options),
+        datasetDir,
+        shownDir,
+        options,
+      );
     }
-    const normalised = normaliseDatasetJson(raw, datasetContext(datasetDir, shownDir, options), jsonPath);
-    for (const note of normalised.notes) process.stderr.write(`${jsonPath}: note: ${note}\n`);
-    dataset = checkDatasetJson(normalised.json, jsonPath);
   } catch (error) {
     report(error, jsonPath);
     return undefined;
   }
-  const entries = dataset.cases.slice(0, options.limit);
+  const { dataset } = source;
+  const entries = source.entries.slice(0, options.limit);
   const summary: DatasetSummary = {
     name: dataset.name,
     written: { train: 0, val: 0, test: 0 },
     objects: 0,
     filtered: 0,
-    bad: 0,
+    bad: unmatched.length,
   };
+  for (const { file, problem } of unmatched) report(new DaftInputError(problem, file), file);
   const progress = new Progress(entries.length, dataset.name, process.stderr, !options.quiet);
   for (const entry of entries) {
     const identity = caseIdentity(dataset, entry, options.seed);
@@ -203,30 +228,79 @@ async function importDataset(
       progress.tick(identity.caseId);
       continue;
     }
-    const imageName = join(shownDir, entry.image);
-    const labelName = join(shownDir, entry.label);
     try {
-      const [imageBytes, labelBytes] = await Promise.all([
-        readInput(join(datasetDir, entry.image), imageName),
-        readInput(join(datasetDir, entry.label), labelName),
-      ]);
-      const imported = importCase(
-        dataset,
-        entry,
-        { imageBytes, labelBytes, imageName, labelName },
-        options.seed,
-      );
+      const imported = await source.load(entry);
       await writeCase(options.outDir, imported);
       rows.push(caseRow(dataset, imported));
       summary.written[imported.split]++;
       summary.objects += imported.objectNames.length;
     } catch (error) {
       summary.bad++;
-      report(error, imageName);
+      report(error, source.shownName(entry));
     }
     progress.tick(identity.caseId);
   }
   return summary;
+}
+
+/** dataset.json (DAFT's, or a Decathlon / nnU-Net v2 one converted), checked. */
+async function readDatasetJson(
+  datasetDir: string,
+  shownDir: string,
+  jsonPath: string,
+  options: ImportOptions,
+): Promise<DatasetSpec> {
+  const text = new TextDecoder().decode(await readInput(join(datasetDir, "dataset.json"), jsonPath));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new DaftInputError(`invalid JSON (${(error as Error).message})`, jsonPath);
+  }
+  const normalised = normaliseDatasetJson(raw, datasetContext(datasetDir, shownDir, options), jsonPath);
+  for (const note of normalised.notes) process.stderr.write(`${jsonPath}: note: ${note}\n`);
+  return checkDatasetJson(normalised.json, jsonPath);
+}
+
+/** Cases listed in dataset.json: an image file and a label file each. */
+function jsonSource(
+  dataset: DatasetSpec,
+  datasetDir: string,
+  shownDir: string,
+  options: ImportOptions,
+): DatasetSource {
+  return {
+    dataset,
+    entries: dataset.cases,
+    shownName: (entry) => join(shownDir, entry.image),
+    async load(entry) {
+      const imageName = join(shownDir, entry.image);
+      const labelName = join(shownDir, entry.label);
+      const [imageBytes, labelBytes] = await Promise.all([
+        readInput(join(datasetDir, entry.image), imageName),
+        readInput(join(datasetDir, entry.label), labelName),
+      ]);
+      return importCase(dataset, entry, { imageBytes, labelBytes, imageName, labelName }, options.seed);
+    },
+  };
+}
+
+/** Cases of a DICOM-SEG folder: a series and a SEG each (dicomSegDataset.ts). */
+function dicomSegSource(dicom: DicomSegDataset, options: ImportOptions): DatasetSource {
+  const byId = new Map(dicom.cases.map((c) => [c.entry.id!, c]));
+  return {
+    dataset: dicom.dataset,
+    entries: dicom.cases.map((c) => c.entry),
+    shownName: (entry) => byId.get(entry.id!)!.seriesName,
+    async load(entry) {
+      const c = byId.get(entry.id!)!;
+      const files = await Promise.all(
+        c.seriesFiles.map(async (path) => ({ name: path, bytes: await readInput(path, path) })),
+      );
+      const seg = { name: c.segFile, bytes: await readInput(c.segFile, c.segFile) };
+      return importDicomSegCase(dicom.dataset, entry, { name: c.seriesName, files }, seg, options.seed);
+    },
+  };
 }
 
 /** What the MSD / nnU-Net v2 conversion needs from the dataset folder. */
