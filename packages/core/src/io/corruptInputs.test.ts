@@ -2,15 +2,21 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DaftInputError } from "../errors.js";
 import { decodeStudyFile } from "./decodeStudy.js";
+import { identityAffine } from "../image/geometry.js";
+import { syntheticCtSeries } from "../testing/dicomSeries.js";
+import { readDicom } from "./dicom.js";
+import { encodeDicomSeg } from "./dicomSeg.js";
+import { readDicomSegOnto } from "./dicomSegRead.js";
 import { decodeDicomStudy } from "./dicomSeries.js";
+import { boxSegments, encodeSlicerSegmentation } from "./slicerSegmentation.js";
 import { writeMetaImage } from "./metaImage.js";
 import { writeNrrd } from "./nrrd.js";
 
 /**
  * Corrupt and truncated files must fail as one-line input errors naming the file — never as a TypeError or
  * RangeError from deep inside a decoder, and never by hanging. Seeded random byte changes and cuts of every
- * compressed DICOM fixture (JPEG Lossless, JPEG-LS, RLE, JPEG Baseline, JPEG Extended, JPEG 2000) and of an NRRD
- * and a MetaImage file.
+ * compressed DICOM fixture (JPEG Lossless, JPEG-LS, RLE, JPEG Baseline, JPEG Extended, JPEG 2000), of an NRRD, a
+ * MetaImage file, a 3D Slicer segmentation (read as a label map) and a DICOM-SEG (read onto its series).
  */
 const folders = ["compressed", "jpeg2000"].map(
   (name) => new URL(`../../../../fixtures/formats/${name}/`, import.meta.url),
@@ -37,6 +43,28 @@ inputs.push([
   }),
 ]);
 inputs.push(["volume.mha", writeMetaImage({ sizes: [16, 12, 3], data: volume })]);
+const labels = Uint16Array.from(volume, (v) => (v > 0 ? 1 + (v % 3) : 0));
+inputs.push([
+  "labels.seg.nrrd",
+  encodeSlicerSegmentation(
+    labels,
+    { sizes: [16, 12, 3], affine: identityAffine(), space: "LPS" },
+    boxSegments(3),
+  ),
+]);
+const ctSeries = syntheticCtSeries();
+const ctStudy = decodeDicomStudy(ctSeries, "ct");
+const seg = encodeDicomSeg(
+  ctStudy.dicom!,
+  Uint16Array.of(1, 1, 0, 2, 0, 0, 0, 1, 2, 2, 0, 0),
+  {
+    expert: "CT",
+    softwareVersion: "0.1.0",
+  },
+  "ct",
+);
+if (!seg.written) throw new Error(seg.reason);
+inputs.push(["ct.seg.dcm", seg.bytes]);
 
 describe("corrupt and truncated inputs", () => {
   it("fail as DaftInputErrors naming the file", () => {
@@ -51,7 +79,8 @@ describe("corrupt and truncated inputs", () => {
           corrupt[Math.floor(random() * corrupt.length)] = Math.floor(random() * 256);
         }
         try {
-          if (name.endsWith(".dcm")) decodeDicomStudy([{ name, bytes: corrupt }], name);
+          if (name.endsWith(".seg.dcm")) readDicomSegOnto(readDicom(corrupt, name), ctStudy.dicom!, name);
+          else if (name.endsWith(".dcm")) decodeDicomStudy([{ name, bytes: corrupt }], name);
           else decodeStudyFile(corrupt, name);
         } catch (error) {
           failures++;
