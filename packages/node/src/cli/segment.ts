@@ -88,7 +88,8 @@ options:
   --baseline box           no model: write every box as its own mask (the challenge's reference baseline)
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
-  --threads <n>            onnxruntime intra-op threads (default: all cores)
+  --threads <n>            onnxruntime intra-op threads, and worker threads that decode a compressed DICOM
+                           series of 8 or more slices (default: all cores)
   --quiet                  no progress output
   -h, --help               this help`;
 

@@ -20,6 +20,7 @@ import {
   type Subsets,
 } from "@daft/core";
 import { labelMapFileName, type InputRef } from "../cli/segmentInputs.js";
+import { decodeSeriesInWorkers } from "../io/dicomDecodePool.js";
 import type { InferenceQueue } from "./queue.js";
 import { HttpError } from "./responses.js";
 
@@ -71,6 +72,8 @@ export class SegmentEngine {
     readonly models: ModelSource,
     readonly queue: InferenceQueue,
     private readonly cacheBytes: number,
+    /** Worker threads for an uploaded compressed DICOM series (io/dicomDecodePool.ts); 1: none. */
+    private readonly decodeThreads = 1,
   ) {}
 
   expertNames(): string[] {
@@ -123,9 +126,19 @@ export class SegmentEngine {
     const queued = performance.now();
     let queueMs = 0;
     try {
-      const result = await this.queue.run(() => {
-        queueMs = performance.now() - queued;
-        return segmentInput(bytes, job.prompts, options);
+      const result = await this.queue.run(async () => {
+        const started = performance.now();
+        queueMs = started - queued;
+        const decoded =
+          bytes.kind === "dicom-series"
+            ? { ...bytes, files: (await decodeSeriesInWorkers(bytes.files, this.decodeThreads)).files }
+            : bytes;
+        const workerMs = performance.now() - started;
+        const segmented = await segmentInput(decoded, job.prompts, options);
+        // Decoding on worker threads is part of decoding the input.
+        segmented.record.timings.decodeInputMs += workerMs;
+        segmented.record.totalMs += workerMs;
+        return segmented;
       }, signal);
       return { result, input, fileName: labelMapFileName(input, result), queueMs };
     } catch (error) {

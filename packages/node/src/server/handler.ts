@@ -31,6 +31,8 @@ export interface DaftHandlerOptions {
   queue?: InferenceQueue;
   /** Where server faults are reported (default: stderr). */
   log?: (line: string) => void;
+  /** Worker threads that decode an uploaded compressed DICOM series (default 1: none, the main thread decodes). */
+  decodeThreads?: number;
 }
 
 export type DaftHandler = ((request: Request) => Promise<Response>) & {
@@ -43,7 +45,12 @@ export function createDaftHandler(options: DaftHandlerOptions): DaftHandler {
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const queue = options.queue ?? new InferenceQueue(limits.maxQueue);
   const context: ServerContext = {
-    engine: new SegmentEngine(options.models, queue, options.cacheBytes ?? 1024 * 1024 * 1024),
+    engine: new SegmentEngine(
+      options.models,
+      queue,
+      options.cacheBytes ?? 1024 * 1024 * 1024,
+      options.decodeThreads ?? 1,
+    ),
     datastore: new MemoryDatastore(limits.datastoreBytes),
     sessions: new MemorySessions(limits.datastoreBytes),
     limits,
