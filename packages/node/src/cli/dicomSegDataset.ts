@@ -7,7 +7,7 @@
  * series is read again when it is imported, one case at a time.
  */
 import { readdir } from "node:fs/promises";
-import { basename, join, relative } from "node:path";
+import { basename, dirname, join, relative, sep } from "node:path";
 import {
   checkDatasetJson,
   DaftInputError,
@@ -183,11 +183,11 @@ function uniqueId(id: string, taken: Set<string>): string {
   return unique;
 }
 
-/** The deepest folder holding all of `files`. */
+/** The deepest folder holding all of `files` (absolute paths). */
 function commonFolder(files: string[]): string {
-  const parts = files.map((f) => f.split("/").slice(0, -1));
+  const parts = files.map((f) => dirname(f).split(sep));
   const first = parts[0] ?? [];
   let n = 0;
   while (n < first.length && parts.every((p) => p[n] === first[n])) n++;
-  return first.slice(0, n).join("/");
+  return first.slice(0, n).join(sep);
 }
