@@ -17,11 +17,14 @@ import { BrowserModelStore } from "./browserModels.js";
 import type { Backend, SegmentOutcome, WorkerReply, WorkerRequest } from "./messages.js";
 import { loadWasmRuntime, loadWebGpuRuntime, type LoadedRuntime } from "./ortRuntime.js";
 import { countingExpert, slicesToEncode } from "./progressCount.js";
+import { SeriesPixelCache } from "./seriesPixelCache.js";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (reply: WorkerReply, transfer: Transferable[] = []) => scope.postMessage(reply, transfer);
 
 let models: Promise<BrowserModelStore> | undefined;
+/** The last opened series' decoded compressed slices, reused when it is segmented. */
+const seriesPixels = new SeriesPixelCache();
 
 function openModels(): Promise<BrowserModelStore> {
   models ??= BrowserModelStore.open(new URL("/models/", self.location.origin).href);
@@ -33,7 +36,11 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   try {
     if (request.type === "decode") {
-      post({ type: "decoded", id: request.id, decoded: decodeInput(request.input) });
+      post({
+        type: "decoded",
+        id: request.id,
+        decoded: decodeInput(seriesPixels.decodeAndKeep(request.input)),
+      });
       return;
     }
     const { outcome, labels } = await segment(request);
@@ -73,7 +80,7 @@ async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
   };
   const { overrides } = request;
   const result = await segmentInput(
-    request.input,
+    seriesPixels.attach(request.input),
     { boxes: request.boxes, world: false },
     {
       ...routingOptions(store),
