@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(python3-torch python3-onnx python3-numpy python3-pytest python3-pil python3-nibabel python3-scipy python3-matplotlib python3-pydicom chromium dicom3tools dcmtk teem-apps libopenjp2-tools)
+DEBS=(python3-torch python3-onnx python3-numpy python3-pytest python3-pil python3-nibabel python3-scipy python3-matplotlib python3-pydicom chromium dicom3tools dcmtk teem-apps libopenjp2-tools openjph-tools)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -15,10 +15,11 @@ import { writeNrrd } from "./nrrd.js";
 /**
  * Corrupt and truncated files must fail as one-line input errors naming the file — never as a TypeError or
  * RangeError from deep inside a decoder, and never by hanging. Seeded random byte changes and cuts of every
- * compressed DICOM fixture (JPEG Lossless, JPEG-LS, RLE, JPEG Baseline, JPEG Extended, JPEG 2000), of an NRRD, a
- * MetaImage file, a 3D Slicer segmentation (read as a label map) and a DICOM-SEG (read onto its series).
+ * compressed DICOM fixture (JPEG Lossless, JPEG-LS, RLE, JPEG Baseline, JPEG Extended, JPEG 2000, HTJ2K), of
+ * an NRRD, a MetaImage file, a 3D Slicer segmentation (read as a label map) and a DICOM-SEG (read onto its
+ * series).
  */
-const folders = ["compressed", "jpeg2000"].map(
+const folders = ["compressed", "jpeg2000", "htj2k"].map(
   (name) => new URL(`../../../../fixtures/formats/${name}/`, import.meta.url),
 );
 const inputs: [string, Uint8Array][] = folders.flatMap((folder) =>

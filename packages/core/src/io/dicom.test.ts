@@ -194,18 +194,19 @@ describe("readDicom on hand-built files", () => {
       ...element(0x0028, 0x0010, "US", u16(4, true), sx),
       ...element(0x7fe0, 0x0010, "OB", fragments, sx, UNDEF),
     ];
-    const file = readDicom(part10("1.2.840.10008.1.2.4.201", body), "jpeg.dcm");
+    const file = readDicom(part10("1.2.840.10008.1.2.4.92", body), "jpeg.dcm");
     expect(file.tags).toEqual({ modality: "CT", rows: 4 });
     expect(file.transferSyntax).toMatchObject({
       compressed: true,
-      name: "High-Throughput JPEG 2000 (Lossless Only)",
+      name: "JPEG 2000 Part 2 Multi-component (Lossless Only)",
     });
     expect(file.pixelData).toMatchObject({ encapsulated: true, length: fragments.length });
     expect(message(() => decodeDicomPixels(file, "jpeg.dcm"))).toBe(
-      "jpeg.dcm: pixel data not supported: transfer syntax High-Throughput JPEG 2000 (Lossless Only) " +
-        "(1.2.840.10008.1.2.4.201) is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless (Process 14), " +
+      "jpeg.dcm: pixel data not supported: transfer syntax JPEG 2000 Part 2 Multi-component (Lossless Only) " +
+        "(1.2.840.10008.1.2.4.92) is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless (Process 14), " +
         "JPEG Lossless SV1, JPEG Baseline (8-bit), JPEG Extended (8/12-bit), JPEG-LS, JPEG-LS near-lossless, " +
-        "JPEG 2000 (Lossless Only), JPEG 2000 can be read",
+        "JPEG 2000 (Lossless Only), JPEG 2000, HTJ2K (Lossless Only), HTJ2K with RPCL Options (Lossless Only), " +
+        "HTJ2K can be read",
     );
   });
 

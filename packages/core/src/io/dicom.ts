@@ -743,9 +743,10 @@ export interface DicomPixels {
 /**
  * Pixel data → rescaled values (stored value × RescaleSlope + RescaleIntercept): native (uncompressed), or
  * decompressed first for RLE Lossless, lossless JPEG (Process 14, any predictor, and its SV1 form) and 8-bit JPEG
- * Baseline (through the picture decoder, YBR → RGB), and JPEG 2000 (its YBR_RCT/YBR_ICT come out as RGB). Other
- * compressed transfer syntaxes give a one-line DaftInputError naming the transfer syntax. PALETTE COLOR indices
- * (stored values, not rescaled) come back as 8-bit RGB through the Red, Green and Blue lookup tables.
+ * Baseline (through the picture decoder, YBR → RGB), and JPEG 2000 and HTJ2K (their YBR_RCT/YBR_ICT come out as
+ * RGB). Other compressed transfer syntaxes give a one-line DaftInputError naming the transfer syntax. PALETTE
+ * COLOR indices (stored values, not rescaled) come back as 8-bit RGB through the Red, Green and Blue lookup
+ * tables.
  */
 export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels {
   const fail = (problem: string): never => {
@@ -846,8 +847,7 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
     samples === 3 &&
     (((ts.uid === JPEG_BASELINE || ts.uid === JPEG_EXTENDED) &&
       /^YBR_FULL/.test(t.photometricInterpretation ?? "")) ||
-      ((ts.uid === JPEG_2000_LOSSLESS || ts.uid === JPEG_2000) &&
-        /^YBR_(RCT|ICT)$/.test(t.photometricInterpretation ?? "")));
+      (JPEG_2000_FAMILY.has(ts.uid) && /^YBR_(RCT|ICT)$/.test(t.photometricInterpretation ?? "")));
   return {
     frames,
     rows: rows!,
@@ -933,6 +933,10 @@ const JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80";
 const JPEG_LS_NEAR_LOSSLESS = "1.2.840.10008.1.2.4.81";
 const JPEG_2000_LOSSLESS = "1.2.840.10008.1.2.4.90";
 const JPEG_2000 = "1.2.840.10008.1.2.4.91";
+const HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201";
+const HTJ2K_RPCL_LOSSLESS = "1.2.840.10008.1.2.4.202";
+const HTJ2K = "1.2.840.10008.1.2.4.203";
+const JPEG_2000_FAMILY = new Set([JPEG_2000_LOSSLESS, JPEG_2000, HTJ2K_LOSSLESS, HTJ2K_RPCL_LOSSLESS, HTJ2K]);
 
 const DECOMPRESSED_NAMES: Record<string, string> = {
   [RLE_LOSSLESS]: "RLE Lossless",
@@ -944,6 +948,9 @@ const DECOMPRESSED_NAMES: Record<string, string> = {
   [JPEG_LS_NEAR_LOSSLESS]: "JPEG-LS near-lossless",
   [JPEG_2000_LOSSLESS]: "JPEG 2000 (Lossless Only)",
   [JPEG_2000]: "JPEG 2000",
+  [HTJ2K_LOSSLESS]: "HTJ2K (Lossless Only)",
+  [HTJ2K_RPCL_LOSSLESS]: "HTJ2K with RPCL Options (Lossless Only)",
+  [HTJ2K]: "HTJ2K",
 };
 
 /** Every frame of the encapsulated pixel data, decoded by `decodeFrame`, one after the other. */
@@ -1058,6 +1065,10 @@ function jpeg2000Frame(frame: Uint8Array, g: FrameGeometry, source?: string): Ui
 const DECOMPRESSORS: Record<string, Decompressor> = {
   [JPEG_2000_LOSSLESS]: framesDecodedBy(jpeg2000Frame),
   [JPEG_2000]: framesDecodedBy(jpeg2000Frame),
+  // High-Throughput JPEG 2000 (Part 15): the same codestream, HT code-blocks (jpeg2000Ht.ts).
+  [HTJ2K_LOSSLESS]: framesDecodedBy(jpeg2000Frame),
+  [HTJ2K_RPCL_LOSSLESS]: framesDecodedBy(jpeg2000Frame),
+  [HTJ2K]: framesDecodedBy(jpeg2000Frame),
   [JPEG_LS_LOSSLESS]: framesDecodedBy(jpegLsFrame),
   [JPEG_LS_NEAR_LOSSLESS]: framesDecodedBy(jpegLsFrame),
   [JPEG_BASELINE]: (file, g, source) =>

@@ -1,6 +1,8 @@
 /**
  * JPEG 2000 Part 1 (ISO/IEC 15444-1) → samples, for DICOM's JPEG 2000 transfer syntaxes (1.2.840.10008.1.2.4.90
- * lossless only, .91 lossless or lossy). A raw codestream (SOC FF4F) or one inside a JP2 file (its jp2c box).
+ * lossless only, .91 lossless or lossy), and High-Throughput JPEG 2000 (Part 15, HTJ2K: 1.2.840.10008.1.2.4.201,
+ * .202, .203), the same codestream with HT code-blocks. A raw codestream (SOC FF4F) or one inside a JP2 file (its
+ * jp2c box).
  *
  * Read: any number of components of 1–16 bits, signed or unsigned, without subsampling; image and tile offsets,
  * any number of tiles and tile-parts; COD/COC, QCD/QCC (no quantisation, scalar derived, scalar expounded; guard
@@ -10,13 +12,17 @@
  * (tag trees, inclusion, zero bit-planes, passes, Lblock), tier-1 EBCOT with the MQ decoder, dequantisation, the
  * inverse reversible 5/3 (integer, exact) and irreversible 9/7 wavelets, the inverse RCT and ICT, the DC level
  * shift and clamping to the sample range. A codestream cut within its code-block data decodes what is there (as
- * JPEG 2000 allows); one cut within its headers is an error.
+ * JPEG 2000 allows); one cut within its headers is an error. HTJ2K: the CAP marker segment, HT code-blocks (code-
+ * block style 0x40; jpeg2000Ht.ts) with their cleanup pass and the optional SigProp and MagRef passes, the cleanup
+ * pass in a codeword segment of its own and the two refinement passes in the next.
  *
  * Refused by name: component subsampling, progression order changes (POC), regions of interest (RGN), packed packet
- * headers (PPM/PPT), High-Throughput (HTJ2K) code-blocks, Part 2 wavelets and component transforms, more than 16
- * bits. TLM, PLM, PLT, CRG and COM segments are skipped. Every problem is a one-line DaftInputError.
+ * headers (PPM/PPT), mixed HT and Part 1 code-blocks (HTMIXED), HT code-blocks with placeholder passes or more
+ * than one HT set, Part 2 wavelets and component transforms, more than 16 bits. TLM, PLM, PLT, CRG and COM segments
+ * are skipped. Every problem is a one-line DaftInputError.
  */
 import { DaftInputError } from "../errors.js";
+import { HtBlockDecoder, HtProblem } from "./jpeg2000Ht.js";
 
 export interface Jpeg2000Image {
   width: number;
@@ -43,7 +49,8 @@ export function decodeJpeg2000(bytes: Uint8Array, source?: string): Jpeg2000Imag
   try {
     return decodeCodestream(codestreamOf(bytes));
   } catch (error) {
-    if (error instanceof Problem) throw new DaftInputError(`JPEG 2000: ${error.message}`, source);
+    if (error instanceof Problem || error instanceof HtProblem)
+      throw new DaftInputError(`JPEG 2000: ${error.message}`, source);
     // Sizes are checked before allocating; this only turns an allocation the machine cannot make into an input error.
     if (error instanceof RangeError)
       throw new DaftInputError(`JPEG 2000: corrupt codestream (${error.message})`, source);
@@ -206,6 +213,8 @@ const RESET = 2;
 const TERMINATE_ALL = 4;
 const CAUSAL = 8;
 const SEGMENTATION_SYMBOLS = 0x20;
+/** High-Throughput (ISO/IEC 15444-15) code-blocks: the FBCOT block coder of jpeg2000Ht.ts. */
+const HT = 0x40;
 
 function readSiz(s: SegmentReader): Siz {
   s.u16(); // Rsiz: capabilities
@@ -251,8 +260,13 @@ function readCodingStyle(s: SegmentReader, explicitPrecincts: boolean): CodingSt
   const transform = s.u8();
   if (levels > 32) bad(`${levels} decomposition levels (at most 32)`);
   if (xcb > 10 || ycb > 10 || xcb + ycb > 12) bad(`code-block size 2^${xcb}×2^${ycb} is not allowed`);
-  if (blockStyle & 0x40) bad("High-Throughput (HTJ2K) code-blocks are not supported");
-  if (blockStyle & 0x80) bad(`code-block style 0x${blockStyle.toString(16)} is not supported`);
+  if (blockStyle & 0x80) {
+    bad(
+      blockStyle & HT
+        ? "mixed HT and Part 1 code-blocks (HTMIXED) are not supported"
+        : `code-block style 0x${blockStyle.toString(16)} is not supported`,
+    );
+  }
   if (transform > 1) bad(`wavelet transform ${transform} (Part 2 arbitrary kernels) is not supported`);
   let precincts: Uint8Array | null = null;
   if (explicitPrecincts) {
@@ -330,7 +344,8 @@ function applySegment(target: Defaults, marker: number, s: SegmentReader, count:
     case PPT:
       bad(`packed packet headers (${markerName(marker)}) are not supported`);
     case CAP:
-      bad("High-Throughput JPEG 2000 (CAP marker) is not supported");
+      // Extended capabilities (Part 15: HTJ2K); what they announce is read from COD/COC.
+      break;
     case SIZ:
       bad("a second SIZ marker segment");
     default:
@@ -604,6 +619,8 @@ function passCount(bits: HeaderBits): number {
 
 /** The most passes the codeword segment that starts at pass `first` may hold (D.4.1, Table D.9). */
 function segmentCapacity(blockStyle: number, first: number): number {
+  // HT: a set of three passes, the cleanup pass in a segment of its own, SigProp and MagRef in the next.
+  if (blockStyle & HT) return first % 3 === 0 ? 1 : 3 - (first % 3);
   if (blockStyle & TERMINATE_ALL) return 1;
   if (blockStyle & BYPASS) {
     if (first < 10) return 10 - first;
@@ -851,6 +868,12 @@ function readPacket(
             continue;
           }
           let remaining = passCount(bits);
+          if (blockStyle & HT && block.passes + remaining > 3) {
+            bad(
+              `an HT code-block with ${block.passes + remaining} coding passes: placeholder passes and ` +
+                "more than one HT set are not supported",
+            );
+          }
           while (bits.bit()) if (++block.lblock > 32) bad("corrupt packet header: Lblock above 32");
           // Split the new passes into codeword segments; each has its own length.
           let passes = block.passes;
@@ -1176,6 +1199,7 @@ class Tier1 {
   private src = new Uint8Array(0);
   private seg = new Uint8Array(0);
   private readonly mq = new MqDecoder();
+  private readonly ht = new HtBlockDecoder();
   private stride = 0;
   private w = 0;
   private h = 0;
@@ -1200,6 +1224,10 @@ class Tier1 {
     const h = block.y1 - block.y0;
     const numbps = band.bitPlanes - block.zeroPlanes;
     if (numbps <= 0) bad("corrupt packet header: a code-block has more zero bit-planes than its sub-band");
+    if (style.blockStyle & HT) {
+      this.decodeHt(data, block, band, style, out, outWidth, numbps);
+      return;
+    }
     const stride = w + 2;
     const n = stride * (h + 2);
     if (this.state.length < n) {
@@ -1297,6 +1325,43 @@ class Tier1 {
         }
       }
     }
+  }
+
+  /** An HT code-block: its cleanup segment and, when it arrived whole, its refinement segment. */
+  private decodeHt(
+    data: Uint8Array,
+    block: CodeBlock,
+    band: Band,
+    style: CodingStyle,
+    out: Int32Array | Float32Array,
+    outWidth: number,
+    planes: number,
+  ): void {
+    let total = 0;
+    const chunks = block.chunks;
+    for (let i = 0; i < chunks.length; i += 2) total += chunks[i + 1]! - chunks[i]!;
+    if (this.src.length < total) this.src = new Uint8Array(total);
+    for (let i = 0, at = 0; i < chunks.length; i += 2) {
+      this.src.set(data.subarray(chunks[i]!, chunks[i + 1]!), at);
+      at += chunks[i + 1]! - chunks[i]!;
+    }
+    const segments = block.segments;
+    const cleanup = segments[2]!;
+    // A cleanup segment cut short cannot be read (its MEL and VLC lengths are at its end): the block stays 0.
+    if (total < cleanup) return;
+    const refinement = segments.length > 3 && total >= cleanup + segments[5]! ? segments[5]! : 0;
+    this.ht.decode(
+      this.src,
+      cleanup,
+      refinement,
+      block.passes,
+      block.x1 - block.x0,
+      block.y1 - block.y0,
+      planes,
+      band.bitPlanes,
+      (style.blockStyle & CAUSAL) !== 0,
+    );
+    this.ht.write(out, outWidth, band.ox + block.x0 - band.x0, band.oy + block.y0 - band.y0, band.step);
   }
 
   /** Marks coefficient i significant and counts it in its neighbours' contexts. */

@@ -175,7 +175,8 @@ describe.skipIf(!hasPydicom)("DICOM files written by pydicom", () => {
       "ct_j2k.dcm: pixel data not supported: transfer syntax JPEG 2000 Part 2 Multi-component (Lossless Only) " +
         "(1.2.840.10008.1.2.4.92) is compressed; uncompressed pixel data, RLE Lossless, JPEG Lossless " +
         "(Process 14), JPEG Lossless SV1, JPEG Baseline (8-bit), JPEG Extended (8/12-bit), JPEG-LS, " +
-        "JPEG-LS near-lossless, JPEG 2000 (Lossless Only), JPEG 2000 can be read",
+        "JPEG-LS near-lossless, JPEG 2000 (Lossless Only), JPEG 2000, HTJ2K (Lossless Only), " +
+        "HTJ2K with RPCL Options (Lossless Only), HTJ2K can be read",
     );
   });
 
