@@ -1,34 +1,14 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DaftInputError } from "../errors.js";
-import { decodeDicomPixels, readDicom } from "./dicom.js";
-import { encapsulatedFrames } from "./dicomFragments.js";
+import { decodeDicomPixels } from "./dicom.js";
+import { dicomFixtures } from "../testing/dicomFixtures.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { decodeJpeg2000 } from "./jpeg2000.js";
 
 // fixtures/formats/jpeg2000 (make_jpeg2000_dicom.sh): pydicom writes the native files, OpenJPEG's opj_compress the
 // codestreams, opj_decompress the references for the lossy ones.
-const folder = new URL("../../../../fixtures/formats/jpeg2000/", import.meta.url);
-const fileOf = (name: string) =>
-  readDicom(new Uint8Array(readFileSync(new URL(`${name}.dcm`, folder))), name);
-const pixels = (name: string) => decodeDicomPixels(fileOf(name), name);
-const framesOf = (name: string) => {
-  const file = fileOf(name);
-  return encapsulatedFrames(
-    file.bytes,
-    file.pixelData!.offset,
-    file.pixelData!.length,
-    file.tags.numberOfFrames ?? 1,
-  );
-};
-const message = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DaftInputError);
-    return (error as DaftInputError).oneLine();
-  }
-  throw new Error("expected a DaftInputError");
-};
+const { fileOf, pixels, framesOf } = dicomFixtures("jpeg2000");
+const message = inputErrorLine;
 
 describe("JPEG 2000 DICOM fixtures", () => {
   const lossless: [string, string][] = [

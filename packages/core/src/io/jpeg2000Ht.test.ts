@@ -1,34 +1,13 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DaftInputError } from "../errors.js";
-import { decodeDicomPixels, readDicom } from "./dicom.js";
-import { encapsulatedFrames } from "./dicomFragments.js";
+import { dicomFixtures } from "../testing/dicomFixtures.js";
+import { inputErrorLine } from "../testing/inputErrors.js";
 import { decodeJpeg2000 } from "./jpeg2000.js";
 
 // fixtures/formats/htj2k (make_htj2k_dicom.sh): pydicom writes the native files, OpenJPH's ojph_compress the
 // codestreams, ojph_expand the references for the lossy ones.
-const folder = new URL("../../../../fixtures/formats/htj2k/", import.meta.url);
-const fileOf = (name: string) =>
-  readDicom(new Uint8Array(readFileSync(new URL(`${name}.dcm`, folder))), name);
-const pixels = (name: string) => decodeDicomPixels(fileOf(name), name);
-const framesOf = (name: string) => {
-  const file = fileOf(name);
-  return encapsulatedFrames(
-    file.bytes,
-    file.pixelData!.offset,
-    file.pixelData!.length,
-    file.tags.numberOfFrames ?? 1,
-  );
-};
-const message = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DaftInputError);
-    return (error as DaftInputError).oneLine();
-  }
-  throw new Error("expected a DaftInputError");
-};
+const { fileOf, pixels, framesOf } = dicomFixtures("htj2k");
+const message = inputErrorLine;
 /** Where a marker first occurs (its FF byte). */
 const at = (bytes: Uint8Array, marker: number) =>
   bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === (marker & 0xff));
