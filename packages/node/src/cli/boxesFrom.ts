@@ -8,7 +8,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { caseKeyOf, DaftInputError, LABEL_MAP_FILE, readLabelMapForBoxes, type BoxPrompts } from "@daft/core";
 import { readFileBytes } from "../io/fileBytes.js";
-import type { InputRef } from "./segmentInputs.js";
+import { stemOf, type InputRef } from "./segmentInputs.js";
 
 export interface BoxesFromSource {
   /** The label map for one input, as prompts; a DaftInputError when there is none or it cannot be read. */
@@ -42,7 +42,7 @@ export async function openBoxesFrom(path: string, inputs: readonly InputRef[]): 
   }
   return {
     promptsFor: async (input) => {
-      const key = caseKeyOf(input.name);
+      const key = inputKeyOf(input);
       const names = byKey.get(key) ?? [];
       if (names.length === 0)
         throw new DaftInputError(
@@ -53,4 +53,14 @@ export async function openBoxesFrom(path: string, inputs: readonly InputRef[]): 
       return read(join(path, names[0]!));
     },
   };
+}
+
+/**
+ * The key an input pairs with a label map by, as `daft eval`'s caseKeyOf keys files: its stem without any format
+ * suffix the CLI reads ("photo.jpg" → "photo") and, except for an .npz case, without nnU-Net's channel suffix
+ * ("ct_0000.nii.gz" → "ct").
+ */
+function inputKeyOf(input: InputRef): string {
+  const stem = stemOf(input);
+  return input.kind === "file" && /\.npz$/i.test(input.name) ? stem : stem.replace(/_\d{4}$/, "");
 }
