@@ -1,6 +1,7 @@
-// What reading compressed DICOM costs a user: `daft segment` on one CT series stored five ways — uncompressed,
+// What reading compressed DICOM costs a user: `daft segment` on one CT series stored six ways — uncompressed,
 // JPEG Lossless SV1, RLE Lossless and JPEG-LS (compressed by dcmtk, the Debian package scripts/setup.sh installs) and
-// JPEG 2000 lossless (OpenJPEG's opj_compress, Debian libopenjp2-tools; left out when it is missing) — each run
+// JPEG 2000 lossless (OpenJPEG's opj_compress, Debian libopenjp2-tools) and HTJ2K lossless (OpenJPH's ojph_compress,
+// Debian openjph-tools; each left out when its encoder is missing) — each run
 // a fresh process from spawn to exit, the formats interleaved run by run so the machine's drift hits them alike.
 // Reports the median wall time and the median input-decoding time the CLI records (timings.csv io_ms), and checks
 // that the label maps are the same bytes.
@@ -90,6 +91,40 @@ ds.save_as(dst, write_like_original=False)
 const haveOpenJpeg = !spawnSync("opj_compress", ["-h"], { stdio: "ignore" }).error;
 if (!haveOpenJpeg) console.error("bench/dicom.mjs: opj_compress is not installed: JPEG 2000 is left out");
 
+/**
+ * One native slice (argv 1) → HTJ2K lossless (argv 2) by OpenJPH's ojph_compress (reversible, its defaults). OpenJPH
+ * 0.9 reads raw samples as unsigned, so the signed slice goes in offset by 2^15 and the component is then marked
+ * signed in SIZ (as fixtures/formats/htj2k/make_htj2k_dicom.sh explains): the codestream of the signed samples.
+ */
+const MAKE_HTJ2K = String.raw`
+import subprocess, sys, tempfile
+import numpy as np
+import pydicom
+from pydicom._uid_dict import UID_dictionary
+from pydicom.encaps import encapsulate
+HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201"
+UID_dictionary.setdefault(HTJ2K_LOSSLESS, ("High-Throughput JPEG 2000 Image Compression (Lossless Only)",
+                                           "Transfer Syntax", "", "", "HTJ2K"))
+src, dst = sys.argv[1], sys.argv[2]
+ds = pydicom.dcmread(src)
+with tempfile.TemporaryDirectory() as d:
+    (ds.pixel_array.astype(np.int64) + 2 ** 15).astype("<u2").tofile(f"{d}/in.yuv")
+    subprocess.run(["ojph_compress", "-i", f"{d}/in.yuv", "-o", f"{d}/out.j2c", "-reversible", "true",
+                    "-dims", f"{{{ds.Columns},{ds.Rows}}}", "-num_comps", "1", "-signed", "false",
+                    "-bit_depth", "16", "-downsamp", "{1,1}"], check=True, stdout=subprocess.DEVNULL)
+    with open(f"{d}/out.j2c", "rb") as f:
+        codestream = bytearray(f.read())
+assert codestream[42] == 15  # SIZ Ssiz of component 0: 16 bits, unsigned
+codestream[42] |= 0x80
+ds.PixelData = encapsulate([bytes(codestream)])
+ds["PixelData"].VR = "OB"
+ds["PixelData"].is_undefined_length = True
+ds.file_meta.TransferSyntaxUID = HTJ2K_LOSSLESS
+ds.save_as(dst, write_like_original=False)
+`;
+const haveOpenJph = !spawnSync("ojph_compress", [], { stdio: "ignore" }).error;
+if (!haveOpenJph) console.error("bench/dicom.mjs: ojph_compress is not installed: HTJ2K is left out");
+
 const formats = [
   { id: "uncompressed", folder: "native", make: null },
   { id: "JPEG Lossless SV1", folder: "jpeg_sv1", make: ["dcmcjpeg", "+e1"] },
@@ -97,6 +132,9 @@ const formats = [
   { id: "JPEG-LS lossless", folder: "jpeg_ls", make: ["dcmcjpls", "+el"] },
   ...(haveOpenJpeg
     ? [{ id: "JPEG 2000 lossless", folder: "j2k", make: ["/usr/bin/python3", "-c", MAKE_J2K] }]
+    : []),
+  ...(haveOpenJph
+    ? [{ id: "HTJ2K lossless", folder: "htj2k", make: ["/usr/bin/python3", "-c", MAKE_HTJ2K] }]
     : []),
 ];
 
