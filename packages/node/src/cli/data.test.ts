@@ -305,6 +305,10 @@ describe("daft data import", () => {
     const imgs = readNpz(readFileSync(join(out, row!.split, "imgs", `${row!.name}.npz`)));
     expect(imgs.get("imgs")!.shape).toEqual([2, 2, 3]);
     expect([...(imgs.get("boxes")!.data as Int32Array)]).toEqual([0, 0, 0, 1, 0, 1, 1, 1, 1, 2, 1, 1]);
+    // Without --quiet the header scan shows its progress (files read of all).
+    stderr = [];
+    await main(["import", pacs, "-o", join(temp, "cases-again")]);
+    expect(stderr.join("")).toMatch(/pacs: reading DICOM headers.*4\/4/);
   });
 
   it("reports an unusable dataset.json and bad options", async () => {

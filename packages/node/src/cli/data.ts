@@ -194,7 +194,20 @@ async function importDataset(
       () => true,
       () => false,
     );
-    const dicom = hasJson ? undefined : await scanDicomSegDataset(datasetDir, shownDir, options.modality);
+    const dicom = hasJson
+      ? undefined
+      : await scanDicomSegDataset(
+          datasetDir,
+          shownDir,
+          options.modality,
+          (files) =>
+            new Progress(
+              files,
+              `${basename(datasetDir)}: reading DICOM headers`,
+              process.stderr,
+              !options.quiet,
+            ),
+        );
     if (dicom) {
       unmatched.push(...dicom.unmatched);
       source = dicomSegSource(dicom, options);

@@ -48,11 +48,16 @@ export async function scanDicomSegDataset(
   datasetDir: string,
   shownDir: string,
   modality: string | undefined,
+  /** Told the number of files before the scan; its `tick` after each file (a progress bar). */
+  progress?: (files: number) => { tick(item: string): void },
 ): Promise<DicomSegDataset | undefined> {
   const images = new Map<string, ImageHeader>(); // SOP Instance UID → image
   const segs: { path: string; referenced: Set<string>; segments: { number: number; label?: string }[] }[] =
     [];
-  for (const path of await filesBelow(datasetDir)) {
+  const paths = await filesBelow(datasetDir);
+  const bar = paths.length > 0 ? progress?.(paths.length) : undefined;
+  for (const path of paths) {
+    bar?.tick(basename(path));
     const bytes = await readFileBytes(path);
     if (bytes.length < 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== "DICM") continue;
     let file;
