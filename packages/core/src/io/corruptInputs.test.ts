@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../testing/seededRandom.js";
 import { DaftInputError } from "../errors.js";
 import { decodeStudyFile } from "./decodeStudy.js";
 import { identityAffine } from "../image/geometry.js";
@@ -69,8 +70,7 @@ inputs.push(["ct.seg.dcm", seg.bytes]);
 
 describe("corrupt and truncated inputs", () => {
   it("fail as DaftInputErrors naming the file", () => {
-    let seed = 20261128;
-    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const random = seededRandom(20261128);
     let failures = 0;
     for (const [name, bytes] of inputs) {
       for (let attempt = 0; attempt < 40; attempt++) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../testing/seededRandom.js";
 import { DaftInputError } from "../errors.js";
 import { decodeDicomPixels } from "./dicom.js";
 import { dicomFixtures } from "../testing/dicomFixtures.js";
@@ -140,8 +141,7 @@ describe("decodeJpeg2000", () => {
   });
 
   it("fails on seeded random corruption only with DaftInputErrors, and never hangs", () => {
-    let seed = 20261128;
-    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const random = seededRandom(20261128);
     const streams = [
       "ct_j2k",
       "ct_j2k_tiles",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../testing/seededRandom.js";
 import { DaftInputError } from "../errors.js";
 import { dicomFixtures } from "../testing/dicomFixtures.js";
 import { inputErrorLine } from "../testing/inputErrors.js";
@@ -101,8 +102,7 @@ describe("decodeJpeg2000 with HT code-blocks", () => {
   describe("HT refinement passes", () => {
     const native = pixels("ct_native").values;
     const [w, h] = [64, 48];
-    let seed = 7;
-    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const random = seededRandom(7);
     // The finer image: |c| = 2|c_J| + a random bit, the sign kept; where c_J is 0, ±1 only next to a sample
     // significant at bit-plane 1 (SigProp visits only those).
     const fine = native.map((v, i) => {
@@ -233,8 +233,7 @@ describe("decodeJpeg2000 with HT code-blocks", () => {
   });
 
   it("fails on seeded random corruption only with DaftInputErrors, and never hangs", () => {
-    let seed = 20261215;
-    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const random = seededRandom(20261215);
     const streams = [
       "ct_htj2k",
       "ct_htj2k_n0",
