@@ -1,7 +1,7 @@
 /**
  * End to end: the real `daft segment` process on .npz files, with oracle ONNX experts whose right answer is known.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decode as decodePng } from "fast-png";
@@ -337,5 +337,94 @@ describe("daft segment: bad input gives one line naming the file, a non-zero exi
     const r = daft(["segment", join(dir, "a.npz"), "-o", join(dir, "out"), "--models", join(dir, "nothing")]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(/nothing\/manifest\.json: no manifest\.json here/);
+  });
+});
+
+describe("daft segment --continue", () => {
+  const caseWithBox = (x0: number) =>
+    writeNpz(
+      { imgs: u8(new Uint8Array(64 * 64), [64, 64]), boxes: f64([x0, 1, x0 + 9, 10], [1, 4]) },
+      { compress: false },
+    );
+
+  it("resumes a stopped run: finished cases are left alone, the missing and the outdated ones are segmented", () => {
+    const dir = tempDir();
+    const cases = join(dir, "cases");
+    const out = join(dir, "out");
+    const overlays = join(dir, "overlays");
+    mkdirSync(cases);
+    for (const [i, name] of ["a.npz", "b.npz", "c.npz", "d.npz"].entries())
+      writeFileSync(join(cases, name), caseWithBox(i + 1));
+    const first = daft([
+      "segment",
+      cases,
+      "-o",
+      out,
+      "--overlays",
+      overlays,
+      "--models",
+      boxModels,
+      "--quiet",
+    ]);
+    expect(first.stderr).toBe("");
+    const timings = readFileSync(join(out, "timings.csv"), "utf8").trim().split("\n");
+    expect(timings.map((row) => row.split(",")[0])).toEqual(["case", "a.npz", "b.npz", "c.npz", "d.npz"]);
+
+    // The run "stopped" before c's label map and d's overlay; b's input changed after it was segmented.
+    rmSync(join(out, "c.npz"));
+    rmSync(join(overlays, "d.png"));
+    writeFileSync(join(out, "a.npz"), "a's label map, left alone by --continue");
+    writeFileSync(join(cases, "b.npz"), caseWithBox(30));
+    const earlier = new Date(Date.now() - 60_000);
+    utimesSync(join(out, "b.npz"), earlier, earlier);
+
+    const r = daft([
+      "segment",
+      cases,
+      "-o",
+      out,
+      "--overlays",
+      overlays,
+      "--models",
+      boxModels,
+      "--continue",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/--continue: 1 of 4 input\(s\) already segmented in .*out, 3 to go\n/);
+    expect(readFileSync(join(out, "a.npz"), "utf8")).toBe("a's label map, left alone by --continue");
+    // b and c as a fresh run segments them (b from its new box)
+    const fresh = join(dir, "fresh");
+    daft([
+      "segment",
+      join(cases, "b.npz"),
+      join(cases, "c.npz"),
+      "-o",
+      fresh,
+      "--models",
+      boxModels,
+      "--quiet",
+    ]);
+    for (const name of ["b.npz", "c.npz"])
+      expect(segsOf(join(out, name)).data).toEqual(segsOf(join(fresh, name)).data);
+    expect(segsOf(join(out, "b.npz")).data).not.toEqual(segsOf(join(out, "d.npz")).data);
+    expect(existsSync(join(overlays, "d.png"))).toBe(true);
+    const resumed = readFileSync(join(out, "timings.csv"), "utf8").trim().split("\n");
+    expect(resumed.map((row) => row.split(",")[0])).toEqual(["case", "a.npz", "b.npz", "c.npz", "d.npz"]);
+    expect(resumed[1]).toBe(timings[1]); // a's row kept from the first run
+
+    const again = daft([
+      "segment",
+      cases,
+      "-o",
+      out,
+      "--overlays",
+      overlays,
+      "--models",
+      boxModels,
+      "--continue",
+    ]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/4 of 4 input\(s\) already segmented in .*, 0 to go\n/);
+    expect(readFileSync(join(out, "timings.csv"), "utf8").trim().split("\n")).toEqual(resumed);
   });
 });

@@ -32,6 +32,12 @@ import { listInputs, looksLikeDicom, readDicomFolder, stemOf, type InputRef } fr
 import { writeSegmentOutputs } from "./segmentOutputs.js";
 import { openBoxesFrom, type BoxesFromSource } from "./boxesFrom.js";
 import { decodeSeriesInWorkers } from "../io/dicomDecodePool.js";
+import {
+  EarlierTimings,
+  expectedOutputPaths,
+  outputsAreCurrent,
+  type RequestedOutputs,
+} from "./continueRun.js";
 
 export const HELP = `usage: daft segment <input | folder>... -o <out-dir> [options]
 
@@ -90,6 +96,9 @@ options:
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
   --threads <n>            onnxruntime intra-op threads, and worker threads that decode a compressed DICOM
                            series of 8 or more slices (default: all cores)
+  --continue               resume a stopped run: skip inputs whose outputs (label map and the files the options
+                           ask for) are already in <out-dir> and no older than the input; their timings.csv rows
+                           are kept. It trusts those files: after changing models, boxes or options, start afresh
   --quiet                  no progress output
   -h, --help               this help`;
 
@@ -140,6 +149,7 @@ export async function main(args: string[]): Promise<number> {
         "no-embedding-cache": { type: "boolean", default: false },
         "cache-mb": { type: "string" },
         threads: { type: "string" },
+        continue: { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -224,10 +234,28 @@ export async function main(args: string[]): Promise<number> {
   }
   const outDir = resolve(o.out);
   await mkdir(outDir, { recursive: true });
+  const overlayPathOf = (input: InputRef): string | undefined =>
+    o.overlay
+      ? resolve(o.overlay)
+      : o.overlays
+        ? join(resolve(o.overlays), `${stemOf(input)}.png`)
+        : undefined;
 
-  const progress = new Progress(inputs.length, "segment", process.stderr, !o.quiet && inputs.length > 1);
-  const rows: string[] = [TIMING_HEADER.join(",")];
+  const rows = new Map<InputRef, string>();
   const written = new Map<string, string>();
+  const pending = o.continue
+    ? await skipSegmentedInputs(inputs, {
+        requested: {
+          outDir,
+          dicomSeg: o["dicom-seg"],
+          slicerSeg: o["slicer-seg"],
+          ...(o.overlay || o.overlays ? { overlayOf: (input: InputRef) => overlayPathOf(input)! } : {}),
+        },
+        rows,
+        written,
+      })
+    : inputs;
+  const progress = new Progress(pending.length, "segment", process.stderr, !o.quiet && pending.length > 1);
   const caseOptions: SegmentCaseOptions = {
     ...routingOptions(store),
     loadExpert: (n) => store.load(n),
@@ -245,7 +273,7 @@ export async function main(args: string[]): Promise<number> {
   };
   const prompts: BoxPrompts | undefined = commandBoxes ? { boxes: commandBoxes, world: o.world } : undefined;
   let failures = 0;
-  for (const input of inputs) {
+  for (const input of pending) {
     const ioStart = performance.now();
     try {
       const inputPrompts = boxesFrom ? await boxesFrom.promptsFor(input) : prompts;
@@ -264,16 +292,12 @@ export async function main(args: string[]): Promise<number> {
         process.stderr.write(`${input.path}: no DICOM-SEG written: ${files.dicomSegSkipped}\n`);
       }
       const ioMs = ioRead + (performance.now() - writeStart);
-      const overlayPath = o.overlay
-        ? resolve(o.overlay)
-        : o.overlays
-          ? join(resolve(o.overlays), `${stemOf(input)}.png`)
-          : undefined;
+      const overlayPath = overlayPathOf(input);
       if (overlayPath) {
         await mkdir(dirname(overlayPath), { recursive: true });
         await writeFileAtomic(overlayPath, encodeRgbPng(caseOverlay(result.input, result.labels)));
       }
-      rows.push(timingRow(result.record, ioMs, performance.now() - ioStart));
+      rows.set(input, timingRow(result.record, ioMs, performance.now() - ioStart));
       if (o.explain) {
         const seg = result.dicomSeg?.written
           ? `  DICOM-SEG ${files.dicomSeg}: ${result.dicomSeg.segments} segment(s), ${result.dicomSeg.frames} frame(s)\n`
@@ -294,14 +318,50 @@ export async function main(args: string[]): Promise<number> {
     }
     progress.tick(input.name);
   }
-  await writeFileAtomic(join(outDir, "timings.csv"), `${rows.join("\n")}\n`);
+  const timings = [TIMING_HEADER.join(","), ...inputs.flatMap((input) => rows.get(input) ?? [])];
+  await writeFileAtomic(join(outDir, "timings.csv"), `${timings.join("\n")}\n`);
   await store.dispose();
   if (failures > 0) {
-    if (inputs.length > 1)
-      process.stderr.write(`daft segment: ${failures} of ${inputs.length} cases failed\n`);
+    if (pending.length > 1)
+      process.stderr.write(`daft segment: ${failures} of ${pending.length} cases failed\n`);
     return 1;
   }
   return 0;
+}
+
+/**
+ * --continue: the inputs still to segment. For each input whose outputs are all there and current, its paths go
+ * into `written` (a later input that would overwrite them is still refused), its earlier timings.csv row into
+ * `rows`, and one line on stderr says how many were skipped.
+ */
+async function skipSegmentedInputs(
+  inputs: InputRef[],
+  run: { requested: RequestedOutputs; rows: Map<InputRef, string>; written: Map<string, string> },
+): Promise<InputRef[]> {
+  const timingsPath = join(run.requested.outDir, "timings.csv");
+  const earlier = new EarlierTimings(
+    await readFile(timingsPath, "utf8").catch(() => undefined),
+    TIMING_HEADER.join(","),
+  );
+  const pending: InputRef[] = [];
+  for (const input of inputs) {
+    const paths = expectedOutputPaths(input, run.requested);
+    if (!paths || !(await outputsAreCurrent(input, paths))) {
+      pending.push(input);
+      continue;
+    }
+    for (const path of paths) run.written.set(path, input.path);
+    const row = earlier.rowOf(input.name);
+    if (row) run.rows.set(input, row);
+  }
+  const skipped = inputs.length - pending.length;
+  if (skipped > 0) {
+    process.stderr.write(
+      `daft segment: --continue: ${skipped} of ${inputs.length} input(s) already segmented in ` +
+        `${run.requested.outDir}, ${pending.length} to go\n`,
+    );
+  }
+  return pending;
 }
 
 /** Reads one input (file or DICOM series folder) and segments it with the core's segmentInput. */
