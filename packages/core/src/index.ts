@@ -29,6 +29,7 @@ export * from "./dataset/objects.js";
 export * from "./dataset/intensity.js";
 export * from "./dataset/importCase.js";
 export * from "./render/caseOverlay.js";
+export * from "./render/agreementPicture.js";
 export * from "./render/scorePlot.js";
 export * from "./metrics/dsc.js";
 export * from "./metrics/marchingTables.js";

@@ -7,6 +7,14 @@ export interface RgbPicture {
   height: number;
 }
 
+/** An image to draw on: grey (channels 1) or interleaved RGB (3), row-major, any numeric range. */
+export interface PictureSource {
+  data: ArrayLike<number>;
+  width: number;
+  height: number;
+  channels: number;
+}
+
 /** A distinct colour per label (golden-angle hues), stable across runs. */
 export function labelColour(label: number): [number, number, number] {
   const h = (label * 137.508) % 360;
@@ -35,26 +43,12 @@ export function labelColour(label: number): [number, number, number] {
  * dashed rectangles. `image` is grey (channels 1) or RGB (3), any numeric range (scaled by its min/max).
  */
 export function drawOverlay(
-  image: { data: ArrayLike<number>; width: number; height: number; channels: number },
+  image: PictureSource,
   labels: Uint16Array | Uint8Array,
   opts: { boxes?: { box: [number, number, number, number]; label: number }[]; fill?: number } = {},
 ): RgbPicture {
-  const { width: W, height: H, channels: C } = image;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < W * H * C; i++) {
-    const v = image.data[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const scale = max > min ? 255 / (max - min) : 0;
-  const out = new Uint8Array(W * H * 3);
-  for (let p = 0; p < W * H; p++) {
-    for (let k = 0; k < 3; k++) {
-      const v = image.data[p * C + (C === 1 ? 0 : k)]!;
-      out[p * 3 + k] = Math.round((v - min) * scale);
-    }
-  }
+  const { width: W, height: H } = image;
+  const out = imageToRgb(image).data;
   const fill = opts.fill ?? 0.35;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
@@ -89,6 +83,27 @@ export function drawOverlay(
     for (let y = y0; y <= y1; y++) {
       dot(x0, y, y - y0);
       dot(x1, y, y - y0);
+    }
+  }
+  return { data: out, width: W, height: H };
+}
+
+/** A grey (channels 1) or RGB (3) image of any numeric range as an RGB picture, scaled by its min/max. */
+export function imageToRgb(image: PictureSource): RgbPicture {
+  const { width: W, height: H, channels: C } = image;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < W * H * C; i++) {
+    const v = image.data[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const scale = max > min ? 255 / (max - min) : 0;
+  const out = new Uint8Array(W * H * 3);
+  for (let p = 0; p < W * H; p++) {
+    for (let k = 0; k < 3; k++) {
+      const v = image.data[p * C + (C === 1 ? 0 : k)]!;
+      out[p * 3 + k] = Math.round((v - min) * scale);
     }
   }
   return { data: out, width: W, height: H };
