@@ -57,6 +57,10 @@ describe("caseKeyOf", () => {
     expect(caseKeyOf("ct.seg.nrrd")).toBe("ct"); // 3D Slicer's segmentation
     expect(caseKeyOf("image_0000.seg.nrrd")).toBe("image");
     expect(caseKeyOf("ct.seg.nii.gz")).toBe("ct.seg");
+    expect(caseKeyOf("ct.seg.dcm")).toBe("ct"); // a DICOM-SEG, as daft segment --dicom-seg names it
+    expect(caseKeyOf("ct_0000.SEG.DCM")).toBe("ct");
+    expect(caseKeyOf("liver.dcm")).toBe("liver");
+    expect(caseKeyOf("1.2.840.99")).toBe("1.2.840.99"); // a SEG found by its content, no suffix
   });
 });
 

@@ -5,8 +5,9 @@
  * nnU-Net's evaluate_folder does.
  *
  * Files pair up by case key: the name without its format suffix, and for clinical files without nnU-Net's
- * channel suffix (`case_0000.nii.gz`, the image's name, pairs with the reference `case.nii.gz`) or 3D Slicer's
- * segmentation suffix (`case.seg.nrrd`, read as its segments' label map).
+ * channel suffix (`case_0000.nii.gz`, the image's name, pairs with the reference `case.nii.gz`), 3D Slicer's
+ * segmentation suffix (`case.seg.nrrd`, read as its segments' label map) or a DICOM-SEG's (`case.seg.dcm`, read
+ * onto its series by `daft eval --dicom`).
  */
 import { DaftInputError } from "../errors.js";
 import { flipXY, type Affine } from "../image/geometry.js";
@@ -31,11 +32,15 @@ export interface LabelMapArray {
   format: "npz" | StudyFormat;
 }
 
+/** A DICOM file's suffix: `daft segment --dicom-seg`'s ".seg.dcm", or ".dcm" / ".dicom". */
+export const DICOM_FILE_SUFFIX = /(\.seg)?\.(dcm|dicom)$/i;
+
 /**
- * The key a prediction and its ground truth share: "ct_0000.nii.gz", "ct.nrrd" and 3D Slicer's "ct.seg.nrrd" →
- * "ct"; "a.npz" → "a".
+ * The key a prediction and its ground truth share: "ct_0000.nii.gz", "ct.nrrd", 3D Slicer's "ct.seg.nrrd" and a
+ * DICOM-SEG "ct.seg.dcm" → "ct"; "a.npz" → "a".
  */
 export function caseKeyOf(fileName: string): string {
+  if (!LABEL_MAP_FILE.test(fileName)) return fileName.replace(DICOM_FILE_SUFFIX, "").replace(/_\d{4}$/, "");
   const stem = fileName.replace(LABEL_MAP_FILE, "");
   if (/\.npz$/i.test(fileName)) return stem;
   return (/\.nrrd$/i.test(fileName) ? stem.replace(/\.seg$/i, "") : stem).replace(/_\d{4}$/, "");

@@ -74,10 +74,15 @@ describe("agreementPicture", () => {
     const gt = new Uint8Array(60);
     gt[0 * 20 + 7] = 1;
     gt[2 * 20 + 7] = 2;
-    const picture = agreementPicture({ shape, gt, pred: new Uint8Array(60) }, 4);
+    const picture = agreementPicture({ shape, gt, pred: new Uint8Array(60) }, 4, 1600, 1);
     expect([picture.width, picture.height]).toEqual([5 + 4 + 5, 4]);
     expect(pixel(picture, 2, 1)).toEqual([...AGREEMENT_COLOURS.outline]);
     expect(pixel(picture, 0, 0)).toEqual([0, 0, 0]);
+    // small volumes are enlarged by whole pixels: shorter side 4 → ×50 for 200 px, capped by the longer side
+    const big = agreementPicture({ shape, gt, pred: new Uint8Array(60) }, 4, 700, 200);
+    expect([big.width, big.height]).toEqual([14 * 50, 4 * 50]);
+    expect(pixel(big, 2 * 50 + 49, 1 * 50)).toEqual([...AGREEMENT_COLOURS.outline]);
+    expect(agreementPicture({ shape, gt, pred: new Uint8Array(60) }, 4, 280, 200).width).toBe(14 * 20);
   });
 });
 

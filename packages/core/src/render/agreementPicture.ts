@@ -66,9 +66,15 @@ export interface AgreementCase {
 /**
  * The case's picture: a 2D case whole; a 3D case as up to `maxPanels` axial slices side by side — for each label,
  * worst first, the slice where it has the most disagreeing voxels (the middle of its ground truth when it has
- * none) — then shrunk so that its longer side is at most `maxSide` pixels.
+ * none) — then shrunk so that its longer side is at most `maxSide` pixels, or enlarged (whole pixels, so each
+ * voxel stays visible) when its shorter side is under `minSide` (a 35×50 hippocampus slice).
  */
-export function agreementPicture(kase: AgreementCase, maxPanels = 4, maxSide = 1600): RgbPicture {
+export function agreementPicture(
+  kase: AgreementCase,
+  maxPanels = 4,
+  maxSide = 1600,
+  minSide = 200,
+): RgbPicture {
   const [H, W] = kase.shape.slice(-2) as [number, number];
   const depth = kase.shape.length === 3 ? kase.shape[0]! : 1;
   const channels = kase.image?.channels ?? 1;
@@ -87,7 +93,26 @@ export function agreementPicture(kase: AgreementCase, maxPanels = 4, maxSide = 1
       sliceOf(kase.pred, z * plane, (z + 1) * plane),
     );
   const pictures = depth === 1 ? [panel(0)] : worstSlices(kase, depth, plane, maxPanels).map(panel);
-  return shrinkToFit(tilePictures(pictures), maxSide);
+  const tiled = tilePictures(pictures);
+  const enlarge = Math.floor(
+    Math.min(minSide / Math.min(tiled.width, tiled.height), maxSide / Math.max(tiled.width, tiled.height)),
+  );
+  return enlarge > 1 ? enlargeBy(tiled, enlarge) : shrinkToFit(tiled, maxSide);
+}
+
+/** Each pixel as an f×f block. */
+export function enlargeBy(picture: RgbPicture, f: number): RgbPicture {
+  const width = picture.width * f;
+  const height = picture.height * f;
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const from = Math.floor(y / f) * picture.width;
+    for (let x = 0; x < width; x++) {
+      const p = (from + Math.floor(x / f)) * 3;
+      data.set(picture.data.subarray(p, p + 3), (y * width + x) * 3);
+    }
+  }
+  return { data, width, height };
 }
 
 /** Per label, the slice with most disagreement (or its ground truth's middle), labels with most errors first. */

@@ -6,17 +6,15 @@
  * the SEGs' segments (segment number → Segment Label). Files are only read for their headers here; each case's
  * series is read again when it is imported, one case at a time.
  */
-import { readdir } from "node:fs/promises";
-import { basename, dirname, join, relative, sep } from "node:path";
+import { basename, join, relative } from "node:path";
 import {
   checkDatasetJson,
   DaftInputError,
-  readDicom,
-  SEGMENTATION_STORAGE,
+  DICOM_FILE_SUFFIX,
   type CaseEntry,
   type DatasetSpec,
 } from "@daft/core";
-import { readFileBytes } from "../io/fileBytes.js";
+import { commonFolder, scanDicomFolder, seriesFilesOf, seriesOfSeg } from "./dicomFolderScan.js";
 
 export interface DicomSegDatasetCase {
   entry: CaseEntry;
@@ -37,12 +35,6 @@ export interface DicomSegDataset {
 /** DICOM Modality → the project's modality names. */
 const MODALITY_NAMES: Record<string, string> = { CT: "CT", MR: "MR", PT: "PET", US: "US", MG: "Mammography" };
 
-interface ImageHeader {
-  path: string;
-  series: string;
-  modality?: string;
-}
-
 /** Undefined when the folder holds no DICOM-SEG (then it is not a DICOM-SEG dataset). */
 export async function scanDicomSegDataset(
   datasetDir: string,
@@ -51,49 +43,17 @@ export async function scanDicomSegDataset(
   /** Told the number of files before the scan; its `tick` after each file (a progress bar). */
   progress?: (files: number) => { tick(item: string): void },
 ): Promise<DicomSegDataset | undefined> {
-  const images = new Map<string, ImageHeader>(); // SOP Instance UID → image
-  const segs: { path: string; referenced: Set<string>; segments: { number: number; label?: string }[] }[] =
-    [];
-  const paths = await filesBelow(datasetDir);
-  const bar = paths.length > 0 ? progress?.(paths.length) : undefined;
-  for (const path of paths) {
-    bar?.tick(basename(path));
-    const bytes = await readFileBytes(path);
-    if (bytes.length < 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== "DICM") continue;
-    let file;
-    try {
-      file = readDicom(bytes, path);
-    } catch {
-      continue; // an unreadable file is reported if a case needs it
-    }
-    const t = file.tags;
-    if ((file.mediaStorageSOPClassUID ?? t.sopClassUID) === SEGMENTATION_STORAGE) {
-      const referenced = new Set(
-        (t.perFrameFunctionalGroups ?? []).flatMap((g) =>
-          g.referencedSOPInstanceUID ? [g.referencedSOPInstanceUID] : [],
-        ),
-      );
-      segs.push({ path, referenced, segments: t.segments ?? [] });
-    } else if (t.sopInstanceUID && t.seriesInstanceUID && file.pixelData) {
-      images.set(t.sopInstanceUID, {
-        path,
-        series: t.seriesInstanceUID,
-        ...(t.modality ? { modality: t.modality } : {}),
-      });
-    }
-  }
+  const { images, segs } = await scanDicomFolder(datasetDir, progress);
   if (segs.length === 0) return undefined;
 
-  const seriesFiles = new Map<string, string[]>();
-  for (const image of images.values())
-    seriesFiles.set(image.series, [...(seriesFiles.get(image.series) ?? []), image.path]);
+  const seriesFiles = seriesFilesOf(images);
   const cases: DicomSegDatasetCase[] = [];
   const unmatched: DicomSegDataset["unmatched"] = [];
   const labels = new Map<number, string>();
   const modalities = new Set<string>();
   const ids = new Set<string>();
   for (const seg of segs.sort((a, b) => a.path.localeCompare(b.path))) {
-    const series = [...seg.referenced].map((uid) => images.get(uid)?.series).find((s) => s !== undefined);
+    const series = seriesOfSeg(seg, images);
     if (!series) {
       unmatched.push({
         file: join(shownDir, relative(datasetDir, seg.path)),
@@ -101,8 +61,8 @@ export async function scanDicomSegDataset(
       });
       continue;
     }
-    const files = seriesFiles.get(series)!.sort();
-    const dicomModality = [...images.values()].find((i) => i.series === series)?.modality;
+    const files = seriesFiles.get(series)!;
+    const dicomModality = [...images.values()].find((i) => i.seriesInstanceUID === series)?.modality;
     if (dicomModality) modalities.add(MODALITY_NAMES[dicomModality] ?? dicomModality);
     for (const { number, label } of seg.segments) {
       const name = label?.trim() || `segment ${number}`;
@@ -155,23 +115,11 @@ export async function scanDicomSegDataset(
   return { dataset, cases, unmatched };
 }
 
-/** Every file below `dir` (hidden files and folders skipped). */
-async function filesBelow(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith(".")) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesBelow(path)));
-    else if (entry.isFile()) out.push(path);
-  }
-  return out;
-}
-
 /** The SEG file's name without a DICOM suffix, as a case id. */
 function caseIdOf(path: string): string {
   return safeName(
     basename(path)
-      .replace(/\.(seg\.)?(dcm|dicom)$/i, "")
+      .replace(DICOM_FILE_SUFFIX, "")
       .replace(/\.seg$/i, ""),
   );
 }
@@ -186,13 +134,4 @@ function uniqueId(id: string, taken: Set<string>): string {
   for (let n = 2; taken.has(unique); n++) unique = `${id}-${n}`;
   taken.add(unique);
   return unique;
-}
-
-/** The deepest folder holding all of `files` (absolute paths). */
-function commonFolder(files: string[]): string {
-  const parts = files.map((f) => dirname(f).split(sep));
-  const first = parts[0] ?? [];
-  let n = 0;
-  while (n < first.length && parts.every((p) => p[n] === first[n])) n++;
-  return first.slice(0, n).join(sep);
 }

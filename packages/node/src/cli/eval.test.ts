@@ -246,4 +246,53 @@ describe("daft eval", () => {
     expect(stderr.trim()).toBe(`${join(dir, "nope")}: no such folder`);
     expect(await main(["--gt", join(dir, "gt")])).toBe(2);
   });
+
+  it("draws the worst cases on their images from imgs/ beside gts/, worst first, and lists them in summary.md", async () => {
+    await mkdir(join(dir, "gts"));
+    await mkdir(join(dir, "imgs"));
+    const shape: [number, number] = [20, 20];
+    const gt = square(shape, 5, 5, 14, 14);
+    // a: perfect; b: half the object missed; c: no image (drawn on black, one warning)
+    for (const [name, pred] of [
+      ["a", gt],
+      ["b", square(shape, 5, 5, 14, 9)],
+      ["c", square(shape, 5, 5, 14, 12)],
+    ] as const) {
+      await put("gts", `${name}.npz`, { gts: u8(gt, shape) });
+      await put("pred", `${name}.npz`, { segs: u8(pred, shape) });
+      if (name !== "c") await put("imgs", `${name}.npz`, { imgs: u8(new Uint8Array(400).fill(100), shape) });
+    }
+    const out = join(dir, "report");
+    expect(
+      await main([
+        "--pred",
+        join(dir, "pred"),
+        "--gt",
+        join(dir, "gts"),
+        "-o",
+        out,
+        "--pictures",
+        "2",
+        "--quiet",
+      ]),
+    ).toBe(0);
+    const md = await readFile(join(out, "summary.md"), "utf8");
+    expect(md).toMatch(/## Worst cases\n\nThe 2 case\(s\) with the lowest DSC, on their images/);
+    expect(md).toContain("| 1 | b.npz | unknown | 0.667 |");
+    expect(md).toContain("| 2 | c.npz | unknown | 0.889 |");
+    expect(md).not.toContain("| a.npz |");
+    expect(stderr).toContain(`${join(dir, "imgs", "c")}: warning: no image for c.npz, drawn on black`);
+    const { decode } = await import("fast-png");
+    const b = decode(await readFile(join(out, "pictures", "b.png")));
+    // 20×20 enlarged ×10; (row 10, column 12) is ground truth the prediction missed: blue over the flat image
+    expect([b.width, b.height]).toEqual([200, 200]);
+    const at = (x: number, y: number) => [...b.data.subarray((y * 200 + x) * 3, (y * 200 + x) * 3 + 3)];
+    expect(at(125, 105)).toEqual([24, 66, 153]);
+    expect(at(75, 105)).toEqual([14, 70, 25]); // agreement: green at 0.35 over black (flat image scales to 0)
+    stderr = "";
+    expect(
+      await main(["--pred", join(dir, "pred"), "--gt", join(dir, "gts"), "-o", out, "--pictures", "x"]),
+    ).toBe(2);
+    expect(stderr).toContain('--pictures must be a count ≥ 0 or "all"');
+  });
 });

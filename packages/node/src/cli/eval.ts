@@ -1,17 +1,13 @@
 import { mkdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { readFileBytes } from "../io/fileBytes.js";
 import {
-  caseKeyOf,
   checkSameGrid,
   DaftInputError,
   evaluateCase,
   formatObjectSizeMarkdown,
   formatSlicePositionMarkdown,
   formatSummaryMarkdown,
-  LABEL_MAP_FILE,
   modalityFromCaseName,
-  readLabelMapFile,
   scoreStripPlotSvg,
   summarizeByObjectSize,
   summarizeBySlicePosition,
@@ -19,8 +15,9 @@ import {
   type CaseMetrics,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
-import { folderEntries } from "../io/folderEntries.js";
 import { parseCommandLine } from "./common.js";
+import { openEvalInputs, type CaseReader, type EvalInputs } from "./evalCaseFiles.js";
+import { imagesFolderFor, worstCases, writeCasePictures } from "./evalPictures.js";
 import { Progress } from "./progress.js";
 
 export const HELP = `usage: daft eval --pred <dir> --gt <dir> [options]
@@ -32,10 +29,17 @@ Clinical label maps score too — NIfTI (.nii, .nii.gz), NRRD, MetaImage (.mha) 
 them — with the voxel size from the ground truth's header; a prediction pairs with the ground truth of the same
 name without its suffix (and without nnU-Net's channel suffix: ct_0000.nii.gz pairs with ct.nii.gz), and must lie
 on the same voxel grid (shape and, when both are placed in space, affine).
+DICOM Segmentations (DICOM-SEG: <name>.seg.dcm, or any DICOM file of SOP Class Segmentation) score in either
+folder with --dicom: each is read onto the DICOM series its frames refer to, found anywhere below the --dicom
+folder, as the label map daft segment would write for that series (label = segment number, the series' grid and
+voxel size). A SEG pairs by name like the other files (ct.seg.dcm, ct.nii.gz and ct_0000.nii.gz pair); a pred SEG
+and a gt SEG named differently pair when they are on the same series (and each is its folder's only unpaired SEG
+on it).
 
 options:
-  --pred <dir>           folder of predictions (.npz, .nii[.gz], .nrrd, .mha, .png)
+  --pred <dir>           folder of predictions (.npz, .nii[.gz], .nrrd, .mha, .png, DICOM-SEG)
   --gt <dir>             folder of ground truth (the same formats)
+  --dicom <dir>          folder (searched at any depth) holding the DICOM series the DICOM-SEGs were made on
   -o, --out <dir>        report folder (default: the pred folder): metrics.csv (per label, with
                          voxel counts), cases.csv, summary.md (+ scores by object size and, for
                          3D, by slice position within each object), summary.json, summary.svg
@@ -49,6 +53,12 @@ options:
   --only-predicted       score only the ground-truth cases that have a prediction (a subset run, e.g.
                          one modality); by default a missing prediction scores as an empty mask, as
                          the challenge scores it
+  --pictures <n|all>     draw the n cases with the lowest DSC (default 12; 0: none) into
+                         <report>/pictures/<case>.png and list them in summary.md: agreement green,
+                         missed ground truth blue, extra prediction red, the ground truth's outline
+                         yellow; 3D cases as the slices where their labels go most wrong
+  --images <dir>         the images to draw on, paired by name (ct_0000.nii.gz with ct.nii.gz);
+                         default: the imgs/ folder beside a gts/ folder (the challenge layout)
   --quiet                no progress output
   -h, --help             this help`;
 
@@ -64,17 +74,25 @@ interface CaseResult {
   dims: number;
   metrics: CaseMetrics;
   predictionMissing: boolean;
+  /** The key pairing its files (caseKeyOf). */
+  key: string;
 }
 
 interface Options {
   predDir: string;
   gtDir: string;
+  /** Where the series of the DICOM-SEGs are (--dicom). */
+  dicomDir?: string;
   outDir: string;
   toleranceMm: number;
   tolerancePx: number;
   surface2d: "slab" | "contour";
   onlyPredicted: boolean;
   quiet: boolean;
+  /** How many of the worst cases to draw (--pictures). */
+  pictures: number;
+  /** --images */
+  imagesDir?: string;
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -82,19 +100,20 @@ export async function main(args: string[]): Promise<number> {
   if (typeof options === "number") return options;
   const { predDir, gtDir, outDir } = options;
 
-  let gtFiles: Map<string, string>;
-  let predFiles: Map<string, string>;
+  let inputs: EvalInputs;
   try {
-    [gtFiles, predFiles] = await Promise.all([listLabelMaps(gtDir), listLabelMaps(predDir)]);
+    inputs = await openEvalInputs(options);
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     return 1;
   }
+  const gtFiles = inputs.gt.byKey;
+  const predFiles = inputs.pred.byKey;
   const gtKeys = [...gtFiles.keys()];
   const unpredicted = gtKeys.filter((k) => !predFiles.has(k)).map((k) => gtFiles.get(k)!);
   const ignored = [...predFiles.keys()].filter((k) => !gtFiles.has(k)).map((k) => predFiles.get(k)!);
   if (gtKeys.length === 0) {
-    process.stderr.write(`${gtDir}: no ground-truth files (.npz, .nii[.gz], .nrrd, .mha, .png)\n`);
+    process.stderr.write(`${gtDir}: no ground-truth files (.npz, .nii[.gz], .nrrd, .mha, .png, DICOM-SEG)\n`);
     return 1;
   }
   // --only-predicted leaves the unpredicted cases out; otherwise they are scored as empty masks.
@@ -114,7 +133,7 @@ export async function main(args: string[]): Promise<number> {
   for (const key of scored) {
     const name = gtFiles.get(key)!;
     try {
-      results.push(await scoreCase(name, predFiles.get(key), options));
+      results.push({ ...(await scoreCase(name, predFiles.get(key), options, inputs.read)), key });
     } catch (e) {
       const problem = e instanceof DaftInputError ? e : new DaftInputError((e as Error).message);
       const file = problem.source ?? join(gtDir, name);
@@ -158,6 +177,14 @@ export async function main(args: string[]): Promise<number> {
         return `- ${files.length} ${what}: ${files.slice(0, named).join(", ")}${more}`;
       });
   const notes = noteLines(REPORT_NAMED);
+  let pictures: string[];
+  try {
+    await mkdir(outDir, { recursive: true });
+    pictures = await drawWorstCases(results, options, (key) => predFiles.get(key), inputs);
+  } catch (e) {
+    process.stderr.write(`${outDir}: cannot draw the worst cases: ${(e as Error).message}\n`);
+    return 1;
+  }
   const markdown = [
     "# Segmentation metrics (CVPR24 challenge protocol)",
     "",
@@ -187,6 +214,7 @@ export async function main(args: string[]): Promise<number> {
           "",
           formatSlicePositionMarkdown(bySlicePosition),
         ]),
+    ...pictures,
   ].join("\n");
   const json = {
     predictions: resolve(predDir),
@@ -213,6 +241,7 @@ export async function main(args: string[]): Promise<number> {
     missingPredictions: missing,
     leftOutWithoutPrediction: leftOut,
     ignoredPredictions: ignored,
+    pairedBySeries: inputs.pairedBySeries,
     failed,
   };
   try {
@@ -240,11 +269,14 @@ function parseOptions(args: string[]): Options | number {
       options: {
         pred: { type: "string" },
         gt: { type: "string" },
+        dicom: { type: "string" },
         out: { type: "string", short: "o" },
         "tolerance-mm": { type: "string", default: "2" },
         "tolerance-px": { type: "string", default: "2" },
         "nsd-2d": { type: "string", default: "contour" },
         "only-predicted": { type: "boolean", default: false },
+        pictures: { type: "string", default: "12" },
+        images: { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -269,16 +301,55 @@ function parseOptions(args: string[]): Options | number {
     process.stderr.write(`daft eval: --nsd-2d must be slab or contour, got "${mode}"\n`);
     return 2;
   }
+  const pictures = o.pictures === "all" ? Infinity : Number(o.pictures);
+  if (!(Number.isInteger(pictures) && pictures >= 0) && pictures !== Infinity) {
+    process.stderr.write(`daft eval: --pictures must be a count ≥ 0 or "all", got "${o.pictures}"\n`);
+    return 2;
+  }
   return {
     predDir: o.pred,
     gtDir: o.gt,
+    ...(o.dicom !== undefined ? { dicomDir: o.dicom } : {}),
     outDir: o.out ?? o.pred,
     toleranceMm,
     tolerancePx,
     surface2d: mode,
     onlyPredicted: o["only-predicted"] ?? false,
     quiet: o.quiet ?? false,
+    pictures,
+    ...(o.images !== undefined ? { imagesDir: o.images } : {}),
   };
+}
+
+/** The worst cases' pictures (evalPictures.ts) and summary.md's section on them; warnings on stderr. */
+async function drawWorstCases(
+  results: readonly CaseResult[],
+  options: Options,
+  predictionOf: (key: string) => string | undefined,
+  inputs: EvalInputs,
+): Promise<string[]> {
+  const worst = worstCases(
+    results.map((r) => ({
+      name: r.name,
+      key: r.key,
+      modality: r.modality,
+      dsc: r.metrics.dsc,
+      nsd: r.metrics.nsd,
+    })),
+    options.pictures,
+  );
+  const imagesDir = imagesFolderFor(options.gtDir, options.imagesDir);
+  return writeCasePictures(worst, {
+    outDir: options.outDir,
+    ...(imagesDir ? { imagesDir } : {}),
+    warn: (line) => process.stderr.write(`${line}\n`),
+    labelMapsOf: async (c) => {
+      const gt = await inputs.read.groundTruth(c.name);
+      const predName = predictionOf(c.key);
+      const pred = predName ? (await inputs.read.prediction(predName)).data : new Uint8Array(gt.data.length);
+      return { gt, pred };
+    },
+  });
 }
 
 /** One warning line per file, the first WARNINGS_NAMED of them, then one line with how many more. */
@@ -288,43 +359,19 @@ function warnEach(names: readonly string[], line: (name: string) => string): voi
     process.stderr.write(`… and ${names.length - WARNINGS_NAMED} more like it (all named in summary.json)\n`);
 }
 
-/** The label map files of a folder by case key (caseKeyOf); two files with one key are an error. */
-async function listLabelMaps(dir: string): Promise<Map<string, string>> {
-  let entries;
-  try {
-    entries = await folderEntries(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(
-      `${dir}: ${code === "ENOENT" ? "no such folder" : code === "ENOTDIR" ? "not a folder" : (e as Error).message}`,
-    );
-  }
-  const names = entries
-    .filter((e) => e.isFile() && LABEL_MAP_FILE.test(e.name))
-    .map((e) => e.name)
-    .sort();
-  const byKey = new Map<string, string>();
-  for (const name of names) {
-    const key = caseKeyOf(name);
-    const other = byKey.get(key);
-    if (other !== undefined) {
-      throw new Error(
-        `${join(dir, name)}: the same case as ${other} (one label map per case); move one away`,
-      );
-    }
-    byKey.set(key, name);
-  }
-  return byKey;
-}
-
-async function scoreCase(name: string, predName: string | undefined, options: Options): Promise<CaseResult> {
+async function scoreCase(
+  name: string,
+  predName: string | undefined,
+  options: Options,
+  read: CaseReader,
+): Promise<Omit<CaseResult, "key">> {
   const gtFile = join(options.gtDir, name);
-  const gt = readLabelMapFile(await readFileBytes(gtFile), gtFile, "ground truth");
+  const gt = await read.groundTruth(name);
   const dims = gt.shape.length;
   let segs: ArrayLike<number>;
   if (predName !== undefined) {
     const predFile = join(options.predDir, predName);
-    const pred = readLabelMapFile(await readFileBytes(predFile), predFile, "prediction");
+    const pred = await read.prediction(predName);
     checkSameGrid(pred, gt, predFile, gtFile);
     segs = pred.data;
   } else {
