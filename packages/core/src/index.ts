@@ -16,6 +16,7 @@ export * from "./io/npz.js";
 export * from "./io/zipCodec.js";
 export * from "./io/challengeCase.js";
 export * from "./pipeline/smallObjectZoom.js";
+export * from "./pipeline/maskConfidence.js";
 export * from "./pipeline/maskLogitOffset.js";
 export * from "./pipeline/testTimeMirroring.js";
 export * from "./render/overlay.js";

@@ -78,7 +78,12 @@ describe.skipIf(!hasPython && !CI)("daft segment --dicom-seg", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`DICOM-SEG ${join(out, "series.seg.dcm")}: 3 segment(s), 5 frame(s)`);
-    expect(readdirSync(out).sort()).toEqual(["series.nii.gz", "series.seg.dcm", "timings.csv"]);
+    expect(readdirSync(out).sort()).toEqual([
+      "objects.csv",
+      "series.nii.gz",
+      "series.seg.dcm",
+      "timings.csv",
+    ]);
     written.set("series", { seg: join(out, "series.seg.dcm"), sources: sourceFiles("series") });
     const checked = checkSeg(join(out, "series.seg.dcm"), join(out, "series.nii.gz"), input("series"));
     // 29 × 37 = 1073 pixels per frame: every frame after the first starts inside a byte.
@@ -133,7 +138,7 @@ describe.skipIf(!hasPython && !CI)("daft segment --dicom-seg", () => {
     expect(r.stderr).toBe(
       `${input("series")}: no DICOM-SEG written: no voxel was segmented, and a DICOM-SEG needs at least one frame\n`,
     );
-    expect(readdirSync(out).sort()).toEqual(["series.nii.gz", "timings.csv"]);
+    expect(readdirSync(out).sort()).toEqual(["objects.csv", "series.nii.gz", "timings.csv"]);
   });
 
   it("refuses non-DICOM inputs: one line each, or exit 2 when no input is DICOM", () => {
@@ -152,7 +157,7 @@ describe.skipIf(!hasPython && !CI)("daft segment --dicom-seg", () => {
       `${png}: a DICOM-SEG (--dicom-seg) refers to DICOM source images, but this input is a picture\n` +
         "daft segment: 1 of 2 cases failed\n",
     );
-    expect(readdirSync(out).sort()).toEqual(["timings.csv", "us.nii.gz", "us.seg.dcm"]);
+    expect(readdirSync(out).sort()).toEqual(["objects.csv", "timings.csv", "us.nii.gz", "us.seg.dcm"]);
   });
 
   it("refuses a series without a Frame of Reference in one line, before segmenting it, and writes nothing", () => {
@@ -164,7 +169,7 @@ describe.skipIf(!hasPython && !CI)("daft segment --dicom-seg", () => {
       `${series}: cannot write a DICOM-SEG: the source has no FrameOfReferenceUID (0020,0052), which a series' ` +
         "SEG needs to place its frames\n",
     );
-    expect(readdirSync(out)).toEqual(["timings.csv"]);
+    expect(readdirSync(out).sort()).toEqual(["objects.csv", "timings.csv"]);
   });
 
   it("refuses to write a SEG into the series folder it reads", () => {

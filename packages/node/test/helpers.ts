@@ -60,3 +60,11 @@ export async function writeBoxAndBrightModels(
   });
   return { boxModels, brightModels };
 }
+
+/** The tables every `daft segment` run writes into its output folder, whatever happened to the inputs. */
+export const RUN_TABLES = ["objects.csv", "timings.csv"];
+
+/** A folder listing without the run tables: the files written for the inputs. */
+export function withoutRunTables(files: string[]): string[] {
+  return files.filter((f) => !RUN_TABLES.includes(f));
+}

@@ -85,6 +85,20 @@ describe("daft segment (2D)", () => {
       "case,modality,expert,route,confidence,boxes,slices,encodes,preprocess_ms,encode_ms,decode_ms,postprocess_ms,io_ms,total_ms",
     );
     expect(csv[1]).toMatch(/^2DBox_Endoscopy_demo\.npz,Endoscopy,general,filename,,3,1,1,/);
+
+    // objects.csv: one row per box with its voxels in the label map and its mask confidence. The oracle's logits
+    // are the distance to the box edge + 0.5 px: the ring just inside (0.5) and just outside (-0.5) are doubtful
+    // (|logit| < ln 3), the rest of the box sure. Box 1 (91 × 71 px): sure 89 × 69 = 6141, doubtful 320 + 328.
+    const objects = readFileSync(join(out, "objects.csv"), "utf8").trim().split("\n");
+    expect(objects[0]).toBe("case,label,expert,voxels,mask_confidence,predicted_iou");
+    const voxels = [1, 2, 3].map((l) => (segs.data as Uint16Array).filter((v) => v === l).length);
+    expect(objects[1]).toBe(
+      `2DBox_Endoscopy_demo.npz,1,general,${voxels[0]},${(6141 / 6789).toFixed(4)},1.0000`,
+    );
+    expect(objects.slice(2).map((row) => row.split(",").slice(1, 4).join(","))).toEqual([
+      `2,general,${voxels[1]}`,
+      `3,general,${voxels[2]}`,
+    ]);
   });
 });
 
@@ -311,7 +325,7 @@ describe("daft segment: bad input gives one line naming the file, a non-zero exi
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/b\.npz: /);
     expect(r.stderr).toMatch(/1 of 3 cases failed/);
-    expect(readdirSync(out).sort()).toEqual(["a.npz", "c.npz", "timings.csv"]);
+    expect(readdirSync(out).sort()).toEqual(["a.npz", "c.npz", "objects.csv", "timings.csv"]);
   });
 
   it("hundreds of boxes are fine", () => {
@@ -411,6 +425,14 @@ describe("daft segment --continue", () => {
     const resumed = readFileSync(join(out, "timings.csv"), "utf8").trim().split("\n");
     expect(resumed.map((row) => row.split(",")[0])).toEqual(["case", "a.npz", "b.npz", "c.npz", "d.npz"]);
     expect(resumed[1]).toBe(timings[1]); // a's row kept from the first run
+    const objects = readFileSync(join(out, "objects.csv"), "utf8").trim().split("\n");
+    expect(objects.map((row) => row.split(",").slice(0, 2).join(","))).toEqual([
+      "case,label",
+      "a.npz,1",
+      "b.npz,1",
+      "c.npz,1",
+      "d.npz,1",
+    ]);
 
     const again = daft([
       "segment",

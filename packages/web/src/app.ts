@@ -501,7 +501,19 @@ function describeResult(record: CaseRecord, runtime: string, wallMs: number, lab
     `Time: ${Math.round(wallMs)} ms on screen; engine ${Math.round(record.totalMs)} ms ` +
       `(encode ${Math.round(t.encodeMs)} ms, decode ${Math.round(t.decodeMs)} ms, ${record.slices} slice(s))`,
     `Mask voxels: ${sizes || "none"}`,
+    ...leastConfidentMasks(record),
   ].join("\n");
+}
+
+/** The masks the model was least sure of (mask confidence, lowest first): where to look first when reviewing. */
+function leastConfidentMasks(record: CaseRecord, shown = 5): string[] {
+  const scored = record.confidence.flatMap((c, i) => (c === null ? [] : [{ c, box: i + 1 }]));
+  if (scored.length === 0) return [];
+  const lowest = scored.sort((a, b) => a.c - b.c || a.box - b.box).slice(0, shown);
+  const more = scored.length > shown ? ` (lowest ${shown} of ${scored.length})` : "";
+  return [
+    `Mask confidence, check the lowest first${more}: ${lowest.map((s) => `#${s.box} ${s.c.toFixed(2)}`).join(", ")}`,
+  ];
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -9,6 +9,7 @@ import type { RouteDecision, RouteInput } from "../routing/route.js";
 import { predictWithSelector, type Selector } from "../routing/selector.js";
 import type { Subsets } from "../routing/subsets.js";
 import { boxBaselineLabels } from "./boxBaseline.js";
+import { MaskConfidenceTally } from "./maskConfidence.js";
 import { offsetExpert } from "./maskLogitOffset.js";
 import { segmentImage, type SegmentOptions } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
@@ -57,6 +58,13 @@ export interface CaseRecord {
   cache: CacheStats;
   timings: StageTimings;
   totalMs: number;
+  /**
+   * Per box (index = label − 1): how sure the model was of its mask, 0..1 (maskConfidence.ts); null for the box
+   * baseline, which has no model.
+   */
+  confidence: (number | null)[];
+  /** Per box: the decoder's own IoU prediction (SAM's IoU head), averaged over its decoder calls; null as above. */
+  predictedIou: (number | null)[];
 }
 
 /**
@@ -119,6 +127,7 @@ export async function segmentDecodedCase(
     kase.kind === "2d"
       ? [kase.image.height, kase.image.width]
       : [kase.volume.depth, kase.volume.height, kase.volume.width];
+  const tally = new MaskConfidenceTally();
   const record = (route: RouteDecision, slices: number, cache: CacheStats): CaseRecord => ({
     case: name,
     dimension: kase.kind === "2d" ? 2 : 3,
@@ -129,6 +138,8 @@ export async function segmentDecodedCase(
     cache,
     timings,
     totalMs: now() - started,
+    confidence: kase.boxes.map((_, i) => tally.confidenceOf(i + 1) ?? null),
+    predictedIou: kase.boxes.map((_, i) => tally.predictedIouOf(i + 1) ?? null),
   });
 
   // Route: explicit → metadata → file name → cluster (manifest subsets) → learned selector → fallback.
@@ -173,6 +184,7 @@ export async function segmentDecodedCase(
       now,
       maxBoxesPerDecode: opts.maxBoxesPerDecode ?? 16,
       mirroring,
+      confidence: tally,
     };
   };
   const labels = new Uint16Array(shape.reduce((a, b) => a * b, 1));

@@ -3,6 +3,7 @@ import type { Expert } from "../model/expert.js";
 import { LogitUpsampler } from "./postprocess.js";
 import { boxToFrame, modelFrame, preprocessImage } from "./preprocess.js";
 import { planRegions, type SmallObjectZoom } from "./smallObjectZoom.js";
+import type { MaskConfidenceTally } from "./maskConfidence.js";
 import type { SliceEmbeddingCache } from "./sliceEmbeddingCache.js";
 import { mirroredExpert, type Mirroring } from "./testTimeMirroring.js";
 import type { Clock, StageTimings } from "./timings.js";
@@ -15,6 +16,8 @@ export interface SegmentOptions {
   maxBoxesPerDecode: number;
   /** Test-time mirroring (default off). */
   mirroring?: Mirroring;
+  /** Counts each label's sure and unsure logits (maskConfidence.ts), when given. */
+  confidence?: MaskConfidenceTally;
 }
 
 /**
@@ -66,7 +69,10 @@ export async function segmentImage(
       const result = await model.decode(embedding, prompts);
       timings.decodeMs += now() - t;
       t = now();
-      chunk.forEach((b, k) => upsampler.paint(result.logits, k, labels, b.label));
+      chunk.forEach((b, k) => {
+        upsampler.paint(result.logits, k, labels, b.label);
+        opts.confidence?.add(b.label, result.logits, k, frame, result.iou[k]!);
+      });
       timings.postprocessMs += now() - t;
     }
   }

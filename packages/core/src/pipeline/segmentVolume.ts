@@ -101,6 +101,7 @@ export async function segmentVolume(
       const slice = labels.subarray(z * plane, (z + 1) * plane);
       chunk.forEach((w, k) => {
         w.previous = upsampler.paint(result.logits, k, slice, w.label);
+        opts.confidence?.add(w.label, result.logits, k, frame, result.iou[k]!);
         if (z === w.zMid) w.middle = w.previous;
       });
       opts.timings.postprocessMs += opts.now() - t;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EarlierTimings, expectedOutputPaths, outputsAreCurrent } from "./continueRun.js";
+import { EarlierRows, expectedOutputPaths, outputsAreCurrent } from "./continueRun.js";
 import type { InputRef } from "./segmentInputs.js";
 
 const file = (name: string): InputRef => ({ path: `/in/${name}`, kind: "file", name });
@@ -69,14 +69,14 @@ describe("outputsAreCurrent", () => {
   });
 });
 
-describe("EarlierTimings", () => {
+describe("EarlierRows", () => {
   it("finds a case's row by its full name, and ignores a file with another header", () => {
     const text = "case,total_ms\na,b.npz,1.0\na.npz,2.0\n";
-    const timings = new EarlierTimings(text, "case,total_ms");
-    expect(timings.rowOf("a.npz")).toBe("a.npz,2.0");
-    expect(timings.rowOf("a,b.npz")).toBe("a,b.npz,1.0");
-    expect(timings.rowOf("c.npz")).toBeUndefined();
-    expect(new EarlierTimings(text, "case,modality,total_ms").rowOf("a.npz")).toBeUndefined();
-    expect(new EarlierTimings(undefined, "case,total_ms").rowOf("a.npz")).toBeUndefined();
+    const timings = new EarlierRows(`${text}a.npz,3.0\n`, "case,total_ms");
+    expect(timings.rowsOf("a.npz")).toEqual(["a.npz,2.0", "a.npz,3.0"]);
+    expect(timings.rowsOf("a,b.npz")).toEqual(["a,b.npz,1.0"]);
+    expect(timings.rowsOf("c.npz")).toEqual([]);
+    expect(new EarlierRows(text, "case,modality,total_ms").rowsOf("a.npz")).toEqual([]);
+    expect(new EarlierRows(undefined, "case,total_ms").rowsOf("a.npz")).toEqual([]);
   });
 });

@@ -71,10 +71,11 @@ async function newestModification(input: InputRef): Promise<number> {
 }
 
 /**
- * The earlier timings.csv's row of each case, by case name (its first column; names may hold commas, so rows are
- * matched on `<name>,`), when the file has the header this run writes; none otherwise (another version, or no file).
+ * An earlier run's CSV rows by case (its first column; names may hold commas, so rows are matched on `<name>,`),
+ * when the file has the header this run writes; none otherwise (another version, or no file). timings.csv has one
+ * row per case, objects.csv one per box.
  */
-export class EarlierTimings {
+export class EarlierRows {
   private readonly rows: string[];
 
   constructor(text: string | undefined, header: string) {
@@ -82,7 +83,7 @@ export class EarlierTimings {
     this.rows = lines[0] === header ? lines.slice(1) : [];
   }
 
-  rowOf(caseName: string): string | undefined {
-    return this.rows.find((row) => row.startsWith(`${caseName},`));
+  rowsOf(caseName: string): string[] {
+    return this.rows.filter((row) => row.startsWith(`${caseName},`));
   }
 }

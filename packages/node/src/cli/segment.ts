@@ -28,16 +28,12 @@ import { defaultModelsDir, loadSelector, ModelStore } from "../runtime/modelStor
 import { daftVersion } from "../server/paths.js";
 import { fileErrorLine, parseCommandLine } from "./common.js";
 import { Progress } from "./progress.js";
+import { OBJECT_HEADER, SegmentRunTables, TIMING_HEADER } from "./segmentTables.js";
 import { listInputs, looksLikeDicom, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
 import { writeSegmentOutputs } from "./segmentOutputs.js";
 import { openBoxesFrom, type BoxesFromSource } from "./boxesFrom.js";
 import { decodeSeriesInWorkers } from "../io/dicomDecodePool.js";
-import {
-  EarlierTimings,
-  expectedOutputPaths,
-  outputsAreCurrent,
-  type RequestedOutputs,
-} from "./continueRun.js";
+import { EarlierRows, expectedOutputPaths, outputsAreCurrent, type RequestedOutputs } from "./continueRun.js";
 
 export const HELP = `usage: daft segment <input | folder>... -o <out-dir> [options]
 
@@ -101,23 +97,6 @@ options:
                            are kept. It trusts those files: after changing models, boxes or options, start afresh
   --quiet                  no progress output
   -h, --help               this help`;
-
-const TIMING_HEADER = [
-  "case",
-  "modality",
-  "expert",
-  "route",
-  "confidence",
-  "boxes",
-  "slices",
-  "encodes",
-  "preprocess_ms",
-  "encode_ms",
-  "decode_ms",
-  "postprocess_ms",
-  "io_ms",
-  "total_ms",
-];
 
 export async function main(args: string[]): Promise<number> {
   const parsed = parseCommandLine(
@@ -241,7 +220,7 @@ export async function main(args: string[]): Promise<number> {
         ? join(resolve(o.overlays), `${stemOf(input)}.png`)
         : undefined;
 
-  const rows = new Map<InputRef, string>();
+  const tables = new SegmentRunTables();
   const written = new Map<string, string>();
   const pending = o.continue
     ? await skipSegmentedInputs(inputs, {
@@ -251,7 +230,7 @@ export async function main(args: string[]): Promise<number> {
           slicerSeg: o["slicer-seg"],
           ...(o.overlay || o.overlays ? { overlayOf: (input: InputRef) => overlayPathOf(input)! } : {}),
         },
-        rows,
+        tables,
         written,
       })
     : inputs;
@@ -297,7 +276,7 @@ export async function main(args: string[]): Promise<number> {
         await mkdir(dirname(overlayPath), { recursive: true });
         await writeFileAtomic(overlayPath, encodeRgbPng(caseOverlay(result.input, result.labels)));
       }
-      rows.set(input, timingRow(result.record, ioMs, performance.now() - ioStart));
+      tables.add(input, result.record, result.labels, ioMs, performance.now() - ioStart);
       if (o.explain) {
         const seg = result.dicomSeg?.written
           ? `  DICOM-SEG ${files.dicomSeg}: ${result.dicomSeg.segments} segment(s), ${result.dicomSeg.frames} frame(s)\n`
@@ -318,8 +297,7 @@ export async function main(args: string[]): Promise<number> {
     }
     progress.tick(input.name);
   }
-  const timings = [TIMING_HEADER.join(","), ...inputs.flatMap((input) => rows.get(input) ?? [])];
-  await writeFileAtomic(join(outDir, "timings.csv"), `${timings.join("\n")}\n`);
+  await tables.write(outDir, inputs);
   await store.dispose();
   if (failures > 0) {
     if (pending.length > 1)
@@ -331,18 +309,19 @@ export async function main(args: string[]): Promise<number> {
 
 /**
  * --continue: the inputs still to segment. For each input whose outputs are all there and current, its paths go
- * into `written` (a later input that would overwrite them is still refused), its earlier timings.csv row into
- * `rows`, and one line on stderr says how many were skipped.
+ * into `written` (a later input that would overwrite them is still refused), its earlier timings.csv and
+ * objects.csv rows into `tables`, and one line on stderr says how many were skipped.
  */
 async function skipSegmentedInputs(
   inputs: InputRef[],
-  run: { requested: RequestedOutputs; rows: Map<InputRef, string>; written: Map<string, string> },
+  run: { requested: RequestedOutputs; tables: SegmentRunTables; written: Map<string, string> },
 ): Promise<InputRef[]> {
-  const timingsPath = join(run.requested.outDir, "timings.csv");
-  const earlier = new EarlierTimings(
-    await readFile(timingsPath, "utf8").catch(() => undefined),
-    TIMING_HEADER.join(","),
-  );
+  const readEarlier = async (file: string, header: string) =>
+    new EarlierRows(await readFile(join(run.requested.outDir, file), "utf8").catch(() => undefined), header);
+  const earlier = {
+    timings: await readEarlier("timings.csv", TIMING_HEADER),
+    objects: await readEarlier("objects.csv", OBJECT_HEADER),
+  };
   const pending: InputRef[] = [];
   for (const input of inputs) {
     const paths = expectedOutputPaths(input, run.requested);
@@ -351,8 +330,7 @@ async function skipSegmentedInputs(
       continue;
     }
     for (const path of paths) run.written.set(path, input.path);
-    const row = earlier.rowOf(input.name);
-    if (row) run.rows.set(input, row);
+    run.tables.keep(input, earlier);
   }
   const skipped = inputs.length - pending.length;
   if (skipped > 0) {
@@ -419,33 +397,20 @@ function joinNegativeValues(args: string[]): string[] {
   return out;
 }
 
-function timingRow(r: CaseRecord, ioMs: number, totalMs: number): string {
-  const t = r.timings;
-  const ms = (v: number) => v.toFixed(1);
-  return [
-    r.case,
-    r.route.modality ?? "",
-    r.route.expert,
-    r.route.rule,
-    r.route.confidence === undefined ? "" : r.route.confidence.toFixed(3),
-    r.boxes,
-    r.slices,
-    r.cache.encodes,
-    ms(t.preprocessMs),
-    ms(t.encodeMs),
-    ms(t.decodeMs),
-    ms(t.postprocessMs),
-    ms(ioMs + t.decodeInputMs + t.encodeOutputMs),
-    ms(totalMs),
-  ].join(",");
-}
-
 function explain(r: CaseRecord): string {
   return (
     `${r.case}: ${r.dimension}D ${r.shape.join("×")}, ${r.boxes} box(es) → expert "${r.route.expert}" ` +
     `(rule ${r.route.rule}: ${r.route.reason}${r.route.modality ? `; modality ${r.route.modality}` : ""}` +
     `${r.route.confidence === undefined ? "" : `; confidence ${r.route.confidence.toFixed(3)}`}); ` +
     `${r.slices} slice(s), ${r.cache.encodes} encoder run(s), ${r.cache.hits} cache hit(s), ` +
-    `${r.totalMs.toFixed(0)} ms\n`
+    `${r.totalMs.toFixed(0)} ms\n${leastConfident(r)}`
   );
+}
+
+/** `--explain`'s line on the mask the model was least sure of (objects.csv has them all). */
+function leastConfident(r: CaseRecord): string {
+  const scored = r.confidence.flatMap((c, i) => (c === null ? [] : [{ c, box: i + 1 }]));
+  if (scored.length === 0) return "";
+  const least = scored.reduce((a, b) => (b.c < a.c ? b : a));
+  return `  mask confidence: lowest ${least.c.toFixed(2)} (box ${least.box}) of ${scored.length} box(es)\n`;
 }

@@ -112,6 +112,15 @@ export const CaseRecordSchema = z.object({
     encodeOutputMs: z.number(),
   }),
   totalMs: z.number(),
+  confidence: z
+    .array(z.number().min(0).max(1).nullable())
+    .describe(
+      "per box (label − 1): how sure the model was of its mask, 0..1 — the share of sure pixels among sure and " +
+        "doubtful ones (logit within ±ln 3 of the threshold); review the lowest first. null: no model (box baseline)",
+    ),
+  predictedIou: z
+    .array(z.number().nullable())
+    .describe("per box: the decoder's own IoU prediction (SAM's IoU head), averaged over its decoder calls"),
 });
 // Every CaseRecord the core produces fits the schema (checked at compile time).
 const recordFits: z.infer<typeof CaseRecordSchema> = {} as CaseRecord;
