@@ -15,7 +15,8 @@ async function start(): Promise<void> {
   const el = pageElements();
   const viewer = new Viewer(el.niivueCanvas);
   await viewer.attach();
-  const app = new App(el, viewer, new EngineWorker());
+  const engine = new EngineWorker();
+  const app = new App(el, viewer, engine);
   wireOpening(el, app);
   wireControls(el, app, viewer);
   enableBoxDrawing(el.viewer, viewer, {
@@ -25,7 +26,7 @@ async function start(): Promise<void> {
   });
   app.applyTool();
   app.refresh();
-  (window as unknown as { __daft: unknown }).__daft = testHooks(app, viewer);
+  (window as unknown as { __daft: unknown }).__daft = testHooks(app, viewer, engine);
   await Promise.all([describeModes(el), fillRoutingChoices(el)]);
 }
 

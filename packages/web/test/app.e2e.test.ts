@@ -26,12 +26,14 @@ import {
   daft,
   daftServeAvailable,
   ensureWebBuild,
+  hasDcmtk,
   launchChromium,
   repoRoot,
   startDaftServe,
   startStaticStandIn,
   tempDir,
   type RunningServer,
+  writeRleCtSeries,
 } from "./harness.js";
 import { aimAt, dragBox, exportDownload, pageState, segmentWith, tintedPixels } from "./pageActions.js";
 
@@ -307,6 +309,42 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     expect((await pageState(page)).maskVoxels).toBe(before);
     await page.check('input[name="tool"][value="box"]');
   }, 60_000);
+
+  it.skipIf(!hasDcmtk)(
+    "decodes a compressed DICOM series on parallel workers, to the labels its uncompressed copy gives",
+    async () => {
+      const slices = 12;
+      const { plain, rle } = writeRleCtSeries(join(work, "rle-series"), slices);
+      const overrides = page.locator("details:has(#mirroring-select) > summary");
+      await overrides.click();
+      await page.selectOption("#mirroring-select", "off"); // as for ct_series: 5×4 slices
+      const segmentSeries = async (folder: string, name: string) => {
+        await page.setInputFiles("#folder-input", folder);
+        await page.waitForFunction((n) => (window as any).__daft.state().image?.name === n, name);
+        const { image, decodeWorkers } = await pageState(page);
+        expect(image).toMatchObject({ dimension: 3, depth: slices });
+        await page.fill("#z-range", "1");
+        await page.fill("#slice", "1");
+        await page.dispatchEvent("#slice", "input");
+        await dragBox(page, await aimAt(page, 1, 1), await aimAt(page, image!.width - 2, image!.height - 2));
+        await segmentWith(page, "wasm");
+        const exported = await exportDownload(page, join(work, `${name}-labels`));
+        return { decodeWorkers, labels: decodeNiftiStudy(exported.bytes, name) };
+      };
+      const fromPlain = await segmentSeries(plain, "plain");
+      const fromRle = await segmentSeries(rle, "rle");
+      await page.selectOption("#mirroring-select", "");
+      await overrides.click();
+
+      // 12 compressed slices: one worker per core, at most 3 (4 slices each); none on a single core.
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      expect(fromPlain.decodeWorkers).toBe(0);
+      expect(fromRle.decodeWorkers).toBe(cores >= 2 ? Math.min(cores, 3) : 0);
+      expect(fromRle.labels.geometry).toEqual(fromPlain.labels.geometry);
+      expect([...fromRle.labels.values]).toEqual([...fromPlain.labels.values]);
+    },
+    120_000,
+  );
 
   it("opens a challenge .npz dropped on the viewer, with its own boxes listed", async () => {
     const name = "2DBox_Microscopy_dsb2018-nuclei_dsb_0304.npz";

@@ -5,7 +5,7 @@
  * (in-browser mode only).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve } from "node:path";
@@ -147,4 +147,48 @@ export function daft(args: string[]): { code: number; stdout: string; stderr: st
     timeout: 120_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** dcmtk's dcmodify and dcmcrle (Debian's dcmtk package), which writeRleCtSeries needs. */
+export const hasDcmtk = ["dcmodify", "dcmcrle"].every(
+  (tool) => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0,
+);
+
+/**
+ * A `slices`-slice CT series in `dir`/plain, made from fixtures/formats/ct_series (its four 5×4 slices repeated,
+ * each copy moved on along the slice normal by dcmodify), and the same files RLE-compressed by dcmcrle in
+ * `dir`/rle.
+ */
+export function writeRleCtSeries(dir: string, slices: number): { plain: string; rle: string } {
+  const source = join(repoRoot, "fixtures/formats/ct_series");
+  const inOrder = ["IM2", "IM0", "IM3", "IM1"]; // by position along the normal, 2.5 mm apart
+  const [origin, step] = [
+    [-100, 50, 20],
+    [-0.148478, 0.40794, 2.462019],
+  ];
+  const plain = join(dir, "plain");
+  const rle = join(dir, "rle");
+  mkdirSync(plain, { recursive: true });
+  mkdirSync(rle, { recursive: true });
+  const run = (tool: string, args: string[]) => {
+    const r = spawnSync(tool, args, { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${tool} failed:\n${r.stderr}`);
+  };
+  for (let k = 0; k < slices; k++) {
+    const name = `IM${String(k).padStart(3, "0")}`;
+    copyFileSync(join(source, inOrder[k % 4]!), join(plain, name));
+    const position = origin.map((o, i) => (o + k * step[i]!).toFixed(6)).join("\\");
+    run("dcmodify", [
+      "-nb",
+      "-m",
+      `(0020,0032)=${position}`,
+      "-m",
+      `(0020,0013)=${k + 1}`,
+      "-m",
+      `(0008,0018)=1.2.826.0.1.3680043.8.498.77.3.${k + 1}`,
+      join(plain, name),
+    ]);
+    run("dcmcrle", [join(plain, name), join(rle, name)]);
+  }
+  return { plain, rle };
 }

@@ -17,6 +17,7 @@ export interface PageState {
   busy: boolean;
   segmentRuns: number;
   segmentError?: string;
+  decodeWorkers: number;
   image?: { name: string; dimension: 2 | 3; width: number; height: number; depth: number };
   boxes: PageBox[];
   undoDepth: number;

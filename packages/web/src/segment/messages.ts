@@ -36,7 +36,8 @@ export interface SegmentOutcome {
 }
 
 export type WorkerReply =
-  | { type: "decoded"; id: number; decoded: DecodedInput }
+  /** `decodeWorkers`: how many workers decoded a DICOM series' compressed slices (0: the worker itself did). */
+  | { type: "decoded"; id: number; decoded: DecodedInput; decodeWorkers: number }
   | { type: "progress"; id: number; stage: string; done: number; total: number }
   | { type: "segmented"; id: number; outcome: SegmentOutcome; labels: Uint16Array }
   | { type: "error"; id: number; message: string };

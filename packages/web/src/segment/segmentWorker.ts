@@ -14,6 +14,7 @@ import {
 } from "@daft/core";
 import { decodeInput } from "../input/decodeInput.js";
 import { BrowserModelStore } from "./browserModels.js";
+import { browserDecodeThreads, decodeCompressedSlices, spawnBrowserDecodeWorker } from "./dicomDecodePool.js";
 import type { Backend, SegmentOutcome, WorkerReply, WorkerRequest } from "./messages.js";
 import { loadWasmRuntime, loadWebGpuRuntime, type LoadedRuntime } from "./ortRuntime.js";
 import { countingExpert, slicesToEncode } from "./progressCount.js";
@@ -23,8 +24,10 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (reply: WorkerReply, transfer: Transferable[] = []) => scope.postMessage(reply, transfer);
 
 let models: Promise<BrowserModelStore> | undefined;
-/** The last opened series' decoded compressed slices, reused when it is segmented. */
-const seriesPixels = new SeriesPixelCache();
+/** The last opened series' compressed slices, decoded on a pool of workers and reused when it is segmented. */
+const seriesPixels = new SeriesPixelCache((files) =>
+  decodeCompressedSlices(files, browserDecodeThreads(), spawnBrowserDecodeWorker),
+);
 
 function openModels(): Promise<BrowserModelStore> {
   models ??= BrowserModelStore.open(new URL("/models/", self.location.origin).href);
@@ -36,11 +39,8 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   try {
     if (request.type === "decode") {
-      post({
-        type: "decoded",
-        id: request.id,
-        decoded: decodeInput(seriesPixels.decodeAndKeep(request.input)),
-      });
+      const { input, decodeWorkers } = await seriesPixels.decodeAndKeep(request.input);
+      post({ type: "decoded", id: request.id, decoded: decodeInput(input), decodeWorkers });
       return;
     }
     const { outcome, labels } = await segment(request);

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { decodeDicomPixels, readDicom, type InputBytes } from "@daft/core";
 import { describe, expect, it } from "vitest";
-import { SeriesPixelCache } from "./seriesPixelCache.js";
+import { decodeCompressedSlices, type DecodedSlices } from "./dicomDecodePool.js";
+import { SeriesPixelCache, type DecodeSeriesSlices } from "./seriesPixelCache.js";
 
 const fixture = (name: string) =>
   new Uint8Array(readFileSync(new URL(`../../../../fixtures/formats/compressed/${name}`, import.meta.url)));
@@ -10,6 +11,11 @@ const series = (files: [string, Uint8Array][]): InputBytes => ({
   name: "ct",
   files: files.map(([name, bytes]) => ({ name, bytes })),
 });
+/** Decoding on this thread, as the pool does for a short series. */
+const decodeHere: DecodeSeriesSlices = (files) =>
+  decodeCompressedSlices(files, 1, () => {
+    throw new Error("a short series starts no worker");
+  });
 
 describe("SeriesPixelCache", () => {
   const files: [string, Uint8Array][] = [
@@ -18,9 +24,10 @@ describe("SeriesPixelCache", () => {
     ["native.dcm", fixture("ct_native.dcm")],
   ];
 
-  it("keeps the decoded values of compressed slices only, and gives them back for the same files", () => {
-    const cache = new SeriesPixelCache();
-    const decoded = cache.decodeAndKeep(series(files));
+  it("keeps the decoded values of compressed slices only, and gives them back for the same files", async () => {
+    const cache = new SeriesPixelCache(decodeHere);
+    const { input: decoded, decodeWorkers } = await cache.decodeAndKeep(series(files));
+    expect(decodeWorkers).toBe(0);
     if (decoded.kind !== "dicom-series") throw new Error("not a series");
     const [ls, rle, native] = decoded.files;
     expect([...ls!.decodedValues!]).toEqual([
@@ -33,13 +40,26 @@ describe("SeriesPixelCache", () => {
     expect(again.files[0]!.decodedValues).toBe(ls!.decodedValues);
   });
 
-  it("attaches nothing to other files, a single file or a series it has not decoded", () => {
-    const cache = new SeriesPixelCache();
-    cache.decodeAndKeep(series(files));
+  it("attaches nothing to other files, a single file or a series it has not decoded", async () => {
+    const cache = new SeriesPixelCache(decodeHere);
+    await cache.decodeAndKeep(series(files));
     const other = series([files[0]!, files[1]!]);
     expect(cache.attach(other)).toBe(other);
     const single: InputBytes = { kind: "file", name: "ls.dcm", bytes: files[0]![1] };
-    expect(cache.decodeAndKeep(single)).toBe(single);
-    expect(new SeriesPixelCache().attach(series(files))).toEqual(series(files));
+    expect(await cache.decodeAndKeep(single)).toEqual({ input: single, decodeWorkers: 0 });
+    expect(new SeriesPixelCache(decodeHere).attach(series(files))).toEqual(series(files));
+  });
+
+  it("keeps what the decoder gives, by file, and says how many workers decoded it", async () => {
+    const pooled = new Float32Array([1, 2, 3]);
+    const decoder: DecodeSeriesSlices = async (): Promise<DecodedSlices> => ({
+      values: [undefined, pooled, undefined],
+      workers: 3,
+    });
+    const cache = new SeriesPixelCache(decoder);
+    const { input, decodeWorkers } = await cache.decodeAndKeep(series(files));
+    expect(decodeWorkers).toBe(3);
+    if (input.kind !== "dicom-series") throw new Error("not a series");
+    expect(input.files.map((f) => f.decodedValues)).toEqual([undefined, pooled, undefined]);
   });
 });

@@ -1,29 +1,38 @@
 /**
  * The in-browser engine decodes an input twice — once to show it, once inside segmentInput — which for a compressed
- * DICOM series (JPEG 2000 ~100 ms, JPEG-LS ~40 ms per 512² slice) doubles the slowest step. The worker keeps the
- * decoded values of the last series' compressed slices and hands them to the core (DicomFileBytes.decodedValues)
- * when the same files are segmented. Uncompressed slices are not kept: reading them is cheap, keeping them is not.
+ * DICOM series (JPEG 2000 ~100 ms, JPEG-LS ~40 ms per 512² slice) doubles the slowest step. The worker decodes the
+ * series' compressed slices once, on a pool of decoding workers (dicomDecodePool.ts: up to one per core, at most 8,
+ * from 8 compressed slices on), keeps their values and hands them to the core (DicomFileBytes.decodedValues) when
+ * the same files are shown and segmented. Uncompressed slices are not kept: reading them is cheap, keeping them is
+ * not.
  */
-import { decodeDicomPixels, readDicom, type InputBytes } from "@daft/core";
+import type { DicomFileBytes, InputBytes } from "@daft/core";
+import type { DecodedSlices } from "./dicomDecodePool.js";
+
+/** Decodes a series' compressed slices (dicomDecodePool.ts's decodeCompressedSlices with its threads and workers). */
+export type DecodeSeriesSlices = (files: readonly DicomFileBytes[]) => Promise<DecodedSlices>;
 
 export class SeriesPixelCache {
   private key: string | undefined;
   private values = new Map<string, Float32Array>();
 
-  /** The input with each compressed slice's values decoded (and kept for a later `attach` of the same files). */
-  decodeAndKeep(input: InputBytes): InputBytes {
-    if (input.kind !== "dicom-series") return input;
+  constructor(private readonly decodeSlices: DecodeSeriesSlices) {}
+
+  /**
+   * The input with each compressed slice's values decoded (and kept for a later `attach` of the same files), and
+   * how many workers decoded them (0: this thread did, or there was nothing to decode).
+   */
+  async decodeAndKeep(input: InputBytes): Promise<{ input: InputBytes; decodeWorkers: number }> {
+    if (input.kind !== "dicom-series") return { input, decodeWorkers: 0 };
+    const { values, workers } = await this.decodeSlices(input.files);
+    const kept = new Map<string, Float32Array>();
+    input.files.forEach(({ name }, i) => {
+      const decoded = values[i];
+      if (decoded) kept.set(name, decoded);
+    });
     this.key = keyOf(input);
-    this.values = new Map();
-    for (const { name, bytes } of input.files) {
-      try {
-        const file = readDicom(bytes, name);
-        if (file.pixelData?.encapsulated) this.values.set(name, decodeDicomPixels(file, name).values);
-      } catch {
-        // Left to the core, which reports it naming the file.
-      }
-    }
-    return this.attach(input);
+    this.values = kept;
+    return { input: this.attach(input), decodeWorkers: workers };
   }
 
   /** The input with the kept values attached, when it is the series last decoded. */

@@ -15,6 +15,8 @@ export class EngineWorker {
   private readonly worker = new Worker(new URL("./segmentWorker.ts", import.meta.url), { type: "module" });
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** How many decoding workers the last opened input's compressed DICOM slices used (0: none). */
+  decodeWorkers = 0;
 
   constructor() {
     this.worker.onmessage = (event: MessageEvent<WorkerReply>) => {
@@ -36,6 +38,7 @@ export class EngineWorker {
   async decode(input: InputBytes): Promise<DecodedInput> {
     const reply = await this.send({ type: "decode", id: this.nextId++, input });
     if (reply.type !== "decoded") throw new Error(`unexpected worker reply ${reply.type}`);
+    this.decodeWorkers = reply.decodeWorkers;
     return reply.decoded;
   }
 

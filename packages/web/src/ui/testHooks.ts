@@ -3,10 +3,11 @@
  * console), plus the mouse mapping both ways so a test can aim at voxels and check niivue agrees.
  */
 import type { App } from "../app.js";
+import type { EngineWorker } from "../segment/workerClient.js";
 import { canvasToVoxel, clientToCanvas, tileAt, voxelIndex, voxelToCanvas } from "../view/voxelMapping.js";
 import type { Viewer } from "../view/viewer.js";
 
-export function testHooks(app: App, viewer: Viewer) {
+export function testHooks(app: App, viewer: Viewer, engine: EngineWorker) {
   const canvas = viewer.canvasElement;
   return {
     state() {
@@ -16,6 +17,8 @@ export function testHooks(app: App, viewer: Viewer) {
         busy: app.busy,
         segmentRuns: app.segmentRuns,
         segmentError: app.segmentError,
+        /** Workers that decoded the last opened DICOM series' compressed slices (0: the engine worker did). */
+        decodeWorkers: engine.decodeWorkers,
         image: image && {
           name: image.opened.plan.name,
           dimension: image.dimension,
