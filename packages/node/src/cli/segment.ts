@@ -38,7 +38,8 @@ import { EarlierRows, expectedOutputPaths, outputsAreCurrent, type RequestedOutp
 export const HELP = `usage: daft segment <input | folder>... -o <out-dir> [options]
 
 Segments each input with box prompts and writes its label map (uint16 labels, box index + 1) to <out-dir>,
-plus <out-dir>/timings.csv. Inputs and outputs:
+plus <out-dir>/timings.csv (per case) and <out-dir>/objects.csv (per box: voxels and mask confidence, 0..1 —
+check the least confident masks first). Inputs and outputs:
   case.npz (challenge: imgs, boxes[, spacing])  → <out-dir>/case.npz with key 'segs'
   scan.nii / scan.nii.gz (NIfTI-1/2)            → <out-dir>/scan.nii[.gz], the input's header and affine, uint16
   scan.nrrd (3D Slicer, ITK)                    → <out-dir>/scan.nrrd, the input's grid and space, uint16
