@@ -392,17 +392,9 @@ describe("daft segment --continue", () => {
     const earlier = new Date(Date.now() - 60_000);
     utimesSync(join(out, "b.npz"), earlier, earlier);
 
-    const r = daft([
-      "segment",
-      cases,
-      "-o",
-      out,
-      "--overlays",
-      overlays,
-      "--models",
-      boxModels,
-      "--continue",
-    ]);
+    const resume = () =>
+      daft(["segment", cases, "-o", out, "--overlays", overlays, "--models", boxModels, "--continue"]);
+    const r = resume();
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/--continue: 1 of 4 input\(s\) already segmented in .*out, 3 to go\n/);
     expect(readFileSync(join(out, "a.npz"), "utf8")).toBe("a's label map, left alone by --continue");
@@ -434,17 +426,7 @@ describe("daft segment --continue", () => {
       "d.npz,1",
     ]);
 
-    const again = daft([
-      "segment",
-      cases,
-      "-o",
-      out,
-      "--overlays",
-      overlays,
-      "--models",
-      boxModels,
-      "--continue",
-    ]);
+    const again = resume();
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/4 of 4 input\(s\) already segmented in .*, 0 to go\n/);
     expect(readFileSync(join(out, "timings.csv"), "utf8").trim().split("\n")).toEqual(resumed);

@@ -5,7 +5,7 @@
  * prediction missed (blue), prediction where the ground truth has another label or none (red); the ground truth's
  * outline is drawn in yellow over it. A 3D case is shown as the slices where its labels go most wrong.
  */
-import { imageToRgb, tilePictures, type PictureSource, type RgbPicture } from "./overlay.js";
+import { imageToRgb, onLabelEdge, tilePictures, type PictureSource, type RgbPicture } from "./overlay.js";
 
 export const AGREEMENT_COLOURS = {
   agree: [40, 200, 70],
@@ -38,17 +38,7 @@ export function drawAgreement(
       if (g === q) tint(p, AGREEMENT_COLOURS.agree, fill);
       else if (q === 0) tint(p, AGREEMENT_COLOURS.missed, errorFill);
       else tint(p, AGREEMENT_COLOURS.extra, errorFill);
-      const edge =
-        g !== 0 &&
-        (x === 0 ||
-          y === 0 ||
-          x === W - 1 ||
-          y === H - 1 ||
-          gt[p - 1] !== g ||
-          gt[p + 1] !== g ||
-          gt[p - W] !== g ||
-          gt[p + W] !== g);
-      if (edge) out.set(AGREEMENT_COLOURS.outline, p * 3);
+      if (onLabelEdge(gt, x, y, W, H)) out.set(AGREEMENT_COLOURS.outline, p * 3);
     }
   }
   return picture;

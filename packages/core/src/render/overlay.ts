@@ -55,15 +55,7 @@ export function drawOverlay(
       const p = y * W + x;
       const l = labels[p]!;
       if (l === 0) continue;
-      const edge =
-        x === 0 ||
-        y === 0 ||
-        x === W - 1 ||
-        y === H - 1 ||
-        labels[p - 1] !== l ||
-        labels[p + 1] !== l ||
-        labels[p - W] !== l ||
-        labels[p + W] !== l;
+      const edge = onLabelEdge(labels, x, y, W, H);
       const col = labelColour(l);
       const a = edge ? 1 : fill;
       for (let k = 0; k < 3; k++) out[p * 3 + k] = Math.round(out[p * 3 + k]! * (1 - a) + col[k]! * a);
@@ -86,6 +78,23 @@ export function drawOverlay(
     }
   }
   return { data: out, width: W, height: H };
+}
+
+/** True when pixel (x, y) has a label and lies on the image border or beside a pixel of another label (4-connected). */
+export function onLabelEdge(labels: ArrayLike<number>, x: number, y: number, W: number, H: number): boolean {
+  const p = y * W + x;
+  const l = labels[p]!;
+  return (
+    l !== 0 &&
+    (x === 0 ||
+      y === 0 ||
+      x === W - 1 ||
+      y === H - 1 ||
+      labels[p - 1] !== l ||
+      labels[p + 1] !== l ||
+      labels[p - W] !== l ||
+      labels[p + W] !== l)
+  );
 }
 
 /** A grey (channels 1) or RGB (3) image of any numeric range as an RGB picture, scaled by its min/max. */

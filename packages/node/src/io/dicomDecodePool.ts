@@ -7,8 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { readDicom, type DicomFileBytes } from "@daft/core";
-import type { DecodeReply, DecodeRequest } from "./dicomDecodeWorker.js";
+import { readDicom, type DecodeReply, type DecodeRequest, type DicomFileBytes } from "@daft/core";
 
 /** Fewer compressed slices than this are decoded on the main thread. */
 export const MIN_SLICES_FOR_WORKERS = 8;

@@ -4,28 +4,12 @@
  * with no values: the main thread decodes that one itself, so its error is reported as always.
  */
 import { parentPort } from "node:worker_threads";
-import { decodeDicomPixels, readDicom } from "@daft/core";
-
-export interface DecodeRequest {
-  id: number;
-  name: string;
-  bytes: Uint8Array;
-}
-
-export interface DecodeReply {
-  id: number;
-  values?: Float32Array;
-}
+import { answerDecodeRequest, type DecodeRequest } from "@daft/core";
 
 const port = parentPort;
 if (port) {
-  port.on("message", ({ id, name, bytes }: DecodeRequest) => {
-    let reply: DecodeReply = { id };
-    try {
-      reply = { id, values: decodeDicomPixels(readDicom(bytes, name), name).values };
-    } catch {
-      // Left to the main thread, whose decodeDicomStudy names the problem.
-    }
+  port.on("message", (request: DecodeRequest) => {
+    const reply = answerDecodeRequest(request);
     port.postMessage(reply, reply.values ? [reply.values.buffer as ArrayBuffer] : []);
   });
 }

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import { decodeDicomPixels, readDicom, type DicomFileBytes } from "@daft/core";
+import { answerDecodeRequest, decodeDicomPixels, readDicom, type DicomFileBytes } from "@daft/core";
 import { describe, expect, it } from "vitest";
-import { answerDecodeRequest } from "./dicomDecodeRequest.js";
 import {
   decodeCompressedSlices,
   decodeWorkerCount,

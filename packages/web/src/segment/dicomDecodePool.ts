@@ -7,8 +7,13 @@
  * the core, which reports it naming the file; a worker that fails (or cannot start) ends the pool and this thread
  * decodes the slices not yet answered. The workers are terminated once the series is decoded.
  */
-import { readDicom, type DicomFileBytes } from "@daft/core";
-import { answerDecodeRequest, type DecodeReply, type DecodeRequest } from "./dicomDecodeRequest.js";
+import {
+  answerDecodeRequest,
+  readDicom,
+  type DecodeReply,
+  type DecodeRequest,
+  type DicomFileBytes,
+} from "@daft/core";
 
 /** Fewer compressed slices than this are decoded on this thread. */
 export const MIN_SLICES_FOR_WORKERS = 8;

@@ -4,7 +4,7 @@
  * (transferred, not copied). A file it cannot decode answers with no values: the segmentation worker leaves that
  * one to the core, so its error is reported as always.
  */
-import { answerDecodeRequest, type DecodeRequest } from "./dicomDecodeRequest.js";
+import { answerDecodeRequest, type DecodeRequest } from "@daft/core";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 

@@ -1,9 +1,10 @@
 /**
- * What the series decoding pool (dicomDecodePool.ts) and its workers (dicomDecodeWorker.ts) say to each other, and
- * the decoding a worker does for one message — here, apart from the worker's global scope, so the pool's tests
- * decode exactly as the workers do.
+ * What a pool that decodes a DICOM series' compressed slices in parallel says to its workers, and the decoding a
+ * worker does for one message — shared by Node's worker threads (packages/node/src/io/dicomDecodePool.ts) and the
+ * browser's Web Workers (packages/web/src/segment/dicomDecodePool.ts), and kept apart from any worker scope so the
+ * pools' tests decode exactly as the workers do.
  */
-import { decodeDicomPixels, readDicom } from "@daft/core";
+import { decodeDicomPixels, readDicom } from "./dicom.js";
 
 /** One DICOM file to decode; `id` is its index in the series. */
 export interface DecodeRequest {
