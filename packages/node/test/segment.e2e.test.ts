@@ -432,3 +432,33 @@ describe("daft segment --continue", () => {
     expect(readFileSync(join(out, "timings.csv"), "utf8").trim().split("\n")).toEqual(resumed);
   });
 });
+
+describe("daft segment: the optimized-model cache", () => {
+  it("the first process writes the optimized graphs, the next loads them; the label maps are the same", () => {
+    const dir = tempDir();
+    const input = join(dir, "a.npz");
+    writeFileSync(
+      input,
+      writeNpz(
+        { imgs: u8(new Uint8Array(64 * 64).fill(9), [64, 64]), boxes: f64([3, 4, 40, 50], [1, 4]) },
+        { compress: false },
+      ),
+    );
+    const cache = join(dir, "cache");
+    const runWith = (cacheDir: string, out: string) => {
+      const r = daft(["segment", input, "-o", join(dir, out), "--models", boxModels], {
+        env: { DAFT_CACHE_DIR: cacheDir },
+      });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      return readFileSync(join(dir, out, "a.npz"));
+    };
+    const first = runWith(cache, "first");
+    const entries = readdirSync(join(cache, "ort")).sort();
+    expect(entries.filter((f) => f.endsWith(".onnx"))).toHaveLength(2); // encoder and decoder
+    expect(entries.filter((f) => f.endsWith(".sha256"))).toHaveLength(2);
+    expect(runWith(cache, "second").equals(first)).toBe(true);
+    expect(readdirSync(join(cache, "ort")).sort()).toEqual(entries);
+    expect(runWith("off", "off").equals(first)).toBe(true);
+  });
+});

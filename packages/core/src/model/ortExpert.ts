@@ -37,6 +37,16 @@ export class OrtExpert implements Expert {
       ort.InferenceSession.create(encoderBytes, options),
       ort.InferenceSession.create(decoderBytes, options),
     ]);
+    return OrtExpert.fromSessions(ort, spec, encoder, decoder);
+  }
+
+  /** An expert on sessions made elsewhere (e.g. from a cache of optimized graphs), checked against the contract. */
+  static fromSessions(
+    ort: OrtRuntime,
+    spec: ExpertSpec,
+    encoder: InferenceSession,
+    decoder: InferenceSession,
+  ): OrtExpert {
     for (const [session, inputs, outputs, what] of [
       [encoder, ["image"], ["embedding"], "encoder"],
       [decoder, ["embedding", "boxes"], ["logits", "iou"], "decoder"],

@@ -88,7 +88,12 @@ export class ModelStore {
     const spec = this.manifest.experts.find((e) => e.name === name);
     if (!spec) throw new Error(`${this.dir}/manifest.json: no expert named "${name}"`);
     const [encoder, decoder] = await Promise.all([this.verified(spec.encoder), this.verified(spec.decoder)]);
-    return createNodeExpert(spec, encoder, decoder, this.sessionOptions);
+    return createNodeExpert(
+      spec,
+      { bytes: encoder, sha256: spec.encoder.sha256 },
+      { bytes: decoder, sha256: spec.decoder.sha256 },
+      this.sessionOptions,
+    );
   }
 
   private async verified(file: { file: string; sha256: string }): Promise<Uint8Array> {
