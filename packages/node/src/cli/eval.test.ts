@@ -277,7 +277,9 @@ describe("daft eval", () => {
       ]),
     ).toBe(0);
     const md = await readFile(join(out, "summary.md"), "utf8");
-    expect(md).toMatch(/## Worst cases\n\nThe 2 case\(s\) with the lowest DSC, on their images/);
+    expect(md).toMatch(
+      /## Worst cases\n\nThe 2 case\(s\) with the lowest DSC on their images \(1 without one, drawn on black: give --images\)/,
+    );
     expect(md).toContain("| 1 | b.npz | unknown | 0.667 |");
     expect(md).toContain("| 2 | c.npz | unknown | 0.889 |");
     expect(md).not.toContain("| a.npz |");

@@ -17,7 +17,7 @@ import {
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { parseCommandLine } from "./common.js";
 import { openEvalInputs, type CaseReader, type EvalInputs } from "./evalCaseFiles.js";
-import { imagesFolderFor, worstCases, writeCasePictures } from "./evalPictures.js";
+import { displayImageOfStudy, imagesFolderFor, worstCases, writeCasePictures } from "./evalPictures.js";
 import { Progress } from "./progress.js";
 
 export const HELP = `usage: daft eval --pred <dir> --gt <dir> [options]
@@ -58,7 +58,8 @@ options:
                          missed ground truth blue, extra prediction red, the ground truth's outline
                          yellow; 3D cases as the slices where their labels go most wrong
   --images <dir>         the images to draw on, paired by name (ct_0000.nii.gz with ct.nii.gz);
-                         default: the imgs/ folder beside a gts/ folder (the challenge layout)
+                         default: the imgs/ folder beside a gts/ folder (the challenge layout); a
+                         DICOM-SEG case is drawn on its series
   --quiet                no progress output
   -h, --help             this help`;
 
@@ -347,7 +348,12 @@ async function drawWorstCases(
       const gt = await inputs.read.groundTruth(c.name);
       const predName = predictionOf(c.key);
       const pred = predName ? (await inputs.read.prediction(predName)).data : new Uint8Array(gt.data.length);
-      return { gt, pred };
+      const series = () => inputs.read.seriesOf(c.name, predName);
+      const image = async () => {
+        const study = await series();
+        return study ? displayImageOfStudy(study) : undefined;
+      };
+      return { gt, pred, image };
     },
   });
 }

@@ -10,6 +10,7 @@ import {
   readLabelMapFile,
   type LabelMapArray,
   type LabelMapRole,
+  type Study,
 } from "@daft/core";
 import { readFileBytes } from "../io/fileBytes.js";
 import { folderEntries } from "../io/folderEntries.js";
@@ -36,6 +37,8 @@ export interface EvalFolders {
 export interface CaseReader {
   groundTruth(name: string): Promise<LabelMapArray>;
   prediction(name: string): Promise<LabelMapArray>;
+  /** The DICOM series a case's DICOM-SEG lies on (ground truth's, else the prediction's), pixels decoded. */
+  seriesOf(gtName: string, predName: string | undefined): Promise<Study> | undefined;
 }
 
 export interface EvalInputs {
@@ -73,6 +76,12 @@ export async function openEvalInputs(folders: EvalFolders): Promise<EvalInputs> 
     read: {
       groundTruth: (name) => readCaseFile(gtDir, gt, name, "ground truth"),
       prediction: (name) => readCaseFile(predDir, pred, name, "prediction"),
+      seriesOf: (gtName, predName) => {
+        if (gt.segs.has(gtName)) return segReader.series(join(gtDir, gtName), gt.segs.get(gtName));
+        if (predName !== undefined && pred.segs.has(predName))
+          return segReader.series(join(predDir, predName), pred.segs.get(predName));
+        return undefined;
+      },
     },
   };
 }

@@ -165,6 +165,12 @@ describe("daft eval --dicom: DICOM-SEG files", () => {
       ["1", "3", "4"],
       ["2", "2", "1"],
     ]);
+    // Its worst-case picture is drawn on the series the SEGs lie on (no --images needed), said in summary.md.
+    const md = await readFile(at("report", "summary.md"), "utf8");
+    expect(md).toContain("The 1 case(s) with the lowest DSC on their images;");
+    expect(md).toContain("](pictures/ct.png) |");
+    expect((await readFile(at("report", "pictures", "ct.png"))).subarray(1, 4).toString()).toBe("PNG");
+    expect(stderr).toBe("");
   });
 
   it("a SEG whose series is not below --dicom: one line naming it, the case counted as failed", async () => {

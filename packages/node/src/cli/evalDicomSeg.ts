@@ -52,18 +52,23 @@ export interface DicomSegReader {
   seriesOf(seg: DicomSegHeader): string | undefined;
   /** The SEG at `path` as a label map on its series' grid; a DaftInputError naming `path` when it cannot be. */
   read(path: string, seg: DicomSegHeader | undefined): Promise<LabelMapArray>;
+  /** The SEG's series, its pixels decoded (eval's pictures: a few cases, so decoded only when asked). */
+  series(path: string, seg: DicomSegHeader | undefined): Promise<Study>;
 }
 
 /** Without --dicom: every SEG is refused, in one line saying what to give. */
+const refuseWithoutSeries = (path: string) =>
+  Promise.reject(
+    new DaftInputError(
+      "a DICOM-SEG is scored on the DICOM series it was made on: give --dicom <folder holding that series>",
+      path,
+    ),
+  );
+
 export const READER_WITHOUT_SERIES: DicomSegReader = {
   seriesOf: () => undefined,
-  read: (path) =>
-    Promise.reject(
-      new DaftInputError(
-        "a DICOM-SEG is scored on the DICOM series it was made on: give --dicom <folder holding that series>",
-        path,
-      ),
-    ),
+  read: refuseWithoutSeries,
+  series: refuseWithoutSeries,
 };
 
 /** The series below `dicomDir` (read for their headers now, for their geometry when a SEG needs them). */
@@ -76,20 +81,26 @@ export async function openDicomSegReader(
   // The pred and gt SEGs of a case are read onto the same series one after the other.
   let last: { series: string; study: Study } | undefined;
   const seriesOf = (seg: DicomSegHeader) => seriesOfSeg(seg, images);
+  const seriesFilesFor = (path: string, seg: DicomSegHeader | undefined) => {
+    if (!seg) {
+      throw new DaftInputError(
+        `not a readable DICOM Segmentation (SOP Class ${SEGMENTATION_STORAGE}), though named like one`,
+        path,
+      );
+    }
+    const series = seriesOf(seg);
+    if (series === undefined) throw new DaftInputError(seriesNotFound(seg, dicomDir, images), path);
+    return { series, files: seriesFiles.get(series)! };
+  };
   return {
     seriesOf,
     async read(path, seg) {
-      if (!seg) {
-        throw new DaftInputError(
-          `not a readable DICOM Segmentation (SOP Class ${SEGMENTATION_STORAGE}), though named like one`,
-          path,
-        );
-      }
-      const series = seriesOf(seg);
-      if (series === undefined) throw new DaftInputError(seriesNotFound(seg, dicomDir, images), path);
-      if (last?.series !== series)
-        last = { series, study: await decodeSeriesGeometry(seriesFiles.get(series)!, path) };
+      const { series, files } = seriesFilesFor(path, seg);
+      if (last?.series !== series) last = { series, study: await decodeSeries(files, path, "geometry") };
       return labelMapOnSeries(path, last.study);
+    },
+    async series(path, seg) {
+      return decodeSeries(seriesFilesFor(path, seg).files, path, "pixels");
     },
   };
 }
@@ -132,17 +143,22 @@ function seriesNotFound(
 }
 
 /**
- * The series as `daft segment` reads it (decodeDicomStudy: slices sorted, checked, placed), without decoding its
- * pixels: a label map needs the slice order and geometry, not the intensities, so every slice is handed over as
- * already decoded (one shared zero plane) and compressed slices cost nothing here. A series that cannot be read
- * is a DaftInputError naming the SEG (the case) and the series' folder.
+ * The series as `daft segment` reads it (decodeDicomStudy: slices sorted, checked, placed). For "geometry" its
+ * pixels are not decoded: a label map needs the slice order and geometry, not the intensities, so every slice is
+ * handed over as already decoded (one shared zero plane) and compressed slices cost nothing here. A series that
+ * cannot be read is a DaftInputError naming the SEG (the case) and the series' folder.
  */
-async function decodeSeriesGeometry(paths: readonly string[], segPath: string): Promise<Study> {
+async function decodeSeries(
+  paths: readonly string[],
+  segPath: string,
+  what: "geometry" | "pixels",
+): Promise<Study> {
   const folder = paths.length === 1 ? paths[0]! : commonFolder(paths);
   try {
     const files = await Promise.all(
       paths.map(async (path) => ({ name: path, bytes: await readFileBytes(path) })),
     );
+    if (what === "pixels") return decodeDicomStudy(files, folder);
     const first = readDicom(files[0]!.bytes, files[0]!.name).tags;
     const zeroPlane = new Float32Array((first.rows ?? 0) * (first.columns ?? 0));
     return decodeDicomStudy(

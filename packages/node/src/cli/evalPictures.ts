@@ -2,7 +2,7 @@
  * `daft eval`'s pictures of the cases it scores worst: each case's image with agreement, misses and extras tinted
  * (core agreementPicture), written as `<report>/pictures/<case>.png` and listed in summary.md, so the worst cases
  * are looked at rather than read about. The images come from `--images <dir>`, or — in the challenge layout
- * `<split>/gts/` — from the `imgs/` folder beside the ground truth; a case without a readable image of the ground
+ * `<split>/gts/` — from the `imgs/` folder beside the ground truth, or for a DICOM-SEG case from its series; a case without a readable image of the ground
  * truth's shape is drawn on black, and one line says why. Pictures are named after the case key (`ct.nii.gz` →
  * `pictures/ct.png`).
  */
@@ -19,6 +19,7 @@ import {
   readNpz,
   type AgreementCase,
   type LabelMapArray,
+  type Study,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { readFileBytes } from "../io/fileBytes.js";
@@ -35,8 +36,13 @@ export interface ScoredCaseRef {
   nsd: number;
 }
 
-/** Reads a scored case's two label maps again (they are not kept in memory while scoring). */
-export type LabelMapsOf = (c: ScoredCaseRef) => Promise<{ gt: LabelMapArray; pred: ArrayLike<number> }>;
+/**
+ * Reads a scored case's two label maps again (they are not kept in memory while scoring), and the image to draw on
+ * when the case has one of its own (a DICOM-SEG's series); otherwise the images folder's is used.
+ */
+export type LabelMapsOf = (
+  c: ScoredCaseRef,
+) => Promise<{ gt: LabelMapArray; pred: ArrayLike<number>; image?: () => Promise<AgreementCase["image"]> }>;
 
 const IMAGE_FILE = /\.(npz|nii\.gz|nii|nrrd|mha|png|jpe?g|tiff?|bmp)$/i;
 
@@ -73,8 +79,9 @@ export async function writeCasePictures(
   const images = options.imagesDir ? await imageFilesByKey(options.imagesDir) : new Map<string, string>();
   await mkdir(join(options.outDir, "pictures"), { recursive: true });
   const rows: string[] = [];
+  let withoutImage = 0;
   for (const [rank, c] of cases.entries()) {
-    const { gt, pred } = await options.labelMapsOf(c);
+    const { gt, pred, image } = await options.labelMapsOf(c);
     const kase: AgreementCase = { shape: gt.shape, gt: gt.data, pred };
     const imageFile = images.get(c.key);
     if (imageFile) {
@@ -83,9 +90,16 @@ export async function writeCasePictures(
       } catch (e) {
         options.warn(`${imageFile}: warning: drawn without its image: ${(e as Error).message}`);
       }
-    } else if (options.imagesDir) {
-      options.warn(`${join(options.imagesDir, c.key)}: warning: no image for ${c.name}, drawn on black`);
+    } else {
+      try {
+        kase.image = await image?.();
+      } catch (e) {
+        options.warn(`${c.name}: warning: drawn without its series' image: ${(e as Error).message}`);
+      }
+      if (!kase.image && options.imagesDir)
+        options.warn(`${join(options.imagesDir, c.key)}: warning: no image for ${c.name}, drawn on black`);
     }
+    if (!kase.image) withoutImage++;
     const picture = `pictures/${c.key.replace(/[^A-Za-z0-9._-]/g, "_")}.png`;
     await writeFileAtomic(join(options.outDir, picture), encodeRgbPng(agreementPicture(kase)));
     rows.push(
@@ -96,7 +110,8 @@ export async function writeCasePictures(
   return [
     "## Worst cases",
     "",
-    `The ${cases.length} case(s) with the lowest DSC, ${options.imagesDir ? "on their images" : "on black (no images: give --images)"}` +
+    `The ${cases.length} case(s) with the lowest DSC on their images` +
+      (withoutImage > 0 ? ` (${withoutImage} without one, drawn on black: give --images)` : "") +
       `; 3D cases as the slices where their labels go most wrong. Green (${rgb(AGREEMENT_COLOURS.agree)}): the same` +
       ` label in both; blue (${rgb(AGREEMENT_COLOURS.missed)}): ground truth the prediction missed; red` +
       ` (${rgb(AGREEMENT_COLOURS.extra)}): predicted where the ground truth has another label or none; yellow: the` +
@@ -107,6 +122,16 @@ export async function writeCasePictures(
     ...rows,
     "",
   ];
+}
+
+/** A decoded study's values mapped to 0..255 as `daft segment` maps them (CT windowed, 8-bit as is, percentiles). */
+export function displayImageOfStudy(study: Study): { data: Uint8Array; channels: number } {
+  const mapping = chooseIntensityMapping({
+    eightBit: study.eightBit,
+    values: study.values,
+    ...(study.modality ? { modality: { name: study.modality, from: "the image" } } : {}),
+  });
+  return { data: mapIntensities(study.values, mapping, study.invert), channels: study.channels };
 }
 
 async function imageFilesByKey(dir: string): Promise<Map<string, string>> {
@@ -136,14 +161,8 @@ async function readDisplayImage(file: string, shape: readonly number[]): Promise
     };
   } else {
     const study = decodeStudyFile(bytes, file);
-    const mapping = chooseIntensityMapping({
-      eightBit: study.eightBit,
-      values: study.values,
-      ...(study.modality ? { modality: { name: study.modality, from: "the image" } } : {}),
-    });
     image = {
-      data: mapIntensities(study.values, mapping, study.invert),
-      channels: study.channels,
+      ...displayImageOfStudy(study),
       shape: study.dimension === 3 ? [study.depth, study.height, study.width] : [study.height, study.width],
     };
   }
