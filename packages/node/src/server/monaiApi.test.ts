@@ -110,6 +110,8 @@ describe("POST /infer/{model}", () => {
     });
     expect(result.latencies.total).toBeGreaterThan(0);
     expect(result.latencies.total).toBeGreaterThanOrEqual(result.latencies.infer);
+    // The XRay oracle segments bright pixels in the box; this image has none there: nothing is surely inside.
+    expect(result.label_confidence).toEqual({ "box 1": 0, "box 2": 0 });
   });
 
   it("output=image: a one-slice NIfTI label map of a 2D case, identical labels; an expert name forces that expert", async () => {
@@ -133,6 +135,10 @@ describe("POST /infer/{model}", () => {
     expect([...parts.keys()]).toEqual(["params", "image"]);
     const params = InferResultSchema.parse(JSON.parse(String(parts.get("params"))));
     expect(params.expert).toBe("general");
+    // The box oracle's logits are the distance to the box edge + 0.5 px: the rings just inside and just outside
+    // are doubtful, the rest sure (box 1: 89·69 sure among 93·73; box 2: 149·189 among 153·193).
+    expect(params.label_confidence["box 1"]).toBeCloseTo((89 * 69) / (93 * 73), 6);
+    expect(params.label_confidence["box 2"]).toBeCloseTo((149 * 189) / (153 * 193), 6);
     const image = parts.get("image") as File;
     expect(image.name).toBe("case.nii.gz");
     const nifti = readNifti(gunzipSync(new Uint8Array(await image.arrayBuffer())), "image");

@@ -67,6 +67,7 @@ export function inferRoute(context: ServerContext): Route {
       label_names: Object.fromEntries(
         Array.from({ length: result.record.boxes }, (_, i) => [`box ${i + 1}`, i + 1]),
       ),
+      label_confidence: Object.fromEntries(record.confidence.map((c, i) => [`box ${i + 1}`, c])),
       latencies: {
         queue: seconds(queueMs),
         pre: seconds(t.decodeInputMs + t.preprocessMs),

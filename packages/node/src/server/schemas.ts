@@ -170,6 +170,11 @@ export function inferParamsSchema(maxBoxes: number) {
 
 export const InferResultSchema = z.object({
   label_names: z.record(z.string(), z.number().int()).describe('"box <n>" → label value n'),
+  label_confidence: z
+    .record(z.string(), z.number().min(0).max(1).nullable())
+    .describe(
+      '"box <n>" → how sure the model was of its mask, 0..1 (record.confidence): review the lowest first',
+    ),
   latencies: z
     .object({
       queue: z.number(),
