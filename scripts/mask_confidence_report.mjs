@@ -99,20 +99,21 @@ const triage = (list, score) => {
   const { caught } = caughtByReviewing(list, score, review);
   return `${caught}/${failures}`;
 };
-const line = (name, list) =>
-  `| ${name} | ${list.length} | ${fmt(
-    spearman(
-      list.map((o) => o.confidence),
-      list.map((o) => o.dsc),
-    ),
-  )} | ` +
-  `${fmt(
-    spearman(
-      list.map((o) => o.iou),
-      list.map((o) => o.dsc),
-    ),
-  )} | ` +
-  `${list.filter((o) => o.dsc < failBelow).length} | ${triage(list, (o) => o.confidence)} | ${triage(list, (o) => o.iou)} |`;
+/** A table row: the Spearman correlations of both signals with DSC, the failures, and what each triage finds. */
+const row = (name, list, triageOf) => {
+  const rho = (signal) =>
+    fmt(
+      spearman(
+        list.map(signal),
+        list.map((o) => o.dsc),
+      ),
+    );
+  const failures = list.filter((o) => o.dsc < failBelow).length;
+  return (
+    `| ${name} | ${list.length} | ${rho((o) => o.confidence)} | ${rho((o) => o.iou)} | ${failures} | ` +
+    `${triageOf(list, (o) => o.confidence)} | ${triageOf(list, (o) => o.iou)} |`
+  );
+};
 
 const pct = Math.round(review * 100);
 console.log(
@@ -121,7 +122,7 @@ console.log(
 );
 console.log("|---|---:|---:|---:|---:|---:|---:|");
 for (const [modality, list] of [...groups].sort((a, b) => a[0].localeCompare(b[0])))
-  console.log(line(modality, list));
+  console.log(row(modality, list, triage));
 // Pooled triage reviews the least-confident share of each modality, so modalities are not ranked against each other.
 const pooled = [...groups.values()].flat();
 const perModality = (score) => {
@@ -130,21 +131,7 @@ const perModality = (score) => {
   const failures = pooled.filter((o) => o.dsc < failBelow).length;
   return failures === 0 ? "–" : `${caught}/${failures}`;
 };
-console.log(
-  `| **all objects** | ${pooled.length} | ${fmt(
-    spearman(
-      pooled.map((o) => o.confidence),
-      pooled.map((o) => o.dsc),
-    ),
-  )} | ` +
-    `${fmt(
-      spearman(
-        pooled.map((o) => o.iou),
-        pooled.map((o) => o.dsc),
-      ),
-    )} | ` +
-    `${pooled.filter((o) => o.dsc < failBelow).length} | ${perModality((o) => o.confidence)} | ${perModality((o) => o.iou)} |`,
-);
+console.log(row("**all objects**", pooled, (_, score) => perModality(score)));
 
 if (options.svg) writeFileSync(options.svg, scatterSvg(groups));
 

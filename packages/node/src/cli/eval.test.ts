@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { writeNpz, type NdArray } from "@daft/core";
 import { main } from "./eval.js";
+import { csvRows as parseCsv } from "../testing/csvRows.js";
 
 const u8 = (data: number[] | Uint8Array, shape: number[]): NdArray => ({
   data: Uint8Array.from(data),
@@ -23,12 +24,6 @@ function square(
   const out = new Uint8Array(shape[0] * shape[1]);
   for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) out[r * shape[1] + c] = label;
   return out;
-}
-
-function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...rows] = text.trim().split("\n");
-  const keys = header!.split(",");
-  return rows.map((row) => Object.fromEntries(row.split(",").map((v, i) => [keys[i]!, v])));
 }
 
 describe("daft eval", () => {

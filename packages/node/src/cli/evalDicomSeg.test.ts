@@ -13,6 +13,7 @@ import { smallSeriesSource, syntheticCtSeries } from "../../../core/src/testing/
 import { readDicomFileHeader } from "./dicomFolderScan.js";
 import { main } from "./eval.js";
 import { openDicomSegReader, pairBySeries } from "./evalDicomSeg.js";
+import { csvRows as parseCsv } from "../testing/csvRows.js";
 
 /** The 2-slice, 2-row, 3-column CT series (slice spacing 2.5 mm, pixels 0.8 × 0.7 mm), as daft segment reads it. */
 const SERIES = syntheticCtSeries();
@@ -48,12 +49,6 @@ function expectedDsc(gt: ArrayLike<number>, pred: ArrayLike<number>): number {
     sum += (2 * both) / (g + p);
   }
   return sum / maxLabel;
-}
-
-function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...rows] = text.trim().split("\n");
-  const keys = header!.split(",");
-  return rows.map((row) => Object.fromEntries(row.split(",").map((v, i) => [keys[i]!, v])));
 }
 
 describe("daft eval --dicom: DICOM-SEG files", () => {

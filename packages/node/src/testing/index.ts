@@ -5,3 +5,4 @@ export * from "./oracleModels.js";
 export * from "./syntheticModels.js";
 export * from "./oracleModelDir.js";
 export * from "./runOnnx.js";
+export * from "./csvRows.js";
