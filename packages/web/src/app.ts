@@ -65,6 +65,8 @@ export class App {
   image: OpenImage | undefined;
   readonly history = new EditHistory();
   result: SegmentationResult | undefined;
+  /** The last run's mask confidence per box, shown while the boxes are the ones it segmented (JSON of them). */
+  maskConfidence: { boxes: string; values: readonly (number | null)[] } | undefined;
   lastExport: ExportedFile | undefined;
   busy = false;
   /** Segment presses that finished (with a mask or an error). */
@@ -107,6 +109,7 @@ export class App {
       const fromFile = fileBoxesForEditor(decoded.kind === "npz" ? decoded.fileBoxes : []);
       this.history.reset(fromFile.boxes);
       this.result = undefined;
+      this.maskConfidence = undefined;
       this.lastExport = undefined;
       this.selected = 0;
       this.el.imageInfo.textContent = `${opened.plan.name}\n${decoded.description}`;
@@ -257,6 +260,7 @@ export class App {
       this.labels = labels;
       this.viewer.showLabels(labels);
       this.result = { fileName, outcome, wallMs: performance.now() - started };
+      this.maskConfidence = { boxes: JSON.stringify(this.history.boxes), values: outcome.record.confidence };
       this.el.resultInfo.classList.remove("error");
       this.el.resultInfo.textContent = describeResult(
         outcome.record,
@@ -357,11 +361,19 @@ export class App {
   refresh(): void {
     const image = this.image;
     const boxes = this.history.boxes;
-    renderBoxList(this.el.boxList, boxes, image?.dimension ?? 2, this.selected, {
-      select: (i) => this.select(i),
-      remove: (i) => this.deleteBox(i),
-      setZRange: (i, z0, z1) => this.setZRange(i, z0, z1),
-    });
+    const run = this.maskConfidence;
+    renderBoxList(
+      this.el.boxList,
+      boxes,
+      image?.dimension ?? 2,
+      this.selected,
+      {
+        select: (i) => this.select(i),
+        remove: (i) => this.deleteBox(i),
+        setZRange: (i, z0, z1) => this.setZRange(i, z0, z1),
+      },
+      run && run.boxes === JSON.stringify(boxes) ? run.values : undefined,
+    );
     // Painting gives voxels the selected box's label (recordStroke); the brush shows its colour.
     this.viewer.setPenLabel(this.selected + 1);
     const last = this.history.lastStep;

@@ -126,6 +126,15 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     const browserResult = await segmentWith(page, "wasm");
     expect(browserResult.runtime).toMatch(/^this browser · WASM/);
     expect(browserResult.expert).toBe(usExpert);
+    // The box list shows the mask's confidence, as daft segment's objects.csv gives it for the same box.
+    const cliConfidence = Number(
+      readFileSync(join(cliOut, "objects.csv"), "utf8").trim().split("\n")[1]!.split(",")[4],
+    );
+    const shown = await page.textContent('#box-list li[data-label="1"] .confidence');
+    expect(Number(shown)).toBeCloseTo(cliConfidence, 2);
+    expect(await page.textContent("#result-info")).toContain(
+      `Mask confidence, check the lowest first: #1 ${shown}`,
+    );
     // WebGPU where available; this headless Chromium has no GPU, so the page falls back to WASM and says so.
     const gpuResult = await segmentWith(page, "webgpu");
     expect(gpuResult.runtime).toMatch(/WebGPU/);

@@ -1,4 +1,7 @@
-/** The box list: colour, number, voxel coordinates, editable slice range (3D), delete; click selects a box. */
+/**
+ * The box list: colour, number, voxel coordinates, editable slice range (3D), the mask's confidence after a run
+ * (the least confident tenth marked "check", as the README's triage measures it), delete; click selects a box.
+ */
 import type { VoxelBox } from "../model/editHistory.js";
 import { cssColour } from "../model/palette.js";
 
@@ -14,7 +17,10 @@ export function renderBoxList(
   dimension: 2 | 3,
   selected: number,
   events: BoxListEvents,
+  /** Per box, the last run's mask confidence (record.confidence), when the boxes are still those it segmented. */
+  confidence?: readonly (number | null)[],
 ): void {
+  const toCheck = leastConfident(confidence ?? []);
   list.replaceChildren(
     ...boxes.map((box, index) => {
       const item = document.createElement("li");
@@ -37,6 +43,16 @@ export function renderBoxList(
         z1.onchange = change;
         item.append("z", z0, "–", z1);
       }
+      const c = confidence?.[index];
+      if (c !== undefined && c !== null) {
+        const badge = document.createElement("span");
+        badge.className = toCheck.has(index) ? "confidence check" : "confidence";
+        badge.textContent = toCheck.has(index) ? `${c.toFixed(2)} check` : c.toFixed(2);
+        badge.title =
+          "Mask confidence: the share of sure pixels among sure and doubtful ones (0–1); " +
+          "the least confident tenth of the boxes is marked: look at those first";
+        item.append(badge);
+      }
       const remove = document.createElement("button");
       remove.type = "button";
       remove.textContent = "✕";
@@ -45,6 +61,19 @@ export function renderBoxList(
       item.append(remove);
       return item;
     }),
+  );
+}
+
+/** The indices of the least confident tenth of the scored boxes (at least one when two or more are scored). */
+export function leastConfident(confidence: readonly (number | null)[]): Set<number> {
+  const scored = confidence.flatMap((c, i) => (c === null ? [] : [{ c, i }]));
+  if (scored.length < 2) return new Set();
+  const count = Math.max(1, Math.round(scored.length / 10));
+  return new Set(
+    scored
+      .sort((a, b) => a.c - b.c || a.i - b.i)
+      .slice(0, count)
+      .map((s) => s.i),
   );
 }
 
