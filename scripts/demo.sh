@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up, segment the committed example cases with the shipped experts, draw overlays and score them.
-#   out/demo/segs/       one .npz per case (key 'segs') + timings.csv
+#   out/demo/segs/       one .npz per case (key 'segs') + timings.csv + objects.csv (each mask's confidence)
 #   out/demo/overlays/   PNG pictures of each case with its masks and boxes
-#   out/demo/eval/       DSC/NSD per case and label, summary.md
+#   out/demo/eval/       DSC/NSD per case and label, summary.md, pictures/ of the worst cases
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
