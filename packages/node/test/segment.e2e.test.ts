@@ -445,20 +445,23 @@ describe("daft segment: the optimized-model cache", () => {
       ),
     );
     const cache = join(dir, "cache");
-    const runWith = (cacheDir: string, out: string) => {
-      const r = daft(["segment", input, "-o", join(dir, out), "--models", boxModels], {
+    const runWith = (cacheDir: string, out: string, sessions: string) => {
+      const r = daft(["segment", input, "-o", join(dir, out), "--models", boxModels, "--explain"], {
         env: { DAFT_CACHE_DIR: cacheDir },
       });
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`  expert "general": ${sessions}\n`);
       return readFileSync(join(dir, out, "a.npz"));
     };
-    const first = runWith(cache, "first");
+    const optimizedNow =
+      "graphs optimized now (kept in the optimized-model cache unless it is off or unwritable)";
+    const first = runWith(cache, "first", optimizedNow);
     const entries = readdirSync(join(cache, "ort")).sort();
     expect(entries.filter((f) => f.endsWith(".onnx"))).toHaveLength(2); // encoder and decoder
     expect(entries.filter((f) => f.endsWith(".sha256"))).toHaveLength(2);
-    expect(runWith(cache, "second").equals(first)).toBe(true);
+    expect(runWith(cache, "second", "both sessions from the optimized-model cache").equals(first)).toBe(true);
     expect(readdirSync(join(cache, "ort")).sort()).toEqual(entries);
-    expect(runWith("off", "off").equals(first)).toBe(true);
+    expect(runWith("off", "off", optimizedNow).equals(first)).toBe(true);
   });
 });

@@ -253,6 +253,13 @@ export async function main(args: string[]): Promise<number> {
   };
   const prompts: BoxPrompts | undefined = commandBoxes ? { boxes: commandBoxes, world: o.world } : undefined;
   let failures = 0;
+  // --explain says once per expert how its sessions started.
+  const explained = new Set<string>();
+  const sessionStart = (expert: string) => {
+    const how = explained.has(expert) ? undefined : store.sessionStart(expert);
+    explained.add(expert);
+    return how ? `  expert "${expert}": ${how}\n` : "";
+  };
   for (const input of pending) {
     const ioStart = performance.now();
     try {
@@ -289,7 +296,12 @@ export async function main(args: string[]): Promise<number> {
           ? `  Slicer segmentation ${files.slicerSegmentation}: ${result.input.boxes.length} segment(s)\n`
           : "";
         process.stdout.write(
-          explain(result.record) + (result.details ? `  ${result.details}\n` : "") + workers + seg + slicer,
+          explain(result.record) +
+            (result.details ? `  ${result.details}\n` : "") +
+            sessionStart(result.record.route.expert) +
+            workers +
+            seg +
+            slicer,
         );
       }
     } catch (e) {

@@ -30,6 +30,8 @@ export function defaultModelsDir(): string {
  */
 export class ModelStore {
   private readonly experts = new Map<string, Promise<Expert>>();
+  /** Per expert loaded: how many of its two sessions came from the optimized-model cache. */
+  private readonly cachedSessions = new Map<string, number>();
 
   private constructor(
     readonly dir: string,
@@ -88,12 +90,28 @@ export class ModelStore {
     const spec = this.manifest.experts.find((e) => e.name === name);
     if (!spec) throw new Error(`${this.dir}/manifest.json: no expert named "${name}"`);
     const [encoder, decoder] = await Promise.all([this.verified(spec.encoder), this.verified(spec.decoder)]);
-    return createNodeExpert(
+    const expert = await createNodeExpert(
       spec,
       { bytes: encoder, sha256: spec.encoder.sha256 },
       { bytes: decoder, sha256: spec.decoder.sha256 },
       this.sessionOptions,
     );
+    this.cachedSessions.set(name, expert.cachedSessions);
+    return expert;
+  }
+
+  /**
+   * For `--explain`: how the expert's sessions started (from the optimized-model cache, or optimized now), or
+   * undefined when it has not been loaded.
+   */
+  sessionStart(name: string): string | undefined {
+    const cached = this.cachedSessions.get(name);
+    if (cached === undefined) return undefined;
+    return cached === 2
+      ? "both sessions from the optimized-model cache"
+      : cached === 0
+        ? "graphs optimized now (kept in the optimized-model cache unless it is off or unwritable)"
+        : "one session from the optimized-model cache, one optimized now";
   }
 
   private async verified(file: { file: string; sha256: string }): Promise<Uint8Array> {
