@@ -1212,6 +1212,19 @@ class Tier1 {
   private rawCount = 0;
   private rawPos = 0;
 
+  /** Copies the code-block's bytes, one piece per packet, into `src` (grown as needed); returns their length. */
+  private gatherBytes(data: Uint8Array, block: CodeBlock): number {
+    let total = 0;
+    const chunks = block.chunks;
+    for (let i = 0; i < chunks.length; i += 2) total += chunks[i + 1]! - chunks[i]!;
+    if (this.src.length < total) this.src = new Uint8Array(total);
+    for (let i = 0, at = 0; i < chunks.length; i += 2) {
+      this.src.set(data.subarray(chunks[i]!, chunks[i + 1]!), at);
+      at += chunks[i + 1]! - chunks[i]!;
+    }
+    return total;
+  }
+
   decode(
     data: Uint8Array,
     block: CodeBlock,
@@ -1244,15 +1257,7 @@ class Tier1 {
     const blockStyle = style.blockStyle;
     this.causal = (blockStyle & CAUSAL) !== 0;
     this.anySignificant = false;
-    // The code-block's bytes, one piece per packet.
-    let total = 0;
-    const chunks = block.chunks;
-    for (let i = 0; i < chunks.length; i += 2) total += chunks[i + 1]! - chunks[i]!;
-    if (this.src.length < total) this.src = new Uint8Array(total);
-    for (let i = 0, at = 0; i < chunks.length; i += 2) {
-      this.src.set(data.subarray(chunks[i]!, chunks[i + 1]!), at);
-      at += chunks[i + 1]! - chunks[i]!;
-    }
+    const total = this.gatherBytes(data, block);
     const mq = this.mq;
     mq.resetContexts();
     let plane = numbps - 1;
@@ -1337,14 +1342,7 @@ class Tier1 {
     outWidth: number,
     planes: number,
   ): void {
-    let total = 0;
-    const chunks = block.chunks;
-    for (let i = 0; i < chunks.length; i += 2) total += chunks[i + 1]! - chunks[i]!;
-    if (this.src.length < total) this.src = new Uint8Array(total);
-    for (let i = 0, at = 0; i < chunks.length; i += 2) {
-      this.src.set(data.subarray(chunks[i]!, chunks[i + 1]!), at);
-      at += chunks[i + 1]! - chunks[i]!;
-    }
+    const total = this.gatherBytes(data, block);
     const segments = block.segments;
     const cleanup = segments[2]!;
     // A cleanup segment cut short cannot be read (its MEL and VLC lengths are at its end): the block stays 0.
