@@ -9,7 +9,8 @@
 #   command at 10 min), GPU_CONFIG=gpu, GPU_DEVICE=cuda, GPU_SEEDS=3, GPU_PACK=gpu-pack, GPU_WORK=/tmp/daft-gpu-work (scratch
 #   folder), GPU_PYTHON=python3, GPU_SELECT_SECONDS=30, GPU_SET="KEY=VALUE ..." (config overrides; for GPU_CONFIG=gpu
 #   the default is the compact student below, so the experts fit git and the checkpoints of 3 seeds fit $OUT;
-#   GPU_SET=none keeps the gpu preset's 6.6 M-parameter student).
+#   GPU_SET=none keeps the gpu preset's 6.6 M-parameter student), GPU_TASK=train (bench-train: unpack, then time batch
+#   assembly, model steps and validation with `daft_train bench-train` into $OUT/bench_train.json; GPU_BENCH_STEPS=30).
 # CPU rehearsal on the real pack: GPU_CONFIG=tiny GPU_DEVICE=cpu GPU_MINUTES=6 GPU_PYTHON=/usr/bin/python3 \
 #   bash scripts/gpu_run.sh /tmp/gpu-out
 set -uo pipefail
@@ -46,6 +47,17 @@ main() {
   "$PY" -m daft_train unpack --pack "$PACK" --cache "$WORK/cache" --workers 8 || return 1
   local overrides=()
   for kv in $SET; do overrides+=(--set "$kv"); done
+  if [ "${GPU_TASK:-train}" = bench-train ]; then  # where a training step's time goes, instead of training
+    phase "bench-train"
+    "$PY" -m daft_train bench-train --cache "$WORK/cache" --config "$CONFIG" --device "$DEVICE" "${overrides[@]}" \
+      --steps "${GPU_BENCH_STEPS:-30}" --profile-steps 3 --json "$OUT/bench_train.json"
+    local code=$?
+    # the same student step with 4x the images: does the device have room the host does not feed?
+    "$PY" -m daft_train bench-train --cache "$WORK/cache" --config "$CONFIG" --device "$DEVICE" "${overrides[@]}" \
+      --set train.batch_images=128 --steps 10 --no-teacher --no-validation --json "$OUT/bench_train_b128.json" || code=$?
+    phase "done (bench-train exit code $code)"
+    return $code
+  fi
   local deadline=$(( START + MINUTES * 60 - 45 ))  # 45 s for collecting and the log
   phase "train until $(date -d "@$deadline" +%H:%M:%S)"
   local limit=$(( deadline + 30 - $(date +%s) ))

@@ -70,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
     bench.add_argument("--boxes", type=int, nargs="+", default=[1, 10, 100])
     bench.add_argument("--repeat", type=int, default=10)
+    bt = sub.add_parser("bench-train", help="where a training step's time goes: batch assembly, model step, validation")
+    bt.add_argument("--cache", required=True, help="an unpacked GPU pack (with pack.json) or, with --datasets, a run's cache root")
+    bt.add_argument("--datasets", nargs="+", help="dataset folders whose caches are in --cache (default: pack.json's)")
+    bt.add_argument("--config", choices=["tiny", "cpu", "gpu"], default="gpu")
+    bt.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    bt.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    bt.add_argument("--steps", type=int, default=20, help="timed repetitions of each part")
+    bt.add_argument("--warmup", type=int, default=5, help="untimed repetitions before each part")
+    bt.add_argument("--no-teacher", action="store_true", help="skip the teacher's step")
+    bt.add_argument("--no-validation", action="store_true", help="skip the validation pass")
+    bt.add_argument("--profile-steps", type=int, default=0, help="also profile this many trainer steps (operator table)")
+    bt.add_argument("--json", help="write the report here (atomically)")
     pack = sub.add_parser("pack", help="pack a run's training cache (train + val samples) into a small folder for a GPU machine")
     pack.add_argument("--out", required=True, help="the run folder whose cache is packed (its run.json names the datasets)")
     pack.add_argument("--cache-dir", help="the run's cache root if not RUN_DIR/cache")
@@ -199,6 +211,14 @@ def main(argv: list[str] | None = None) -> int:
             from .bench import run_bench
 
             run_bench(args.config, args.overrides, args.checkpoint, args.threads, args.boxes, args.repeat, log=print)
+            return 0
+        if args.command == "bench-train":
+            from .bench_train import run_bench_train
+
+            run_bench_train(args.cache, args.datasets, args.config, args.overrides, args.device, args.steps, args.warmup,
+                            with_teacher=not args.no_teacher, with_validation=not args.no_validation, profile_steps=args.profile_steps,
+                            json_path=args.json,
+                            log=_log)
             return 0
         p = _pipeline(args)
         if args.command == "run":
