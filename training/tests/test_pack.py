@@ -157,6 +157,29 @@ def test_over_budget_is_a_clear_error_and_leaves_no_pack(run, tmp_path, capsys):
     assert read_pack_index(str(pack_dir))["policy"]["val_cap"] == 400
 
 
+def test_the_tree_is_measured_on_disk_as_the_device_tool_measures_it(tmp_path):
+    """Whole 4 KiB blocks per file and one per folder: session 16's tree and pack, 62.9 MiB by file sizes, were
+    refused as over 64 MiB (66.6 MiB on disk)."""
+    import subprocess
+
+    from daft_train.data.pack import folder_disk_bytes, repo_tree_bytes
+
+    repo = tmp_path / "repo"
+    (repo / "a" / "b").mkdir(parents=True)
+    (repo / "one.txt").write_bytes(b"x")
+    (repo / "a" / "two.bin").write_bytes(b"y" * 4097)
+    (repo / "a" / "b" / "three.txt").write_bytes(b"")
+    (repo / ".gitignore").write_text("ignored/\n")
+    (repo / "ignored").mkdir()
+    (repo / "ignored" / "big.bin").write_bytes(b"z" * 100_000)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "add", "one.txt", "a"], check=True)
+    # files: one.txt 1 block, a/two.bin 2, a/b/three.txt 0, untracked .gitignore 1; folders a, a/b and the root
+    assert repo_tree_bytes(str(repo)) == 4096 * (1 + 2 + 0 + 1) + 4096 * 3
+    assert repo_tree_bytes(str(repo), exclude=str(repo / "a")) == 4096 * 2 + 4096
+    assert folder_disk_bytes(str(repo / "a")) == 4096 * 2 + 4096 * 2
+
+
 def test_a_run_starts_from_the_unpacked_cache_without_the_datasets(run, tmp_path):
     run_dir, data, _ = run
     pack_run(run_dir, str(tmp_path / "pack"), PackPolicy(), max_mib="none", log=quiet)

@@ -400,20 +400,43 @@ def _pack_dataset(cache_dir: str, out_dir: str, policy: PackPolicy, workers: int
     return entry
 
 
+BLOCK_BYTES = 4096
+
+
+def on_disk(size: int) -> int:
+    """``size`` rounded up to whole 4 KiB blocks: what a file occupies on disk, as ``du`` counts it."""
+    return -(-size // BLOCK_BYTES) * BLOCK_BYTES
+
+
 def repo_tree_bytes(repo_root: str, exclude: str | None = None) -> int:
-    """Bytes of what the device tool sends besides carried paths: tracked + untracked-not-ignored files."""
+    """Space on disk of what the device tool sends besides carried paths: tracked + untracked-not-ignored files,
+    each in whole 4 KiB blocks, plus one block per folder. Session 16 (2026-11-28): a tree of 32.65 MiB by file
+    sizes and a 30.2 MiB pack (62.9 MiB together) were refused as over 64 MiB; on disk they took 66.6 MiB."""
     def listed(*args: str) -> list[str]:
         out = subprocess.run(["git", "-C", repo_root, "ls-files", "-z", *args], capture_output=True, check=True).stdout
         return [p for p in out.decode().split("\0") if p]
 
     total = 0
+    folders: set[str] = set()
     skip = os.path.abspath(exclude) + os.sep if exclude else None
     for rel in set(listed()) | set(listed("--others", "--exclude-standard")):
         path = os.path.join(repo_root, rel)
         if skip and os.path.abspath(path).startswith(skip):
             continue
         if os.path.isfile(path) and not os.path.islink(path):
-            total += os.path.getsize(path)
+            total += on_disk(os.path.getsize(path))
+            parent = os.path.dirname(rel)
+            while parent and parent not in folders:
+                folders.add(parent)
+                parent = os.path.dirname(parent)
+    return total + BLOCK_BYTES * (len(folders) + 1)
+
+
+def folder_disk_bytes(folder: str) -> int:
+    """Space on disk of ``folder`` counted as :func:`repo_tree_bytes` counts the tree."""
+    total = BLOCK_BYTES
+    for root, dirs, files in os.walk(folder):
+        total += BLOCK_BYTES * len(dirs) + sum(on_disk(os.path.getsize(os.path.join(root, f))) for f in files)
     return total
 
 
@@ -436,7 +459,7 @@ def pack_budget(max_mib: str, pack_dir: str, log) -> tuple[float | None, dict]:
         raise ValueError(f"{pack_dir}: --max-mib auto needs a git checkout (of the pack or the current folder); give --max-mib N")
     tree = repo_tree_bytes(root, exclude=pack_dir)
     budget = (TREE_LIMIT_MIB - TREE_MARGIN_MIB) * 2**20 - tree
-    log(f"[pack] tree {tree / 2**20:.2f} MiB (tracked + untracked files of {root}); budget {TREE_LIMIT_MIB:.0f} − tree − "
+    log(f"[pack] tree {tree / 2**20:.2f} MiB on disk (tracked + untracked files of {root}); budget {TREE_LIMIT_MIB:.0f} − tree − "
         f"{TREE_MARGIN_MIB:.0f} margin = {budget / 2**20:.2f} MiB")
     if budget <= 0:
         raise ValueError(f"{root}: the tree alone is {tree / 2**20:.1f} MiB; nothing fits beside it in {TREE_LIMIT_MIB:.0f} MiB")
@@ -488,15 +511,16 @@ def pack_run(run_dir: str, pack_dir: str, policy: PackPolicy, max_mib: str = "au
             index["total_bytes"] = total
         with open(os.path.join(tmp, "pack.json"), "w") as f:
             json.dump(index, f, indent=1)
-        if budget is not None and total > budget:
+        disk = folder_disk_bytes(tmp)
+        if budget is not None and disk > budget:
             biggest = sorted(((e["total_bytes"], e["dataset"], e["images"]) for e in entries), reverse=True)[:4]
             raise ValueError(
-                f"{pack_dir}: the pack would be {total / 2**20:.1f} MiB, over the budget of {budget / 2**20:.1f} MiB; largest: "
+                f"{pack_dir}: the pack would take {disk / 2**20:.1f} MiB on disk, over the budget of {budget / 2**20:.1f} MiB; largest: "
                 + ", ".join(f"{n} {b / 2**20:.1f} MiB ({kind})" for b, n, kind in biggest)
                 + "; make datasets lossy (--lossy NAME=Q), keep fewer training slices (--slice-step NAME=K), "
                   "training cases (--train-fraction NAME=F) or validation samples (--val-cap N)")
-    log(f"[pack] wrote {pack_dir}: {total / 2**20:.2f} MiB"
-        + (f" of {budget / 2**20:.2f} MiB" if budget is not None else "") + f" in {time.time() - started:.0f}s")
+    log(f"[pack] wrote {pack_dir}: {total / 2**20:.2f} MiB ({disk / 2**20:.2f} MiB on disk"
+        + (f" of {budget / 2**20:.2f} MiB" if budget is not None else "") + ")" + f" in {time.time() - started:.0f}s")
     return index
 
 
