@@ -9,7 +9,8 @@
 #   command at 10 min), GPU_CONFIG=gpu, GPU_DEVICE=cuda, GPU_SEEDS=3, GPU_PACK=gpu-pack, GPU_WORK=/tmp/daft-gpu-work (scratch
 #   folder), GPU_PYTHON=python3, GPU_SELECT_SECONDS=30, GPU_SET="KEY=VALUE ..." (config overrides; for GPU_CONFIG=gpu
 #   the default is the compact student below, so the experts fit git and the checkpoints of 3 seeds fit $OUT;
-#   GPU_SET=none keeps the gpu preset's 6.6 M-parameter student), GPU_TASK=train (bench-train: unpack, then time batch
+#   GPU_SET=none keeps the gpu preset's 6.6 M-parameter student), GPU_EXTRA="KEY=VALUE ..." (added to GPU_SET's),
+#   GPU_TASK=train (bench-train: unpack, then time batch
 #   assembly, model steps and validation with `daft_train bench-train` into $OUT/bench_train.json; GPU_BENCH_STEPS=30).
 # CPU rehearsal on the real pack: GPU_CONFIG=tiny GPU_DEVICE=cpu GPU_MINUTES=6 GPU_PYTHON=/usr/bin/python3 \
 #   bash scripts/gpu_run.sh /tmp/gpu-out
@@ -31,6 +32,7 @@ COMPACT="model.student.widths=[8,16,32,64,128] model.student.depths=[1,1,1,2,2] 
 model.student.embed_dim=64 model.teacher.embed_dim=64 model.decoder.dim=64 model.decoder.mlp_dim=256 model.decoder.iou_hidden=64"
 if [ -z "${GPU_SET+set}" ]; then SET=$([ "$CONFIG" = gpu ] && echo "$COMPACT" || true); else SET=$GPU_SET; fi
 [ "$SET" = none ] && SET=""
+[ -n "${GPU_EXTRA:-}" ] && SET="$SET $GPU_EXTRA"  # added to GPU_SET's (e.g. GPU_EXTRA="train.validate_every_epochs=3")
 export PYTHONUNBUFFERED=1 PYTHONPATH=training OMP_WAIT_POLICY=PASSIVE
 mkdir -p "$OUT"
 

@@ -93,7 +93,8 @@ def plot_loss_curve(history: list[dict], path: str, title: str) -> None:
     epochs = [h["epoch"] for h in history]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(epochs, [h["train_loss"] for h in history], marker="o", label="train")
-    ax.plot(epochs, [h["val_loss"] for h in history], marker="o", label="validation")
+    validated = [h for h in history if h.get("val_loss") is not None]
+    ax.plot([h["epoch"] for h in validated], [h["val_loss"] for h in validated], marker="o", label="validation")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.set_title(title)
@@ -249,21 +250,27 @@ def train_stage(
                 break
         sums = runtime.all_reduce_sum([epoch_loss, float(epoch_count)])
         train_loss = sums[0] / max(sums[1], 1.0)
-        with average.applied(model) if average is not None else nullcontext():
-            if distill:
-                val = evaluate_distillation(model, teacher, val_store, runtime, B)
-                val["dsc"] = None
-            else:
-                val = evaluate_segmentation(model, val_store, runtime, B, zoom=validation_zoom(train_cfg))
-            improved = val["loss"] < state["best_val_loss"] - 1e-7
-            if improved:
-                state.update(best_val_loss=val["loss"], best_val_dsc=val["dsc"], best_epoch=epoch + 1, bad_epochs=0)
-                if runtime.is_main:
-                    save_atomic({"model": model.state_dict(), "stage": name, "epoch": epoch + 1, "val_loss": val["loss"],
-                                 "val_dsc": val["dsc"], "encoder": encoder_kind, "ema_decay": stage_cfg.ema_decay}, best_path)
-            else:
-                state["bad_epochs"] += 1
-        scheduler.step(val["loss"])
+        # every validate_every_epochs-th epoch, and always the one the stage may end with (its last, or the time cap)
+        validate = ((epoch + 1) % max(1, train_cfg.validate_every_epochs) == 0 or epoch + 1 == stage_cfg.epochs
+                    or hit_limit or runtime.any_true(elapsed() >= budget))
+        val = {"loss": None, "dsc": None}
+        improved = False
+        if validate:
+            with average.applied(model) if average is not None else nullcontext():
+                if distill:
+                    val = evaluate_distillation(model, teacher, val_store, runtime, B)
+                    val["dsc"] = None
+                else:
+                    val = evaluate_segmentation(model, val_store, runtime, B, zoom=validation_zoom(train_cfg))
+                improved = val["loss"] < state["best_val_loss"] - 1e-7
+                if improved:
+                    state.update(best_val_loss=val["loss"], best_val_dsc=val["dsc"], best_epoch=epoch + 1, bad_epochs=0)
+                    if runtime.is_main:
+                        save_atomic({"model": model.state_dict(), "stage": name, "epoch": epoch + 1, "val_loss": val["loss"],
+                                     "val_dsc": val["dsc"], "encoder": encoder_kind, "ema_decay": stage_cfg.ema_decay}, best_path)
+                else:
+                    state["bad_epochs"] += 1
+            scheduler.step(val["loss"])
         record = {"type": "epoch", "stage": name, "epoch": epoch + 1, "train_loss": train_loss, "val_loss": val["loss"],
                   "val_dsc": val["dsc"], "lr": optimizer.param_groups[0]["lr"], "epoch_seconds": time.time() - epoch_started,
                   "improved": improved}
@@ -275,7 +282,8 @@ def train_stage(
         run_started = time.time()
         if runtime.is_main:
             dsc_text = f" val DSC {val['dsc']:.4f}" if val["dsc"] is not None else ""
-            log(f"[{name}] epoch {epoch + 1}/{stage_cfg.epochs} done: train loss {train_loss:.4f} val loss {val['loss']:.4f}{dsc_text}"
+            val_text = f" val loss {val['loss']:.4f}{dsc_text}" if validate else " (not validated)"
+            log(f"[{name}] epoch {epoch + 1}/{stage_cfg.epochs} done: train loss {train_loss:.4f}{val_text}"
                 f"{' (best)' if improved else ''} [{format_duration(record['epoch_seconds'])}]")
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(record) + "\n")
