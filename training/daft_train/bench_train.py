@@ -31,7 +31,7 @@ import torch
 from .config import validation_zoom
 from .data.training_data import stable_seed
 from .evaluate import evaluate_segmentation
-from .losses import segmentation_loss
+from .trainer import apply_gradients, batch_segmentation_loss
 
 PARTS = ("assembly", "student_step", "teacher_step", "trainer_step", "queued_step")
 
@@ -87,12 +87,8 @@ def run_bench_train(cache: str, datasets: list[str] | None, config: str, overrid
 
             def step(batch) -> torch.Tensor:
                 with rt.autocast():
-                    logits, iou = model(batch.images, batch.boxes)
-                    loss, _ = segmentation_loss(logits, iou, batch.masks, batch.valid)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-                optimizer.step()
+                    loss = batch_segmentation_loss(model, batch)
+                apply_gradients(loss, optimizer, trainable)
                 return loss.detach()
 
             return step

@@ -115,6 +115,21 @@ def read_done(out_dir: str) -> StageResult | None:
         return StageResult(**json.load(f))
 
 
+def batch_segmentation_loss(net, batch) -> torch.Tensor:
+    """BCE + Dice + IoU MSE of ``net``'s masks for a training batch's boxes."""
+    logits, iou = net(batch.images, batch.boxes)
+    loss, _ = segmentation_loss(logits, iou, batch.masks, batch.valid)
+    return loss
+
+
+def apply_gradients(loss: torch.Tensor, optimizer, trainable: list) -> None:
+    """Backward pass, gradient-norm clipping to 1 and one optimizer step (every stage's, and bench-train's)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+    optimizer.step()
+
+
 def train_stage(
     name: str,
     out_dir: str,
@@ -221,12 +236,8 @@ def train_stage(
                         target = teacher.encode(batch.images)
                     loss = distillation_loss(net(batch.images), target)
                 else:
-                    logits, iou = net(batch.images, batch.boxes)
-                    loss, _ = segmentation_loss(logits, iou, batch.masks, batch.valid)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-            optimizer.step()
+                    loss = batch_segmentation_loss(net, batch)
+            apply_gradients(loss, optimizer, trainable)
             if average is not None:
                 average.update()
             loss_value = float(loss.detach())

@@ -114,3 +114,17 @@ def make_three_modalities(root: str, ct_count: int) -> list[str]:
         make_2d_instances(os.path.join(root, "cells"), count=6),
         make_3d(os.path.join(root, "mr"), count=4),
     ]
+
+
+def make_unpacked_pack(root: str, ct_count: int) -> str:
+    """The three-modality set cached by a tiny CPU run, packed and unpacked as a GPU machine gets it: the unpacked
+    cache root (with pack.json), under root/cache."""
+    from daft_train.cli import main as cli
+    from daft_train.data.pack import PackPolicy, pack_run, unpack
+
+    data = make_three_modalities(os.path.join(root, "data"), ct_count=ct_count)
+    run = os.path.join(root, "cpu-run")
+    assert cli(["cache", "--datasets", *data, "--out", run, "--config", "tiny", "--device", "cpu", "--workers", "1"]) == 0
+    pack_run(run, os.path.join(root, "pack"), PackPolicy(), max_mib="none", log=lambda m: None)
+    unpack(os.path.join(root, "pack"), os.path.join(root, "cache"), log=lambda m: None)
+    return os.path.join(root, "cache")

@@ -10,14 +10,10 @@ from daft_train.cli import main as cli
 
 def test_bench_train_times_every_part_of_a_step_on_an_unpacked_pack(tmp_path):
     import synthetic
-    from daft_train.data.pack import PackPolicy, pack_run, unpack
 
-    data = synthetic.make_three_modalities(str(tmp_path / "data"), ct_count=6)
-    assert cli(["cache", "--datasets", *data, "--out", str(tmp_path / "run"), "--config", "tiny", "--device", "cpu", "--workers", "1"]) == 0
-    pack_run(str(tmp_path / "run"), str(tmp_path / "pack"), PackPolicy(), max_mib="none", log=lambda m: None)
-    unpack(str(tmp_path / "pack"), str(tmp_path / "cache"), log=lambda m: None)
+    cache = synthetic.make_unpacked_pack(str(tmp_path), ct_count=6)
     out = tmp_path / "bench.json"
-    assert cli(["bench-train", "--cache", str(tmp_path / "cache"), "--config", "tiny", "--device", "cpu", "--steps", "2",
+    assert cli(["bench-train", "--cache", cache, "--config", "tiny", "--device", "cpu", "--steps", "2",
                 "--warmup", "1", "--profile-steps", "1", "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert set(report["ms"]) == set(PARTS)

@@ -103,15 +103,10 @@ def test_collect_keeps_float32_when_everything_fits(tmp_path):
 
 def test_train_runs_every_seed_on_one_split_from_the_unpacked_pack(tmp_path):
     import synthetic
-    from daft_train.cli import main as cli
-    from daft_train.data.pack import PackPolicy, pack_run, unpack
 
-    data = synthetic.make_three_modalities(str(tmp_path / "data"), ct_count=10)
-    assert cli(["cache", "--datasets", *data, "--out", str(tmp_path / "cpu-run"), "--config", "tiny", "--device", "cpu", "--workers", "1"]) == 0
-    pack_run(str(tmp_path / "cpu-run"), str(tmp_path / "pack"), PackPolicy(), max_mib="none", log=lambda m: None)
-    unpack(str(tmp_path / "pack"), str(tmp_path / "cache"), log=lambda m: None)
+    cache = synthetic.make_unpacked_pack(str(tmp_path), ct_count=10)
     runs = tmp_path / "runs"
-    code = gpu_session.main(["train", "--cache", str(tmp_path / "cache"), "--runs", str(runs), "--deadline", str(time.time() + 240),
+    code = gpu_session.main(["train", "--cache", cache, "--runs", str(runs), "--deadline", str(time.time() + 240),
                              "--config", "tiny", "--device", "cpu", "--seeds", "2", "--select-seconds", "5",
                              "--set", "train.teacher.epochs=2"])
     assert code == 0
