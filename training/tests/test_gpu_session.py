@@ -121,3 +121,37 @@ def test_train_runs_every_seed_on_one_split_from_the_unpacked_pack(tmp_path):
         assert {"general", "CT", "MR", "Microscopy"} <= set(selection["subsets"])
     done = json.load(open(runs / "gpu-seed1" / "stages" / "distill" / "done.json"))
     assert "init-checkpoint" in done["stopped"] and not (runs / "gpu-seed1" / "stages" / "teacher").exists()
+
+
+def test_gpu_tree_leaves_the_zoo_behind_for_the_device_call_and_restores_it(tmp_path):
+    """scripts/gpu_tree.sh: models/ untracked and ignored for the call (its files untouched), then tracked again."""
+    import shutil
+    import subprocess
+
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "gpu_tree.sh")
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    (repo / "models").mkdir()
+    shutil.copy(script, repo / "scripts" / "gpu_tree.sh")
+    (repo / "models" / "manifest.json").write_text("{}")
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+    def tree(*args):
+        return subprocess.run(["bash", str(repo / "scripts" / "gpu_tree.sh"), *args], capture_output=True, text=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "zoo")
+    assert tree("status").stdout.strip() == "tracked"
+    assert tree("leave-models").returncode == 0
+    assert git("ls-files", "models") == "" and git("ls-files", "--others", "--exclude-standard") == ""
+    assert (repo / "models" / "manifest.json").read_text() == "{}"
+    assert tree("status").stdout.startswith("left behind")
+    assert tree("restore").returncode == 0
+    assert git("ls-files", "models").split() == ["models/manifest.json"] and git("status", "--porcelain") == ""
+    assert "/models/" not in (repo / ".git" / "info" / "exclude").read_text()
+    (repo / "models" / "manifest.json").write_text('{"changed": 1}')
+    refused = tree("leave-models")
+    assert refused.returncode == 1 and "uncommitted changes" in refused.stderr and git("ls-files", "models") != ""
