@@ -11,7 +11,10 @@
 #   the default is the compact student below, so the experts fit git and the checkpoints of 3 seeds fit $OUT;
 #   GPU_SET=none keeps the gpu preset's 6.6 M-parameter student), GPU_EXTRA="KEY=VALUE ..." (added to GPU_SET's),
 #   GPU_TASK=train (bench-train: unpack, then time batch
-#   assembly, model steps and validation with `daft_train bench-train` into $OUT/bench_train.json; GPU_BENCH_STEPS=30).
+#   assembly, model steps and validation with `daft_train bench-train` into $OUT/bench_train.json; GPU_BENCH_STEPS=30;
+#   continue: unpack, then train every shipped expert further from GPU_START=gpu-continue (carry it too; made by
+#   `daft_train.continuation prepare`) with `daft_train.continuation train`, GPU_CONTINUE_SET's overrides added to the
+#   compact student's, and collect; then here: `daft_train.continuation finish` (training/GPU.md)).
 # CPU rehearsal on the real pack: GPU_CONFIG=tiny GPU_DEVICE=cpu GPU_MINUTES=6 GPU_PYTHON=/usr/bin/python3 \
 #   bash scripts/gpu_run.sh /tmp/gpu-out
 set -uo pipefail
@@ -30,6 +33,10 @@ SELECT_SECONDS=${GPU_SELECT_SECONDS:-30}  # time kept per selection until the fi
 # 64-channel embedding, trained with the gpu preset's schedule (batch 32 x 8 boxes, 60/40/30/20 epochs, bf16).
 COMPACT="model.student.widths=[8,16,32,64,128] model.student.depths=[1,1,1,2,2] model.student.neck_width=64
 model.student.embed_dim=64 model.teacher.embed_dim=64 model.decoder.dim=64 model.decoder.mlp_dim=256 model.decoder.iou_hidden=64"
+# continuation (GPU_TASK=continue): from a trained expert, the lr of the CPU chain's continuations (runs 10-11) with
+# its weight average; epochs only bound the time cap, early stopping (patience 7) and the cap end each expert
+CONTINUE="train.daft.epochs=500 train.finetune.epochs=500 train.daft.lr=1e-4 train.finetune.lr=1e-4
+train.daft.ema_decay=0.99 train.finetune.ema_decay=0.99"
 if [ -z "${GPU_SET+set}" ]; then SET=$([ "$CONFIG" = gpu ] && echo "$COMPACT" || true); else SET=$GPU_SET; fi
 [ "$SET" = none ] && SET=""
 [ -n "${GPU_EXTRA:-}" ] && SET="$SET $GPU_EXTRA"  # added to GPU_SET's (e.g. GPU_EXTRA="train.validate_every_epochs=3")
@@ -61,6 +68,22 @@ main() {
     return $code
   fi
   local deadline=$(( START + MINUTES * 60 - 45 ))  # 45 s for collecting and the log
+  if [ "${GPU_TASK:-train}" = continue ]; then  # the shipped experts trained further, each selected against its start
+    local start_dir=${GPU_START:-gpu-continue}
+    [ -f "$start_dir/continue.json" ] || { echo "$start_dir/continue.json: no starting checkpoints (run 'daft_train.continuation prepare' and carry them)"; return 1; }
+    for kv in ${GPU_CONTINUE_SET-$CONTINUE}; do overrides+=(--set "$kv"); done
+    phase "continue until $(date -d "@$deadline" +%H:%M:%S)"
+    local limit=$(( deadline + 30 - $(date +%s) ))
+    timeout -k 10 -s INT $(( limit > 1 ? limit : 1 )) \
+      "$PY" -m daft_train.continuation train --cache "$WORK/cache" --start "$start_dir" --runs "$WORK/runs" --deadline "$deadline" \
+        --config "$CONFIG" --device "$DEVICE" "${overrides[@]}"
+    local code=$?
+    phase "collect (continue exit code $code)"
+    "$PY" -m daft_train.continuation collect --runs "$WORK/runs" --out "$OUT" --pack-index "$WORK/cache/pack.json"
+    phase "done"
+    ls -l "$OUT"
+    return $code
+  fi
   phase "train until $(date -d "@$deadline" +%H:%M:%S)"
   local limit=$(( deadline + 30 - $(date +%s) ))
   timeout -k 10 -s INT $(( limit > 1 ? limit : 1 )) \

@@ -14,15 +14,16 @@ from .trainer import StageResult, read_done, save_atomic, write_json_atomic
 def adopt_init_checkpoint(p: Pipeline) -> bool:
     """--init-checkpoint: a teacher-shaped checkpoint replaces teacher training; a student-shaped one replaces
     teacher training and distillation; one recovered from a shipped expert's ONNX files (``import-onnx``, BatchNorm
-    folded) becomes the general stage, so that only DAFT trains, with BatchNorm statistics frozen. Returns True
-    when it was used."""
+    folded) becomes ``p.imported_stage``: the general stage, so that only DAFT trains, with BatchNorm statistics
+    frozen, or the distill stage that the general fine-tuning continues (continuation.py). Returns True when it
+    was used."""
     if not p.init_checkpoint:
         return False
     checkpoint = load_checkpoint_object(p.init_checkpoint, trusted=False)
     state = state_dict_of(checkpoint, p.init_checkpoint)
     source = os.path.abspath(p.init_checkpoint)
     folded = isinstance(checkpoint, dict) and checkpoint.get("norm_stats") == FOLDED
-    candidates = (("student", STAGE_GENERAL),) if folded else (("teacher", STAGE_TEACHER), ("student", STAGE_DISTILL))
+    candidates = (("student", p.imported_stage),) if folded else (("teacher", STAGE_TEACHER), ("student", STAGE_DISTILL))
     for kind, stage in candidates:
         model = p.build(kind)
         try:

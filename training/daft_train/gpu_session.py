@@ -40,6 +40,7 @@ FILE_LIMIT = 8
 PART_BYTES = int(15.5 * 2**20)
 TOTAL_LIMIT = 64 * 2**20
 RESULT_FILES = ("run.json", "selection.json", "selection.csv", "selection.md", "metrics.jsonl", "loss_curve.png", "done.json")
+ROOT_FILES = ("session.json", "continue.json")  # of the runs folder itself
 
 
 def _log(message: str) -> None:
@@ -55,17 +56,24 @@ def run_name(seed: int) -> str:
 
 class Budget:
     """Stage caps from the time left: an item gets (deadline − now − selection reserve) × its weight / the weights
-    of the items still to run; DAFT subsets split their item's cap by epoch size."""
+    of the items still to run; DAFT subsets split their item's cap by epoch size. The reserve is the selections still
+    to run (one per seed) × their size (``select_sizes``, e.g. validation samples; default 1 each) × the seconds per
+    unit of size: ``select_seconds`` at first, then measured."""
 
-    def __init__(self, deadline: float, items: list[tuple[int, str, float]], select_seconds: float, clock=time.time):
+    def __init__(self, deadline: float, items: list[tuple[int, str, float]], select_seconds: float, clock=time.time,
+                 select_sizes: dict[int, float] | None = None):
         self.deadline = deadline
         self.pending = list(items)  # (seed, item, weight)
         self.select_seconds = select_seconds
-        self.selects_left = len({seed for seed, _, _ in items})
+        self.select_sizes = dict(select_sizes) if select_sizes is not None else {seed: 1.0 for seed, _, _ in items}
         self.clock = clock
 
+    @property
+    def selects_left(self) -> int:
+        return len(self.select_sizes)
+
     def left(self) -> float:
-        return self.deadline - self.clock() - self.select_seconds * self.selects_left
+        return self.deadline - self.clock() - self.select_seconds * sum(self.select_sizes.values())
 
     def start(self, seed: int, item: str) -> float:
         """Seconds for this item (removed from the pending list)."""
@@ -74,10 +82,16 @@ class Budget:
         self.pending = [p for p in self.pending if (p[0], p[1]) != (seed, item)]
         return max(0.0, self.left()) * weight / total if total > 0 else 0.0
 
-    def selected(self, seconds_taken: float) -> None:
-        """A selection finished: later ones are assumed to take as long."""
-        self.selects_left = max(0, self.selects_left - 1)
-        self.select_seconds = max(self.select_seconds * 0.5, seconds_taken)
+    def selected(self, seconds_taken: float, seed: int | None = None) -> None:
+        """A selection (of ``seed``; default the next one) finished: later ones are assumed to take as long per unit."""
+        if not self.select_sizes:
+            return
+        size = self.select_sizes.pop(next(iter(self.select_sizes)) if seed is None else seed, 1.0)
+        self.select_seconds = max(self.select_seconds * 0.5, seconds_taken / max(size, 1e-9))
+
+    def no_selection(self, seed: int) -> None:
+        """``seed``'s selection will not run: its reserve goes back to the items still to run."""
+        self.select_sizes.pop(seed, None)
 
 
 def _epoch_size(p, subset) -> int:
@@ -221,8 +235,27 @@ def _checkpoint_candidates(runs: str) -> list[str]:
         stages = ["general"] + ([f"daft/{n}" for n in sorted(os.listdir(daft))] if os.path.isdir(daft) else [])
         out += [os.path.join(run, "stages", stage, "best.pt") for stage in stages]
     out.append(os.path.join(run_name(0), "stages", "distill", "best.pt"))
+    # other run folders (continuation.py's cont-<expert>): the stages trained there, not the adopted starting points
+    for run in sorted(n for n in os.listdir(runs) if not n.startswith("gpu-seed") and _is_run(os.path.join(runs, n))):
+        for root, _, files in sorted(os.walk(os.path.join(runs, run, "stages"))):
+            done = os.path.join(root, "done.json")
+            if "best.pt" in files and os.path.exists(done) and not _adopted(done):
+                out.append(os.path.relpath(os.path.join(root, "best.pt"), runs))
     return [rel for rel in out if os.path.exists(os.path.join(runs, os.path.dirname(rel), "done.json"))
             and os.path.exists(os.path.join(runs, rel))]
+
+
+def _is_run(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "run.json"))
+
+
+def _adopted(done_json: str) -> bool:
+    """A stage that was not trained but adopted from --init-checkpoint (its best.pt is the starting checkpoint)."""
+    try:
+        with open(done_json) as f:
+            return str(json.load(f).get("stopped", "")).startswith("from --init-checkpoint")
+    except (OSError, json.JSONDecodeError):
+        return False
 
 
 def _stripped(path: str, half: bool) -> bytes:
@@ -252,7 +285,7 @@ def collect(args) -> int:
     with tarfile.open(results, "w:gz") as tar:
         for root, _, files in os.walk(runs):
             for name in sorted(files):
-                if name in RESULT_FILES or (root == runs and name == "session.json"):
+                if name in RESULT_FILES or (root == runs and name in ROOT_FILES):
                     path = os.path.join(root, name)
                     tar.add(path, arcname=os.path.relpath(path, runs))
         if args.pack_index and os.path.exists(args.pack_index):
@@ -319,12 +352,13 @@ def restore(args) -> int:
             tar.extractall(runs, members=_safe_members(tar), **_DATA_FILTER)
         with open(os.path.join(runs, "checkpoints.json")) as f:
             record = json.load(f)
-    restored = sorted(n for n in os.listdir(runs) if n.startswith("gpu-seed") and os.path.isdir(os.path.join(runs, n)))
+    restored = sorted(n for n in os.listdir(runs) if (n.startswith("gpu-seed") and os.path.isdir(os.path.join(runs, n)))
+                      or _is_run(os.path.join(runs, n)))
     cache = os.path.abspath(args.cache)
     distilled = os.path.join(runs, run_name(0), "stages", "distill", "best.pt")
     for name in restored:
         adopted = os.path.join(runs, name, "stages", "distill")
-        if os.path.exists(os.path.join(adopted, "done.json")) and not os.path.exists(os.path.join(adopted, "best.pt")) \
+        if name.startswith("gpu-seed") and os.path.exists(os.path.join(adopted, "done.json")) and not os.path.exists(os.path.join(adopted, "best.pt")) \
                 and os.path.exists(distilled):
             shutil.copyfile(distilled, os.path.join(adopted, "best.pt"))  # the --init-checkpoint it started from
         link = os.path.join(runs, name, "cache")

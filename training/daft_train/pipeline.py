@@ -106,6 +106,9 @@ class Pipeline:
         self.log = log
         self.max_minutes = max_minutes_per_stage
         self.init_checkpoint = init_checkpoint
+        # the stage an --init-checkpoint imported from ONNX (BatchNorm folded) becomes: general (only DAFT trains) or
+        # distill (the general fine-tuning continues it: continuation.py)
+        self.imported_stage = STAGE_GENERAL
         run_json = os.path.join(self.run_dir, "run.json")
         previous = None
         if os.path.exists(run_json):

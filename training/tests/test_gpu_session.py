@@ -37,6 +37,20 @@ def test_budget_shares_the_time_left_and_reserves_selections():
     assert budget.start(1, "daft") == 0.0  # past the deadline: nothing
 
 
+def test_budget_reserves_selections_by_their_size_and_releases_the_ones_that_will_not_run():
+    clock = Clock()
+    items = [(0, "general", 4.0), (1, "CT", 1.0), (2, "MR", 1.0)]
+    budget = Budget(deadline=1000.0 + 600, items=items, select_seconds=0.1, clock=clock,
+                    select_sizes={0: 1000.0, 1: 50.0, 2: 200.0})
+    assert budget.start(0, "general") == pytest.approx((600 - 0.1 * 1250) * 4 / 6)
+    clock.now += 300
+    budget.selected(20.0, 0)  # 0.02 s a sample: the small selections reserve little
+    assert budget.select_seconds == pytest.approx(0.05) and budget.selects_left == 2  # halved at most per measurement
+    budget.no_selection(1)  # CT did not train: no selection to wait for
+    assert budget.start(1, "CT") == pytest.approx((300 - 0.05 * 200) / 2)
+    assert budget.start(2, "MR") == pytest.approx(300 - 0.05 * 200)
+
+
 def _fake_runs(root, seeds=(0, 1), subsets=("CT", "MR")):
     model = build_student(get_config("tiny").model)
     for seed in seeds:

@@ -10,26 +10,12 @@ import torch
 import torch.nn as nn
 
 import synthetic
-from zoo import write_zoo
+from zoo import trained_looking_student, write_zoo
 from daft_train.cli import main
 from daft_train.config import get_config
 from daft_train.export.onnx_export import FLOAT16_MIN_ELEMENTS, export_onnx
 from daft_train.export.onnx_import import FOLDED, import_checkpoint, import_expert_onnx, read_initializers
 from daft_train.models.sam import build_student
-
-
-def trained_looking_student(cfg, seed=3):
-    """A student with non-trivial weights and BatchNorm statistics (what training leaves behind)."""
-    torch.manual_seed(seed)
-    model = build_student(cfg.model)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.05 * torch.randn_like(p))
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.copy_(0.2 * torch.randn_like(m.running_mean))
-                m.running_var.copy_(0.5 + torch.rand_like(m.running_var))
-    return model.eval()
 
 
 def write_models_dir(root, model, name="general", float16=True):

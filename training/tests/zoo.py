@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 import os
 
+import torch
+import torch.nn as nn
+
 from daft_train.data.cache import sha256_file
 from daft_train.export.onnx_export import export_onnx
+from daft_train.models.sam import build_student
 
 
 def write_zoo(root: str, experts: dict, version: str, float16: bool = True, selector: bool = False) -> str:
@@ -31,3 +35,17 @@ def write_zoo(root: str, experts: dict, version: str, float16: bool = True, sele
     with open(os.path.join(root, "manifest.json"), "w") as f:
         json.dump(manifest, f)
     return root
+
+
+def trained_looking_student(cfg, seed=3):
+    """A student with non-trivial weights and BatchNorm statistics (what training leaves behind)."""
+    torch.manual_seed(seed)
+    model = build_student(cfg.model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.copy_(0.2 * torch.randn_like(m.running_mean))
+                m.running_var.copy_(0.5 + torch.rand_like(m.running_var))
+    return model.eval()
