@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--cache-dir", help="the run's cache root if not RUN_DIR/cache")
     pack.add_argument("--pack", required=True, help="output folder (replaced)")
     pack.add_argument("--max-mib", default="auto", help="size budget in MiB; 'auto' (default) = 64 MiB − the git tree − 1 MiB; 'none'")
+    pack.add_argument("--beside", action="append", default=[], metavar="DIR",
+                      help="an ignored folder carried with the pack (e.g. the continuation's gpu-continue): 'auto' counts it")
     pack.add_argument("--lossy", default="default", help="datasets whose images are JPEG: NAME[=QUALITY],... | all | none | default "
                                                         "(the RGB photographs kvasir-seg, ph2-dermoscopy, drishti-gs-optic)")
     pack.add_argument("--quality", type=int, default=92, help="JPEG quality of --lossy datasets without their own (>= 92)")
@@ -184,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "pack":
             from .data.pack import pack_run
 
-            pack_run(args.out, args.pack, _pack_policy(args, _log), args.max_mib, args.cache_dir, args.workers, log=_log)
+            pack_run(args.out, args.pack, _pack_policy(args, _log), args.max_mib, args.cache_dir, args.workers, log=_log,
+                     beside=tuple(args.beside))
             return 0
         if args.command == "unpack":
             from .data.pack import unpack

@@ -138,7 +138,8 @@ def test_train_runs_every_seed_on_one_split_from_the_unpacked_pack(tmp_path):
 
 
 def test_gpu_tree_leaves_the_zoo_behind_for_the_device_call_and_restores_it(tmp_path):
-    """scripts/gpu_tree.sh: models/ untracked and ignored for the call (its files untouched), then tracked again."""
+    """scripts/gpu_tree.sh: models/ and training/results/ untracked and ignored for the call (their files untouched),
+    then tracked again."""
     import shutil
     import subprocess
 
@@ -148,6 +149,8 @@ def test_gpu_tree_leaves_the_zoo_behind_for_the_device_call_and_restores_it(tmp_
     (repo / "models").mkdir()
     shutil.copy(script, repo / "scripts" / "gpu_tree.sh")
     (repo / "models" / "manifest.json").write_text("{}")
+    (repo / "training" / "results").mkdir(parents=True)
+    (repo / "training" / "results" / "run.md").write_text("# run")
 
     def git(*args):
         return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
@@ -159,13 +162,15 @@ def test_gpu_tree_leaves_the_zoo_behind_for_the_device_call_and_restores_it(tmp_
     git("add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "zoo")
     assert tree("status").stdout.strip() == "tracked"
-    assert tree("leave-models").returncode == 0
-    assert git("ls-files", "models") == "" and git("ls-files", "--others", "--exclude-standard") == ""
-    assert (repo / "models" / "manifest.json").read_text() == "{}"
+    assert tree("leave-behind").returncode == 0
+    assert git("ls-files") == "scripts/gpu_tree.sh\n" and git("ls-files", "--others", "--exclude-standard") == ""
+    assert (repo / "models" / "manifest.json").read_text() == "{}" and (repo / "training" / "results" / "run.md").exists()
     assert tree("status").stdout.startswith("left behind")
     assert tree("restore").returncode == 0
-    assert git("ls-files", "models").split() == ["models/manifest.json"] and git("status", "--porcelain") == ""
-    assert "/models/" not in (repo / ".git" / "info" / "exclude").read_text()
+    assert git("ls-files", "models", "training").split() == ["models/manifest.json", "training/results/run.md"]
+    assert git("status", "--porcelain") == ""
+    exclude = (repo / ".git" / "info" / "exclude").read_text()
+    assert "/models/" not in exclude and "/training/results/" not in exclude
     (repo / "models" / "manifest.json").write_text('{"changed": 1}')
     refused = tree("leave-models")
     assert refused.returncode == 1 and "uncommitted changes" in refused.stderr and git("ls-files", "models") != ""

@@ -178,6 +178,15 @@ def test_the_tree_is_measured_on_disk_as_the_device_tool_measures_it(tmp_path):
     assert repo_tree_bytes(str(repo)) == 4096 * (1 + 2 + 0 + 1) + 4096 * 3
     assert repo_tree_bytes(str(repo), exclude=str(repo / "a")) == 4096 * 2 + 4096
     assert folder_disk_bytes(str(repo / "a")) == 4096 * 2 + 4096 * 2
+    # a folder carried beside the pack (ignored, so not in the tree) comes off the auto budget
+    from daft_train.data.pack import TREE_LIMIT_MIB, TREE_MARGIN_MIB, pack_budget
+
+    tree = repo_tree_bytes(str(repo), exclude=str(repo / "gpu-pack"))
+    budget, record = pack_budget("auto", str(repo / "gpu-pack"), quiet, beside=(str(repo / "ignored"),))
+    assert record["beside_bytes"] == {"ignored": 4096 * 25 + 4096}
+    assert budget == (TREE_LIMIT_MIB - TREE_MARGIN_MIB) * 2**20 - tree - 4096 * 26
+    with pytest.raises(ValueError, match="--beside names a folder"):
+        pack_budget("auto", str(repo / "gpu-pack"), quiet, beside=(str(repo / "missing"),))
 
 
 def test_a_run_starts_from_the_unpacked_cache_without_the_datasets(run, tmp_path):

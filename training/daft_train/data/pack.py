@@ -440,8 +440,9 @@ def folder_disk_bytes(folder: str) -> int:
     return total
 
 
-def pack_budget(max_mib: str, pack_dir: str, log) -> tuple[float | None, dict]:
-    """The byte budget: a number of MiB, "none", or "auto" = 64 MiB − the repository tree − 1 MiB margin."""
+def pack_budget(max_mib: str, pack_dir: str, log, beside: tuple[str, ...] = ()) -> tuple[float | None, dict]:
+    """The byte budget: a number of MiB, "none", or "auto" = 64 MiB − the repository tree − the folders carried
+    ``beside`` the pack (e.g. continuation.py's starting checkpoints) − 1 MiB margin."""
     if max_mib == "none":
         return None, {}
     if max_mib != "auto":
@@ -458,16 +459,23 @@ def pack_budget(max_mib: str, pack_dir: str, log) -> tuple[float | None, dict]:
     if root is None:
         raise ValueError(f"{pack_dir}: --max-mib auto needs a git checkout (of the pack or the current folder); give --max-mib N")
     tree = repo_tree_bytes(root, exclude=pack_dir)
-    budget = (TREE_LIMIT_MIB - TREE_MARGIN_MIB) * 2**20 - tree
-    log(f"[pack] tree {tree / 2**20:.2f} MiB on disk (tracked + untracked files of {root}); budget {TREE_LIMIT_MIB:.0f} − tree − "
-        f"{TREE_MARGIN_MIB:.0f} margin = {budget / 2**20:.2f} MiB")
+    carried = {}
+    for folder in beside:
+        if not os.path.isdir(folder):
+            raise ValueError(f"{folder}: --beside names a folder to carry with the pack; it does not exist")
+        carried[os.path.relpath(os.path.abspath(folder), root)] = folder_disk_bytes(folder)
+    budget = (TREE_LIMIT_MIB - TREE_MARGIN_MIB) * 2**20 - tree - sum(carried.values())
+    log(f"[pack] tree {tree / 2**20:.2f} MiB on disk (tracked + untracked files of {root})"
+        + "".join(f", {name} {size / 2**20:.2f} MiB" for name, size in carried.items())
+        + f"; budget {TREE_LIMIT_MIB:.0f} − tree{' − carried' if carried else ''} − {TREE_MARGIN_MIB:.0f} margin = {budget / 2**20:.2f} MiB")
     if budget <= 0:
-        raise ValueError(f"{root}: the tree alone is {tree / 2**20:.1f} MiB; nothing fits beside it in {TREE_LIMIT_MIB:.0f} MiB")
-    return budget, {"tree_bytes": tree, "repo": root}
+        raise ValueError(f"{root}: the tree{' and the folders beside' if carried else ''} alone take "
+                         f"{(tree + sum(carried.values())) / 2**20:.1f} MiB; nothing fits beside them in {TREE_LIMIT_MIB:.0f} MiB")
+    return budget, {"tree_bytes": tree, "repo": root, **({"beside_bytes": carried} if carried else {})}
 
 
 def pack_run(run_dir: str, pack_dir: str, policy: PackPolicy, max_mib: str = "auto", cache_root: str | None = None,
-             workers: int = 2, log=print) -> dict:
+             workers: int = 2, log=print, beside: tuple[str, ...] = ()) -> dict:
     """Write ``pack_dir`` (replacing an earlier pack there) from the cache of ``run_dir``; returns pack.json.
     Raises ValueError, leaving no pack, when the result is larger than the budget."""
     policy.check()
@@ -485,7 +493,7 @@ def pack_run(run_dir: str, pack_dir: str, policy: PackPolicy, max_mib: str = "au
     unknown = sorted((set(policy.lossy) | set(policy.slice_step) | set(policy.train_fraction)) - names)
     if unknown:
         raise ValueError(f"--lossy/--slice-step name datasets this run does not have: {', '.join(unknown)} (it has {', '.join(sorted(names))})")
-    budget, tree = pack_budget(max_mib, pack_dir, log)
+    budget, tree = pack_budget(max_mib, pack_dir, log, beside)
     with publishing_folder(pack_dir) as tmp:
         entries = [_pack_dataset(d, os.path.join(tmp, os.path.basename(os.path.normpath(d))), policy, workers, log) for d in cache_dirs]
         total = sum(e["total_bytes"] for e in entries)
