@@ -4,7 +4,8 @@ The GPU session of 2026-11-28 trained at 6 (teacher) to 9 (student) steps of 32 
 about 280 images/s, far below what the card can do. This benchmark splits a general-stage step into its parts,
 each timed on its own with the device synchronised after every repetition (medians):
 
-- ``assembly``: ``SampleStore.make_batch`` with the training augmentations (per-image Python and small kernels);
+- ``assembly``: ``SampleStore.make_batch`` with the training augmentations (host-side draws and boxes, then the
+  device work for the whole batch; bench/batch_assembly_ops.py counts its device operators);
 - ``student_step`` / ``teacher_step``: forward + backward + AdamW step of the model on one fixed batch;
 - ``trainer_step``: assembly + student step + ``float(loss)`` in one, as ``trainer.train_stage`` runs them;
 - ``queued_step``: the same steps without reading the loss each step (the device synchronised once at the end),

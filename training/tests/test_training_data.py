@@ -8,9 +8,9 @@ import synthetic
 from daft_train.data.cache import build_cache, propagation_prompt
 from daft_train.data.preprocess import mask_to_target, preprocess_image, scale_boxes
 from daft_train.data.reader import load_case, open_dataset
-from daft_train.data.training_data import (O_INDEX, O_LONG, O_OX0, O_OY1, O_PWIDEN, O_PX0, O_PY1, O_VX0, O_VY1, S_SLICE,
-                                           SampleStore, jitter_boxes, propagation_boxes, random_flips, random_intensity,
-                                           unpack_masks)
+from daft_train.data.training_data import (O_INDEX, O_LONG, O_OX0, O_OY1, O_PWIDEN, O_PX0, O_PY1, O_VX0, O_VY1, S_H,
+                                           S_OH, S_OW, S_SLICE, S_W, SampleStore, jitter_boxes, propagation_boxes,
+                                           random_flips, random_intensity, unpack_masks)
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +129,61 @@ def test_intensity_augmentation_off_leaves_batches_and_random_stream_unchanged(d
     a1 = store.make_batch(plan[:1], 2, torch.Generator().manual_seed(3), augment=True)
     c = store.make_batch(plan[:1], 2, torch.Generator().manual_seed(3), augment=True, intensity_probability=1.0)
     assert torch.equal(a1.masks, c.masks) and torch.equal(a1.boxes, c.boxes) and not torch.equal(a1.images, c.images)
+
+
+def _per_image_batch(store, entries, k, g, zoom_probability, propagation_probability, intensity_probability):
+    """The oracle: every image assembled on its own with the per-image primitives, in the order make_batch draws."""
+    images, boxes, masks, valid = [], [], [], []
+    for e in entries:
+        arr = store.datasets[e.dataset]
+        obj = arr.objects[e.rows]
+        crop = None
+        if obj[0, O_LONG] < 32 and float(torch.rand((), generator=g)) < zoom_probability:
+            crop = store._zoom(e, g, 5, (4.0, 10.0))
+        if crop is not None:
+            img, bx, mk = crop
+            h = w = 256
+        else:
+            img = arr.images[e.sample].permute(2, 0, 1).float() / 255.0
+            img = img.expand(3, -1, -1) if img.shape[0] == 1 else img
+            mk = unpack_masks(arr.masks[e.rows])
+            s = arr.samples[e.sample]
+            oh, ow, h, w = int(s[S_OH]), int(s[S_OW]), int(s[S_H]), int(s[S_W])
+            scale = 256 / max(oh, ow)
+            bx = jitter_boxes(torch.from_numpy(obj[:, O_OX0 : O_OY1 + 1].copy()) * scale, 5, (oh - 1) * scale, (ow - 1) * scale, g)
+            if s[S_SLICE] >= 0:
+                use = torch.tensor([float(torch.rand((), generator=g)) < propagation_probability for _ in range(len(obj))])
+                bx = torch.where(use[:, None], torch.from_numpy(propagation_boxes(obj, scale, oh, ow)), bx)
+            img, bx, mk = random_flips(img, bx, mk, h, w, oh, ow, g)
+        img = random_intensity(img, h, w, g, intensity_probability)
+        pad = k - len(bx)
+        images.append(img)
+        boxes.append(torch.cat([bx, bx[:1].expand(pad, 4)]))
+        masks.append(torch.cat([mk, mk[:1].expand(pad, -1, -1)]))
+        valid.append(torch.arange(k) < len(bx))
+    return torch.stack(images), torch.stack(boxes), torch.stack(masks), torch.stack(valid)
+
+
+def test_batch_assembly_on_the_device_equals_assembling_image_by_image(datasets):
+    """make_batch gathers, flips and remaps all plain images at once; zoomed crops, 3D propagation prompts and the
+    random stream come out as if each image had been assembled on its own."""
+    _, caches = datasets
+    store = SampleStore(caches, "train", 0, torch.device("cpu"))
+    kinds = set()
+    for seed in range(4):
+        plan = store.epoch_plan(np.random.default_rng(seed), 3, False)[:10]
+        for e in plan:
+            arr = store.datasets[e.dataset]
+            kinds |= {"3d"} if arr.samples[e.sample, S_SLICE] >= 0 else {"small"} if arr.objects[e.rows[0], O_LONG] < 32 else {"2d"}
+        options = dict(zoom_probability=0.5, propagation_probability=0.5, intensity_probability=0.5)
+        g1, g2 = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
+        batch = store.make_batch(plan, 3, g1, augment=True, jitter_px=5, **options)
+        images, boxes, masks, valid = _per_image_batch(store, plan, batch.boxes.shape[1], g2, **options)
+        assert torch.equal(g1.get_state(), g2.get_state())
+        assert torch.allclose(batch.images, images, atol=1e-6) and torch.equal(batch.boxes, boxes)
+        assert torch.equal(batch.masks, masks) and torch.equal(batch.valid, valid)
+        assert batch.datasets == [e.dataset for e in plan]
+    assert kinds == {"3d", "small", "2d"}
 
 
 def test_zoom_crops_for_small_objects(datasets):

@@ -16,8 +16,12 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .augment import (augment_pixels, draw_flips, draw_intensity, flip_boxes, jitter_boxes, random_flips,
+                      random_intensity)
 from .preprocess import HALF_COVERAGE, INPUT_SIZE, NORMALIZE_EPS, area_weights
 from .splits import split_of
+
+__all__ = ["SampleStore", "jitter_boxes", "random_flips", "random_intensity", "propagation_boxes", "unpack_masks"]
 
 # objects.npy columns
 O_SAMPLE, O_INDEX, O_X0, O_Y0, O_X1, O_Y1, O_OX0, O_OY0, O_OX1, O_OY1, O_LONG = range(11)
@@ -242,42 +246,83 @@ class SampleStore:
         """Images, boxes (256 frame), masks of ``entries``. Boxes: with ``augment``, the tight box jittered, or
         for 3D slices with ``propagation_probability`` the engine's propagation prompt (:func:`propagation_boxes`);
         without, 3D slices always get their propagation prompt, so that validation scores what inference does.
-        With ``augment`` and ``intensity_probability`` > 0, images also get :func:`random_intensity`."""
+        With ``augment``: flips, and with ``intensity_probability`` > 0 :func:`random_intensity`.
+
+        Two passes: every random decision and every box is made on the host, image by image in a fixed order (a
+        zoomed crop is cut right there); then the images that are not zoomed are gathered, flipped and remapped on
+        the device for the whole batch at once."""
         k = max(objects_per_image, max(len(e.rows) for e in entries))
-        items = []
-        for e in entries:
+        zoomed: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        plain: list[tuple[int, Entry, torch.Tensor, tuple[bool, bool], tuple[float, float] | None]] = []
+        for i, e in enumerate(entries):
             arr = self.datasets[e.dataset]
             obj = arr.objects[e.rows]
-            zoomed = None
+            crop = None
             if augment and zoom_probability > 0 and obj[0, O_LONG] < zoom_small_side and self._rand(generator) < zoom_probability:
-                zoomed = self._zoom(e, generator, jitter_px, zoom_k)
-            if zoomed is not None:
-                img, bx, mk = zoomed
-                h, w = INPUT_SIZE, INPUT_SIZE
-            else:
-                img = arr.images[e.sample].permute(2, 0, 1).float() / 255.0
-                if img.shape[0] == 1:
-                    img = img.expand(3, -1, -1)
-                mk = unpack_masks(arr.masks[e.rows])
-                sample = arr.samples[e.sample]
-                oh, ow = int(sample[S_OH]), int(sample[S_OW])
-                orig = torch.from_numpy(obj[:, O_OX0 : O_OY1 + 1].copy()).to(self.device)
-                scale = INPUT_SIZE / max(oh, ow)
-                bx = orig * scale
-                if augment and jitter_px > 0:
-                    bx = jitter_boxes(bx, jitter_px, (oh - 1) * scale, (ow - 1) * scale, generator)
-                if sample[S_SLICE] >= 0 and (not augment or propagation_probability > 0):
-                    use = [not augment or self._rand(generator) < propagation_probability for _ in range(len(obj))]
-                    if any(use):
-                        prop = torch.from_numpy(propagation_boxes(obj, scale, oh, ow)).to(self.device)
-                        bx = torch.where(torch.tensor(use, device=self.device)[:, None], prop, bx)
-                h, w = int(sample[S_H]), int(sample[S_W])
-                if augment:
-                    img, bx, mk = random_flips(img, bx, mk, h, w, oh, ow, generator)
-            if augment and intensity_probability > 0:  # no draw otherwise: default runs keep their random stream
-                img = random_intensity(img, h, w, generator, intensity_probability)
-            items.append((img, bx, mk))
-        return self._stack(items, k, [e.dataset for e in entries])
+                crop = self._zoom(e, generator, jitter_px, zoom_k)
+            if crop is not None:
+                img, bx, mk = crop
+                if augment and intensity_probability > 0:
+                    img = random_intensity(img, INPUT_SIZE, INPUT_SIZE, generator, intensity_probability)
+                zoomed[i] = (img, bx, mk)
+                continue
+            sample = arr.samples[e.sample]
+            oh, ow = int(sample[S_OH]), int(sample[S_OW])
+            scale = INPUT_SIZE / max(oh, ow)
+            bx = torch.from_numpy(obj[:, O_OX0 : O_OY1 + 1].copy()) * scale  # host
+            if augment and jitter_px > 0:
+                bx = jitter_boxes(bx, jitter_px, (oh - 1) * scale, (ow - 1) * scale, generator)
+            if sample[S_SLICE] >= 0 and (not augment or propagation_probability > 0):
+                use = [not augment or self._rand(generator) < propagation_probability for _ in range(len(obj))]
+                if any(use):
+                    prop = torch.from_numpy(propagation_boxes(obj, scale, oh, ow))
+                    bx = torch.where(torch.tensor(use)[:, None], prop, bx)
+            flips = draw_flips(generator) if augment else (False, False)
+            bx = flip_boxes(bx, flips, oh, ow)
+            # no draw when off: runs recorded without intensity augmentation keep their random stream
+            intensity = draw_intensity(generator, intensity_probability) if augment and intensity_probability > 0 else None
+            plain.append((i, e, bx, flips, intensity))
+        return self._assemble(entries, k, zoomed, plain)
+
+    def _assemble(self, entries: list[Entry], k: int, zoomed: dict, plain: list) -> Batch:
+        """The device pass of :meth:`make_batch`: zoomed crops put in their places, then per dataset one gather of
+        the plain images and their (packed) masks, one flip pass and one intensity remap for the whole batch."""
+        n = len(entries)
+        images = torch.empty(n, 3, INPUT_SIZE, INPUT_SIZE, device=self.device)
+        masks = torch.empty(n, k, INPUT_SIZE, INPUT_SIZE, dtype=torch.bool, device=self.device)
+        boxes = torch.empty(n, k, 4)
+        valid = torch.zeros(n, k, dtype=torch.bool)
+        heights, widths = [INPUT_SIZE] * n, [INPUT_SIZE] * n  # zoomed crops fill the frame, and are flipped already
+        flips: list[tuple[bool, bool]] = [(False, False)] * n
+        remaps: dict[int, tuple[float, float]] = {}
+        for i, (img, bx, mk) in zoomed.items():
+            images[i] = img
+            masks[i, : len(mk)] = mk
+            masks[i, len(mk) :] = mk[:1]
+            boxes[i, : len(bx)] = bx.cpu()
+            boxes[i, len(bx) :] = bx[:1].cpu()
+            valid[i, : len(bx)] = True
+        by_dataset: dict[int, list[tuple[int, Entry]]] = {}
+        for i, e, bx, flip, intensity in plain:
+            by_dataset.setdefault(e.dataset, []).append((i, e))
+            boxes[i, : len(bx)] = bx
+            boxes[i, len(bx) :] = bx[:1]
+            valid[i, : len(bx)] = True
+            heights[i], widths[i] = (int(v) for v in self.datasets[e.dataset].samples[e.sample, [S_H, S_W]])
+            flips[i] = flip
+            if intensity is not None:
+                remaps[i] = intensity
+        for d, members in by_dataset.items():
+            arr = self.datasets[d]
+            at = torch.tensor([i for i, _ in members], device=self.device)
+            img = arr.images.index_select(0, torch.tensor([e.sample for _, e in members], device=self.device))
+            img = img.permute(0, 3, 1, 2).float() / 255.0
+            images.index_copy_(0, at, img.expand(-1, 3, -1, -1) if img.shape[1] == 1 else img)
+            rows = [e.rows + [e.rows[0]] * (k - len(e.rows)) for _, e in members]  # padding repeats the first object
+            packed = arr.masks.index_select(0, torch.tensor(rows, device=self.device).view(-1))
+            masks.index_copy_(0, at, unpack_masks(packed).view(len(members), k, INPUT_SIZE, INPUT_SIZE))
+        images, masks = augment_pixels(images, masks, flips, heights, widths, remaps)
+        return Batch(images, boxes.to(self.device), masks, valid.to(self.device), [e.dataset for e in entries])
 
     def _stack(self, items: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], k: int, datasets: list[int]) -> Batch:
         """(image, boxes, masks) per image → a Batch with k object slots per image (padding repeats the first
@@ -446,22 +491,6 @@ def unpack_masks(packed: torch.Tensor) -> torch.Tensor:
     return bits.reshape(packed.shape[0], packed.shape[1], packed.shape[2] * 8).bool()
 
 
-def jitter_boxes(boxes: torch.Tensor, max_px: int, max_y: float, max_x: float, generator) -> torch.Tensor:
-    """Boxes in the 256 model frame: enlarge every side by a random integer 0..max_px model-frame pixels,
-    clamped to the image (its last pixel's coordinate in the frame: max_x, max_y).
-
-    In the frame, not in original pixels: the model only ever sees the frame, and inference prompts it with
-    tight boxes (or the previous slice's mask box + 3 frame px). Jitter counted in original pixels grows with
-    the zoom: on a 32 px crop around a nucleus (×8) or a 40 px hippocampus slice (×6), 5 original px are 30–40
-    frame px, so the model learned that objects fill only part of their box and under-segmented tight boxes
-    (nuclei under 8 px: predicted area 0.48× the true one)."""
-    device = boxes.device
-    r = torch.randint(0, max_px + 1, tuple(boxes.shape), generator=generator).to(device=device, dtype=boxes.dtype)
-    out = boxes + r * torch.tensor([-1.0, -1.0, 1.0, 1.0], device=device, dtype=boxes.dtype)
-    limits = torch.tensor([max_x, max_y, max_x, max_y], device=device, dtype=boxes.dtype)
-    return torch.minimum(torch.clamp(out, min=0.0), limits)
-
-
 def propagation_boxes(objects: np.ndarray, scale: float, height: int, width: int) -> np.ndarray:
     """The engine's 3D prompts of these object rows in the 256 frame (float32 [N, 4]): the stored prompt box scaled,
     widened by PROPAGATION_MARGIN where flagged, clamped to the image and to the 3D box's xy extent (as
@@ -479,50 +508,3 @@ def propagation_boxes(objects: np.ndarray, scale: float, height: int, width: int
     hi = np.minimum(p[:, 2:], v[:, 2:])
     inside = (lo <= hi).all(axis=1)
     return np.where(inside[:, None], np.concatenate([lo, hi], axis=1), v).astype(np.float32)
-
-
-GAMMA_RANGE = (0.7, 1.5)
-CONTRAST_RANGE = (1.0, 1.5)
-
-
-def random_intensity(img: torch.Tensor, h: int, w: int, generator, probability: float) -> torch.Tensor:
-    """With ``probability``: nnU-Net-style intensity augmentation of the unpadded h x w region of a [3, 256, 256]
-    image in [0, 1], the same for all channels: gamma (log-uniform in GAMMA_RANGE), then contrast around the mean
-    (uniform in CONTRAST_RANGE) clipped to [0, 1] (a narrower window: what saturates stays saturated), then min-max
-    to [0, 1] again as the engine's preprocessing does (which is why contrast below 1 would be a no-op)."""
-    if float(torch.rand((), generator=generator)) >= probability:
-        return img
-    u_gamma, u_contrast = torch.rand(2, generator=generator).tolist()
-    lo, hi = GAMMA_RANGE
-    gamma = math.exp(math.log(lo) + u_gamma * (math.log(hi) - math.log(lo)))
-    contrast = CONTRAST_RANGE[0] + u_contrast * (CONTRAST_RANGE[1] - CONTRAST_RANGE[0])
-    region = img[:, :h, :w].clamp(min=0.0) ** gamma
-    mean = region.mean()
-    region = ((region - mean) * contrast + mean).clamp(0.0, 1.0)
-    region = region - region.min()
-    region = region / region.max().clamp(min=NORMALIZE_EPS)
-    out = img.clone()
-    out[:, :h, :w] = region
-    return out
-
-
-def random_flips(img, boxes, masks, h: int, w: int, orig_h: int, orig_w: int, generator):
-    """Horizontal / vertical flips (p = 0.5 each) of the unpadded h x w region (padding stays bottom/right).
-    Boxes (256 frame) are flipped in original pixels: x' = (W - 1) - x, then rescaled."""
-    scale = INPUT_SIZE / max(orig_h, orig_w)
-    flips = (torch.rand(2, generator=generator) < 0.5).tolist()  # host-side draw: no device sync
-    if flips[0]:
-        img = img.clone()
-        masks = masks.clone()
-        img[:, :h, :w] = img[:, :h, :w].flip(-1)
-        masks[:, :h, :w] = masks[:, :h, :w].flip(-1)
-        edge = (orig_w - 1) * scale
-        boxes = torch.stack([edge - boxes[:, 2], boxes[:, 1], edge - boxes[:, 0], boxes[:, 3]], dim=1)
-    if flips[1]:
-        img = img.clone()
-        masks = masks.clone()
-        img[:, :h, :w] = img[:, :h, :w].flip(-2)
-        masks[:, :h, :w] = masks[:, :h, :w].flip(-2)
-        edge = (orig_h - 1) * scale
-        boxes = torch.stack([boxes[:, 0], edge - boxes[:, 3], boxes[:, 2], edge - boxes[:, 1]], dim=1)
-    return img, boxes, masks
