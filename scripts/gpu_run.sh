@@ -46,6 +46,7 @@ mkdir -p "$OUT"
 phase() { echo "$(date +%H:%M:%S) [gpu_run] $1 (at $(( $(date +%s) - START )) s)"; }
 
 main() {
+  case "${GPU_TASK:-train}" in train | continue | bench-train) ;; *) echo "GPU_TASK=$GPU_TASK: train, continue or bench-train"; return 2 ;; esac
   phase "start: config $CONFIG, device $DEVICE, seeds $SEEDS, budget $MINUTES min, pack $PACK"
   [ -n "$SET" ] && echo "overrides: $SET"
   (nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi")
@@ -68,29 +69,22 @@ main() {
     return $code
   fi
   local deadline=$(( START + MINUTES * 60 - 45 ))  # 45 s for collecting and the log
-  if [ "${GPU_TASK:-train}" = continue ]; then  # the shipped experts trained further, each selected against its start
+  # train: seeds from scratch (gpu_session); continue: the shipped experts trained further, each selected against
+  # its start (continuation); both leave run folders that gpu_session collect packs into $OUT
+  local module=daft_train.gpu_session task_args=(--seeds "$SEEDS" --select-seconds "$SELECT_SECONDS")
+  if [ "${GPU_TASK:-train}" = continue ]; then
     local start_dir=${GPU_START:-gpu-continue}
     [ -f "$start_dir/continue.json" ] || { echo "$start_dir/continue.json: no starting checkpoints (run 'daft_train.continuation prepare' and carry them)"; return 1; }
+    module=daft_train.continuation task_args=(--start "$start_dir")
     for kv in ${GPU_CONTINUE_SET-$CONTINUE}; do overrides+=(--set "$kv"); done
-    phase "continue until $(date -d "@$deadline" +%H:%M:%S)"
-    local limit=$(( deadline + 30 - $(date +%s) ))
-    timeout -k 10 -s INT $(( limit > 1 ? limit : 1 )) \
-      "$PY" -m daft_train.continuation train --cache "$WORK/cache" --start "$start_dir" --runs "$WORK/runs" --deadline "$deadline" \
-        --config "$CONFIG" --device "$DEVICE" "${overrides[@]}"
-    local code=$?
-    phase "collect (continue exit code $code)"
-    "$PY" -m daft_train.continuation collect --runs "$WORK/runs" --out "$OUT" --pack-index "$WORK/cache/pack.json"
-    phase "done"
-    ls -l "$OUT"
-    return $code
   fi
-  phase "train until $(date -d "@$deadline" +%H:%M:%S)"
+  phase "${GPU_TASK:-train} until $(date -d "@$deadline" +%H:%M:%S)"
   local limit=$(( deadline + 30 - $(date +%s) ))
   timeout -k 10 -s INT $(( limit > 1 ? limit : 1 )) \
-    "$PY" -m daft_train.gpu_session train --cache "$WORK/cache" --runs "$WORK/runs" --deadline "$deadline" \
-      --config "$CONFIG" --device "$DEVICE" --seeds "$SEEDS" --select-seconds "$SELECT_SECONDS" "${overrides[@]}"
+    "$PY" -m "$module" train --cache "$WORK/cache" --runs "$WORK/runs" --deadline "$deadline" \
+      --config "$CONFIG" --device "$DEVICE" "${task_args[@]}" "${overrides[@]}"
   local code=$?
-  phase "collect (train exit code $code)"
+  phase "collect (${GPU_TASK:-train} exit code $code)"
   "$PY" -m daft_train.gpu_session collect --runs "$WORK/runs" --out "$OUT" --pack-index "$WORK/cache/pack.json"
   phase "done"
   ls -l "$OUT"

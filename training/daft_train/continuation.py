@@ -11,9 +11,9 @@ validation split, so the GPU's minutes can only add.
            a modality expert's run holds the datasets of its modalities, adopts the import as its general stage and
            trains it further as its DAFT stage; the general expert's run holds every dataset, adopts the import as its
            distill stage and trains it further as its general stage. Each run then selects between the two on its
-           validation split. Stage caps share the time left by training epoch size (every expert about the same
+           validation split. Stage caps share the time left by the images of an epoch (every expert about the same
            number of epochs).
-  collect  gpu_session.collect: the trained stages of every run folder.
+  (then ``python -m daft_train.gpu_session collect``: the trained stages of every run folder into $OUT)
   finish   (here) unpack (gpu_session.restore), put each run's starting checkpoint back, export the runs whose
            continuation validated better than the expert it started from, merge those experts into a copy of the
            zoo (-o), and write continuation.md (per expert: start / continued validation DSC, epochs, merged or not).
@@ -33,7 +33,7 @@ import sys
 import time
 import traceback
 
-from .gpu_session import Budget, _epoch_size, _log, collect
+from .gpu_session import Budget, _epoch_size, _log
 from .subsets import GENERAL
 
 CONTINUE_FORMAT = "daft-continue"
@@ -116,6 +116,15 @@ def plan_runs(start: dict, modalities: dict[str, set[str]]) -> list[dict]:
     return runs
 
 
+def _images_per_epoch(p, subset) -> int:
+    """Images an epoch of the run's stage trains on: its plan, cycled up to train.min_steps_per_epoch (the gpu
+    preset's 8 steps of 32 give the 36-image Mammography subset 256 an epoch), cut at train.max_steps_per_epoch."""
+    from .trainer import epoch_steps
+
+    t = p.cfg.train
+    return epoch_steps(max(1, _epoch_size(p, subset)), t.batch_images, t.min_steps_per_epoch, t.max_steps_per_epoch) * t.batch_images
+
+
 def _pipeline(args, run: dict, overrides: list[str]):
     from .pipeline import STAGE_DISTILL, Pipeline
 
@@ -160,7 +169,7 @@ def train(args) -> int:
         p = _pipeline(args, run, overrides)
         subset = GENERAL if run["general"] else parse_subsets(run["subsets"], p.metas)[0]
         pipelines.append((run, p, subset))
-        weights.append(max(1, _epoch_size(p, subset)) * (args.general_weight if run["general"] else 1.0))
+        weights.append(_images_per_epoch(p, subset) * (args.general_weight if run["general"] else 1.0))
         # a selection scores two models on the run's validation samples (all of its datasets')
         val_sizes[i] = float(p.store("val", val_cap=p.cfg.train.select_val_images_per_dataset).num_samples)
     budget = Budget(args.deadline, [(i, r["expert"], w) for i, (r, w) in enumerate(zip(runs, weights))],
@@ -168,7 +177,7 @@ def train(args) -> int:
     _log(f"[continue] {len(runs)} experts ({', '.join(r['expert'] for r in runs)}), "
          f"{(args.deadline - started) / 60:.1f} min to the deadline; torch {torch.__version__}, device {args.device}")
     for i, (run, p, subset) in enumerate(pipelines):
-        entry = {"expert": run["expert"], "datasets": [os.path.basename(d) for d in run["datasets"]], "epoch_size": weights[i]}
+        entry = {"expert": run["expert"], "datasets": [os.path.basename(d) for d in run["datasets"]], "images_per_epoch": weights[i]}
         selected = False
         try:
             seconds = budget.start(i, run["expert"])
@@ -177,7 +186,7 @@ def train(args) -> int:
                 entry["skipped"] = f"{seconds:.0f} s left"
                 _log(f"[continue] {run['expert']}: skipped, only {seconds:.0f} s left")
                 continue
-            _log(f"[continue] {run['expert']}: cap {seconds / 60.0:.2f} min, {entry['epoch_size']:.0f} entries per epoch")
+            _log(f"[continue] {run['expert']}: cap {seconds / 60.0:.2f} min, {entry['images_per_epoch']:.0f} images per epoch")
             t0 = time.time()
             p.max_minutes = seconds / 60.0
             p.run_teacher()  # adopts the import (general stage; distill for the general expert)
@@ -362,11 +371,6 @@ def main(argv: list[str] | None = None) -> int:
                    help="time reserved per validation sample of a selection still to run, until one was measured (the "
                         "H200 of session 16: a validation pass of one model 4.55 s over 520 samples, i.e. ~0.009)")
     t.add_argument("--general-weight", type=float, default=1.0, help="factor on the general expert's share of the time")
-    c = sub.add_parser("collect")
-    c.add_argument("--runs", required=True)
-    c.add_argument("--out", required=True)
-    c.add_argument("--pack-index", help="pack.json to include")
-    c.add_argument("--reserve-mib", type=float, default=1.0)
     f = sub.add_parser("finish")
     f.add_argument("--from", dest="source", required=True, help="folder with results.tar.gz and checkpoints.tar.part-*")
     f.add_argument("--start", required=True, help="the prepare folder the GPU run started from")
@@ -380,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "prepare":
             prepare(args.models, args.out, args.config, args.overrides)
             return 0
-        return {"train": train, "collect": collect, "finish": finish}[args.command](args)
+        return {"train": train, "finish": finish}[args.command](args)
     except (ValueError, OSError) as exc:
         print(f"continuation: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1

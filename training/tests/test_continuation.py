@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from daft_train import continuation
+from daft_train import continuation, gpu_session
 from daft_train.config import get_config
 from daft_train.export.manifest import load_manifest
 from daft_train.models.sam import build_student
@@ -70,7 +70,7 @@ def test_continue_round_trip_from_zoo_to_merged_zoo(tmp_path):
     assert session["errors"] == [] and [i["expert"] for i in session["items"]] == ["general", "CT", "Microscopy"]
     assert all(i["epochs_run"] == 2 and i["selected"] for i in session["items"])
     assert json.load(open(runs / "cont-general" / "stages" / "distill" / "done.json"))["norm_stats"] == "folded"
-    assert continuation.main(["collect", "--runs", str(runs), "--out", str(out)]) == 0
+    assert gpu_session.main(["collect", "--runs", str(runs), "--out", str(out)]) == 0
     record_names = sorted(os.listdir(out))
     assert "results.tar.gz" in record_names and any(n.startswith("checkpoints.tar.part-") for n in record_names)
 

@@ -186,6 +186,25 @@ def test_batch_assembly_on_the_device_equals_assembling_image_by_image(datasets)
     assert kinds == {"3d", "small", "2d"}
 
 
+def test_batched_flips_and_remaps_equal_the_per_image_ones():
+    """augment_pixels' GPU path (one gather, one remap for the batch) against its CPU path (image by image)."""
+    from daft_train.data.augment import augment_pixels
+
+    gen = torch.Generator().manual_seed(0)
+    images = torch.rand(5, 3, 256, 256, generator=gen)
+    masks = torch.rand(5, 4, 256, 256, generator=gen) > 0.7
+    heights, widths = [256, 120, 200, 256, 77], [256, 256, 90, 31, 256]
+    for i, (h, w) in enumerate(zip(heights, widths)):  # padding bottom/right is zero, as in the cache
+        images[i, :, h:], images[i, :, :, w:], masks[i, :, h:], masks[i, :, :, w:] = 0, 0, False, False
+    flips = [(True, False), (False, True), (True, True), (False, False), (True, True)]
+    remaps = {1: (0.8, 1.2), 2: (1.4, 1.0), 4: (0.7, 1.5)}
+    a_img, a_mask = augment_pixels(images.clone(), masks.clone(), flips, heights, widths, remaps, batched=False)
+    b_img, b_mask = augment_pixels(images.clone(), masks.clone(), flips, heights, widths, remaps, batched=True)
+    assert torch.equal(a_mask, b_mask) and torch.allclose(a_img, b_img, atol=1e-6)
+    assert torch.equal(a_img[3], images[3]) and not torch.equal(a_img[0], images[0])  # untouched / flipped
+    assert not a_img[2, :, 200:].any() and not a_mask[4, :, :, 256:].any()  # padding stays where it was
+
+
 def test_zoom_crops_for_small_objects(datasets):
     _, caches = datasets
     store = SampleStore([caches[1]], "train", 0, torch.device("cpu"))
