@@ -1,8 +1,8 @@
 """How many operators a training batch's assembly dispatches on the training device — on a GPU each non-view one is a
 kernel launch or a host-to-device copy, which is what bounded it on the H200 (28.7 of a 72.8-ms step, GPU.md).
 Counted on any machine: the SampleStore is put on PyTorch's 'meta' device (shapes, no data), and every operator
-touching a meta tensor is counted while host-side work (random draws, boxes) is not. Zoomed crops are off: their
-per-crop path reads data on the host, and is the same in the versions compared.
+touching a meta tensor is counted while host-side work (random draws, boxes) is not (see DeviceOperatorCount for
+what it cannot see). Zoomed crops are off: their per-crop path reads data on the host.
 
   PYTHONPATH=training /usr/bin/python3 bench/batch_assembly_ops.py --cache CACHE [--batch 32] [--boxes 8] [--batches 5]
 
@@ -28,15 +28,24 @@ VIEW_OPS = ("view", "permute", "expand", "select", "slice", "unsqueeze", "reshap
 
 
 class DeviceOperatorCount(TorchDispatchMode):
+    """Operators touching a meta tensor, by name; ``host_to_device``: the copies among them from a CPU tensor.
+    ``torch.tensor(data, device=...)`` copies without dispatching an operator this mode sees: code that makes its
+    device tensors that way (the trainer before git b83076d) is undercounted, its copies most of all."""
+
     def __init__(self):
         super().__init__()
         self.ops: dict[str, int] = {}
+        self.host_to_device = 0
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
-        if any(isinstance(t, torch.Tensor) and t.device.type == "meta" for t in tree_flatten((args, kwargs or {}, out))[0]):
+        inputs = [t for t in tree_flatten((args, kwargs or {}))[0] if isinstance(t, torch.Tensor)]
+        outputs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+        if any(t.device.type == "meta" for t in inputs + outputs):
             name = func.overloadpacket.__name__
             self.ops[name] = self.ops.get(name, 0) + 1
+            if name in ("_to_copy", "copy_") and any(t.device.type == "cpu" for t in inputs):
+                self.host_to_device += 1
         return out
 
 
@@ -72,7 +81,7 @@ def main() -> None:
                              zoom_probability=0.0, propagation_probability=1.0, intensity_probability=0.5)
         totals.append(sum(count.ops.values()))
         launches.append(sum(n for op, n in count.ops.items() if not any(v in op for v in VIEW_OPS)))
-        copies.append(count.ops.get("_to_copy", 0))
+        copies.append(count.host_to_device)
     print(json.dumps({"trainer": os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(training_data.__file__)))),
                       "batch_images": args.batch, "boxes": args.boxes, "batches": args.batches,
                       "device_ops_per_batch": float(np.median(totals)), "non_view_ops_per_batch": float(np.median(launches)),

@@ -221,6 +221,20 @@ def train_stage(
         generator.manual_seed(stable_seed(seed, name, epoch, "augment", runtime.rank) % (2**63))
         epoch_loss, epoch_count, epoch_started = 0.0, 0, time.time()
         hit_limit = False
+        # A step's loss is read (a device sync) only after the next step is queued, or when a line is logged: the
+        # host assembles batch t + 1 while the device still runs step t.
+        unread: list[tuple[torch.Tensor, int, int]] = []
+
+        def read_losses() -> None:
+            nonlocal epoch_loss, epoch_count
+            for value, images, at_step in unread:
+                loss_value = float(value)
+                if not math.isfinite(loss_value):
+                    raise FloatingPointError(f"[{name}] loss became {loss_value} at epoch {epoch + 1} step {at_step + 1}")
+                epoch_loss += loss_value * images
+                epoch_count += images
+            unread.clear()
+
         for step in range(steps):
             entries = plan[step * B : (step + 1) * B]
             t0 = time.time()
@@ -240,13 +254,13 @@ def train_stage(
             apply_gradients(loss, optimizer, trainable)
             if average is not None:
                 average.update()
-            loss_value = float(loss.detach())
-            if not math.isfinite(loss_value):
-                raise FloatingPointError(f"[{name}] loss became {loss_value} at epoch {epoch + 1} step {step + 1}")
-            epoch_loss += loss_value * len(entries)
-            epoch_count += len(entries)
+            logging = runtime.is_main and ((step + 1) % train_cfg.log_every_steps == 0 or step + 1 == steps)
+            read_losses()  # the previous step's: done, or nearly, while this one is queued behind it
+            unread.append((loss.detach(), len(entries), step))
+            if logging:
+                read_losses()
             rates.append(time.time() - t0)
-            if runtime.is_main and ((step + 1) % train_cfg.log_every_steps == 0 or step + 1 == steps):
+            if logging:
                 seconds_per_step = float(np.mean(rates[-50:]))
                 remaining_steps = (steps - step - 1) + (stage_cfg.epochs - epoch - 1) * steps
                 eta = min(remaining_steps * seconds_per_step, max(0.0, budget - elapsed()))
@@ -259,6 +273,7 @@ def train_stage(
             if budget < math.inf and runtime.any_true(elapsed() >= budget):
                 hit_limit = True
                 break
+        read_losses()
         sums = runtime.all_reduce_sum([epoch_loss, float(epoch_count)])
         train_loss = sums[0] / max(sums[1], 1.0)
         # every validate_every_epochs-th epoch, and always the one the stage may end with (its last, or the time cap)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .augment import (augment_pixels, draw_flips, draw_intensity, flip_boxes, jitter_boxes, random_flips,
-                      random_intensity)
+                      random_intensity, to_device)
 from .preprocess import HALF_COVERAGE, INPUT_SIZE, NORMALIZE_EPS, area_weights
 from .splits import split_of
 
@@ -299,8 +299,8 @@ class SampleStore:
             images[i] = img
             masks[i, : len(mk)] = mk
             masks[i, len(mk) :] = mk[:1]
-            boxes[i, : len(bx)] = bx.cpu()
-            boxes[i, len(bx) :] = bx[:1].cpu()
+            boxes[i, : len(bx)] = bx
+            boxes[i, len(bx) :] = bx[:1]
             valid[i, : len(bx)] = True
         by_dataset: dict[int, list[tuple[int, Entry]]] = {}
         for i, e, bx, flip, intensity in plain:
@@ -314,15 +314,15 @@ class SampleStore:
                 remaps[i] = intensity
         for d, members in by_dataset.items():
             arr = self.datasets[d]
-            at = torch.tensor([i for i, _ in members], device=self.device)
-            img = arr.images.index_select(0, torch.tensor([e.sample for _, e in members], device=self.device))
+            at = to_device([i for i, _ in members], self.device, torch.int64)
+            img = arr.images.index_select(0, to_device([e.sample for _, e in members], self.device, torch.int64))
             img = img.permute(0, 3, 1, 2).float() / 255.0
             images.index_copy_(0, at, img.expand(-1, 3, -1, -1) if img.shape[1] == 1 else img)
             rows = [e.rows + [e.rows[0]] * (k - len(e.rows)) for _, e in members]  # padding repeats the first object
-            packed = arr.masks.index_select(0, torch.tensor(rows, device=self.device).view(-1))
+            packed = arr.masks.index_select(0, to_device(rows, self.device, torch.int64).view(-1))
             masks.index_copy_(0, at, unpack_masks(packed).view(len(members), k, INPUT_SIZE, INPUT_SIZE))
         images, masks = augment_pixels(images, masks, flips, heights, widths, remaps)
-        return Batch(images, boxes.to(self.device), masks, valid.to(self.device), [e.dataset for e in entries])
+        return Batch(images, to_device(boxes, self.device), masks, to_device(valid, self.device), [e.dataset for e in entries])
 
     def _stack(self, items: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], k: int, datasets: list[int]) -> Batch:
         """(image, boxes, masks) per image → a Batch with k object slots per image (padding repeats the first
@@ -334,10 +334,9 @@ class SampleStore:
             images.append(img)
             boxes.append(torch.cat([bx, bx[:1].expand(pad, 4)]) if pad else bx)
             masks.append(torch.cat([mk, mk[:1].expand(pad, -1, -1)]) if pad else mk)
-            v = torch.zeros(k, dtype=torch.bool, device=self.device)
-            v[:n] = True
-            valid.append(v)
-        return Batch(torch.stack(images).contiguous(), torch.stack(boxes).float(), torch.stack(masks), torch.stack(valid), datasets)
+            valid.append(torch.arange(k) < n)
+        return Batch(torch.stack(images).contiguous(), to_device(torch.stack(boxes).float(), self.device), torch.stack(masks),
+                     to_device(torch.stack(valid), self.device), datasets)
 
     @staticmethod
     def _rand(generator) -> float:
@@ -411,11 +410,11 @@ class SampleStore:
         label_crop = label[sy : sy + side, sx : sx + side]
         masks = []
         for r in rows:
-            ids = torch.from_numpy(arr.label_ids[r][arr.label_ids[r] >= 0]).to(self.device)
+            ids = to_device(arr.label_ids[r][arr.label_ids[r] >= 0], self.device)
             m = torch.isin(label_crop, ids).float()
             masks.append(coverage_to_target_tensor(w @ m @ w.T, arr.target_rule))
-        boxes = torch.from_numpy(arr.objects[rows][:, O_OX0 : O_OY1 + 1].copy()).to(self.device)
-        boxes = (boxes - torch.tensor([sx, sy, sx, sy], dtype=boxes.dtype, device=self.device)) * (INPUT_SIZE / side)
+        boxes = torch.from_numpy(arr.objects[rows][:, O_OX0 : O_OY1 + 1].copy())  # on the host, as make_batch's
+        boxes = (boxes - torch.tensor([sx, sy, sx, sy], dtype=boxes.dtype)) * (INPUT_SIZE / side)
         return img, boxes, torch.stack(masks)
 
     def zoom_tiles(self, small_side: float, context_factor: float, min_tile: int = 32) -> tuple[list[Tile], set[tuple[int, int]]]:
