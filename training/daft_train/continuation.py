@@ -33,7 +33,7 @@ import sys
 import time
 import traceback
 
-from .gpu_session import Budget, _epoch_size, _log
+from .gpu_session import Budget, SessionRecord, _epoch_size, _log
 from .subsets import GENERAL
 
 CONTINUE_FORMAT = "daft-continue"
@@ -143,25 +143,15 @@ def train(args) -> int:
     from .select import run_selection
     from .subsets import parse_subsets
 
-    started = time.time()
     start = read_start(args.start)
     with open(os.path.join(args.cache, "pack.json")) as f:
         datasets = json.load(f)["datasets_order"]
     overrides = ["train.daft.freeze_norm_stats=true", "train.finetune.freeze_norm_stats=true"] + list(args.overrides)
     cfg = apply_overrides(get_config(args.config), overrides)
     runs = [r for r in plan_runs(start, dataset_modalities(datasets, args.cache, cfg.train.target_rule)) if r["datasets"]]
-    os.makedirs(args.runs, exist_ok=True)
+    record = SessionRecord(args.runs, args, overrides, mode="continue")
     with open(os.path.join(args.runs, "continue.json"), "w") as f:
         json.dump(start, f, indent=1)
-    session = {"mode": "continue", "started": started, "deadline": args.deadline, "config": args.config, "overrides": overrides,
-               "device": args.device, "torch": torch.__version__, "items": [], "errors": []}
-    if torch.cuda.is_available():
-        session["gpu"] = torch.cuda.get_device_name(0)
-    session_path = os.path.join(args.runs, "session.json")
-
-    def save():
-        with open(session_path, "w") as f:
-            json.dump(session, f, indent=1)
 
     # epoch sizes and selection sizes first (each run's data load onto the device once, kept for its training)
     pipelines, weights, val_sizes = [], [], {}
@@ -175,7 +165,7 @@ def train(args) -> int:
     budget = Budget(args.deadline, [(i, r["expert"], w) for i, (r, w) in enumerate(zip(runs, weights))],
                     args.select_seconds_per_sample, select_sizes=val_sizes)
     _log(f"[continue] {len(runs)} experts ({', '.join(r['expert'] for r in runs)}), "
-         f"{(args.deadline - started) / 60:.1f} min to the deadline; torch {torch.__version__}, device {args.device}")
+         f"{(args.deadline - record.started) / 60:.1f} min to the deadline; {record.describe()}")
     for i, (run, p, subset) in enumerate(pipelines):
         entry = {"expert": run["expert"], "datasets": [os.path.basename(d) for d in run["datasets"]], "images_per_epoch": weights[i]}
         selected = False
@@ -206,21 +196,17 @@ def train(args) -> int:
             entry["selected"] = selection["subsets"][GENERAL.name if run["general"] else subset.name]["selected"]
             entry["select_minutes"] = round((time.time() - t1) / 60.0, 3)
         except Exception as exc:  # noqa: BLE001 - record, go on with the next expert, collect what finished
-            session["errors"].append(f"{run['expert']}: {type(exc).__name__}: {exc}")
-            _log(f"[continue] {run['expert']}: stopped: {type(exc).__name__}: {exc}")
+            record.problem(run["expert"], exc, "continue")
             traceback.print_exc()
         finally:
             if not selected:  # no selection ran: its reserve goes back to the experts still to train
                 budget.no_selection(i)
-            session["items"].append(entry)
-            save()
+            record.item(entry)
             pipelines[i] = (run, None, subset)
             del p
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
-    session["minutes"] = round((time.time() - started) / 60.0, 3)
-    save()
-    _log(f"[continue] done in {session['minutes']:.2f} min; {len(session['errors'])} problem(s): {session['errors']}")
+    record.finish("continue")
     return 0
 
 

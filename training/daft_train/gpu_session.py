@@ -94,6 +94,45 @@ class Budget:
         self.select_sizes.pop(seed, None)
 
 
+class SessionRecord:
+    """``session.json`` in the runs folder: the session's settings, one entry per item, the problems, saved after
+    every item (a session stopped by the deadline still leaves what it did)."""
+
+    def __init__(self, runs: str, args, overrides: list[str], **extra):
+        import torch
+
+        self.started = time.time()
+        self.path = os.path.join(runs, "session.json")
+        self.data = {**extra, "started": self.started, "deadline": args.deadline, "config": args.config,
+                     "overrides": list(overrides), "device": args.device, "torch": torch.__version__, "items": [], "errors": []}
+        if torch.cuda.is_available():
+            self.data["gpu"] = torch.cuda.get_device_name(0)
+            self.data["bf16"] = bool(torch.cuda.is_bf16_supported())
+        os.makedirs(runs, exist_ok=True)
+
+    def describe(self) -> str:
+        return f"torch {self.data['torch']}, device {self.data['device']}" + (f", {self.data['gpu']}" if "gpu" in self.data else "")
+
+    def item(self, entry: dict) -> None:
+        self.data["items"].append(entry)
+        self.save()
+
+    def problem(self, label: str, exc: BaseException, tag: str) -> None:
+        self.data["errors"].append(f"{label}: {type(exc).__name__}: {exc}")
+        _log(f"[{tag}] {label}: stopped: {type(exc).__name__}: {exc}")
+        self.save()
+
+    def save(self) -> None:
+        with open(self.path, "w") as f:
+            json.dump(self.data, f, indent=1)
+
+    def finish(self, tag: str) -> None:
+        self.data["minutes"] = round((time.time() - self.started) / 60.0, 3)
+        self.save()
+        errors = self.data["errors"]
+        _log(f"[{tag}] done in {self.data['minutes']:.2f} min; {len(errors)} problem(s): {errors}")
+
+
 def _epoch_size(p, subset) -> int:
     store = p.store("train", subset)
     return len(store.entries_2d) + (store.num_samples if store.only_3d else len(store.volumes))
@@ -136,25 +175,15 @@ def train(args) -> int:
     from .select import run_selection
     from .trainer import read_done
 
-    started = time.time()
     with open(os.path.join(args.cache, "pack.json")) as f:
         datasets = json.load(f)["datasets_order"]
     seeds = list(range(max(1, args.seeds)))
     items = [(0, name, w) for name, w in SEED0_WEIGHTS.items()] + [(s, name, w) for s in seeds[1:] for name, w in SEED_WEIGHTS.items()]
     budget = Budget(args.deadline, items, args.select_seconds)
-    session = {"started": started, "deadline": args.deadline, "config": args.config, "overrides": args.overrides, "seeds": seeds,
-               "device": args.device, "torch": torch.__version__, "items": [], "errors": []}
-    if torch.cuda.is_available():
-        session["gpu"] = torch.cuda.get_device_name(0)
-        session["bf16"] = bool(torch.cuda.is_bf16_supported())
-    _log(f"[session] {len(datasets)} datasets, seeds {seeds}, {(args.deadline - started) / 60:.1f} min to the deadline; "
-         f"torch {torch.__version__}, device {args.device}{', ' + session['gpu'] if 'gpu' in session else ''}")
-    os.makedirs(args.runs, exist_ok=True)
-    session_path = os.path.join(args.runs, "session.json")
-
-    def save():
-        with open(session_path, "w") as f:
-            json.dump(session, f, indent=1)
+    record = SessionRecord(args.runs, args, args.overrides, seeds=seeds)
+    session = record.data
+    _log(f"[session] {len(datasets)} datasets, seeds {seeds}, {(args.deadline - record.started) / 60:.1f} min to the deadline; "
+         f"{record.describe()}")
 
     distilled = os.path.join(args.runs, run_name(0), "stages", STAGE_DISTILL, "best.pt")
     for seed in seeds:
@@ -178,7 +207,7 @@ def train(args) -> int:
                 entry["cap_minutes"] = round(seconds / 60.0, 3)
                 if seconds < MIN_STAGE_SECONDS:
                     entry["skipped"] = f"{seconds:.0f} s left"
-                    session["items"].append(entry)
+                    record.item(entry)
                     _log(f"[session] seed {seed} {item}: skipped, only {seconds:.0f} s left")
                     raise TimeoutError(f"seed {seed}: no time left for {item}")
                 _log(f"[session] seed {seed} {item}: cap {seconds / 60.0:.2f} min")
@@ -192,11 +221,9 @@ def train(args) -> int:
                         entry.update(best_epoch=result.best_epoch, epochs_run=result.epochs_run, stopped=result.stopped,
                                      best_val_dsc=result.best_val_dsc)
                 entry["minutes"] = round((time.time() - t0) / 60.0, 3)
-                session["items"].append(entry)
-                save()
+                record.item(entry)
         except Exception as exc:  # noqa: BLE001 - record, then select and collect what finished
-            session["errors"].append(f"seed {seed}: {type(exc).__name__}: {exc}")
-            _log(f"[session] seed {seed}: stopped: {type(exc).__name__}: {exc}")
+            record.problem(f"seed {seed}", exc, "session")
             if not isinstance(exc, TimeoutError):
                 traceback.print_exc()
         trained = p is not None and (read_done(p.stage_dir(STAGE_GENERAL)) is not None
@@ -209,14 +236,11 @@ def train(args) -> int:
                 session["errors"].append(f"seed {seed} select: {type(exc).__name__}: {exc}")
                 traceback.print_exc()
             budget.selected(time.time() - t0)
-            session["items"].append({"seed": seed, "item": "select", "minutes": round((time.time() - t0) / 60.0, 3)})
-        save()
+            record.item({"seed": seed, "item": "select", "minutes": round((time.time() - t0) / 60.0, 3)})
         del p
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-    session["minutes"] = round((time.time() - started) / 60.0, 3)
-    save()
-    _log(f"[session] training done in {session['minutes']:.2f} min; {len(session['errors'])} problem(s): {session['errors']}")
+    record.finish("session")
     return 0
 
 
