@@ -33,7 +33,7 @@ import sys
 import time
 import traceback
 
-from .gpu_session import Budget, SessionRecord, _epoch_size, _log
+from .gpu_session import Budget, SessionRecord, _epoch_size, _log, add_train_arguments
 from .subsets import GENERAL
 
 CONTINUE_FORMAT = "daft-continue"
@@ -345,14 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     pr.add_argument("--out", required=True, help="folder for the checkpoints and continue.json (replaced)")
     pr.add_argument("--config", default="cpu", help="preset whose student the experts are (default cpu: the shipped zoo's)")
     pr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    t = sub.add_parser("train")
-    t.add_argument("--cache", required=True, help="unpacked cache root (holds pack.json)")
+    t = add_train_arguments(sub, "cont-<expert>")
     t.add_argument("--start", required=True, help="the prepare folder (continue.json + checkpoints)")
-    t.add_argument("--runs", required=True, help="folder for the run folders cont-<expert>")
-    t.add_argument("--deadline", type=float, required=True, help="Unix time by which training and selection must end")
-    t.add_argument("--config", default="gpu", choices=["tiny", "cpu", "gpu"])
-    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    t.add_argument("--device", default="cuda", choices=["auto", "cpu", "cuda"])
     t.add_argument("--select-seconds-per-sample", type=float, default=0.03,
                    help="time reserved per validation sample of a selection still to run, until one was measured (the "
                         "H200 of session 16: a validation pass of one model 4.55 s over 520 samples, i.e. ~0.009)")

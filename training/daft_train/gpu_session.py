@@ -394,16 +394,22 @@ def restore(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m daft_train.gpu_session", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_train_arguments(sub, run_folders: str) -> argparse.ArgumentParser:
+    """The ``train`` command's arguments that this module and continuation.py share."""
     t = sub.add_parser("train")
     t.add_argument("--cache", required=True, help="unpacked cache root (holds pack.json)")
-    t.add_argument("--runs", required=True, help="folder for the run folders gpu-seed0, gpu-seed1, ...")
+    t.add_argument("--runs", required=True, help=f"folder for the run folders {run_folders}")
     t.add_argument("--deadline", type=float, required=True, help="Unix time by which training and selection must end")
     t.add_argument("--config", default="gpu", choices=["tiny", "cpu", "gpu"])
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     t.add_argument("--device", default="cuda", choices=["auto", "cpu", "cuda"])
+    return t
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m daft_train.gpu_session", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = add_train_arguments(sub, "gpu-seed0, gpu-seed1, ...")
     t.add_argument("--seeds", type=int, default=3, help="training seeds (seed 0 runs every stage; others general + DAFT)")
     t.add_argument("--select-seconds", type=float, default=45.0, help="time reserved per selection until one was measured")
     c = sub.add_parser("collect")
