@@ -215,8 +215,6 @@ def train(args) -> int:
 
 def _put_back_start(run_dir: str, checkpoint: str, stage: str) -> None:
     """The adopted stage's best.pt (not collected: it is the import) from the local prepare folder."""
-    import torch
-
     from .export.onnx_import import FOLDED
     from .pipeline import load_checkpoint_object, state_dict_of
     from .trainer import save_atomic
@@ -226,7 +224,6 @@ def _put_back_start(run_dir: str, checkpoint: str, stage: str) -> None:
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     save_atomic({"model": state, "stage": stage, "epoch": 0, "val_loss": float("nan"), "val_dsc": None, "encoder": "student",
                  "init_checkpoint": os.path.abspath(checkpoint), "norm_stats": FOLDED}, os.path.join(folder, "best.pt"))
-    del torch
 
 
 def decide(run: dict, selection: dict, routed_to_general: list[str]) -> tuple[bool, str, float | None, float | None]:
@@ -271,7 +268,7 @@ def finish(args) -> int:
     restore(argparse.Namespace(source=args.source, runs=args.runs, cache=args.cache))
     runs_dir = os.path.abspath(args.runs)
     served = {m for e in zoo["experts"] if e["name"] != GENERAL.name for m in e["modalities"]}
-    rows, merged, stage_dsc = [], [], {}
+    rows, merged = [], []
     for e in start["experts"]:
         run_dir = os.path.join(runs_dir, RUN_PREFIX + e["name"])
         general = e["name"] == GENERAL.name
@@ -288,7 +285,6 @@ def finish(args) -> int:
         trained = read_done(os.path.join(run_dir, "stages", *([STAGE_GENERAL] if general else ["daft", e["name"]])))
         if trained is not None:
             row.update(epochs=trained.epochs_run, best_epoch=trained.best_epoch, stopped=trained.stopped)
-            stage_dsc[e["name"]] = trained.best_val_dsc
         try:
             selection = load_selection(run_dir)
         except ValueError as exc:
@@ -299,10 +295,8 @@ def finish(args) -> int:
         row.update(reason=reason, start_dsc=before, continued_dsc=after)
         if not ok:
             continue
-        p = Pipeline(run_dir, cache_dir=args.cache, device="cpu", log=_log)
-        if general:
-            p.imported_stage = STAGE_DISTILL
-        export_run(p, os.path.join(run_dir, "models"), verify=args.verify)
+        export_run(Pipeline(run_dir, cache_dir=args.cache, device="cpu", log=_log), os.path.join(run_dir, "models"),
+                   verify=args.verify)
         merged.append((e["name"], os.path.join(run_dir, "models")))
         row["merged"] = True
     out = os.path.abspath(args.output)
@@ -312,7 +306,7 @@ def finish(args) -> int:
         into = out
     if not merged:
         _log(f"[continue] no continuation validated better; {out} not written")
-    report = _report(rows, args, out if merged else None)
+    report = _report(rows, out if merged else None)
     with open(os.path.join(runs_dir, "continuation.md"), "w") as f:
         f.write(report)
     with open(os.path.join(runs_dir, "continuation.json"), "w") as f:
@@ -321,7 +315,7 @@ def finish(args) -> int:
     return 0
 
 
-def _report(rows: list[dict], args, zoo: str | None) -> str:
+def _report(rows: list[dict], zoo: str | None) -> str:
     def cell(v):
         return "" if v is None else f"{v:.4f}"
 

@@ -181,14 +181,13 @@ def train(args) -> int:
     items = [(0, name, w) for name, w in SEED0_WEIGHTS.items()] + [(s, name, w) for s in seeds[1:] for name, w in SEED_WEIGHTS.items()]
     budget = Budget(args.deadline, items, args.select_seconds)
     record = SessionRecord(args.runs, args, args.overrides, seeds=seeds)
-    session = record.data
     _log(f"[session] {len(datasets)} datasets, seeds {seeds}, {(args.deadline - record.started) / 60:.1f} min to the deadline; "
          f"{record.describe()}")
 
     distilled = os.path.join(args.runs, run_name(0), "stages", STAGE_DISTILL, "best.pt")
     for seed in seeds:
         if seed > 0 and read_done(os.path.dirname(distilled)) is None:
-            session["errors"].append(f"seed {seed}: skipped, seed 0 has no distilled student")
+            record.data["errors"].append(f"seed {seed}: skipped, seed 0 has no distilled student")
             break
         p = None
         try:
@@ -233,7 +232,7 @@ def train(args) -> int:
             try:
                 run_selection(p)
             except Exception as exc:  # noqa: BLE001
-                session["errors"].append(f"seed {seed} select: {type(exc).__name__}: {exc}")
+                record.problem(f"seed {seed} select", exc, "session")
                 traceback.print_exc()
             budget.selected(time.time() - t0)
             record.item({"seed": seed, "item": "select", "minutes": round((time.time() - t0) / 60.0, 3)})
@@ -376,8 +375,7 @@ def restore(args) -> int:
             tar.extractall(runs, members=_safe_members(tar), **_DATA_FILTER)
         with open(os.path.join(runs, "checkpoints.json")) as f:
             record = json.load(f)
-    restored = sorted(n for n in os.listdir(runs) if (n.startswith("gpu-seed") and os.path.isdir(os.path.join(runs, n)))
-                      or _is_run(os.path.join(runs, n)))
+    restored = sorted(n for n in os.listdir(runs) if _is_run(os.path.join(runs, n)))
     cache = os.path.abspath(args.cache)
     distilled = os.path.join(runs, run_name(0), "stages", "distill", "best.pt")
     for name in restored:

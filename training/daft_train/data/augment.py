@@ -62,20 +62,21 @@ def flip_boxes(boxes: torch.Tensor, flips: tuple[bool, bool], orig_h: int, orig_
     return boxes
 
 
+def flip_region(tensor: torch.Tensor, flips: tuple[bool, bool], h: int, w: int) -> torch.Tensor:
+    """[C, 256, 256] with its unpadded h x w region flipped as ``flips`` says (padding stays bottom/right), in place."""
+    if flips[0]:
+        tensor[:, :h, :w] = tensor[:, :h, :w].flip(-1)
+    if flips[1]:
+        tensor[:, :h, :w] = tensor[:, :h, :w].flip(-2)
+    return tensor
+
+
 def random_flips(img, boxes, masks, h: int, w: int, orig_h: int, orig_w: int, generator):
     """Horizontal / vertical flips (p = 0.5 each) of the unpadded h x w region of one image (padding stays
     bottom/right), its boxes and masks."""
     flips = draw_flips(generator)
-    if flips[0]:
-        img = img.clone()
-        masks = masks.clone()
-        img[:, :h, :w] = img[:, :h, :w].flip(-1)
-        masks[:, :h, :w] = masks[:, :h, :w].flip(-1)
-    if flips[1]:
-        img = img.clone()
-        masks = masks.clone()
-        img[:, :h, :w] = img[:, :h, :w].flip(-2)
-        masks[:, :h, :w] = masks[:, :h, :w].flip(-2)
+    if any(flips):
+        img, masks = flip_region(img.clone(), flips, h, w), flip_region(masks.clone(), flips, h, w)
     return img, flip_boxes(boxes, flips, orig_h, orig_w), masks
 
 
@@ -89,12 +90,9 @@ def augment_pixels(images: torch.Tensor, masks: torch.Tensor, flips: list[tuple[
     if batched is None:
         batched = images.device.type != "cpu"
     if not batched:
-        for i, ((fx, fy), h, w) in enumerate(zip(flips, heights, widths)):
-            for tensor in (images, masks):
-                if fx:
-                    tensor[i, :, :h, :w] = tensor[i, :, :h, :w].flip(-1)
-                if fy:
-                    tensor[i, :, :h, :w] = tensor[i, :, :h, :w].flip(-2)
+        for i, (flip, h, w) in enumerate(zip(flips, heights, widths)):
+            flip_region(images[i], flip, h, w)
+            flip_region(masks[i], flip, h, w)
             if i in remaps:
                 images[i] = apply_intensity(images[i], h, w, *remaps[i])
         return images, masks

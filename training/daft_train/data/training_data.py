@@ -282,32 +282,32 @@ class SampleStore:
             # no draw when off: runs recorded without intensity augmentation keep their random stream
             intensity = draw_intensity(generator, intensity_probability) if augment and intensity_probability > 0 else None
             plain.append((i, e, bx, flips, intensity))
-        return self._assemble(entries, k, zoomed, plain)
+        return self._assemble([e.dataset for e in entries], k, zoomed, plain)
 
-    def _assemble(self, entries: list[Entry], k: int, zoomed: dict, plain: list) -> Batch:
-        """The device pass of :meth:`make_batch`: zoomed crops put in their places, then per dataset one gather of
-        the plain images and their (packed) masks, one flip pass and one intensity remap for the whole batch."""
-        n = len(entries)
+    def _assemble(self, datasets: list[int], k: int, crops: dict, plain: list) -> Batch:
+        """The device pass of :meth:`make_batch` (and of validation's zoom tiles, all ``crops``): the crops, made
+        already, put in their places; then per dataset one gather of the plain images and their (packed) masks, one
+        flip pass and one intensity remap for the whole batch. Boxes stay on the host until the end; the padding
+        slots of an image repeat its first object and are marked invalid."""
+        n = len(datasets)
         images = torch.empty(n, 3, INPUT_SIZE, INPUT_SIZE, device=self.device)
         masks = torch.empty(n, k, INPUT_SIZE, INPUT_SIZE, dtype=torch.bool, device=self.device)
         boxes = torch.empty(n, k, 4)
         valid = torch.zeros(n, k, dtype=torch.bool)
-        heights, widths = [INPUT_SIZE] * n, [INPUT_SIZE] * n  # zoomed crops fill the frame, and are flipped already
+        heights, widths = [INPUT_SIZE] * n, [INPUT_SIZE] * n  # crops fill the frame, and are flipped already
         flips: list[tuple[bool, bool]] = [(False, False)] * n
         remaps: dict[int, tuple[float, float]] = {}
-        for i, (img, bx, mk) in zoomed.items():
+        for i, (img, _, mk) in crops.items():
             images[i] = img
             masks[i, : len(mk)] = mk
             masks[i, len(mk) :] = mk[:1]
+        for i, bx in [(i, crop[1]) for i, crop in crops.items()] + [(i, bx) for i, _, bx, _, _ in plain]:
             boxes[i, : len(bx)] = bx
             boxes[i, len(bx) :] = bx[:1]
             valid[i, : len(bx)] = True
         by_dataset: dict[int, list[tuple[int, Entry]]] = {}
-        for i, e, bx, flip, intensity in plain:
+        for i, e, _, flip, intensity in plain:
             by_dataset.setdefault(e.dataset, []).append((i, e))
-            boxes[i, : len(bx)] = bx
-            boxes[i, len(bx) :] = bx[:1]
-            valid[i, : len(bx)] = True
             heights[i], widths[i] = (int(v) for v in self.datasets[e.dataset].samples[e.sample, [S_H, S_W]])
             flips[i] = flip
             if intensity is not None:
@@ -322,21 +322,7 @@ class SampleStore:
             packed = arr.masks.index_select(0, to_device(rows, self.device, torch.int64).view(-1))
             masks.index_copy_(0, at, unpack_masks(packed).view(len(members), k, INPUT_SIZE, INPUT_SIZE))
         images, masks = augment_pixels(images, masks, flips, heights, widths, remaps)
-        return Batch(images, to_device(boxes, self.device), masks, to_device(valid, self.device), [e.dataset for e in entries])
-
-    def _stack(self, items: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], k: int, datasets: list[int]) -> Batch:
-        """(image, boxes, masks) per image → a Batch with k object slots per image (padding repeats the first
-        object and is marked invalid)."""
-        images, boxes, masks, valid = [], [], [], []
-        for img, bx, mk in items:
-            n = bx.shape[0]
-            pad = k - n
-            images.append(img)
-            boxes.append(torch.cat([bx, bx[:1].expand(pad, 4)]) if pad else bx)
-            masks.append(torch.cat([mk, mk[:1].expand(pad, -1, -1)]) if pad else mk)
-            valid.append(torch.arange(k) < n)
-        return Batch(torch.stack(images).contiguous(), to_device(torch.stack(boxes).float(), self.device), torch.stack(masks),
-                     to_device(torch.stack(valid), self.device), datasets)
+        return Batch(images, to_device(boxes, self.device), masks, to_device(valid, self.device), datasets)
 
     @staticmethod
     def _rand(generator) -> float:
@@ -447,8 +433,8 @@ class SampleStore:
 
     def make_tile_batch(self, tiles: list[Tile]) -> Batch:
         """Validation batch of zoom tiles (no augmentation)."""
-        items = [self._crop(t.dataset, t.sample, t.rows, t.x0, t.y0, t.side) for t in tiles]
-        return self._stack(items, max(len(t.rows) for t in tiles), [t.dataset for t in tiles])
+        crops = {i: self._crop(t.dataset, t.sample, t.rows, t.x0, t.y0, t.side) for i, t in enumerate(tiles)}
+        return self._assemble([t.dataset for t in tiles], max(len(t.rows) for t in tiles), crops, [])
 
 
 def tile_origin(lo: int, hi: int, side: int, size: int) -> int:
