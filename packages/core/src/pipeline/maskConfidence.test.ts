@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MaskConfidenceTally, UNSURE_LOGIT } from "./maskConfidence.js";
+import { LogitUpsampler } from "./postprocess.js";
 import { modelFrame } from "./preprocess.js";
 
 describe("MaskConfidenceTally", () => {
@@ -42,5 +43,68 @@ describe("MaskConfidenceTally", () => {
     tally.add(7, batch, 0, frame, 0.9);
     expect(tally.confidenceOf(7)).toBeCloseTo(4 / 12, 12);
     expect(tally.predictedIouOf(7)).toBeCloseTo(0.7, 6);
+  });
+});
+
+describe("MaskConfidenceTally: only the visible part of a mask counts", () => {
+  // An 8×8 image in an 8×8 frame (identity upsampling): frame counts and label-plane pixels agree one to one.
+  const frame = modelFrame(8, 8, 8);
+  const logitsOf = (fill: (x: number, y: number) => number) =>
+    Float32Array.from({ length: 64 }, (_, i) => fill(i % 8, Math.floor(i / 8)));
+  const inside = (x: number, y: number, lo: number, hi: number) => x >= lo && x <= hi && y >= lo && y <= hi;
+  // An outer object, sure on 6×6 = 36 pixels; an inner one on top: sure on 2×2, doubtful on the ring around (12).
+  const outer = logitsOf((x, y) => (inside(x, y, 1, 6) ? 3 : -3));
+  const inner = logitsOf((x, y) => (inside(x, y, 3, 4) ? 3 : inside(x, y, 2, 5) ? 0.5 : -3));
+
+  const run = (order: [number, Float32Array][], plane = (_label: number) => 0) => {
+    const tally = new MaskConfidenceTally();
+    const upsampler = new LogitUpsampler(frame);
+    const labels = new Uint16Array(64);
+    for (const [label, logits] of order) {
+      upsampler.paint(logits, 0, labels, label, tally.classesOf(label, plane(label)));
+      tally.add(label, logits, 0, frame, 0.5);
+    }
+    return tally;
+  };
+
+  it("an outer object under an inner one: hidden pixels leave, pixels the inner one may cover become doubtful", () => {
+    const tally = run([
+      [1, outer],
+      [2, inner],
+    ]);
+    // Outer: 36 sure in the frame; 4 hidden under the inner one's sure core, 12 under its doubtful ring:
+    // sure 36 − 16 = 20, doubtful 0 + 12 → 20 / 32. The inner one is on top: its own 4 / 16.
+    expect(tally.confidenceOf(1)).toBeCloseTo(20 / 32, 12);
+    expect(tally.confidenceOf(2)).toBeCloseTo(4 / 16, 12);
+  });
+
+  it("the same whatever order the boxes were painted in", () => {
+    const tally = run([
+      [2, inner],
+      [1, outer],
+    ]);
+    expect(tally.confidenceOf(1)).toBeCloseTo(20 / 32, 12);
+    expect(tally.confidenceOf(2)).toBeCloseTo(4 / 16, 12);
+  });
+
+  it("a lower label under a higher one is what is hidden, not the other way round", () => {
+    const tally = run([
+      [2, outer],
+      [1, inner],
+    ]);
+    expect(tally.confidenceOf(2)).toBe(1); // on top, crisp
+    expect(tally.confidenceOf(1)).toBe(0); // wholly under the sure outer object: nothing visible
+  });
+
+  it("masks on different planes (slices of a 3D walk) do not hide each other", () => {
+    const tally = run(
+      [
+        [1, outer],
+        [2, inner],
+      ],
+      (label) => label,
+    );
+    expect(tally.confidenceOf(1)).toBe(1);
+    expect(tally.confidenceOf(2)).toBeCloseTo(4 / 16, 12);
   });
 });

@@ -1,4 +1,14 @@
+import type { PixelIndexList } from "./pixelIndexList.js";
 import type { ModelFrame } from "./preprocess.js";
+
+/** |logit| below this is doubtful: ln 3, i.e. a probability between 0.25 and 0.75 (maskConfidence.ts). */
+export const UNSURE_LOGIT = Math.log(3);
+
+/** Where a box's upsampled logits are sure (≥ ln 3) or doubtful (|logit| < ln 3), as label-plane pixel indices. */
+export interface LogitClasses {
+  sure: PixelIndexList;
+  unsure: PixelIndexList;
+}
 
 /** Inclusive pixel bounding box [x0, y0, x1, y1]. */
 export type PixelBox = [number, number, number, number];
@@ -33,7 +43,9 @@ function linearTaps(srcSize: number, dstSize: number): LinearTaps {
  * Only the output pixels whose four source taps include a positive logit can be positive (bilinear weights are a
  * convex combination), so the upsampling runs over that window only: the cost follows the object, not the image.
  * The mask is painted into `labels` with `label` where it wins over what is already there (max), which equals
- * "later boxes overwrite earlier ones" because labels grow with box index.
+ * "later boxes overwrite earlier ones" because labels grow with box index. Given `classes`, the upsampled logits
+ * are also sorted into sure and doubtful pixels (the window then spans every logit above −ln 3, so none is missed):
+ * what the mask confidence needs to tell which part of a mask stays visible under later ones.
  */
 export class LogitUpsampler {
   private readonly ty: LinearTaps;
@@ -60,12 +72,20 @@ export class LogitUpsampler {
    * @param logits all boxes' logits, N × size × size
    * @param index which box
    * @param labels output label plane, painted in place
+   * @param classes when given, receives the label-plane indices of the sure and doubtful upsampled logits
    * @returns the bounding box of this box's mask in label-plane pixels, or null when empty
    */
-  paint(logits: Float32Array, index: number, labels: Uint16Array, label: number): PixelBox | null {
+  paint(
+    logits: Float32Array,
+    index: number,
+    labels: Uint16Array,
+    label: number,
+    classes?: LogitClasses,
+  ): PixelBox | null {
     const { size, resizedHeight: rh, resizedWidth: rw, height: H, width: W } = this.frame;
     const base = index * size * size;
-    // Bounding box of positive logits inside the resized extent.
+    // Bounding box of the logits that can make an output pixel positive (or, with classes, doubtful).
+    const floor = classes ? -UNSURE_LOGIT : 0;
     let ly0 = rh;
     let ly1 = -1;
     let lx0 = rw;
@@ -73,7 +93,7 @@ export class LogitUpsampler {
     for (let y = 0; y < rh; y++) {
       const row = base + y * size;
       for (let x = 0; x < rw; x++) {
-        if (logits[row + x]! > 0) {
+        if (logits[row + x]! > floor) {
           if (y < ly0) ly0 = y;
           if (y > ly1) ly1 = y;
           if (x < lx0) lx0 = x;
@@ -102,6 +122,10 @@ export class LogitUpsampler {
         const top = logits[r0 + a]! + (logits[r0 + b]! - logits[r0 + a]!) * wx;
         const bottom = logits[r1 + a]! + (logits[r1 + b]! - logits[r1 + a]!) * wx;
         const v = top + (bottom - top) * wy;
+        if (classes) {
+          if (v >= UNSURE_LOGIT) classes.sure.push(outRow + x);
+          else if (v > -UNSURE_LOGIT) classes.unsure.push(outRow + x);
+        }
         if (v > 0) {
           if (labels[outRow + x]! < label) labels[outRow + x] = label;
           if (y < by0) by0 = y;

@@ -70,7 +70,7 @@ export async function segmentImage(
       timings.decodeMs += now() - t;
       t = now();
       chunk.forEach((b, k) => {
-        upsampler.paint(result.logits, k, labels, b.label);
+        upsampler.paint(result.logits, k, labels, b.label, opts.confidence?.classesOf(b.label, 0));
         opts.confidence?.add(b.label, result.logits, k, frame, result.iou[k]!);
       });
       timings.postprocessMs += now() - t;

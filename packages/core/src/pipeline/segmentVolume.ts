@@ -100,7 +100,13 @@ export async function segmentVolume(
       t = opts.now();
       const slice = labels.subarray(z * plane, (z + 1) * plane);
       chunk.forEach((w, k) => {
-        w.previous = upsampler.paint(result.logits, k, slice, w.label);
+        w.previous = upsampler.paint(
+          result.logits,
+          k,
+          slice,
+          w.label,
+          opts.confidence?.classesOf(w.label, z),
+        );
         opts.confidence?.add(w.label, result.logits, k, frame, result.iou[k]!);
         if (z === w.zMid) w.middle = w.previous;
       });

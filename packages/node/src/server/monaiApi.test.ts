@@ -136,8 +136,10 @@ describe("POST /infer/{model}", () => {
     const params = InferResultSchema.parse(JSON.parse(String(parts.get("params"))));
     expect(params.expert).toBe("general");
     // The box oracle's logits are the distance to the box edge + 0.5 px: the rings just inside and just outside
-    // are doubtful, the rest sure (box 1: 89·69 sure among 93·73; box 2: 149·189 among 153·193).
-    expect(params.label_confidence["box 1"]).toBeCloseTo((89 * 69) / (93 * 73), 6);
+    // are doubtful, the rest sure (box 2: 149·189 sure among 153·193). Box 2 lies on top of box 1 (x 50..100,
+    // y 60..90): of box 1's 89·69 sure pixels, the 51·31 inside box 2's outer ring are hidden (49·29) or in doubt
+    // (160), and 160 of its 648 doubtful ones are hidden: sure 6141 − 1581 = 4560, doubtful 648 − 160 + 160.
+    expect(params.label_confidence["box 1"]).toBeCloseTo(4560 / (4560 + 648), 6);
     expect(params.label_confidence["box 2"]).toBeCloseTo((149 * 189) / (153 * 193), 6);
     const image = parts.get("image") as File;
     expect(image.name).toBe("case.nii.gz");

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { PixelIndexList } from "./pixelIndexList.js";
+import { LogitUpsampler, UNSURE_LOGIT } from "./postprocess.js";
+import { modelFrame } from "./preprocess.js";
+
+const classes = () => ({ sure: new PixelIndexList(), unsure: new PixelIndexList() });
+
+describe("LogitUpsampler.paint", () => {
+  // An 8×8 image in an 8×8 frame: upsampling is the identity, so every logit is one output pixel.
+  const frame = modelFrame(8, 8, 8);
+  const logitsOf = (fill: (x: number, y: number) => number) =>
+    Float32Array.from({ length: 64 }, (_, i) => fill(i % 8, Math.floor(i / 8)));
+
+  it("paints logit > 0 with max(label) and sorts sure / doubtful pixels, the doubtful ring outside included", () => {
+    // Sure 2×2 at (3..4, 3..4); a doubtful ring around it: +0.5 at x = 2, −0.5 at x = 5 and on rows 2 and 5.
+    const logits = logitsOf((x, y) => {
+      if (x >= 3 && x <= 4 && y >= 3 && y <= 4) return 4;
+      if (x >= 2 && x <= 5 && y >= 2 && y <= 5) return x === 2 ? 0.5 : -0.5;
+      return -4;
+    });
+    const labels = new Uint16Array(64);
+    labels[3 * 8 + 3] = 9; // a higher label already there keeps its pixel
+    const c = classes();
+    const box = new LogitUpsampler(frame).paint(logits, 0, labels, 2, c);
+    expect(box).toEqual([2, 2, 4, 5]);
+    expect([...c.sure.values()].sort((a, b) => a - b)).toEqual([27, 28, 35, 36]);
+    expect(c.unsure.length).toBe(12);
+    expect(labels[27]).toBe(9);
+    expect(labels[28]).toBe(2);
+    expect(labels[5 * 8 + 5]).toBe(0); // doubtful but negative: not painted
+  });
+
+  it("an empty mask paints nothing and returns null, yet its doubtful pixels are still sorted", () => {
+    const logits = logitsOf((x, y) => (x === 6 && y === 1 ? -0.5 : -UNSURE_LOGIT - 1));
+    const labels = new Uint16Array(64);
+    const c = classes();
+    expect(new LogitUpsampler(frame).paint(logits, 0, labels, 1, c)).toBeNull();
+    expect(labels.every((v) => v === 0)).toBe(true);
+    expect([...c.unsure.values()]).toEqual([1 * 8 + 6]);
+    expect(c.sure.length).toBe(0);
+  });
+
+  it("paints into a tile's place in a wider plane, classes indexed in that plane", () => {
+    const logits = logitsOf((x, y) => (x === 0 && y === 0 ? 5 : -5));
+    const labels = new Uint16Array(20 * 20);
+    const c = classes();
+    // The tile's top-left corner is at (10, 4) in a 20-wide plane.
+    const box = new LogitUpsampler(frame, { x0: 10, y0: 4, stride: 20 }).paint(logits, 0, labels, 3, c);
+    expect(box).toEqual([10, 4, 10, 4]);
+    expect(labels[4 * 20 + 10]).toBe(3);
+    expect([...c.sure.values()]).toEqual([4 * 20 + 10]);
+  });
+});
