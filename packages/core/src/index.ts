@@ -76,6 +76,7 @@ export * from "./io/nrrdStudy.js";
 export * from "./io/slicerSegmentation.js";
 export * from "./io/dicomSegRead.js";
 export * from "./io/dicomDecodeRequest.js";
+export * from "./io/dicomDecodePool.js";
 export * from "./io/metaImage.js";
 export * from "./io/metaImageStudy.js";
 export * from "./manifest/niftiHeaderRules.js";

@@ -1,8 +1,9 @@
 /**
- * What a pool that decodes a DICOM series' compressed slices in parallel says to its workers, and the decoding a
- * worker does for one message — shared by Node's worker threads (packages/node/src/io/dicomDecodePool.ts) and the
- * browser's Web Workers (packages/web/src/segment/dicomDecodePool.ts), and kept apart from any worker scope so the
- * pools' tests decode exactly as the workers do.
+ * What the pool that decodes a DICOM series' compressed slices in parallel (dicomDecodePool.ts) says to its
+ * workers, and the decoding a worker does for one message — shared by Node's worker threads
+ * (packages/node/src/io/dicomDecodeWorker.ts) and the browser's Web Workers
+ * (packages/web/src/segment/dicomDecodeWorker.ts), and kept apart from any worker scope so the pool's tests decode
+ * exactly as the workers do, and the calling thread exactly as a worker when it decodes instead.
  */
 import { decodeDicomPixels, readDicom } from "./dicom.js";
 

@@ -1,67 +1,77 @@
 /**
  * Decodes the compressed slices of a DICOM series on worker threads before the core assembles the volume, so a
  * JPEG 2000 or JPEG-LS series — about 100 and 40 ms of decoding per 512×512 slice on one core — decodes on every
- * core the run may use (--threads). Uncompressed series, short series and single-threaded runs skip it: starting a
- * worker costs more than it saves there. The core takes each file's values as decoded (DicomFileBytes.decodedValues)
- * and decodes any file a worker could not, so errors read exactly as without workers.
+ * core the run may use (--threads). The scheduling, its policy and its failure rules are the core's
+ * (decodeCompressedSlices in packages/core/src/io/dicomDecodePool.ts); this module only starts worker_threads
+ * behind its DecodeWorker and hands the values to the core (DicomFileBytes.decodedValues). Uncompressed series,
+ * short series and single-threaded runs start no worker: their compressed slices are decoded on the main thread.
+ * A file no worker could decode is left to the core, so its error reads exactly as without workers; a worker that
+ * fails, exits or cannot start ends the pool and the main thread decodes what is left; a worker that hangs on a
+ * slice (60 s) fails the series with one line naming that file.
  */
 import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { readDicom, type DecodeReply, type DecodeRequest, type DicomFileBytes } from "@daft/core";
+import {
+  decodeCompressedSlices,
+  type DecodeReply,
+  type DecodeWorker,
+  type DicomFileBytes,
+  type SpawnDecodeWorker,
+} from "@daft/core";
 
-/** Fewer compressed slices than this are decoded on the main thread. */
-export const MIN_SLICES_FOR_WORKERS = 8;
+export interface SeriesDecodeOptions {
+  /** Starts one worker (default: a worker thread on dicomDecodeWorker.js); tests give others. */
+  spawn?: SpawnDecodeWorker;
+  /** How long a worker may take over one slice, in ms (the core's default: 60 s). */
+  sliceDeadlineMs?: number;
+}
 
-/** The files, with decodedValues for those the workers decoded; `workers` = 0 when none were started. */
+/**
+ * The files, with decodedValues for their compressed slices; `workers` = 0 when the main thread decoded them.
+ * Rejects with a DaftInputError naming the file a worker hung on.
+ */
 export async function decodeSeriesInWorkers(
   files: DicomFileBytes[],
   threads: number,
+  { spawn = spawnDecodeThread, sliceDeadlineMs }: SeriesDecodeOptions = {},
 ): Promise<{ files: DicomFileBytes[]; workers: number }> {
-  const compressed = files.filter(({ name, bytes }) => {
-    try {
-      return readDicom(bytes, name).pixelData?.encapsulated === true;
-    } catch {
-      return false; // the core reports it
-    }
+  const { values, workers } = await decodeCompressedSlices(files, {
+    threads,
+    spawn,
+    ...(sliceDeadlineMs === undefined ? {} : { sliceDeadlineMs }),
   });
-  const workers = Math.min(threads, 8, Math.floor(compressed.length / 4));
-  const script = workerScript();
-  if (compressed.length < MIN_SLICES_FOR_WORKERS || workers < 2 || !script) return { files, workers: 0 };
-
-  const decoded = new Map<number, Float32Array>();
-  const queue = compressed.map((file) => files.indexOf(file));
-  const pool = Array.from({ length: workers }, () => new Worker(script));
-  try {
-    await Promise.all(
-      pool.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const next = () => {
-              const id = queue.shift();
-              if (id === undefined) return resolve();
-              const { name, bytes } = files[id]!;
-              worker.postMessage({ id, name, bytes } satisfies DecodeRequest);
-            };
-            worker.on("message", ({ id, values }: DecodeReply) => {
-              if (values) decoded.set(id, values);
-              next();
-            });
-            worker.on("error", reject);
-            next();
-          }),
-      ),
-    );
-  } catch {
-    return { files, workers: 0 }; // a worker that died: the main thread decodes everything, as without workers
-  } finally {
-    await Promise.all(pool.map((worker) => worker.terminate()));
-  }
   return {
     files: files.map((file, i) => {
-      const values = decoded.get(i);
-      return values ? { ...file, decodedValues: values } : file;
+      const decoded = values[i];
+      return decoded ? { ...file, decodedValues: decoded } : file;
     }),
     workers,
+  };
+}
+
+/** A worker thread running dicomDecodeWorker.js; throws when the script is not there (the main thread decodes). */
+export function spawnDecodeThread(): DecodeWorker {
+  const script = workerScript();
+  if (!script) throw new Error("dicomDecodeWorker.js not found beside the decoding pool");
+  return decodeThread(script);
+}
+
+/**
+ * A worker thread running `script` as a DecodeWorker. An 'error' (uncaught exception, a script that cannot load),
+ * a 'messageerror' (a reply it could not deserialize) or an 'exit' it was not asked for (process.exit() inside it,
+ * or killed) are failures; the pool ignores the 'exit' that its own terminate() causes.
+ */
+export function decodeThread(script: URL): DecodeWorker {
+  const worker = new Worker(script);
+  return {
+    decode: (request) => worker.postMessage(request),
+    listen(onReply, onFailure) {
+      worker.on("message", (reply: DecodeReply) => onReply(reply));
+      worker.on("error", () => onFailure());
+      worker.on("messageerror", () => onFailure());
+      worker.on("exit", () => onFailure());
+    },
+    terminate: () => worker.terminate(),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
- * Worker thread of DicomDecodePool: decodes the pixel data of one DICOM file per message with the core's
- * decodeDicomPixels and sends back its rescaled values (transferred, not copied). A file it cannot decode answers
- * with no values: the main thread decodes that one itself, so its error is reported as always.
+ * Worker thread of the series decoding pool (dicomDecodePool.ts): decodes the pixel data of one DICOM file per
+ * message with the core's decodeDicomPixels and sends back its rescaled values (transferred, not copied). A file it
+ * cannot decode answers with no values: the core decodes that one itself, so its error is reported as always.
  */
 import { parentPort } from "node:worker_threads";
 import { answerDecodeRequest, type DecodeRequest } from "@daft/core";

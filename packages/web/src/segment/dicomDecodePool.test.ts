@@ -1,141 +1,120 @@
 import { readFileSync } from "node:fs";
-import { answerDecodeRequest, decodeDicomPixels, readDicom, type DicomFileBytes } from "@daft/core";
-import { describe, expect, it } from "vitest";
 import {
-  decodeCompressedSlices,
-  decodeWorkerCount,
-  type DecodeWorker,
-  type SpawnDecodeWorker,
-} from "./dicomDecodePool.js";
+  answerDecodeRequest,
+  DaftInputError,
+  decodeDicomPixels,
+  readDicom,
+  type DecodeRequest,
+  type DicomFileBytes,
+} from "@daft/core";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { browserDecodeThreads, decodeSeriesOnWebWorkers } from "./dicomDecodePool.js";
 
-const fixture = (path: string) =>
-  new Uint8Array(readFileSync(new URL(`../../../../fixtures/formats/${path}`, import.meta.url)));
+// The scheduling itself is tested in packages/core/src/io/dicomDecodePool.test.ts; these test the Web Worker side.
 
-/** Compressed CT slices the core decodes: RLE, JPEG Lossless, JPEG-LS, HTJ2K. */
-const COMPRESSED = [
-  "compressed/ct_rle.dcm",
-  "compressed/ct_jpeg_sv1.dcm",
-  "compressed/ct_jpeg_p14_sv3.dcm",
-  "compressed/ct_jpeg_ls.dcm",
-  "htj2k/ct_htj2k.dcm",
-].map(fixture);
+const fixture = (name: string) =>
+  new Uint8Array(readFileSync(new URL(`../../../../fixtures/formats/compressed/${name}`, import.meta.url)));
 
-/** `count` compressed files, then an uncompressed one and one that is not DICOM (neither is decoded). */
+/** `count` compressed slices (RLE, JPEG-LS) and an uncompressed one. */
 function series(count: number): DicomFileBytes[] {
-  const files = Array.from({ length: count }, (_, i) => ({
-    name: `IM${i}`,
-    bytes: COMPRESSED[i % COMPRESSED.length]!,
-  }));
   return [
-    ...files,
-    { name: "native", bytes: fixture("compressed/ct_native.dcm") },
-    { name: "notes.txt", bytes: new TextEncoder().encode("not a DICOM file") },
+    ...Array.from({ length: count }, (_, i) => ({
+      name: `IM${i}`,
+      bytes: fixture(i % 2 ? "ct_jpeg_ls.dcm" : "ct_rle.dcm"),
+    })),
+    { name: "native", bytes: fixture("ct_native.dcm") },
   ];
 }
 
-/** A JPEG-LS file whose codestream has lost its SOI marker: readable, not decodable. */
-function undecodable(): Uint8Array {
-  const bytes = fixture("compressed/ct_jpeg_ls.dcm").slice();
-  const soi = bytes.findIndex((v, i) => v === 0xff && bytes[i + 1] === 0xd8);
-  bytes[soi + 1] = 0;
-  return bytes;
-}
+const decodedHere = ({ name, bytes }: DicomFileBytes) =>
+  decodeDicomPixels(readDicom(bytes, name), name).values;
 
-const decodedHere = (file: DicomFileBytes) =>
-  decodeDicomPixels(readDicom(file.bytes, file.name), file.name).values;
+type Behaviour = "decodes" | "fails" | "hangs";
 
-/**
- * Fake workers that decode as dicomDecodeWorker.ts does, replying on a later task; after `failAfter` replies in
- * all, the worker asked next fails instead.
- */
-function fakeWorkers(failAfter = Infinity) {
-  const made = { spawned: 0, terminated: 0, decoded: 0 };
-  const spawn: SpawnDecodeWorker = (): DecodeWorker => {
-    made.spawned++;
-    let onReply: (reply: ReturnType<typeof answerDecodeRequest>) => void = () => {};
-    let onFailure = () => {};
-    let ended = false;
-    return {
-      decode(request) {
-        setTimeout(() => {
-          if (ended) return; // as a terminated Web Worker: no more messages
-          if (made.decoded >= failAfter) return onFailure();
-          made.decoded++;
-          onReply(answerDecodeRequest(structuredClone(request)));
-        });
-      },
-      listen(reply, failure) {
-        onReply = reply;
-        onFailure = failure;
-      },
-      terminate() {
-        ended = true;
-        made.terminated++;
-      },
-    };
-  };
-  return { spawn, made };
-}
-
-describe("decodeCompressedSlices", () => {
-  it("decodes a long series on the pool to the values sequential decoding gives, and ends the workers", async () => {
-    const files = series(12);
-    const { spawn, made } = fakeWorkers();
-    const { values, workers } = await decodeCompressedSlices(files, 8, spawn);
-    expect(workers).toBe(3); // 12 slices, at least 4 per worker
-    expect(made).toEqual({ spawned: 3, terminated: 3, decoded: 12 });
-    files.slice(0, 12).forEach((file, i) => expect(values[i]).toEqual(decodedHere(file)));
-    expect(values.slice(12)).toEqual([undefined, undefined]); // uncompressed and non-DICOM: left to the core
-  });
-
-  it("uses at most one worker per thread, and none for a short series or a single thread", async () => {
-    for (const [slices, threads, expected] of [
-      [12, 2, 2],
-      [300, 16, 8],
-      [300, 4, 4],
-      [8, 8, 2],
-      [7, 8, 0],
-      [40, 1, 0],
-    ] as const) {
-      expect(decodeWorkerCount(slices, threads), `${slices} slices, ${threads} threads`).toBe(expected);
+/** Stands in for the browser's Worker: replies on a later task as dicomDecodeWorker.ts does, fails, or hangs. */
+function stubWorkers(behaviour: Behaviour, cores = 4) {
+  const made: FakeWebWorker[] = [];
+  class FakeWebWorker {
+    onmessage: ((event: MessageEvent) => void) | null = null;
+    onerror: ((event: ErrorEvent) => void) | null = null;
+    onmessageerror: (() => void) | null = null;
+    terminated = false;
+    readonly preventDefault = vi.fn();
+    constructor(
+      readonly url: URL,
+      readonly options: WorkerOptions,
+    ) {
+      made.push(this);
     }
-    const files = series(7);
-    const { spawn, made } = fakeWorkers();
-    const { values, workers } = await decodeCompressedSlices(files, 8, spawn);
-    expect(workers).toBe(0);
-    expect(made.spawned).toBe(0);
-    files.slice(0, 7).forEach((file, i) => expect(values[i]).toEqual(decodedHere(file)));
-  });
+    postMessage(request: DecodeRequest) {
+      if (behaviour === "hangs") return;
+      setTimeout(() => {
+        if (this.terminated) return;
+        if (behaviour === "fails") {
+          this.onerror?.({ preventDefault: this.preventDefault } as unknown as ErrorEvent);
+          return;
+        }
+        this.onmessage?.({ data: answerDecodeRequest(structuredClone(request)) } as MessageEvent);
+      }, 1);
+    }
+    terminate() {
+      this.terminated = true;
+    }
+  }
+  vi.stubGlobal("Worker", FakeWebWorker);
+  vi.stubGlobal("navigator", { hardwareConcurrency: cores });
+  return made;
+}
 
-  it("leaves a file no worker can decode to the core, which reports it as without workers", async () => {
-    const files = series(10);
-    files[4] = { name: "broken", bytes: undecodable() };
-    const { spawn, made } = fakeWorkers();
-    const { values, workers } = await decodeCompressedSlices(files, 2, spawn);
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+});
+
+describe("decodeSeriesOnWebWorkers", () => {
+  it("decodes on module workers running dicomDecodeWorker.ts, one per core, and terminates them", async () => {
+    const made = stubWorkers("decodes", 2);
+    const files = series(12);
+    const { values, workers } = await decodeSeriesOnWebWorkers(files);
     expect(workers).toBe(2);
-    expect(made.decoded).toBe(10);
-    expect(values[4]).toBeUndefined();
-    expect(values[5]).toEqual(decodedHere(files[5]!));
-    expect(() => decodedHere(files[4]!)).toThrow(/JPEG-LS: no SOI marker/); // the core's error, as always
+    expect(made).toHaveLength(2);
+    expect(made.every((w) => w.url.pathname.endsWith("/segment/dicomDecodeWorker.ts"))).toBe(true);
+    expect(made.every((w) => w.options.type === "module" && w.terminated)).toBe(true);
+    files.slice(0, 12).forEach((file, i) => expect(values[i]).toEqual(decodedHere(file)));
+    expect(values[12]).toBeUndefined(); // uncompressed: left to the core
   });
 
-  it("decodes the slices a failed worker left on this thread, keeping what the pool decoded", async () => {
-    const files = series(16);
-    const { spawn, made } = fakeWorkers(5);
-    const { values, workers } = await decodeCompressedSlices(files, 4, spawn);
-    expect(workers).toBe(0);
-    expect(made.decoded).toBe(5);
-    expect(made.terminated).toBe(made.spawned);
-    files.slice(0, 16).forEach((file, i) => expect(values[i]).toEqual(decodedHere(file)));
-  });
-
-  it("decodes on this thread when no worker can be started", async () => {
+  it("handles a worker's script error and decodes on this thread", async () => {
+    const made = stubWorkers("fails");
     const files = series(8);
-    const spawn: SpawnDecodeWorker = () => {
-      throw new ReferenceError("Worker is not defined");
-    };
-    const { values, workers } = await decodeCompressedSlices(files, 8, spawn);
+    const { values, workers } = await decodeSeriesOnWebWorkers(files);
     expect(workers).toBe(0);
+    expect(made.some((w) => w.preventDefault.mock.calls.length > 0)).toBe(true);
+    expect(made.every((w) => w.terminated)).toBe(true);
     files.slice(0, 8).forEach((file, i) => expect(values[i]).toEqual(decodedHere(file)));
+  });
+
+  it("fails the series naming the file a worker hangs on, after 60 s, and terminates the workers", async () => {
+    vi.useFakeTimers();
+    const made = stubWorkers("hangs", 2);
+    const run = decodeSeriesOnWebWorkers(series(8)).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const error = await run;
+    expect(error).toBeInstanceOf(DaftInputError);
+    // segmentWorker.ts posts this line to the page, as for any file it cannot decode.
+    expect((error as DaftInputError).oneLine()).toBe(
+      "IM0: decoding its compressed pixel data did not finish within 60 s",
+    );
+    expect(made.every((w) => w.terminated)).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("uses this browser's cores, at most 8, and one when it does not say", () => {
+    vi.stubGlobal("navigator", { hardwareConcurrency: 16 });
+    expect(browserDecodeThreads()).toBe(8);
+    vi.stubGlobal("navigator", { hardwareConcurrency: 3 });
+    expect(browserDecodeThreads()).toBe(3);
+    vi.stubGlobal("navigator", {});
+    expect(browserDecodeThreads()).toBe(1);
   });
 });

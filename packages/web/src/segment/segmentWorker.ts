@@ -14,7 +14,7 @@ import {
 } from "@daft/core";
 import { decodeInput } from "../input/decodeInput.js";
 import { BrowserModelStore } from "./browserModels.js";
-import { browserDecodeThreads, decodeCompressedSlices, spawnBrowserDecodeWorker } from "./dicomDecodePool.js";
+import { decodeSeriesOnWebWorkers } from "./dicomDecodePool.js";
 import type { Backend, SegmentOutcome, WorkerReply, WorkerRequest } from "./messages.js";
 import { loadWasmRuntime, loadWebGpuRuntime, type LoadedRuntime } from "./ortRuntime.js";
 import { countingExpert, slicesToEncode } from "./progressCount.js";
@@ -25,9 +25,7 @@ const post = (reply: WorkerReply, transfer: Transferable[] = []) => scope.postMe
 
 let models: Promise<BrowserModelStore> | undefined;
 /** The last opened series' compressed slices, decoded on a pool of workers and reused when it is segmented. */
-const seriesPixels = new SeriesPixelCache((files) =>
-  decodeCompressedSlices(files, browserDecodeThreads(), spawnBrowserDecodeWorker),
-);
+const seriesPixels = new SeriesPixelCache(decodeSeriesOnWebWorkers);
 
 function openModels(): Promise<BrowserModelStore> {
   models ??= BrowserModelStore.open(new URL("/models/", self.location.origin).href);

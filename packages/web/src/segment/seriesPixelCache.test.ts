@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs";
-import { decodeDicomPixels, readDicom, type InputBytes } from "@daft/core";
+import {
+  decodeCompressedSlices,
+  decodeDicomPixels,
+  readDicom,
+  type DecodedSlices,
+  type InputBytes,
+} from "@daft/core";
 import { describe, expect, it } from "vitest";
-import { decodeCompressedSlices, type DecodedSlices } from "./dicomDecodePool.js";
 import { SeriesPixelCache, type DecodeSeriesSlices } from "./seriesPixelCache.js";
 
 const fixture = (name: string) =>
@@ -13,8 +18,11 @@ const series = (files: [string, Uint8Array][]): InputBytes => ({
 });
 /** Decoding on this thread, as the pool does for a short series. */
 const decodeHere: DecodeSeriesSlices = (files) =>
-  decodeCompressedSlices(files, 1, () => {
-    throw new Error("a short series starts no worker");
+  decodeCompressedSlices(files, {
+    threads: 1,
+    spawn: () => {
+      throw new Error("a short series starts no worker");
+    },
   });
 
 describe("SeriesPixelCache", () => {

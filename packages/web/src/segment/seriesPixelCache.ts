@@ -6,10 +6,9 @@
  * the same files are shown and segmented. Uncompressed slices are not kept: reading them is cheap, keeping them is
  * not.
  */
-import type { DicomFileBytes, InputBytes } from "@daft/core";
-import type { DecodedSlices } from "./dicomDecodePool.js";
+import type { DecodedSlices, DicomFileBytes, InputBytes } from "@daft/core";
 
-/** Decodes a series' compressed slices (dicomDecodePool.ts's decodeCompressedSlices with its threads and workers). */
+/** Decodes a series' compressed slices (dicomDecodePool.ts's decodeSeriesOnWebWorkers). */
 export type DecodeSeriesSlices = (files: readonly DicomFileBytes[]) => Promise<DecodedSlices>;
 
 export class SeriesPixelCache {
