@@ -19,8 +19,9 @@ export interface DicomFileBytes {
   name: string;
   bytes: Uint8Array;
   /**
-   * The file's rescaled pixel values as decodeDicomPixels gives them, when they were decoded elsewhere (the Node
-   * CLI decodes compressed series on worker threads); used for the slices of a series, decoded here otherwise.
+   * The file's rescaled pixel values as decodeDicomPixels gives them, when they were decoded elsewhere (the CLI,
+   * the server and the web page decode compressed series on workers: dicomDecodePool.ts); used for the slices of a
+   * series, decoded here otherwise.
    */
   decodedValues?: Float32Array;
 }
