@@ -161,6 +161,22 @@ describe("decodeCompressedSlices", () => {
     files.slice(0, 16).forEach((file, i) => expect(values[i]).toEqual(decodedHere(file)));
   });
 
+  it('with unanswered: "leave", keeps what the pool decoded and leaves the rest to the caller undecoded', async () => {
+    const files = series(16);
+    const { spawn, made } = fakeWorkers({ failAfter: 5 });
+    const run = decodeCompressedSlices(files, { threads: 4, spawn, unanswered: "leave" });
+    const { values, workers } = await settled(run);
+    expect(workers).toBe(0);
+    const answered = values.flatMap((v, i) => (v ? [i] : []));
+    expect(answered).toHaveLength(made.decoded);
+    answered.forEach((i) => expect(values[i]).toEqual(decodedHere(files[i]!)));
+    // A short series starts no worker and decodes nothing here.
+    const short = await settled(
+      decodeCompressedSlices(series(3), { threads: 4, spawn, unanswered: "leave" }),
+    );
+    expect(short.values.every((v) => v === undefined)).toBe(true);
+  });
+
   it("treats a reply for another slice as a failure, and decodes on the calling thread", async () => {
     const files = series(8);
     const { spawn, made } = fakeWorkers({ wrongId: 9 });

@@ -58,6 +58,12 @@ export interface DecodePoolOptions {
   spawn: SpawnDecodeWorker;
   /** How long a worker may take over one slice, in ms (DEFAULT_SLICE_DEADLINE_MS). */
   sliceDeadlineMs?: number;
+  /**
+   * What becomes of the slices no worker answered (a short series, one core, a failed pool): decoded on the
+   * calling thread ("decode", the default: the browser keeps the values), or left undefined ("leave": the caller's
+   * volume assembly decodes them anyway, and a single image's values would not be used).
+   */
+  unanswered?: "decode" | "leave";
 }
 
 /** What the pool gives for a series. */
@@ -90,7 +96,8 @@ export async function decodeCompressedSlices(
     const reply = pool?.replies.get(id);
     if (reply)
       values[id] = reply.values; // a worker decoded it, or left it to the core
-    else values[id] = answerDecodeRequest({ id, name: files[id]!.name, bytes: files[id]!.bytes }).values;
+    else if (options.unanswered !== "leave")
+      values[id] = answerDecodeRequest({ id, name: files[id]!.name, bytes: files[id]!.bytes }).values;
   }
   return { values, workers: pool?.complete ? size : 0 };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DaftInputError, decodeDicomPixels, readDicom, type DicomFileBytes } from "@daft/core";
+import { DaftInputError, type DicomFileBytes } from "@daft/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileErrorLine } from "../cli/common.js";
 import { decodeSeriesInWorkers, decodeThread } from "./dicomDecodePool.js";
@@ -29,25 +29,23 @@ function script(name: string, source: string): URL {
 }
 
 describe("decodeSeriesInWorkers on worker threads", () => {
-  it("decodes on the main thread when the worker threads exit without a word", async () => {
+  it("leaves the slices to the core when the worker threads exit without a word (no hang)", async () => {
     const exits = script("exits.mjs", "process.exit(3);\n");
     const { files: decoded, workers } = await decodeSeriesInWorkers(files, 2, {
       spawn: () => decodeThread(exits),
     });
     expect(workers).toBe(0);
-    decoded.slice(0, 8).forEach(({ name, bytes, decodedValues }) => {
-      expect(decodedValues).toEqual(decodeDicomPixels(readDicom(bytes, name), name).values);
-    });
-    expect(decoded[8]!.decodedValues).toBeUndefined(); // uncompressed: the core reads it
+    // Unanswered slices are the core's to decode as it assembles the volume, as without workers.
+    expect(decoded.every((file) => file.decodedValues === undefined)).toBe(true);
   });
 
-  it("decodes on the main thread when a worker thread's script throws", async () => {
+  it("leaves the slices to the core when a worker thread's script throws", async () => {
     const throws = script("throws.mjs", 'throw new Error("cannot start");\n');
     const { files: decoded, workers } = await decodeSeriesInWorkers(files, 2, {
       spawn: () => decodeThread(throws),
     });
     expect(workers).toBe(0);
-    expect(decoded.slice(0, 8).every((file) => file.decodedValues instanceof Float32Array)).toBe(true);
+    expect(decoded.every((file) => file.decodedValues === undefined)).toBe(true);
   });
 
   it("fails the series with one line naming the file a worker thread hangs on, and ends the threads", async () => {

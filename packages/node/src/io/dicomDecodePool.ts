@@ -4,9 +4,9 @@
  * core the run may use (--threads). The scheduling, its policy and its failure rules are the core's
  * (decodeCompressedSlices in packages/core/src/io/dicomDecodePool.ts); this module only starts worker_threads
  * behind its DecodeWorker and hands the values to the core (DicomFileBytes.decodedValues). Uncompressed series,
- * short series and single-threaded runs start no worker: their compressed slices are decoded on the main thread.
+ * short series and single-threaded runs start no worker: the core decodes their slices as it assembles the volume.
  * A file no worker could decode is left to the core, so its error reads exactly as without workers; a worker that
- * fails, exits or cannot start ends the pool and the main thread decodes what is left; a worker that hangs on a
+ * fails, exits or cannot start ends the pool and the core decodes what is left; a worker that hangs on a
  * slice (60 s) fails the series with one line naming that file.
  */
 import { existsSync } from "node:fs";
@@ -38,6 +38,7 @@ export async function decodeSeriesInWorkers(
   const { values, workers } = await decodeCompressedSlices(files, {
     threads,
     spawn,
+    unanswered: "leave", // the core's series assembly decodes them, as it does every file it has no values for
     ...(sliceDeadlineMs === undefined ? {} : { sliceDeadlineMs }),
   });
   return {
