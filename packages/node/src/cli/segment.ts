@@ -92,7 +92,8 @@ options:
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
   --threads <n>            onnxruntime intra-op threads, and worker threads that decode a compressed DICOM
-                           series of 8 or more slices (default: all cores)
+                           series of 8 or more slices (default: all cores); a worker silent for 60 s on one
+                           slice fails that input with one line naming the file
   --continue               resume a stopped run: skip inputs whose outputs (label map and the files the options
                            ask for) are already in <out-dir> and no older than the input; their timings.csv rows
                            are kept. It trusts those files: after changing models, boxes or options, start afresh
