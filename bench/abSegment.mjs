@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// Two builds of `daft segment` side by side (not a test): the CLI bundle of an earlier commit (A) against the
+// working tree's (B), each case segmented by a fresh process per run, A and B alternating (their order swapped
+// every repeat) so that a noisy, shared machine slows both alike. Wall time from spawn to exit; medians, and the
+// median of the per-repeat ratios B ÷ A. Both must write the same label map, or the run stops.
+//   node bench/run.mjs --generate-only
+//   node bench/abSegment.mjs --a <git ref> [--repeats 5] [case.npz ...]     (default: the generated bench cases)
+// Each side is bundled with esbuild straight from its TypeScript sources (@daft/core aliased to the side's own
+// packages/core/src), A from a `git worktree` of the ref under bench/out/ab/, so no build of either is reused.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const root = new URL("..", import.meta.url).pathname;
+const { values: o, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    a: { type: "string" },
+    repeats: { type: "string", default: "5" },
+    models: { type: "string", default: join(root, "models") },
+  },
+});
+if (!o.a) {
+  console.error("usage: node bench/abSegment.mjs --a <git ref> [--repeats 5] [--models DIR] [case.npz ...]");
+  process.exit(2);
+}
+const repeats = Number(o.repeats);
+const casesDir = join(root, "bench/out/cases");
+const cases = positionals.length
+  ? positionals
+  : existsSync(casesDir)
+    ? readdirSync(casesDir)
+        .filter((f) => f.endsWith(".npz"))
+        .sort()
+        .map((f) => join(casesDir, f))
+    : [];
+if (cases.length === 0) {
+  console.error("abSegment: no cases (run `node bench/run.mjs --generate-only`, or name .npz files)");
+  process.exit(2);
+}
+
+const abDir = join(root, "bench/out/ab");
+const git = (...args) => execFileSync("git", ["-C", root, ...args], { encoding: "utf8" }).trim();
+const commitA = git("rev-parse", "--verify", `${o.a}^{commit}`);
+const commitB = `${git("rev-parse", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? " + changes" : ""}`;
+
+/** esbuild's CLI bundle of the sources under `tree`, into `out`; returns a script that runs it as `daft`. */
+function bundle(tree, out) {
+  rmSync(out, { recursive: true, force: true });
+  execFileSync(
+    join(root, "node_modules/.bin/esbuild"),
+    [
+      "packages/node/src/cli/main.ts",
+      "packages/node/src/io/dicomDecodeWorker.ts",
+      "--bundle",
+      "--splitting",
+      "--platform=node",
+      "--format=esm",
+      "--target=node20",
+      "--external:onnxruntime-node",
+      "--alias:@daft/core=./packages/core/src/index.ts",
+      `--outdir=${out}`,
+      "--entry-names=[name]",
+      "--chunk-names=chunks/[name]-[hash]",
+      "--log-level=warning",
+    ],
+    { cwd: tree, stdio: "inherit" },
+  );
+  const launcher = join(out, "daft.mjs");
+  writeFileSync(
+    launcher,
+    'const { run } = await import("./main.js");\nprocess.exitCode = await run(process.argv.slice(2));\n',
+  );
+  return launcher;
+}
+
+const treeA = join(abDir, "tree-a");
+if (existsSync(treeA)) git("worktree", "remove", "--force", treeA);
+git("worktree", "add", "--detach", treeA, commitA);
+const sides = [
+  { name: "A", commit: commitA, cli: bundle(treeA, join(abDir, "bundle-a")) },
+  { name: "B", commit: commitB, cli: bundle(root, join(abDir, "bundle-b")) },
+];
+git("worktree", "remove", "--force", treeA);
+
+const work = mkdtempSync(join(tmpdir(), "daft-ab-"));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function segment(side, input, out) {
+  rmSync(out, { recursive: true, force: true });
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [side.cli, "segment", input, "-o", out, "--models", o.models, "--quiet"], {
+    encoding: "utf8",
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (r.status !== 0) throw new Error(`${side.name} failed on ${input}: ${r.stderr.trim()}`);
+  return seconds;
+}
+
+const rows = [];
+for (const input of cases) {
+  const name = input.split("/").pop();
+  const times = { A: [], B: [] };
+  const ratios = [];
+  for (let i = 0; i < repeats; i++) {
+    const order = i % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order) times[side.name].push(segment(side, input, join(work, side.name)));
+    ratios.push(times.B[i] / times.A[i]);
+    const [a, b] = ["A", "B"].map((s) => execFileSync("sha256sum", [join(work, s, name)], { encoding: "utf8" }));
+    if (a.split(" ")[0] !== b.split(" ")[0]) throw new Error(`${name}: A and B wrote different label maps`);
+    process.stderr.write(`${name}: ${i + 1}/${repeats}\n`);
+  }
+  rows.push(
+    `| ${name} | ${median(times.A).toFixed(2)} | ${median(times.B).toFixed(2)} | ${median(ratios).toFixed(3)} |`,
+  );
+}
+rmSync(work, { recursive: true, force: true });
+console.log(`A = ${sides[0].commit}, B = ${sides[1].commit}; ${repeats} repeats, fresh process each, alternating\n`);
+console.log("| case | A: median s | B: median s | median ratio B ÷ A |\n|---|---:|---:|---:|");
+console.log(rows.join("\n"));
