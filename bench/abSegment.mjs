@@ -91,9 +91,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function segment(side, input, out) {
   rmSync(out, { recursive: true, force: true });
   const started = performance.now();
-  const r = spawnSync(process.execPath, [side.cli, "segment", input, "-o", out, "--models", o.models, "--quiet"], {
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    process.execPath,
+    [side.cli, "segment", input, "-o", out, "--models", o.models, "--quiet"],
+    {
+      encoding: "utf8",
+    },
+  );
   const seconds = (performance.now() - started) / 1000;
   if (r.status !== 0) throw new Error(`${side.name} failed on ${input}: ${r.stderr.trim()}`);
   return seconds;
@@ -108,7 +112,9 @@ for (const input of cases) {
     const order = i % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) times[side.name].push(segment(side, input, join(work, side.name)));
     ratios.push(times.B[i] / times.A[i]);
-    const [a, b] = ["A", "B"].map((s) => execFileSync("sha256sum", [join(work, s, name)], { encoding: "utf8" }));
+    const [a, b] = ["A", "B"].map((s) =>
+      execFileSync("sha256sum", [join(work, s, name)], { encoding: "utf8" }),
+    );
     if (a.split(" ")[0] !== b.split(" ")[0]) throw new Error(`${name}: A and B wrote different label maps`);
     process.stderr.write(`${name}: ${i + 1}/${repeats}\n`);
   }
@@ -117,6 +123,8 @@ for (const input of cases) {
   );
 }
 rmSync(work, { recursive: true, force: true });
-console.log(`A = ${sides[0].commit}, B = ${sides[1].commit}; ${repeats} repeats, fresh process each, alternating\n`);
+console.log(
+  `A = ${sides[0].commit}, B = ${sides[1].commit}; ${repeats} repeats, fresh process each, alternating\n`,
+);
 console.log("| case | A: median s | B: median s | median ratio B ÷ A |\n|---|---:|---:|---:|");
 console.log(rows.join("\n"));
