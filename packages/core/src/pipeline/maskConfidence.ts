@@ -122,29 +122,35 @@ export class MaskConfidenceTally {
     for (const labels of this.planes.values()) {
       let extent = 0;
       for (const { sure, unsure } of labels.values())
-        for (const list of [sure, unsure]) for (const p of list.values()) if (p >= extent) extent = p + 1;
+        extent = Math.max(extent, sure.extent(), unsure.extent());
       if (marks.length < extent) marks = new Uint8Array(extent);
       for (const label of [...labels.keys()].sort((a, b) => b - a)) {
-        const sure = labels.get(label)!.sure.values();
-        const unsure = labels.get(label)!.unsure.values();
+        const { sure, unsure } = labels.get(label)!;
         let o = result.get(label);
         if (!o) {
           o = { surePixels: 0, unsurePixels: 0, sureHidden: 0, sureDoubted: 0, unsureHidden: 0 };
           result.set(label, o);
         }
-        o.surePixels += sure.length;
-        o.unsurePixels += unsure.length;
-        for (const p of sure) {
-          if (marks[p] === COVERED) o.sureHidden++;
-          else if (marks[p] === MAYBE_COVERED) o.sureDoubted++;
-        }
-        for (const p of unsure) if (marks[p] === COVERED) o.unsureHidden++;
-        for (const p of unsure) if (marks[p] === UNCOVERED) marks[p] = MAYBE_COVERED;
-        for (const p of sure) marks[p] = COVERED;
+        const counts = o;
+        counts.surePixels += sure.length;
+        counts.unsurePixels += unsure.length;
+        sure.forEachRun((start, end) => {
+          for (let p = start; p < end; p++) {
+            if (marks[p] === COVERED) counts.sureHidden++;
+            else if (marks[p] === MAYBE_COVERED) counts.sureDoubted++;
+          }
+        });
+        unsure.forEachRun((start, end) => {
+          for (let p = start; p < end; p++) if (marks[p] === COVERED) counts.unsureHidden++;
+        });
+        unsure.forEachRun((start, end) => {
+          for (let p = start; p < end; p++) if (marks[p] === UNCOVERED) marks[p] = MAYBE_COVERED;
+        });
+        sure.forEachRun((start, end) => marks.fill(COVERED, start, end));
       }
       for (const { sure, unsure } of labels.values()) {
-        for (const p of sure.values()) marks[p] = UNCOVERED;
-        for (const p of unsure.values()) marks[p] = UNCOVERED;
+        sure.forEachRun((start, end) => marks.fill(UNCOVERED, start, end));
+        unsure.forEachRun((start, end) => marks.fill(UNCOVERED, start, end));
       }
     }
     return result;
