@@ -49,7 +49,8 @@ export function renderBoxList(
         badge.className = toCheck.has(index) ? "confidence check" : "confidence";
         badge.textContent = toCheck.has(index) ? `${c.toFixed(2)} check` : c.toFixed(2);
         badge.title =
-          "Mask confidence: the share of sure pixels among sure and doubtful ones (0–1); " +
+          "Mask confidence: the share of sure pixels among sure and doubtful ones, in the part of the mask " +
+          "later boxes leave visible (0–1); " +
           "the least confident tenth of the boxes is marked: look at those first";
         item.append(badge);
       }
