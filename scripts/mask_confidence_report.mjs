@@ -4,9 +4,11 @@
 //     predicted IoU with it (the signal SAM's IoU head was trained to give);
 //   - review triage: of the objects that failed (DSC < 0.5), the share a reviewer would meet by looking at the
 //     least-confident 10 % of each modality's objects first (10 % expected by chance), again for both signals.
-// With --svg, also a picture: every object's mask confidence against its DSC, by modality.
+// The table is the core's confidenceTriage (what `daft eval` reports when objects.csv is beside the predictions),
+// here for both signals. With --svg, also a picture: every object's mask confidence against its DSC, by modality.
 //   node scripts/mask_confidence_report.mjs OBJECTS_CSV METRICS_CSV [--review 0.1] [--fail-below 0.5] [--svg F]
 import { readFileSync, writeFileSync } from "node:fs";
+import { confidenceTriage, POOLED_GROUP, spearman } from "@daft/core";
 import { parseArgs } from "node:util";
 
 const { values: options, positionals } = parseArgs({
@@ -39,43 +41,6 @@ function readCsv(path) {
   });
 }
 
-/** Ranks (1-based, ties averaged). */
-function ranks(values) {
-  const order = values.map((v, i) => [v, i]).sort((a, b) => a[0] - b[0]);
-  const out = new Array(values.length);
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
-    for (let k = i; k <= j; k++) out[order[k][1]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return out;
-}
-
-function spearman(x, y) {
-  const rx = ranks(x);
-  const ry = ranks(y);
-  const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
-  const mx = mean(rx);
-  const my = mean(ry);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < rx.length; i++) {
-    sxy += (rx[i] - mx) * (ry[i] - my);
-    sxx += (rx[i] - mx) ** 2;
-    syy += (ry[i] - my) ** 2;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
-}
-
-/** Failures among the `share` lowest-scoring objects (at least one object reviewed), ties broken by order. */
-function caughtByReviewing(objects, score, share) {
-  const reviewed = Math.max(1, Math.round(share * objects.length));
-  const lowest = [...objects].sort((a, b) => score(a) - score(b)).slice(0, reviewed);
-  return { reviewed, caught: lowest.filter((o) => o.dsc < failBelow).length };
-}
-
 const metrics = new Map(
   readCsv(metricsCsv).map((r) => [`${r.case}\u0000${r.label}`, { dsc: Number(r.dsc), modality: r.modality }]),
 );
@@ -92,28 +57,16 @@ if (objects.length === 0) {
 
 const groups = new Map();
 for (const o of objects) groups.set(o.modality, [...(groups.get(o.modality) ?? []), o]);
-const fmt = (x) => (Number.isNaN(x) ? "–" : x.toFixed(2));
-const triage = (list, score) => {
-  const failures = list.filter((o) => o.dsc < failBelow).length;
-  if (failures === 0) return "–";
-  const { caught } = caughtByReviewing(list, score, review);
-  return `${caught}/${failures}`;
-};
-/** A table row: the Spearman correlations of both signals with DSC, the failures, and what each triage finds. */
-const row = (name, list, triageOf) => {
-  const rho = (signal) =>
-    fmt(
-      spearman(
-        list.map(signal),
-        list.map((o) => o.dsc),
-      ),
-    );
-  const failures = list.filter((o) => o.dsc < failBelow).length;
-  return (
-    `| ${name} | ${list.length} | ${rho((o) => o.confidence)} | ${rho((o) => o.iou)} | ${failures} | ` +
-    `${triageOf(list, (o) => o.confidence)} | ${triageOf(list, (o) => o.iou)} |`
+// The core's triage (what daft eval reports), once per signal: the mask confidence and the decoder's IoU.
+const triageBy = (signal) =>
+  confidenceTriage(
+    objects.map((o) => ({ modality: o.modality, dsc: o.dsc, confidence: signal(o) })),
+    { review, failBelow },
   );
-};
+const byConfidence = triageBy((o) => o.confidence);
+const byIou = triageBy((o) => o.iou);
+const fmt = (x) => (Number.isNaN(x) ? "–" : x.toFixed(2));
+const met = (r) => (r.failures === 0 ? "–" : `${r.caught}/${r.failures}`);
 
 const pct = Math.round(review * 100);
 console.log(
@@ -121,17 +74,14 @@ console.log(
     `caught reviewing the ${pct} % least confident | … the ${pct} % lowest predicted IoU |`,
 );
 console.log("|---|---:|---:|---:|---:|---:|---:|");
-for (const [modality, list] of [...groups].sort((a, b) => a[0].localeCompare(b[0])))
-  console.log(row(modality, list, triage));
-// Pooled triage reviews the least-confident share of each modality, so modalities are not ranked against each other.
-const pooled = [...groups.values()].flat();
-const perModality = (score) => {
-  let caught = 0;
-  for (const list of groups.values()) caught += caughtByReviewing(list, score, review).caught;
-  const failures = pooled.filter((o) => o.dsc < failBelow).length;
-  return failures === 0 ? "–" : `${caught}/${failures}`;
-};
-console.log(row("**all objects**", pooled, (_, score) => perModality(score)));
+// The pooled row reviews the least-confident share of each modality, so modalities are not ranked against each other.
+byConfidence.forEach((c, i) => {
+  const u = byIou[i];
+  const name = c.group === POOLED_GROUP ? `**${c.group}**` : c.group;
+  console.log(
+    `| ${name} | ${c.objects} | ${fmt(c.spearman)} | ${fmt(u.spearman)} | ${c.failures} | ${met(c)} | ${met(u)} |`,
+  );
+});
 
 if (options.svg) writeFileSync(options.svg, scatterSvg(groups));
 

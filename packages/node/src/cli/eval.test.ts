@@ -292,4 +292,62 @@ describe("daft eval", () => {
     ).toBe(2);
     expect(stderr).toContain('--pictures must be a count ≥ 0 or "all"');
   });
+
+  describe("mask confidence from daft segment's objects.csv", () => {
+    const shape: [number, number] = [20, 20];
+    /** Two microscopy cases of two nuclei each: three predicted exactly, one missed (DSC 0). */
+    const twoCases = async () => {
+      for (const name of ["2DBox_Microscopy_a.npz", "2DBox_Microscopy_b.npz"]) {
+        const gt = square(shape, 2, 2, 6, 6, 1);
+        gt.set(square(shape, 10, 10, 15, 15, 2).map((v, i) => v || gt[i]!));
+        await put("gt", name, { gts: u8(gt, shape) });
+        const pred = name.endsWith("a.npz") ? gt : square(shape, 2, 2, 6, 6, 1); // b misses label 2
+        await put("pred", name, { segs: u8(pred, shape) });
+      }
+    };
+    const header = "case,label,expert,voxels,mask_confidence,predicted_iou";
+
+    it("reports per modality how confidence ranks the masks and how many failures the least confident hold", async () => {
+      await twoCases();
+      // The missed nucleus is the least confident: round(0.1 · 4) = 0 → 1 reviewed, and it is the failure.
+      const rows = [
+        "2DBox_Microscopy_a.npz,1,Microscopy,25,0.9000,0.8",
+        "2DBox_Microscopy_a.npz,2,Microscopy,36,0.8000,0.8",
+        "2DBox_Microscopy_b.npz,1,Microscopy,25,0.7000,0.8",
+        "2DBox_Microscopy_b.npz,2,Microscopy,0,0.1000,0.8",
+        "2DBox_Microscopy_c.npz,1,Microscopy,9,0.5000,0.8", // not scored: no ground truth
+      ];
+      await writeFile(join(dir, "pred", "objects.csv"), `${[header, ...rows].join("\n")}\n`);
+      const out = join(dir, "report");
+      expect(await main(["--pred", join(dir, "pred"), "--gt", join(dir, "gt"), "-o", out, "--quiet"])).toBe(
+        0,
+      );
+      const md = await readFile(join(out, "summary.md"), "utf8");
+      expect(md).toContain("## Mask confidence: which masks to check first");
+      // DSC 1, 1, 1, 0 against confidence 0.9, 0.8, 0.7, 0.1: ranks (3, 3, 3, 1) vs (4, 3, 2, 1) → rho = 0.7746.
+      expect(md).toContain("| Microscopy | 4 | 0.77 | 1 | 1/1 |");
+      const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
+      expect(summary.maskConfidence.objects).toBe(join(dir, "pred", "objects.csv"));
+      expect(summary.maskConfidence.rows[1]).toMatchObject({ group: "all objects", objects: 4, caught: 1 });
+      expect(summary.maskConfidence.rows[1].spearman).toBeCloseTo(3 / Math.sqrt(15), 6);
+    });
+
+    it("--objects names the file; one that cannot be read fails in one line, a bad one found in --pred only warns", async () => {
+      await twoCases();
+      const args = ["--pred", join(dir, "pred"), "--gt", join(dir, "gt"), "-o", join(dir, "r"), "--quiet"];
+      expect(await main([...args, "--objects", join(dir, "none.csv")])).toBe(1);
+      expect(stderr.trim()).toBe(`${join(dir, "none.csv")}: cannot read it (ENOENT)`);
+      stderr = "";
+      await writeFile(join(dir, "bad.csv"), `${header}\n2DBox_Microscopy_a.npz,1,Microscopy,25,1.7,0.8\n`);
+      expect(await main([...args, "--objects", join(dir, "bad.csv")])).toBe(1);
+      expect(stderr.trim()).toBe(`${join(dir, "bad.csv")}: line 2: mask_confidence "1.7" is not in [0, 1]`);
+      stderr = "";
+      await writeFile(join(dir, "pred", "objects.csv"), "case,label\n");
+      expect(await main(args)).toBe(0);
+      expect(stderr.trim()).toBe(
+        `${join(dir, "pred", "objects.csv")}: is not daft segment's objects.csv (header "case,label") (warning: no mask-confidence section)`,
+      );
+      expect(await readFile(join(dir, "r", "summary.md"), "utf8")).not.toContain("## Mask confidence");
+    });
+  });
 });

@@ -1,9 +1,11 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import {
   checkSameGrid,
+  confidenceTriage,
   DaftInputError,
   evaluateCase,
+  formatConfidenceTriageMarkdown,
   formatObjectSizeMarkdown,
   formatSlicePositionMarkdown,
   formatSummaryMarkdown,
@@ -13,10 +15,12 @@ import {
   summarizeBySlicePosition,
   summarizeScores,
   type CaseMetrics,
+  type ConfidenceTriageRow,
 } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { parseCommandLine } from "./common.js";
 import { openEvalInputs, type CaseReader, type EvalInputs } from "./evalCaseFiles.js";
+import { joinObjectScores, readObjectsCsv } from "./evalObjects.js";
 import { displayImageOfStudy, imagesFolderFor, worstCases, writeCasePictures } from "./evalPictures.js";
 import { Progress } from "./progress.js";
 
@@ -60,6 +64,9 @@ options:
   --images <dir>         the images to draw on, paired by name (ct_0000.nii.gz with ct.nii.gz);
                          default: the imgs/ folder beside a gts/ folder (the challenge layout); a
                          DICOM-SEG case is drawn on its series
+  --objects <file>       daft segment's objects.csv (default: <pred>/objects.csv when present): adds to
+                         summary.md how well each mask's confidence ranks the masks by DSC, per modality,
+                         and how many failed masks (DSC < 0.5) the least confident 10 % hold
   --quiet                no progress output
   -h, --help             this help`;
 
@@ -94,6 +101,8 @@ interface Options {
   pictures: number;
   /** --images */
   imagesDir?: string;
+  /** --objects: daft segment's objects.csv (default: the one in --pred, when there). */
+  objectsFile?: string;
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -144,6 +153,13 @@ export async function main(args: string[]): Promise<number> {
     progress.tick(name);
   }
 
+  let triage: MaskConfidenceTriage | undefined;
+  try {
+    triage = await maskConfidenceTriage(options, results);
+  } catch (e) {
+    process.stderr.write(`${e instanceof DaftInputError ? e.oneLine() : (e as Error).message}\n`);
+    return 1;
+  }
   const caseScores = results.map((r) => ({ case: r.name, modality: r.modality, ...r.metrics }));
   const summary = summarizeScores(caseScores);
   const table = formatSummaryMarkdown(summary);
@@ -203,6 +219,7 @@ export async function main(args: string[]): Promise<number> {
     "volume ratio below 1 means the model under-segments objects of that size, above 1 that it over-segments.",
     "",
     formatObjectSizeMarkdown(bySize),
+    ...(triage ? maskConfidenceMarkdown(triage) : []),
     ...(bySlicePosition.length === 0
       ? []
       : [
@@ -226,6 +243,14 @@ export async function main(args: string[]): Promise<number> {
     summary,
     byObjectSize: bySize,
     bySlicePosition,
+    ...(triage
+      ? {
+          maskConfidence: {
+            objects: resolve(triage.file),
+            rows: triage.rows.map((r) => ({ ...r, spearman: numberOrNull(r.spearman) })),
+          },
+        }
+      : {}),
     cases: results.map((r) => ({
       case: r.name,
       modality: r.modality,
@@ -278,6 +303,7 @@ function parseOptions(args: string[]): Options | number {
         "only-predicted": { type: "boolean", default: false },
         pictures: { type: "string", default: "12" },
         images: { type: "string" },
+        objects: { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -319,7 +345,56 @@ function parseOptions(args: string[]): Options | number {
     quiet: o.quiet ?? false,
     pictures,
     ...(o.images !== undefined ? { imagesDir: o.images } : {}),
+    ...(o.objects !== undefined ? { objectsFile: o.objects } : {}),
   };
+}
+
+interface MaskConfidenceTriage {
+  file: string;
+  rows: ConfidenceTriageRow[];
+}
+
+/**
+ * The mask-confidence triage (evalObjects.ts) from --objects, or from the predictions' own objects.csv when there
+ * is one; a given file that cannot be read fails the run, a found one only warns.
+ */
+async function maskConfidenceTriage(
+  options: Options,
+  results: readonly CaseResult[],
+): Promise<MaskConfidenceTriage | undefined> {
+  const given = options.objectsFile;
+  const file = given ?? join(options.predDir, "objects.csv");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    if (given === undefined) return undefined;
+    throw new DaftInputError(
+      `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      file,
+    );
+  }
+  try {
+    const scored = joinObjectScores(readObjectsCsv(text, file), results);
+    return scored.length === 0 ? undefined : { file, rows: confidenceTriage(scored) };
+  } catch (e) {
+    if (given !== undefined) throw e;
+    const line = e instanceof DaftInputError ? e.oneLine() : `${file}: ${(e as Error).message}`;
+    process.stderr.write(`${line} (warning: no mask-confidence section)\n`);
+    return undefined;
+  }
+}
+
+function maskConfidenceMarkdown({ file, rows }: MaskConfidenceTriage): string[] {
+  return [
+    "## Mask confidence: which masks to check first",
+    "",
+    `The confidence \`daft segment\` gave each mask (${basename(file)}) against the DSC it scored: Spearman's rank`,
+    "correlation per modality (1: confidence orders the masks by quality), and how many of the failed masks a",
+    "reviewer meets by checking the least confident 10 % of each modality's masks first (by chance: about 10 %).",
+    "",
+    formatConfidenceTriageMarkdown(rows),
+  ];
 }
 
 /** The worst cases' pictures (evalPictures.ts) and summary.md's section on them; warnings on stderr. */
