@@ -20,7 +20,7 @@ import {
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { parseCommandLine } from "./common.js";
 import { openEvalInputs, type CaseReader, type EvalInputs } from "./evalCaseFiles.js";
-import { joinObjectScores, readObjectsCsv } from "./evalObjects.js";
+import { joinObjectScores, readObjectsCsv, type ObjectConfidence } from "./evalObjects.js";
 import { displayImageOfStudy, imagesFolderFor, worstCases, writeCasePictures } from "./evalPictures.js";
 import { Progress } from "./progress.js";
 
@@ -137,6 +137,15 @@ export async function main(args: string[]): Promise<number> {
   warnEach(ignored, (n) => `${join(predDir, n)}: warning: no ground truth with this name, ignored`);
   warnEach(missing, (n) => `${join(gtDir, n)}: warning: no prediction, scored as an empty prediction`);
 
+  // daft segment's objects.csv, read before scoring so that a bad --objects fails at once.
+  let objects: { file: string; rows: ObjectConfidence[] } | undefined;
+  try {
+    objects = await readObjectsOption(options);
+  } catch (e) {
+    process.stderr.write(`${e instanceof DaftInputError ? e.oneLine() : (e as Error).message}\n`);
+    return 1;
+  }
+
   const results: CaseResult[] = [];
   const failed: { file: string; error: string }[] = [];
   const progress = new Progress(scored.length, "eval", process.stderr, !options.quiet && scored.length > 1);
@@ -153,13 +162,11 @@ export async function main(args: string[]): Promise<number> {
     progress.tick(name);
   }
 
-  let triage: MaskConfidenceTriage | undefined;
-  try {
-    triage = await maskConfidenceTriage(options, results);
-  } catch (e) {
-    process.stderr.write(`${e instanceof DaftInputError ? e.oneLine() : (e as Error).message}\n`);
-    return 1;
-  }
+  const scoredObjects = objects ? joinObjectScores(objects.rows, results) : [];
+  const triage: MaskConfidenceTriage | undefined =
+    objects && scoredObjects.length > 0
+      ? { file: objects.file, rows: confidenceTriage(scoredObjects) }
+      : undefined;
   const caseScores = results.map((r) => ({ case: r.name, modality: r.modality, ...r.metrics }));
   const summary = summarizeScores(caseScores);
   const table = formatSummaryMarkdown(summary);
@@ -355,13 +362,12 @@ interface MaskConfidenceTriage {
 }
 
 /**
- * The mask-confidence triage (evalObjects.ts) from --objects, or from the predictions' own objects.csv when there
- * is one; a given file that cannot be read fails the run, a found one only warns.
+ * daft segment's objects.csv for the mask-confidence triage (evalObjects.ts): --objects, or the predictions' own
+ * objects.csv when there is one; a given file that cannot be read fails the run, a found one only warns.
  */
-async function maskConfidenceTriage(
+async function readObjectsOption(
   options: Options,
-  results: readonly CaseResult[],
-): Promise<MaskConfidenceTriage | undefined> {
+): Promise<{ file: string; rows: ObjectConfidence[] } | undefined> {
   const given = options.objectsFile;
   const file = given ?? join(options.predDir, "objects.csv");
   let text: string;
@@ -375,8 +381,7 @@ async function maskConfidenceTriage(
     );
   }
   try {
-    const scored = joinObjectScores(readObjectsCsv(text, file), results);
-    return scored.length === 0 ? undefined : { file, rows: confidenceTriage(scored) };
+    return { file, rows: readObjectsCsv(text, file) };
   } catch (e) {
     if (given !== undefined) throw e;
     const line = e instanceof DaftInputError ? e.oneLine() : `${file}: ${(e as Error).message}`;
