@@ -140,11 +140,12 @@ export class MaskConfidenceTally {
             else if (marks[p] === MAYBE_COVERED) counts.sureDoubted++;
           }
         });
+        // A pixel is in one of a label's lists only, so its doubtful pixels are counted and marked in one pass.
         unsure.forEachRun((start, end) => {
-          for (let p = start; p < end; p++) if (marks[p] === COVERED) counts.unsureHidden++;
-        });
-        unsure.forEachRun((start, end) => {
-          for (let p = start; p < end; p++) if (marks[p] === UNCOVERED) marks[p] = MAYBE_COVERED;
+          for (let p = start; p < end; p++) {
+            if (marks[p] === COVERED) counts.unsureHidden++;
+            else if (marks[p] === UNCOVERED) marks[p] = MAYBE_COVERED;
+          }
         });
         sure.forEachRun((start, end) => marks.fill(COVERED, start, end));
       }
