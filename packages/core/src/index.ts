@@ -17,6 +17,7 @@ export * from "./io/zipCodec.js";
 export * from "./io/challengeCase.js";
 export * from "./pipeline/smallObjectZoom.js";
 export * from "./pipeline/maskConfidence.js";
+export * from "./pipeline/paintOrder.js";
 export * from "./pipeline/maskLogitOffset.js";
 export * from "./pipeline/testTimeMirroring.js";
 export * from "./render/overlay.js";

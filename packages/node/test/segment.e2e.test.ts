@@ -104,6 +104,61 @@ describe("daft segment (2D)", () => {
   });
 });
 
+describe("daft segment: where masks overlap (--overlaps)", () => {
+  it("an inner box given before the box holding it stays on top; --overlaps later paints the later box over it", () => {
+    const dir = tempDir();
+    const [H, W] = [256, 256]; // the model frame itself: the box oracle's masks are the boxes exactly
+    // Box 1 (a core) lies inside box 3 (its ring's box); box 2 overlaps box 3 without lying inside it.
+    const boxes = [
+      [20, 20, 30, 30],
+      [40, 5, 70, 25],
+      [10, 10, 50, 50],
+    ];
+    const input = join(dir, "2DBox_MR_nested.npz");
+    writeFileSync(
+      input,
+      writeNpz(
+        { imgs: u8(new Uint8Array(H * W), [H, W]), boxes: f64(boxes.flat(), [3, 4]) },
+        { compress: true },
+      ),
+    );
+    const run = (...extra: string[]) => {
+      const out = join(dir, `out${extra.join("")}`);
+      const r = daft(["segment", input, "-o", out, "--models", boxModels, "--quiet", ...extra]);
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      return {
+        segs: segsOf(join(out, "2DBox_MR_nested.npz")).data as Uint16Array,
+        objects: readFileSync(join(out, "objects.csv"), "utf8").trim().split("\n").slice(1),
+      };
+    };
+    const painted = (order: number[]) => {
+      const expected = new Uint16Array(H * W);
+      for (const i of order) {
+        const [x0, y0, x1, y1] = boxes[i]!;
+        for (let y = y0!; y <= y1!; y++) for (let x = x0!; x <= x1!; x++) expected[y * W + x] = i + 1;
+      }
+      return expected;
+    };
+    const inner = run();
+    expect(inner.segs).toEqual(painted([1, 2, 0])); // bottom → top: 2, 3 (later, as before), 1 inside 3
+    expect(run("--overlaps", "inner").segs).toEqual(inner.segs);
+    const later = run("--overlaps", "later");
+    expect(later.segs).toEqual(painted([0, 1, 2]));
+    expect(later.segs.filter((v) => v === 1).length).toBe(0); // the core hidden under its ring's box
+    // Mask confidence counts the visible part, so it follows the order. On top, the core keeps its own counts (the
+    // oracle's logits are the distance to the box edge + 0.5: sure 9 × 9, doubtful the rings just inside and just
+    // outside, 40 + 48); under box 3's sure pixels nothing of it is visible.
+    const confidence = (rows: string[], label: number) => rows[label - 1]!.split(",")[4];
+    expect(confidence(inner.objects, 1)).toBe((81 / (81 + 88)).toFixed(4));
+    expect(confidence(later.objects, 1)).toBe("0.0000");
+    const bad = daft(["segment", input, "-o", join(dir, "bad"), "--models", boxModels, "--overlaps", "top"]);
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      2,
+      "daft segment: --overlaps must be one of inner, later",
+    ]);
+  });
+});
+
 describe("daft segment --overlays", () => {
   it("draws each mask outline in its label colour over the image", () => {
     const dir = tempDir();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MaskConfidenceTally, UNSURE_LOGIT } from "./maskConfidence.js";
+import { PaintOrder } from "./paintOrder.js";
 import { LogitUpsampler } from "./postprocess.js";
 import { modelFrame } from "./preprocess.js";
 
@@ -56,9 +57,9 @@ describe("MaskConfidenceTally: only the visible part of a mask counts", () => {
   const outer = logitsOf((x, y) => (inside(x, y, 1, 6) ? 3 : -3));
   const inner = logitsOf((x, y) => (inside(x, y, 3, 4) ? 3 : inside(x, y, 2, 5) ? 0.5 : -3));
 
-  const run = (order: [number, Float32Array][], plane = (_label: number) => 0) => {
-    const tally = new MaskConfidenceTally();
-    const upsampler = new LogitUpsampler(frame);
+  const run = (order: [number, Float32Array][], plane = (_label: number) => 0, paintOrder?: PaintOrder) => {
+    const tally = new MaskConfidenceTally(paintOrder);
+    const upsampler = new LogitUpsampler(frame, undefined, paintOrder);
     const labels = new Uint16Array(64);
     for (const [label, logits] of order) {
       upsampler.paint(logits, 0, labels, label, tally.classesOf(label, plane(label)));
@@ -106,5 +107,21 @@ describe("MaskConfidenceTally: only the visible part of a mask counts", () => {
     );
     expect(tally.confidenceOf(1)).toBe(1);
     expect(tally.confidenceOf(2)).toBeCloseTo(4 / 16, 12);
+  });
+
+  it("follows the case's paint order: an inner box given first is on top, its container is what is hidden", () => {
+    const innerBox = [2, 2, 5, 5];
+    const wholeBox = [0, 0, 7, 7];
+    const tally = run(
+      [
+        [1, inner],
+        [2, outer],
+      ],
+      undefined,
+      PaintOrder.of([innerBox, wholeBox], "inner"),
+    );
+    // As the first test with the labels swapped: the inner object (label 1) is on top.
+    expect(tally.confidenceOf(2)).toBeCloseTo(20 / 32, 12);
+    expect(tally.confidenceOf(1)).toBeCloseTo(4 / 16, 12);
   });
 });

@@ -10,11 +10,12 @@
  * sums its counts over every slice of its walk. On the validation split this ranked objects by their true IoU
  * better than the decoder's own IoU prediction (README, "Mask confidence").
  *
- * Only the visible part of a mask counts. Later boxes are painted over earlier ones, so an outer object with an
- * inner one on top (optic disc and cup; a whole tumour and its core) is, in the label map, the ring between them:
- * its quality hangs on the inner object's boundary as much as on its own. Each box's upsampled logits are also
- * sorted, in label-plane pixels, into sure and doubtful (LogitUpsampler.paint); once the case is done, each
- * plane's labels are visited from the top (highest label) down, and for each label
+ * Only the visible part of a mask counts. Masks are painted over one another (paintOrder.ts: inner boxes above the
+ * boxes holding them, else later boxes on top), so an outer object with an inner one on top (optic disc and cup; a
+ * whole tumour and its core) is, in the label map, the ring between them: its quality hangs on the inner object's
+ * boundary as much as on its own. Each box's upsampled logits are also sorted, in label-plane pixels, into sure
+ * and doubtful (LogitUpsampler.paint); once the case is done, each plane's labels are visited from the top of the
+ * paint order down, and for each label
  *   - its sure pixels that a higher label surely covers are hidden: they leave its sure count;
  *   - its sure pixels that a higher label only may cover (doubtful there) become doubtful;
  *   - its doubtful pixels that a higher label surely covers are hidden: they leave its doubtful count.
@@ -24,6 +25,7 @@
 import { UNSURE_LOGIT, type LogitClasses } from "./postprocess.js";
 import { PixelIndexList } from "./pixelIndexList.js";
 import type { ModelFrame } from "./preprocess.js";
+import type { PaintOrder } from "./paintOrder.js";
 
 export { UNSURE_LOGIT };
 
@@ -54,6 +56,9 @@ export class MaskConfidenceTally {
   /** plane (2D: 0; 3D: slice z) → label → its sorted pixels on that plane. */
   private readonly planes = new Map<number, Map<number, LogitClasses>>();
   private occlusion?: Map<number, Occlusion>;
+
+  /** @param order the paint order the labels were painted by (default: later boxes, i.e. higher labels, on top) */
+  constructor(private readonly order?: PaintOrder) {}
 
   /**
    * Counts box `k`'s logits (N × size × size) within the frame's resized, unpadded extent, for `label`, and keeps
@@ -115,7 +120,7 @@ export class MaskConfidenceTally {
     return c ? c.iouSum / c.decodes : undefined;
   }
 
-  /** Visits each plane's labels from the highest down, counting what the labels above hide or put in doubt. */
+  /** Visits each plane's labels from the top down, counting what the labels above hide or put in doubt. */
   private resolveOcclusion(): Map<number, Occlusion> {
     const result = new Map<number, Occlusion>();
     let marks = new Uint8Array(0);
@@ -124,7 +129,10 @@ export class MaskConfidenceTally {
       for (const { sure, unsure } of labels.values())
         extent = Math.max(extent, sure.extent(), unsure.extent());
       if (marks.length < extent) marks = new Uint8Array(extent);
-      for (const label of [...labels.keys()].sort((a, b) => b - a)) {
+      const topDown = this.order
+        ? this.order.topDown(labels.keys())
+        : [...labels.keys()].sort((a, b) => b - a);
+      for (const label of topDown) {
         const { sure, unsure } = labels.get(label)!;
         let o = result.get(label);
         if (!o) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PaintOrder } from "./paintOrder.js";
 import { PixelIndexList } from "./pixelIndexList.js";
 import { LogitUpsampler, UNSURE_LOGIT } from "./postprocess.js";
 import { modelFrame } from "./preprocess.js";
@@ -49,5 +50,29 @@ describe("LogitUpsampler.paint", () => {
     expect(box).toEqual([10, 4, 10, 4]);
     expect(labels[4 * 20 + 10]).toBe(3);
     expect(c.sure.indices()).toEqual([4 * 20 + 10]);
+  });
+
+  it("with a paint order, the label ranked higher goes on top whatever the label values", () => {
+    const full = logitsOf(() => 3);
+    const core = logitsOf((x, y) => (x >= 2 && x <= 5 && y >= 2 && y <= 5 ? 3 : -3));
+    // Box 1 lies inside box 2: the inner order puts label 1 above label 2.
+    const order = PaintOrder.of(
+      [
+        [2, 2, 5, 5],
+        [0, 0, 7, 7],
+      ],
+      "inner",
+    );
+    for (const sequence of [
+      [1, 2],
+      [2, 1],
+    ]) {
+      const labels = new Uint16Array(64);
+      const upsampler = new LogitUpsampler(frame, undefined, order);
+      for (const label of sequence) upsampler.paint(label === 1 ? core : full, 0, labels, label);
+      expect(labels[3 * 8 + 3]).toBe(1); // the inner object stays visible, painted first or last
+      expect(labels[0]).toBe(2);
+      expect(labels.filter((v) => v === 1).length).toBe(16);
+    }
   });
 });

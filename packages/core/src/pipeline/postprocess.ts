@@ -1,3 +1,4 @@
+import type { PaintOrder } from "./paintOrder.js";
 import type { PixelIndexList } from "./pixelIndexList.js";
 import type { ModelFrame } from "./preprocess.js";
 
@@ -42,8 +43,9 @@ function linearTaps(srcSize: number, dstSize: number): LinearTaps {
  *
  * Only the output pixels whose four source taps include a positive logit can be positive (bilinear weights are a
  * convex combination), so the upsampling runs over that window only: the cost follows the object, not the image.
- * The mask is painted into `labels` with `label` where it wins over what is already there (max), which equals
- * "later boxes overwrite earlier ones" because labels grow with box index. Given `classes`, the upsampled logits
+ * The mask is painted into `labels` with `label` where it goes over what is already there: by the case's paint
+ * order (paintOrder.ts), else later boxes (higher labels) on top, so the result does not depend on the order the
+ * boxes are decoded in (zoom tiles, 3D sweeps). Given `classes`, the upsampled logits
  * are also sorted into sure and doubtful pixels (the window then spans every logit above −ln 3, so none is missed):
  * what the mask confidence needs to tell which part of a mask stays visible under later ones.
  */
@@ -55,6 +57,7 @@ export class LogitUpsampler {
    * @param frame the model frame of the image (or tile) the logits belong to
    * @param target where that image sits in the label plane: its top-left corner and the plane's row length
    *   (default: the image is the whole plane)
+   * @param order which label goes on top where masks overlap (default: the higher label)
    */
   constructor(
     private readonly frame: ModelFrame,
@@ -63,6 +66,7 @@ export class LogitUpsampler {
       y0: 0,
       stride: frame.width,
     },
+    private readonly order?: PaintOrder,
   ) {
     this.ty = linearTaps(frame.resizedHeight, frame.height);
     this.tx = linearTaps(frame.resizedWidth, frame.width);
@@ -104,6 +108,8 @@ export class LogitUpsampler {
     if (ly1 < 0) return null;
     const [oy0, oy1] = outputRange(this.ty, ly0, ly1, H);
     const [ox0, ox1] = outputRange(this.tx, lx0, lx1, W);
+    const rank = this.order?.rank;
+    const layer = rank ? rank[label]! : label;
     let by0 = H;
     let by1 = -1;
     let bx0 = W;
@@ -127,7 +133,8 @@ export class LogitUpsampler {
           else if (v > -UNSURE_LOGIT) classes.unsure.push(outRow + x);
         }
         if (v > 0) {
-          if (labels[outRow + x]! < label) labels[outRow + x] = label;
+          const current = labels[outRow + x]!;
+          if ((rank ? rank[current]! : current) < layer) labels[outRow + x] = label;
           if (y < by0) by0 = y;
           if (y > by1) by1 = y;
           if (x < bx0) bx0 = x;

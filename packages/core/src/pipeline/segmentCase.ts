@@ -11,6 +11,7 @@ import type { Subsets } from "../routing/subsets.js";
 import { boxBaselineLabels } from "./boxBaseline.js";
 import { MaskConfidenceTally } from "./maskConfidence.js";
 import { offsetExpert } from "./maskLogitOffset.js";
+import { PaintOrder, type OverlapPolicy } from "./paintOrder.js";
 import { segmentImage, type SegmentOptions } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
 import { SliceEmbeddingCache, type CacheStats } from "./sliceEmbeddingCache.js";
@@ -42,6 +43,9 @@ export interface SegmentCaseOptions {
   /** Test-time mirroring: average the logits of the image and its mirror images (default: the expert's
    *  manifest testTimeMirroring, else off). */
   mirroring?: Mirroring;
+  /** Which mask is on top where masks overlap: "inner" (default; a box inside another above it, else later
+   *  boxes on top) or "later" (the challenge's reference: later boxes on top); paintOrder.ts. */
+  overlaps?: OverlapPolicy;
   /** Bound of the slice embedding cache in bytes. */
   cacheBytes?: number;
   maxBoxesPerDecode?: number;
@@ -111,7 +115,7 @@ export async function segmentChallengeCase(
  * A decoded case (from a challenge .npz, NIfTI, DICOM or a picture), its boxes in voxel coordinates:
  *   route to an expert → preprocess each slice → encode it once (cached) → decode all boxes meeting that slice
  *   together (logits + the expert's calibrated offset, maskLogitOffset.ts) → upsample + threshold into the label
- *   map (label = box index + 1, later boxes on top).
+ *   map (label = box index + 1; where masks overlap, a box inside another is on top, else the later box).
  * With test-time mirroring, "encode" and "decode" run once per mirror image and the logits are averaged before
  * upsampling (testTimeMirroring.ts); the rest is unchanged.
  */
@@ -127,7 +131,8 @@ export async function segmentDecodedCase(
     kase.kind === "2d"
       ? [kase.image.height, kase.image.width]
       : [kase.volume.depth, kase.volume.height, kase.volume.width];
-  const tally = new MaskConfidenceTally();
+  const paintOrder = PaintOrder.of(kase.boxes, opts.overlaps ?? "inner");
+  const tally = new MaskConfidenceTally(paintOrder);
   const record = (route: RouteDecision, slices: number, cache: CacheStats): CaseRecord => ({
     case: name,
     dimension: kase.kind === "2d" ? 2 : 3,
@@ -163,7 +168,7 @@ export async function segmentDecodedCase(
     ),
   );
   if (opts.baseline === "box") {
-    const { labels } = boxBaselineLabels(kase);
+    const { labels } = boxBaselineLabels(kase); // the challenge's reference: later boxes on top, always
     return { labels, shape, record: record({ ...route, expert: "box-baseline" }, 0, emptyCacheStats()) };
   }
   const spec = opts.manifest.experts.find((e) => e.name === route.expert);
@@ -185,6 +190,7 @@ export async function segmentDecodedCase(
       maxBoxesPerDecode: opts.maxBoxesPerDecode ?? 16,
       mirroring,
       confidence: tally,
+      paintOrder,
     };
   };
   const labels = new Uint16Array(shape.reduce((a, b) => a * b, 1));

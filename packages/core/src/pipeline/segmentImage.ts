@@ -4,6 +4,7 @@ import { LogitUpsampler } from "./postprocess.js";
 import { boxToFrame, modelFrame, preprocessImage } from "./preprocess.js";
 import { planRegions, type SmallObjectZoom } from "./smallObjectZoom.js";
 import type { MaskConfidenceTally } from "./maskConfidence.js";
+import type { PaintOrder } from "./paintOrder.js";
 import type { SliceEmbeddingCache } from "./sliceEmbeddingCache.js";
 import { mirroredExpert, type Mirroring } from "./testTimeMirroring.js";
 import type { Clock, StageTimings } from "./timings.js";
@@ -18,12 +19,14 @@ export interface SegmentOptions {
   mirroring?: Mirroring;
   /** Counts each label's sure and unsure logits (maskConfidence.ts), when given. */
   confidence?: MaskConfidenceTally;
+  /** Which mask goes on top where masks overlap (default: later boxes). */
+  paintOrder?: PaintOrder;
 }
 
 /**
  * One 2D image, all its boxes: each region (the whole image, or a zoomed tile for small objects) is
  * preprocessed and encoded once; the boxes of a region are decoded together (in chunks) and painted with
- * label = index + 1 into `labels` (H × W), later boxes winning where masks overlap.
+ * label = index + 1 into `labels` (H × W), overlaps resolved by `paintOrder` (paintOrder.ts).
  */
 export async function segmentImage(
   image: Image2D,
@@ -46,7 +49,11 @@ export async function segmentImage(
     const regionImage = region.key === 0 ? image : cropImage(image, region);
     const frame = modelFrame(region.height, region.width, expert.inputSize);
     const model = mirroredExpert(expert, frame, opts.mirroring ?? "off");
-    const upsampler = new LogitUpsampler(frame, { x0: region.x0, y0: region.y0, stride: image.width });
+    const upsampler = new LogitUpsampler(
+      frame,
+      { x0: region.x0, y0: region.y0, stride: image.width },
+      opts.paintOrder,
+    );
     for (let start = 0; start < members.length; start += opts.maxBoxesPerDecode) {
       const chunk = members.slice(start, start + opts.maxBoxesPerDecode).map((i) => boxes[i]!);
       const embedding = await cache.get(region.key, async () => {

@@ -55,7 +55,7 @@ export async function segmentVolume(
   const { depth: D, height: H, width: W } = volume;
   const plane = H * W;
   const frame = modelFrame(H, W, expert.inputSize);
-  const upsampler = new LogitUpsampler(frame);
+  const upsampler = new LogitUpsampler(frame, undefined, opts.paintOrder);
   const model = mirroredExpert(expert, frame, opts.mirroring ?? "off");
   const walks: Walk[] = boxes.map(({ box, label }) => {
     const [x0, y0, z0, x1, y1, z1] = box;

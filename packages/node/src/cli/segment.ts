@@ -14,6 +14,7 @@ import {
   slicerSegmentationOf,
   CT_WINDOW_PRESETS,
   MIRRORINGS,
+  OVERLAP_POLICIES,
   type BoxPrompts,
   type CaseRecord,
   type CtWindow,
@@ -88,6 +89,9 @@ options:
   --mirror <off|x|xy>      test-time mirroring: also segment the image mirrored left–right (x; 2 passes) or
                            left–right, top–bottom and both (xy; 4 passes) and average the logits; off = 1 pass,
                            fastest (default: the expert's testTimeMirroring in the manifest; shipped: xy)
+  --overlaps <inner|later> where masks overlap: inner (default) puts a box that lies inside another box above it
+                           and otherwise later boxes on top; later = later boxes always on top (the challenge's
+                           reference painting, which hides an inner object whose box comes first)
   --baseline box           no model: write every box as its own mask (the challenge's reference baseline)
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
@@ -124,6 +128,7 @@ export async function main(args: string[]): Promise<number> {
         baseline: { type: "string" },
         "no-zoom": { type: "boolean", default: false },
         mirror: { type: "string" },
+        overlaps: { type: "string" },
         "ignore-names": { type: "boolean", default: false },
         selector: { type: "string" },
         "no-selector": { type: "boolean", default: false },
@@ -151,6 +156,11 @@ export async function main(args: string[]): Promise<number> {
   const mirroring = MIRRORINGS.find((m) => m === o.mirror);
   if (o.mirror !== undefined && mirroring === undefined) {
     process.stderr.write(`daft segment: --mirror must be one of ${MIRRORINGS.join(", ")}\n`);
+    return 2;
+  }
+  const overlaps = OVERLAP_POLICIES.find((p) => p === o.overlaps);
+  if (o.overlaps !== undefined && overlaps === undefined) {
+    process.stderr.write(`daft segment: --overlaps must be one of ${OVERLAP_POLICIES.join(", ")}\n`);
     return 2;
   }
   const threads = o.threads ? Number(o.threads) : availableParallelism();
@@ -248,6 +258,7 @@ export async function main(args: string[]): Promise<number> {
     baseline: o.baseline === "box" ? "box" : undefined,
     smallObjectZoom: !o["no-zoom"],
     mirroring,
+    overlaps,
     ignoreFileName: o["ignore-names"],
     selector,
     ...(o["dicom-seg"] ? { dicomSeg: { softwareVersion: daftVersion() } } : {}),

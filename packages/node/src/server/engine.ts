@@ -14,6 +14,7 @@ import {
   type InputBytes,
   type Manifest,
   type Mirroring,
+  type OverlapPolicy,
   type SegmentedInput,
   type SegmentInputOptions,
   type Selector,
@@ -53,6 +54,8 @@ export interface SegmentJob {
   zoom?: boolean;
   /** Test-time mirroring (default: the expert's manifest setting). */
   mirroring?: Mirroring;
+  /** Which mask is on top where masks overlap (default inner: paintOrder.ts). */
+  overlaps?: OverlapPolicy;
   /** Also encode a DICOM-SEG (DICOM inputs only), naming this software version. */
   dicomSeg?: { softwareVersion: string };
 }
@@ -120,6 +123,7 @@ export class SegmentEngine {
       cacheBytes: this.cacheBytes,
       smallObjectZoom: job.zoom ?? true,
       ...(job.mirroring ? { mirroring: job.mirroring } : {}),
+      ...(job.overlaps ? { overlaps: job.overlaps } : {}),
       ...(window ? { window } : {}),
       ...(job.dicomSeg ? { dicomSeg: { ...job.dicomSeg, modelName: "daft serve" } } : {}),
     };

@@ -52,6 +52,7 @@ export function inferRoute(context: ServerContext): Route {
         window: fields.window,
         zoom: fields.zoom,
         mirroring: fields.mirroring,
+        overlaps: fields.overlaps,
       },
       request.signal,
     );

@@ -127,6 +127,25 @@ describe("POST /api/v1/segment", () => {
     expect(await errorOf(bad)).toMatch(/^request: mirroring/);
   });
 
+  it("takes an overlaps choice: an inner box given first stays on top unless later boxes are asked on top", async () => {
+    const boxes = [
+      [20, 20, 30, 30],
+      [10, 10, 50, 50],
+    ];
+    const labelsOf = async (fields: Record<string, unknown>) => {
+      const response = await segment({ boxes, ...fields }, [["case.npz", case2d(256, 256, boxes)]]);
+      expect(response.status).toBe(200);
+      return Array.from(segsOf(SegmentResponseSchema.parse(await response.json()).output).labels);
+    };
+    const innerOnTop = Array.from(paintedBoxes(256, 256, [boxes[1]!, boxes[0]!]), (l) => (l ? 3 - l : 0));
+    expect(await labelsOf({})).toEqual(innerOnTop);
+    expect(await labelsOf({ overlaps: "inner" })).toEqual(innerOnTop);
+    expect(await labelsOf({ overlaps: "later" })).toEqual(Array.from(paintedBoxes(256, 256, boxes)));
+    const bad = await segment({ boxes, overlaps: "top" }, [["case.npz", case2d(256, 256, boxes)]]);
+    expect(bad.status).toBe(400);
+    expect(await errorOf(bad)).toMatch(/^request: overlaps/);
+  });
+
   it("segments a NIfTI volume: the label map keeps the input's name, header and geometry", async () => {
     const bytes = readFileSync(join(repo, "fixtures/formats/nifti1_oblique_int16.nii.gz"));
     const response = await segment({ boxes: [[1, 1, 1, 4, 3, 3]] }, [["nifti1_oblique_int16.nii.gz", bytes]]);

@@ -87,6 +87,7 @@ export function nativeRoutes(context: ServerContext): Route[] {
             window: fields.window,
             zoom: fields.zoom,
             mirroring: fields.mirroring,
+            overlaps: fields.overlaps,
             ...(fields.dicomSeg ? { dicomSeg: { softwareVersion: context.version } } : {}),
           },
           request.signal,

@@ -4,7 +4,7 @@
  * description and the implementation cannot drift apart.
  */
 import { z } from "zod";
-import { MIRRORINGS, type CaseRecord } from "@daft/core";
+import { MIRRORINGS, OVERLAP_POLICIES, type CaseRecord } from "@daft/core";
 
 export const ErrorBodySchema = z.object({
   error: z.string().describe("one line naming the file or field and the problem"),
@@ -56,6 +56,12 @@ const promptFields = (maxBoxes: number) => ({
     .optional()
     .describe(
       "test-time mirroring: average over mirror images (x: 2 passes, xy: 4, off: 1; default: the expert's manifest setting)",
+    ),
+  overlaps: z
+    .enum(OVERLAP_POLICIES)
+    .optional()
+    .describe(
+      "where masks overlap: inner (default) puts a box lying inside another box above it, else later boxes on top; later: later boxes always on top (the challenge's painting)",
     ),
 });
 

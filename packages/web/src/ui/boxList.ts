@@ -50,7 +50,7 @@ export function renderBoxList(
         badge.textContent = toCheck.has(index) ? `${c.toFixed(2)} check` : c.toFixed(2);
         badge.title =
           "Mask confidence: the share of sure pixels among sure and doubtful ones, in the part of the mask " +
-          "later boxes leave visible (0–1); " +
+          "the masks above it leave visible (0–1); " +
           "the least confident tenth of the boxes is marked: look at those first";
         item.append(badge);
       }
