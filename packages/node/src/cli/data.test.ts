@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SPLIT_NAMES, decodeDicomStudy, encodeDicomSeg, parseCasesCsv, readNpz } from "@daft/core";
 import { smallSeriesSource, syntheticCtSeries } from "../../../core/src/testing/dicomSeries.js";
-import { main } from "./data.js";
+import { main, unheldSplits } from "./data.js";
 
 const repoRoot = join(import.meta.dirname, "../../../..");
 const mini = join(repoRoot, "fixtures/dataset-mini");
@@ -123,6 +123,36 @@ describe("daft data import", () => {
     expect(text).toMatch(/optic-mini \[#+\] 4\/4 100%/);
     expect(text).toMatch(/optic-mini: train 2, val 0, test 2; 6 objects/);
     expect(text).toMatch(/daft data import: 10 cases written/);
+  });
+
+  it("warns about a dataset the hash split leaves without validation or test cases", async () => {
+    const out = join(temp, "cases");
+    // optic-mini: 2 train, 2 test, no validation case; nuclei-mini: no test case; --splits does not hide it.
+    expect(
+      await main([
+        "import",
+        join(mini, "optic-mini"),
+        join(mini, "nuclei-mini"),
+        "-o",
+        out,
+        "--splits",
+        "train",
+        "--quiet",
+      ]),
+    ).toBe(0);
+    const lines = stderr.join("").split("\n");
+    expect(lines).toContain(
+      "optic-mini: warning: no case in val (4 cases, hash split): validation cannot select an expert for it",
+    );
+    expect(lines).toContain(
+      "nuclei-mini: warning: no case in test (3 cases, hash split): the test split does not score it",
+    );
+    expect(unheldSplits({ train: 6, val: 0, test: 0 })).toBe(
+      "no case in val or test (6 cases, hash split): validation cannot select an expert for it and the test " +
+        "split does not score it",
+    );
+    expect(unheldSplits({ train: 1, val: 1, test: 1 })).toBeUndefined();
+    expect(unheldSplits({ train: 0, val: 0, test: 0 })).toBeUndefined();
   });
 
   it("is idempotent: a second run writes the same bytes", async () => {

@@ -64,10 +64,11 @@ interface ImportOptions {
   modality?: string | undefined;
 }
 
-/** Per dataset: cases written per split, cases left out by --splits, bad cases. */
+/** Per dataset: cases written per split, cases the split assigns to each split, left out by --splits, bad cases. */
 interface DatasetSummary {
   name: string;
   written: Record<SplitName, number>;
+  assigned: Record<SplitName, number>;
   objects: number;
   filtered: number;
   bad: number;
@@ -152,6 +153,8 @@ export async function main(args: string[]): Promise<number> {
       .filter(Boolean)
       .join(", ");
     process.stderr.write(`${s.name}: ${counts}; ${s.objects} objects${extra ? `; ${extra}` : ""}\n`);
+    const unheld = unheldSplits(s.assigned);
+    if (unheld) process.stderr.write(`${s.name}: warning: ${unheld}\n`);
   }
   const total = summaries.reduce(
     (sum, s) => sum + SPLIT_NAMES.reduce((n, split) => n + s.written[split], 0),
@@ -162,6 +165,24 @@ export async function main(args: string[]): Promise<number> {
       `${bad > 0 ? `; ${bad} bad (reported above)` : ""}\n`,
   );
   return bad > 0 && !o["skip-bad"] ? 1 : 0;
+}
+
+/**
+ * The hash split gives a small dataset no validation or test case now and then (BraTS here: 6 cases, all in
+ * train). Nothing can then choose an expert for it or measure one on it: say so rather than let a table's
+ * modality row quietly stand for a dataset it never saw.
+ */
+export function unheldSplits(assigned: Record<SplitName, number>): string | undefined {
+  const total = SPLIT_NAMES.reduce((n, split) => n + assigned[split], 0);
+  const missing = (["val", "test"] as const).filter((split) => assigned[split] === 0);
+  if (total === 0 || missing.length === 0) return undefined;
+  const consequences = missing.map((split) =>
+    split === "val" ? "validation cannot select an expert for it" : "the test split does not score it",
+  );
+  return (
+    `no case in ${missing.join(" or ")} (${total} case${total === 1 ? "" : "s"}, hash split): ` +
+    consequences.join(" and ")
+  );
 }
 
 /** A dataset ready to import: its spec, and how one of its cases is read and converted. */
@@ -228,6 +249,7 @@ async function importDataset(
   const summary: DatasetSummary = {
     name: dataset.name,
     written: { train: 0, val: 0, test: 0 },
+    assigned: { train: 0, val: 0, test: 0 },
     objects: 0,
     filtered: 0,
     bad: unmatched.length,
@@ -236,6 +258,7 @@ async function importDataset(
   const progress = new Progress(entries.length, dataset.name, process.stderr, !options.quiet);
   for (const entry of entries) {
     const identity = caseIdentity(dataset, entry, options.seed);
+    summary.assigned[identity.split]++;
     if (!options.splits.includes(identity.split)) {
       summary.filtered++;
       progress.tick(identity.caseId);
