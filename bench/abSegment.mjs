@@ -4,7 +4,10 @@
 // every repeat) so that a noisy, shared machine slows both alike. Wall time from spawn to exit; medians, and the
 // median of the per-repeat ratios B ÷ A. Both must write the same label map, or the run stops.
 //   node bench/run.mjs --generate-only
-//   node bench/abSegment.mjs --a <git ref> [--repeats 5] [case.npz ...]     (default: the generated bench cases)
+//   node bench/abSegment.mjs --a <git ref> [--repeats 5] [--b-args="<flags>"] [case.npz ...]
+//                                                                     (default: the generated bench cases)
+// --b-args: extra `daft segment` flags for B only, e.g. an option that restores A's output where B's default
+// differs (the label maps must still be the same).
 // Each side is bundled with esbuild straight from its TypeScript sources (@daft/core aliased to the side's own
 // packages/core/src), A from a `git worktree` of the ref under bench/out/ab/, so no build of either is reused.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -20,10 +23,13 @@ const { values: o, positionals } = parseArgs({
     a: { type: "string" },
     repeats: { type: "string", default: "5" },
     models: { type: "string", default: join(root, "models") },
+    "b-args": { type: "string", default: "" },
   },
 });
 if (!o.a) {
-  console.error("usage: node bench/abSegment.mjs --a <git ref> [--repeats 5] [--models DIR] [case.npz ...]");
+  console.error(
+    'usage: node bench/abSegment.mjs --a <git ref> [--repeats 5] [--models DIR] [--b-args="<flags>"] [case.npz ...]',
+  );
   process.exit(2);
 }
 const repeats = Number(o.repeats);
@@ -80,8 +86,13 @@ const treeA = join(abDir, "tree-a");
 if (existsSync(treeA)) git("worktree", "remove", "--force", treeA);
 git("worktree", "add", "--detach", treeA, commitA);
 const sides = [
-  { name: "A", commit: commitA, cli: bundle(treeA, join(abDir, "bundle-a")) },
-  { name: "B", commit: commitB, cli: bundle(root, join(abDir, "bundle-b")) },
+  { name: "A", commit: commitA, cli: bundle(treeA, join(abDir, "bundle-a")), args: [] },
+  {
+    name: "B",
+    commit: commitB,
+    cli: bundle(root, join(abDir, "bundle-b")),
+    args: o["b-args"].split(" ").filter(Boolean),
+  },
 ];
 git("worktree", "remove", "--force", treeA);
 
@@ -93,7 +104,7 @@ function segment(side, input, out) {
   const started = performance.now();
   const r = spawnSync(
     process.execPath,
-    [side.cli, "segment", input, "-o", out, "--models", o.models, "--quiet"],
+    [side.cli, "segment", input, "-o", out, "--models", o.models, "--quiet", ...side.args],
     {
       encoding: "utf8",
     },
@@ -124,7 +135,8 @@ for (const input of cases) {
 }
 rmSync(work, { recursive: true, force: true });
 console.log(
-  `A = ${sides[0].commit}, B = ${sides[1].commit}; ${repeats} repeats, fresh process each, alternating\n`,
+  `A = ${sides[0].commit}, B = ${sides[1].commit}${o["b-args"] ? ` (${o["b-args"]})` : ""}; ${repeats} repeats, ` +
+    "fresh process each, alternating\n",
 );
 console.log("| case | A: median s | B: median s | median ratio B ÷ A |\n|---|---:|---:|---:|");
 console.log(rows.join("\n"));

@@ -9,7 +9,8 @@
  * (disc then cup, neighbouring nuclei, every dataset here but BraTS), the label map is exactly the reference one.
  *
  * The order is a ranking of labels, bottom to top: the boxes are placed from the bottom, each time the lowest label
- * whose containing boxes are all placed already (a topological order of "lies inside", nearest to label order).
+ * whose containing boxes are all placed already (of the orders that respect "lies inside", the one that follows
+ * the label order the furthest).
  * Two identical boxes do not contain each other: the later is on top.
  */
 export const OVERLAP_POLICIES = ["inner", "later"] as const;
@@ -35,7 +36,7 @@ export class PaintOrder {
   static of(boxes: readonly (readonly number[])[], policy: OverlapPolicy): PaintOrder {
     const n = boxes.length;
     if (policy === "later") return PaintOrder.later(n);
-    // containers[i]: how many boxes holding box i are not yet placed.
+    // waiting[i]: how many boxes holding box i are not placed yet; holds[j]: the boxes box j holds.
     const waiting = new Uint32Array(n);
     const holds: number[][] = boxes.map(() => []);
     for (let i = 0; i < n; i++)
