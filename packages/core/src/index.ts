@@ -44,6 +44,7 @@ export * from "./metrics/summary.js";
 export * from "./metrics/objectSize.js";
 export * from "./metrics/slicePosition.js";
 export * from "./metrics/confidenceTriage.js";
+export * from "./metrics/bySource.js";
 export * from "./dataset/casesCsv.js";
 export * from "./pipeline/boxBaseline.js";
 export * from "./io/dicom.js";

@@ -140,6 +140,12 @@ describe("daft eval", () => {
     expect(summary.ignoredPredictions).toEqual(["orphan.npz"]);
     const md = await readFile(join(dir, "report", "summary.md"), "utf8");
     expect(md).toContain("| Microscope | 1 | 0.5000 | 0.5000 |");
+    // By source and label: the 2D case has two class labels (names without a dataset part share source "-").
+    expect(md).toContain("## By source and label");
+    expect(md).toContain(
+      "| Microscope | - | 1 | 0.5000 | 0.5000 | 1: 1.000 / 1.000 (1) · 2: 0.000 / 0.000 (1) |",
+    );
+    expect(summary.bySource.map((r: { modality: string }) => r.modality)).toEqual(["CT", "MR", "Microscope"]);
     // By object size: 5×5 and 6×6 squares (< 8), 4×4×4 cubes (< 8 voxels' side), one missing in MR.
     expect(md).toContain("| Microscope | < 8 | 2 | 0.5000 | 0.500 |");
     expect(md).toContain("| CT | < 8 | 1 | 0.7500 | 1.000 |");

@@ -8,6 +8,10 @@ import {
   formatConfidenceTriageMarkdown,
   formatObjectSizeMarkdown,
   formatSlicePositionMarkdown,
+  bySourceIsInformative,
+  formatBySourceMarkdown,
+  summarizeBySource,
+  MAX_CLASS_LABELS,
   formatSummaryMarkdown,
   modalityFromCaseName,
   scoreStripPlotSvg,
@@ -178,6 +182,9 @@ export async function main(args: string[]): Promise<number> {
   const bySize = summarizeByObjectSize(
     results.flatMap((r) => r.metrics.labels.map((m) => ({ modality: r.modality, dims: r.dims, ...m }))),
   );
+  const bySource = summarizeBySource(
+    results.map((r) => ({ case: r.name, modality: r.modality, ...r.metrics })),
+  );
   const bySlicePosition = summarizeBySlicePosition(
     results.flatMap((r) =>
       r.metrics.labels.flatMap((m) =>
@@ -220,6 +227,17 @@ export async function main(args: string[]): Promise<number> {
     table,
     "![DSC and NSD per case, by modality](summary.svg)",
     "",
+    ...(bySourceIsInformative(bySource)
+      ? [
+          "## By source and label",
+          "",
+          "Each modality's cases by the dataset they come from (the challenge name's `<dataset>` part), with the",
+          "mean per class label over the cases whose ground truth holds it; sources with more labels per case than",
+          `${MAX_CLASS_LABELS} number instances, which have no per-label mean.`,
+          "",
+          formatBySourceMarkdown(bySource),
+        ]
+      : []),
     "## By object size",
     "",
     "Ground-truth objects binned by the side of the square (2D) or cube (3D) of their area / volume; a median",
@@ -248,6 +266,7 @@ export async function main(args: string[]): Promise<number> {
     tolerancePx: options.tolerancePx,
     nsd2d: options.surface2d,
     summary,
+    bySource,
     byObjectSize: bySize,
     bySlicePosition,
     ...(triage
