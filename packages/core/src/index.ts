@@ -67,6 +67,7 @@ export * from "./io/dicomUid.js";
 export * from "./io/dicomSeg.js";
 export * from "./io/studyLabels.js";
 export * from "./prompts/parseBoxes.js";
+export * from "./prompts/objectNames.js";
 export * from "./prompts/voxelBoxes.js";
 export * from "./prompts/labelMapBoxes.js";
 export * from "./image/labelBoxes.js";

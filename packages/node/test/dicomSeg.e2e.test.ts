@@ -25,6 +25,7 @@ interface Checked {
   frames: number;
   segments: number[];
   algorithms: string[];
+  labels: string[];
   frame_keys: [number, number][];
   referenced: string[];
   rows: number;
@@ -100,14 +101,15 @@ describe.skipIf(!hasPython && !CI)("daft segment --dicom-seg", () => {
     expect(checked.algorithms).toEqual(["DAFT box-baseline"]);
   });
 
-  it("a series through a model: the segments are named after the expert", () => {
+  it("a series through a model: the segments' algorithm is the expert, their labels the objects' names", () => {
     const out = join(dir, "model-out");
-    const r = run([input("series"), "-o", out, ...boxes(["3,4,0,30,25,3"])]);
+    const r = run([input("series"), "-o", out, ...boxes(["3,4,0,30,25,3"]), "--names", "left kidney"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     written.set("series (model)", { seg: join(out, "series.seg.dcm"), sources: sourceFiles("series") });
     const checked = checkSeg(join(out, "series.seg.dcm"), join(out, "series.nii.gz"), input("series"));
     expect(checked.algorithms).toEqual(["DAFT general"]);
+    expect(checked.labels).toEqual(["left kidney"]);
     expect(checked.frames).toBe(4);
   });
 

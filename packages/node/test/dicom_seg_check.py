@@ -123,6 +123,7 @@ def check(seg_path, labels_path, source_path):
         "frames": len(frames),
         "segments": numbers,
         "algorithms": sorted({str(s.SegmentAlgorithmName) for s in seg.SegmentSequence}),
+        "labels": [str(s.SegmentLabel) for s in seg.SegmentSequence],
         "frame_keys": sorted([s, k] for s, k in seen),
         "referenced": listed,
         "rows": int(seg.Rows),

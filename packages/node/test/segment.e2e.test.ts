@@ -92,10 +92,10 @@ describe("daft segment (2D)", () => {
     // box 2 lies on top of it and only its visible part counts (maskConfidence.ts): the 51 × 31 of its sure pixels
     // inside box 2's outer ring leave (1,421 hidden, 160 doubtful now), 160 of its doubtful ones are hidden.
     const objects = readFileSync(join(out, "objects.csv"), "utf8").trim().split("\n");
-    expect(objects[0]).toBe("case,label,expert,voxels,mask_confidence,predicted_iou");
+    expect(objects[0]).toBe("case,label,expert,voxels,mask_confidence,predicted_iou,name");
     const voxels = [1, 2, 3].map((l) => (segs.data as Uint16Array).filter((v) => v === l).length);
     expect(objects[1]).toBe(
-      `2DBox_Endoscopy_demo.npz,1,general,${voxels[0]},${(4560 / (4560 + 648)).toFixed(4)},1.0000`,
+      `2DBox_Endoscopy_demo.npz,1,general,${voxels[0]},${(4560 / (4560 + 648)).toFixed(4)},1.0000,box 1`,
     );
     expect(objects.slice(2).map((row) => row.split(",").slice(1, 4).join(","))).toEqual([
       `2,general,${voxels[1]}`,
@@ -155,6 +155,81 @@ describe("daft segment: where masks overlap (--overlaps)", () => {
     expect([bad.code, bad.stderr.trim()]).toEqual([
       2,
       "daft segment: --overlaps must be one of inner, later",
+    ]);
+  });
+});
+
+describe("daft segment: object names (--names, a boxes file's names)", () => {
+  it("names the labels in objects.csv and the Slicer segmentation; a wrong count fails that input in one line", () => {
+    const dir = tempDir();
+    const input = join(dir, "2DBox_MR_named.npz");
+    writeFileSync(
+      input,
+      writeNpz(
+        { imgs: u8(new Uint8Array(64 * 64), [64, 64]), boxes: f64([2, 2, 20, 20, 30, 30, 60, 60], [2, 4]) },
+        { compress: true },
+      ),
+    );
+    const out = join(dir, "out");
+    const r = daft([
+      "segment",
+      input,
+      "-o",
+      out,
+      "--models",
+      boxModels,
+      "--quiet",
+      "--slicer-seg",
+      "--names",
+      "left lung, right lung",
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    const objects = readFileSync(join(out, "objects.csv"), "utf8").trim().split("\n");
+    expect(objects[0]).toBe("case,label,expert,voxels,mask_confidence,predicted_iou,name");
+    expect(objects.slice(1).map((row) => row.split(",").at(-1))).toEqual(["left lung", "right lung"]);
+    const header = readFileSync(join(out, "2DBox_MR_named.seg.nrrd")).toString("latin1").split("\n\n")[0]!;
+    expect(header).toContain("Segment0_Name:=left lung\n");
+    expect(header).toContain("Segment1_Name:=right lung\n");
+
+    // The same names from a boxes file; one name too few fails the input (exit 1, no label map).
+    const boxes = join(dir, "boxes.json");
+    writeFileSync(
+      boxes,
+      JSON.stringify({
+        boxes: [
+          [2, 2, 20, 20],
+          [30, 30, 60, 60],
+        ],
+        names: ["a", "b"],
+      }),
+    );
+    const fromFile = daft([
+      "segment",
+      input,
+      "-o",
+      join(dir, "file"),
+      "--models",
+      boxModels,
+      "--boxes",
+      boxes,
+    ]);
+    expect(fromFile.code).toBe(0);
+    expect(readFileSync(join(dir, "file", "objects.csv"), "utf8")).toMatch(/,a\n.*,b\n$/);
+    const few = daft(["segment", input, "-o", join(dir, "few"), "--models", boxModels, "--names", "only"]);
+    expect(few.code).toBe(1);
+    expect(few.stderr.trim().split("\n")).toEqual([
+      "2DBox_MR_named.npz: 1 object name(s) for 2 box(es): give one name per box, in box order",
+    ]);
+    expect(existsSync(join(dir, "few", "2DBox_MR_named.npz"))).toBe(false);
+    const bad = daft(["segment", input, "-o", join(dir, "bad"), "--models", boxModels, "--names", "a,a"]);
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      1,
+      '2DBox_MR_named.npz: boxes 1 and 2 are both named "a": each label needs its own name',
+    ]);
+    const quote = daft(["segment", input, "-o", join(dir, "q"), "--models", boxModels, "--names", 'a,"b"']);
+    expect([quote.code, quote.stderr.trim()]).toEqual([
+      2,
+      'daft segment: --names: name 2 ""b"" holds a control character, backslash, comma or double quote',
     ]);
   });
 });

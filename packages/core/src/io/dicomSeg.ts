@@ -20,6 +20,7 @@
  * standard requires at least one frame); the result says why.
  */
 import { DaftInputError } from "../errors.js";
+import { objectName } from "../prompts/objectNames.js";
 import { labelColour } from "../render/overlay.js";
 import { dicomCieLabFromRgb } from "./cieLab.js";
 import {
@@ -57,6 +58,8 @@ export interface DicomSegOptions {
    * hand only: no algorithm is named).
    */
   algorithmType?: "AUTOMATIC" | "SEMIAUTOMATIC" | "MANUAL";
+  /** Segment Label of segment n = names[n − 1] (prompts/objectNames.ts); default "box <n>". */
+  names?: readonly string[];
   /** Manufacturer's Model Name (0008,1090): the program that wrote the file (default "daft segment"). */
   modelName?: string;
   /** Software Versions (0018,1020). */
@@ -251,7 +254,7 @@ function segmentationImage(
     const number = i + 1;
     const item: DicomElement[] = [
       us(TAG.SegmentNumber, number),
-      text(TAG.SegmentLabel, "LO")(`box ${number}`),
+      text(TAG.SegmentLabel, "LO")(objectName(options.names, number)),
       text(TAG.SegmentAlgorithmType, "CS")(algorithmType),
       // Type 1C: required unless the segment is MANUAL.
       ...(algorithmType === "MANUAL"

@@ -31,6 +31,13 @@ describe("readDicomSegOnto", () => {
     ]);
   });
 
+  it("carries the objects' names as Segment Labels", () => {
+    const seg = encodeDicomSeg(series(), labels, { ...options, names: ["liver", "spleen", "tumour"] }, "ct");
+    if (!seg.written) throw new Error(seg.reason);
+    const read = readDicomSegOnto(readDicom(seg.bytes, "ct.seg.dcm"), series(), "ct.seg.dcm");
+    expect(read.segments.map((s) => s.label)).toEqual(["liver", "spleen", "tumour"]);
+  });
+
   it("places frames by position along the normal when the series' instance UIDs differ (a re-export)", () => {
     const renamed = series();
     renamed.slices = renamed.slices.map((s, k) => ({ ...s, sopInstanceUID: `9.9.${k}` }));

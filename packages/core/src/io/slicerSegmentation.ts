@@ -11,6 +11,7 @@
  */
 import { DaftInputError } from "../errors.js";
 import { affineFromColumns, flipXY, type Affine } from "../image/geometry.js";
+import { objectName } from "../prompts/objectNames.js";
 import { labelColour } from "../render/overlay.js";
 import { labelMapBoxes } from "../image/labelBoxes.js";
 import { writeNrrd, type NrrdImage } from "./nrrd.js";
@@ -32,11 +33,11 @@ export interface SlicerSegmentationGrid {
   space: "RAS" | "LPS";
 }
 
-/** "box 1" … "box <count>" in the overlay colours: the segments of a label map whose label n is box n. */
-export function boxSegments(count: number): SlicerSegment[] {
+/** The segments of a label map whose label n is box n, in the overlay colours: named as given, else "box <n>". */
+export function boxSegments(count: number, names?: readonly string[]): SlicerSegment[] {
   return Array.from({ length: count }, (_, n) => ({
     label: n + 1,
-    name: `box ${n + 1}`,
+    name: objectName(names, n + 1),
     colour: labelColour(n + 1),
   }));
 }

@@ -12,6 +12,7 @@ import { boxBaselineLabels } from "./boxBaseline.js";
 import { MaskConfidenceTally } from "./maskConfidence.js";
 import { offsetExpert } from "./maskLogitOffset.js";
 import { PaintOrder, type OverlapPolicy } from "./paintOrder.js";
+import { namesForBoxes } from "../prompts/objectNames.js";
 import { segmentImage, type SegmentOptions } from "./segmentImage.js";
 import { segmentVolume } from "./segmentVolume.js";
 import { SliceEmbeddingCache, type CacheStats } from "./sliceEmbeddingCache.js";
@@ -46,6 +47,8 @@ export interface SegmentCaseOptions {
   /** Which mask is on top where masks overlap: "inner" (default; a box inside another above it, else later
    *  boxes on top) or "later" (the challenge's reference: later boxes on top); paintOrder.ts. */
   overlaps?: OverlapPolicy;
+  /** The objects' names, one per box in box order (prompts/objectNames.ts); absent: "box <n>". */
+  names?: readonly string[];
   /** Bound of the slice embedding cache in bytes. */
   cacheBytes?: number;
   maxBoxesPerDecode?: number;
@@ -69,6 +72,8 @@ export interface CaseRecord {
   confidence: (number | null)[];
   /** Per box: the decoder's own IoU prediction (SAM's IoU head), averaged over its decoder calls; null as above. */
   predictedIou: (number | null)[];
+  /** Per box: the object's name, when names were given (index = label − 1). */
+  names?: string[];
 }
 
 /**
@@ -131,6 +136,9 @@ export async function segmentDecodedCase(
     kase.kind === "2d"
       ? [kase.image.height, kase.image.width]
       : [kase.volume.depth, kase.volume.height, kase.volume.width];
+  const names = opts.names
+    ? withSource(name, () => namesForBoxes(opts.names!, kase.boxes.length))
+    : undefined;
   const paintOrder = PaintOrder.of(kase.boxes, opts.overlaps ?? "inner");
   const tally = new MaskConfidenceTally(paintOrder);
   const record = (route: RouteDecision, slices: number, cache: CacheStats): CaseRecord => ({
@@ -145,6 +153,7 @@ export async function segmentDecodedCase(
     totalMs: now() - started,
     confidence: kase.boxes.map((_, i) => tally.confidenceOf(i + 1) ?? null),
     predictedIou: kase.boxes.map((_, i) => tally.predictedIouOf(i + 1) ?? null),
+    ...(names ? { names } : {}),
   });
 
   // Route: explicit → metadata → file name → cluster (manifest subsets) → learned selector → fallback.

@@ -139,7 +139,11 @@ async function segmentDecodedStudy(
     dicomSeg = encodeDicomSeg(
       study.dicom,
       result.labels,
-      { ...opts.dicomSeg, expert: result.record.route.expert },
+      {
+        ...opts.dicomSeg,
+        expert: result.record.route.expert,
+        ...(result.record.names ? { names: result.record.names } : {}),
+      },
       input.source ?? input.name,
     );
     const encodeMs = opts.now() - started;
@@ -162,15 +166,15 @@ async function segmentDecodedStudy(
 }
 
 /**
- * The label map as a 3D Slicer segmentation (`.seg.nrrd`): one segment per box ("box 1", "box 2", … in the
- * overlay colours), in the input's grid and patient frame; an input without a patient frame (a picture, an .npz
+ * The label map as a 3D Slicer segmentation (`.seg.nrrd`): one segment per box (named as given, else "box 1",
+ * "box 2", …, in the overlay colours), in the input's grid and patient frame; an input without a patient frame (a picture, an .npz
  * case) is placed by its voxel spacing at the origin.
  */
 export function slicerSegmentationOf(result: SegmentedInput): Uint8Array {
   return encodeSlicerSegmentation(
     result.labels,
     slicerGridOf(result),
-    boxSegments(result.input.boxes.length),
+    boxSegments(result.input.boxes.length, result.record.names),
   );
 }
 

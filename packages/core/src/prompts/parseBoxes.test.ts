@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { inputErrorLine } from "../testing/inputErrors.js";
-import { parseBoxArgument, parseBoxesFile } from "./parseBoxes.js";
+import { parseBoxArgument, parseBoxesFile, parsePromptFile } from "./parseBoxes.js";
+import { namesForBoxes, objectName, parseNamesArgument } from "./objectNames.js";
 
 describe("--box", () => {
   it("4 or 6 numbers, commas or spaces, negatives and decimals", () => {
@@ -53,5 +54,46 @@ describe("boxes files", () => {
       /^b\.csv: line 2/,
     );
     expect(inputErrorLine(() => parseBoxesFile("\u0000\u0001garbage", "b.csv"))).toMatch(/^b\.csv: line 1/);
+  });
+});
+
+describe("object names", () => {
+  it("a boxes JSON object may name its boxes, one name per box", () => {
+    expect(parsePromptFile('{"boxes": [[1,2,3,4],[5,6,7,8]], "names": [" disc ", "cup"]}', "b.json")).toEqual(
+      {
+        boxes: [
+          [1, 2, 3, 4],
+          [5, 6, 7, 8],
+        ],
+        names: ["disc", "cup"],
+      },
+    );
+    expect(parsePromptFile("[[1,2,3,4]]", "b.json")).toEqual({ boxes: [[1, 2, 3, 4]] });
+    expect(
+      inputErrorLine(() => parsePromptFile('{"boxes": [[1,2,3,4]], "names": ["a", "b"]}', "b.json")),
+    ).toBe("b.json: 2 object name(s) for 1 box(es): give one name per box, in box order");
+    expect(inputErrorLine(() => parsePromptFile('{"boxes": [[1,2,3,4]], "names": "a"}', "b.json"))).toBe(
+      'b.json: "names" must be a list of strings, one per box',
+    );
+    expect(inputErrorLine(() => parsePromptFile('{"boxes": [[1,2,3,4]], "names": [7]}', "b.json"))).toBe(
+      "b.json: name 0 is not a string: 7",
+    );
+  });
+
+  it("--names: comma-separated, trimmed; 1–64 characters without control characters, \\, commas or quotes", () => {
+    expect(parseNamesArgument("left lung, right lung")).toEqual(["left lung", "right lung"]);
+    expect(inputErrorLine(() => parseNamesArgument("a,,b"))).toBe("--names: name 2 is empty");
+    expect(inputErrorLine(() => parseNamesArgument("x".repeat(65)))).toMatch(/longer than 64 characters$/);
+    expect(inputErrorLine(() => parseNamesArgument("a\\b"))).toMatch(/holds a control character, backslash/);
+    expect(inputErrorLine(() => parseNamesArgument("tab\there"))).toMatch(/holds a control character/);
+  });
+
+  it("names must match the boxes and be distinct; a label without a name is box <n>", () => {
+    expect(namesForBoxes(["a", "b"], 2)).toEqual(["a", "b"]);
+    expect(inputErrorLine(() => namesForBoxes(["a", "a"], 2))).toBe(
+      'boxes 1 and 2 are both named "a": each label needs its own name',
+    );
+    expect(objectName(["a", "b"], 2)).toBe("b");
+    expect(objectName(undefined, 3)).toBe("box 3");
   });
 });

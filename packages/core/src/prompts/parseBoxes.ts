@@ -1,10 +1,11 @@
 /**
  * Box prompts as users write them: `--box x0,y0,x1,y1` (2D) or `--box x0,y0,z0,x1,y1,z1` (3D), and box files —
- * JSON (`[[x0,y0,x1,y1], …]` or `{"boxes": [[…], …]}`) or CSV (one box per line, 4 or 6 numbers, an optional
+ * JSON (`[[x0,y0,x1,y1], …]` or `{"boxes": [[…], …], "names"?: ["…", …]}`) or CSV (one box per line, 4 or 6 numbers, an optional
  * header line, `#` comments). Max corners are inclusive. Whether the numbers are voxels or millimetres is decided
  * by the caller (--world).
  */
 import { DaftInputError } from "../errors.js";
+import { checkObjectName, namesForBoxes } from "./objectNames.js";
 
 const SHAPES = "4 numbers (x0,y0,x1,y1) or 6 (x0,y0,z0,x1,y1,z1)";
 
@@ -20,11 +21,16 @@ export function parseBoxArgument(text: string): number[] {
 
 /** A boxes file's text; JSON when it starts with `[` or `{`, CSV otherwise. Errors name `source`. */
 export function parseBoxesFile(text: string, source: string): number[][] {
+  return parsePromptFile(text, source).boxes;
+}
+
+/** A boxes file's boxes and, when a JSON object gives them, the objects' names (one per box). */
+export function parsePromptFile(text: string, source: string): { boxes: number[][]; names?: string[] } {
   const trimmed = text.trim();
-  const boxes =
+  const { boxes, names } =
     trimmed.startsWith("[") || trimmed.startsWith("{")
       ? boxesFromJson(trimmed, source)
-      : boxesFromCsv(text, source);
+      : { boxes: boxesFromCsv(text, source), names: undefined };
   if (boxes.length === 0) throw new DaftInputError("holds no boxes", source);
   const width = boxes[0]!.length;
   const odd = boxes.findIndex((b) => b.length !== width);
@@ -34,10 +40,15 @@ export function parseBoxesFile(text: string, source: string): number[][] {
       source,
     );
   }
-  return boxes;
+  if (!names) return { boxes };
+  try {
+    return { boxes, names: namesForBoxes(names, boxes.length) };
+  } catch (error) {
+    throw (error as DaftInputError).withSource(source);
+  }
 }
 
-function boxesFromJson(text: string, source: string): number[][] {
+function boxesFromJson(text: string, source: string): { boxes: number[][]; names?: string[] } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -50,7 +61,16 @@ function boxesFromJson(text: string, source: string): number[][] {
       ? (parsed as { boxes: unknown[] }).boxes
       : undefined;
   if (!list) throw new DaftInputError('JSON must be a list of boxes or {"boxes": [...]}', source);
-  return list.map((entry, i) => {
+  const givenNames = Array.isArray(parsed) ? undefined : (parsed as { names?: unknown }).names;
+  if (givenNames !== undefined && !Array.isArray(givenNames))
+    throw new DaftInputError('"names" must be a list of strings, one per box', source);
+  let names: string[] | undefined;
+  try {
+    names = givenNames?.map((n, i) => checkObjectName(n, `name ${i}`));
+  } catch (error) {
+    throw (error as DaftInputError).withSource(source);
+  }
+  const boxes = list.map((entry, i) => {
     const ok =
       Array.isArray(entry) &&
       (entry.length === 4 || entry.length === 6) &&
@@ -58,6 +78,7 @@ function boxesFromJson(text: string, source: string): number[][] {
     if (!ok) throw new DaftInputError(`box ${i} ${JSON.stringify(entry)} is not ${SHAPES}`, source);
     return entry as number[];
   });
+  return names ? { boxes, names } : { boxes };
 }
 
 function boxesFromCsv(text: string, source: string): number[][] {

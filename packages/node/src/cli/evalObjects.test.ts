@@ -17,6 +17,16 @@ describe("readObjectsCsv", () => {
     ]);
   });
 
+  it("reads the name column daft segment writes since session 19 (an object name holds no comma)", () => {
+    const text = [`${header},name`, "scan, left_0000.nii.gz,2,CT,120,0.8125,0.9,left lung", ""].join("\n");
+    expect(readObjectsCsv(text, "objects.csv")).toEqual([
+      { key: "scan, left", label: 2, confidence: 0.8125 },
+    ]);
+    expect(() => readObjectsCsv(`${header},name\na.npz,1,CT,1,0.5,0.5\n`, "o.csv")).toThrow(
+      "line 2: 6 fields, at least 7 expected",
+    );
+  });
+
   it("names the file and the line of a row it cannot read", () => {
     const lineOf = (text: string) => {
       try {

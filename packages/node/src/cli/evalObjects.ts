@@ -6,7 +6,7 @@
  * "check these first" marks on its own images.
  */
 import { caseKeyOf, DaftInputError, type CaseMetrics, type ScoredObject } from "@daft/core";
-import { OBJECT_HEADER } from "./segmentTables.js";
+import { OBJECT_HEADER, OBJECT_HEADER_WITHOUT_NAME } from "./segmentTables.js";
 
 /** One box's confidence as objects.csv gives it. */
 export interface ObjectConfidence {
@@ -18,16 +18,19 @@ export interface ObjectConfidence {
 
 /**
  * The rows of an objects.csv that carry a confidence (the box baseline's rows have none). The case name may hold
- * commas: the five fields after it are read from the right.
+ * commas: the fields after it are read from the right (an object name has none). Files written before object
+ * names (no `name` column) are read too.
  */
 export function readObjectsCsv(text: string, file: string): ObjectConfidence[] {
   const [header, ...lines] = text.split(/\r?\n/).filter((line) => line.length > 0);
-  if (header !== OBJECT_HEADER)
+  if (header !== OBJECT_HEADER && header !== OBJECT_HEADER_WITHOUT_NAME)
     throw new DaftInputError(`is not daft segment's objects.csv (header "${header ?? ""}")`, file);
+  const columns = header.split(",").length;
   return lines.flatMap((line, i) => {
     const fields = line.split(",");
     const bad = (what: string) => new DaftInputError(`line ${i + 2}: ${what}`, file);
-    if (fields.length < 6) throw bad(`${fields.length} fields, at least 6 expected`);
+    if (fields.length < columns) throw bad(`${fields.length} fields, at least ${columns} expected`);
+    if (columns > 6) fields.pop(); // the object's name
     const [label, , , confidence] = fields.slice(-5);
     const name = fields.slice(0, -5).join(",");
     const labelNumber = Number(label);

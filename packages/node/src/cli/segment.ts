@@ -7,7 +7,8 @@ import {
   DaftInputError,
   encodeRgbPng,
   parseBoxArgument,
-  parseBoxesFile,
+  parseNamesArgument,
+  parsePromptFile,
   parseCtWindow,
   routingOptions,
   segmentInput,
@@ -57,7 +58,11 @@ options:
   --box <x0,y0,x1,y1 | x0,y0,z0,x1,y1,z1>
                            a box prompt in voxels (max corner inclusive); repeat for several objects (label =
                            order given). For .npz inputs it replaces the file's boxes
-  --boxes <file.json|csv>  box prompts from a file: JSON [[...], ...] or {"boxes": [...]}, or CSV lines
+  --boxes <file.json|csv>  box prompts from a file: JSON [[...], ...] or {"boxes": [...], "names"?: [...]}, or
+                           CSV lines
+  --names <a,b,...>        the objects' names, one per box in box order (the boxes of .npz files, --box, --boxes
+                           or --boxes-from): segment names of --dicom-seg and --slicer-seg, the name column of
+                           objects.csv (default "box <n>"); distinct, without commas, quotes or backslashes
   --boxes-from <file|dir>  one box per label of an existing segmentation on the input's grid (a reference, a rough
                            segmentation from another tool, a Slicer .seg.nrrd): label values in increasing order
                            are boxes 1, 2, …. A folder holds one label map per input, paired by name as daft eval
@@ -122,6 +127,7 @@ export async function main(args: string[]): Promise<number> {
         "slicer-seg": { type: "boolean", default: false },
         box: { type: "string", multiple: true },
         boxes: { type: "string" },
+        names: { type: "string" },
         world: { type: "boolean", default: false },
         "boxes-from": { type: "string" },
         window: { type: "string" },
@@ -171,6 +177,7 @@ export async function main(args: string[]): Promise<number> {
   }
 
   let commandBoxes: number[][] | undefined;
+  let names: string[] | undefined;
   let window: (CtWindow & { name: string }) | undefined;
   try {
     if ([o.box, o.boxes, o["boxes-from"]].filter((given) => given !== undefined).length > 1)
@@ -184,6 +191,7 @@ export async function main(args: string[]): Promise<number> {
       throw new DaftInputError("every --box needs the same count of numbers (4 for 2D, 6 for 3D)");
     }
     if (o.window !== undefined) window = parseCtWindow(o.window);
+    if (o.names !== undefined) names = parseNamesArgument(o.names);
   } catch (e) {
     process.stderr.write(`daft segment: ${(e as Error).message}\n`);
     return 2;
@@ -198,7 +206,13 @@ export async function main(args: string[]): Promise<number> {
   let store: ModelStore;
   let selector: Selector | undefined;
   try {
-    if (o.boxes) commandBoxes = parseBoxesFile(await readText(o.boxes), o.boxes);
+    if (o.boxes) {
+      const file = parsePromptFile(await readText(o.boxes), o.boxes);
+      commandBoxes = file.boxes;
+      if (file.names && names)
+        throw new DaftInputError(`names the boxes and so does --names; keep one`, o.boxes);
+      names ??= file.names;
+    }
     inputs = await listInputs(positionals);
     if (o["boxes-from"]) boxesFrom = await openBoxesFrom(resolve(o["boxes-from"]), inputs);
     if (o["dicom-seg"] && !(await anyDicom(inputs))) {
@@ -259,6 +273,7 @@ export async function main(args: string[]): Promise<number> {
     smallObjectZoom: !o["no-zoom"],
     mirroring,
     overlaps,
+    ...(names ? { names } : {}),
     ignoreFileName: o["ignore-names"],
     selector,
     ...(o["dicom-seg"] ? { dicomSeg: { softwareVersion: daftVersion() } } : {}),

@@ -7,7 +7,7 @@
  * the inputs it skips.
  */
 import { join } from "node:path";
-import type { CaseRecord } from "@daft/core";
+import { objectName, type CaseRecord } from "@daft/core";
 import { writeFileAtomic } from "../io/atomicWrite.js";
 import { EarlierRows } from "./continueRun.js";
 import type { InputRef } from "./segmentInputs.js";
@@ -29,9 +29,18 @@ export const TIMING_HEADER = [
   "total_ms",
 ].join(",");
 
-export const OBJECT_HEADER = ["case", "label", "expert", "voxels", "mask_confidence", "predicted_iou"].join(
-  ",",
-);
+export const OBJECT_HEADER = [
+  "case",
+  "label",
+  "expert",
+  "voxels",
+  "mask_confidence",
+  "predicted_iou",
+  "name",
+].join(",");
+
+/** objects.csv as written before object names (session 19): still read by daft eval. */
+export const OBJECT_HEADER_WITHOUT_NAME = OBJECT_HEADER.replace(/,name$/, "");
 
 export class SegmentRunTables {
   private readonly timings = new Map<InputRef, string[]>();
@@ -84,8 +93,14 @@ function objectRows(r: CaseRecord, labels: Uint16Array): string[] {
   for (let i = 0; i < labels.length; i++) voxels[labels[i]!]!++;
   const value = (x: number | null | undefined) => (x === null || x === undefined ? "" : x.toFixed(4));
   return r.confidence.map((confidence, i) =>
-    [r.case, i + 1, r.route.expert, voxels[i + 1] ?? 0, value(confidence), value(r.predictedIou[i])].join(
-      ",",
-    ),
+    [
+      r.case,
+      i + 1,
+      r.route.expert,
+      voxels[i + 1] ?? 0,
+      value(confidence),
+      value(r.predictedIou[i]),
+      objectName(r.names, i + 1),
+    ].join(","),
   );
 }

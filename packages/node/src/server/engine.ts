@@ -7,6 +7,7 @@ import {
   DaftInputError,
   inputFormatOf,
   parseCtWindow,
+  checkObjectName,
   routingOptions,
   segmentInput,
   type BoxPrompts,
@@ -56,6 +57,8 @@ export interface SegmentJob {
   mirroring?: Mirroring;
   /** Which mask is on top where masks overlap (default inner: paintOrder.ts). */
   overlaps?: OverlapPolicy;
+  /** The objects' names, one per box (prompts/objectNames.ts). */
+  names?: string[];
   /** Also encode a DICOM-SEG (DICOM inputs only), naming this software version. */
   dicomSeg?: { softwareVersion: string };
 }
@@ -105,6 +108,12 @@ export class SegmentEngine {
     } catch (error) {
       throw new HttpError(400, `request: ${(error as Error).message.replace(/^--window/, "window")}`);
     }
+    let names: string[] | undefined;
+    try {
+      names = job.names?.map((name, i) => checkObjectName(name, `names[${i}]`));
+    } catch (error) {
+      throw new HttpError(400, `request: ${(error as Error).message}`);
+    }
     const { input, bytes } = inputOf(job.uploads);
     if (!job.prompts && !carriesBoxes(bytes)) {
       throw new HttpError(
@@ -124,6 +133,7 @@ export class SegmentEngine {
       smallObjectZoom: job.zoom ?? true,
       ...(job.mirroring ? { mirroring: job.mirroring } : {}),
       ...(job.overlaps ? { overlaps: job.overlaps } : {}),
+      ...(names ? { names } : {}),
       ...(window ? { window } : {}),
       ...(job.dicomSeg ? { dicomSeg: { ...job.dicomSeg, modelName: "daft serve" } } : {}),
     };

@@ -114,6 +114,22 @@ describe("POST /infer/{model}", () => {
     expect(result.label_confidence).toEqual({ "box 1": 0, "box 2": 0 });
   });
 
+  it("output=json with params.names: label_names and label_confidence by the objects' names", async () => {
+    const named = await infer("daft", "?output=json", { boxes, names: ["left lung", "right lung"] }, [
+      "2DBox_XRay_chest.npz",
+      npz,
+    ]);
+    expect(named.status).toBe(200);
+    const result = InferResultSchema.parse(await named.json());
+    expect(result.label_names).toEqual({ "left lung": 1, "right lung": 2 });
+    expect(result.label_confidence).toEqual({ "left lung": 0, "right lung": 0 });
+    const bad = await infer("daft", "?output=json", { boxes, names: ["a\\b", "c"] }, ["case.npz", npz]);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toBe(
+      'request: names[0] "a\\b" holds a control character, backslash, comma or double quote',
+    );
+  });
+
   it("output=image: a one-slice NIfTI label map of a 2D case, identical labels; an expert name forces that expert", async () => {
     const response = await infer("general", "?output=image", { boxes }, ["2DBox_XRay_chest.npz", npz]);
     expect(response.status).toBe(200);

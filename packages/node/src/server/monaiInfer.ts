@@ -4,6 +4,7 @@
  * → ?output=image (the label map, NIfTI or NRRD), json (expert, latencies) or all (a multipart of both, the
  * default, as MONAI Label answers).
  */
+import { objectName } from "@daft/core";
 import { stemOf } from "../cli/segmentInputs.js";
 import type { ServerContext } from "./context.js";
 import type { Upload } from "./engine.js";
@@ -53,6 +54,7 @@ export function inferRoute(context: ServerContext): Route {
         zoom: fields.zoom,
         mirroring: fields.mirroring,
         overlaps: fields.overlaps,
+        names: fields.names,
       },
       request.signal,
     );
@@ -66,9 +68,11 @@ export function inferRoute(context: ServerContext): Route {
     const seconds = (ms: number) => Math.round(ms) / 1000;
     const json: InferResult = {
       label_names: Object.fromEntries(
-        Array.from({ length: result.record.boxes }, (_, i) => [`box ${i + 1}`, i + 1]),
+        Array.from({ length: result.record.boxes }, (_, i) => [objectName(record.names, i + 1), i + 1]),
       ),
-      label_confidence: Object.fromEntries(record.confidence.map((c, i) => [`box ${i + 1}`, c])),
+      label_confidence: Object.fromEntries(
+        record.confidence.map((c, i) => [objectName(record.names, i + 1), c]),
+      ),
       latencies: {
         queue: seconds(queueMs),
         pre: seconds(t.decodeInputMs + t.preprocessMs),

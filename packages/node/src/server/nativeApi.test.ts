@@ -146,6 +146,21 @@ describe("POST /api/v1/segment", () => {
     expect(await errorOf(bad)).toMatch(/^request: overlaps/);
   });
 
+  it("takes the objects' names: the record lists them; a count that does not match the boxes is a 400", async () => {
+    const boxes = [
+      [10, 20, 100, 90],
+      [50, 60, 200, 250],
+    ];
+    const named = await segment({ boxes, names: ["disc", "cup"] }, [["case.npz", case2d(256, 256, boxes)]]);
+    expect(named.status).toBe(200);
+    expect(SegmentResponseSchema.parse(await named.json()).record.names).toEqual(["disc", "cup"]);
+    const few = await segment({ boxes, names: ["disc"] }, [["case.npz", case2d(256, 256, boxes)]]);
+    expect(few.status).toBe(400);
+    expect(await errorOf(few)).toBe(
+      "case.npz: 1 object name(s) for 2 box(es): give one name per box, in box order",
+    );
+  });
+
   it("segments a NIfTI volume: the label map keeps the input's name, header and geometry", async () => {
     const bytes = readFileSync(join(repo, "fixtures/formats/nifti1_oblique_int16.nii.gz"));
     const response = await segment({ boxes: [[1, 1, 1, 4, 3, 3]] }, [["nifti1_oblique_int16.nii.gz", bytes]]);

@@ -57,6 +57,12 @@ const promptFields = (maxBoxes: number) => ({
     .describe(
       "test-time mirroring: average over mirror images (x: 2 passes, xy: 4, off: 1; default: the expert's manifest setting)",
     ),
+  names: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'the objects\' names, one per box in box order (1–64 characters, no control characters, backslash, comma or double quote; distinct): the label names of the outputs (DICOM-SEG Segment Label, Slicer segment names, label_names); default "box <n>"',
+    ),
   overlaps: z
     .enum(OVERLAP_POLICIES)
     .optional()
@@ -127,6 +133,7 @@ export const CaseRecordSchema = z.object({
   predictedIou: z
     .array(z.number().nullable())
     .describe("per box: the decoder's own IoU prediction (SAM's IoU head), averaged over its decoder calls"),
+  names: z.array(z.string()).optional().describe("per box: the object's name, when the request gave names"),
 });
 // Every CaseRecord the core produces fits the schema (checked at compile time).
 const recordFits: z.infer<typeof CaseRecordSchema> = {} as CaseRecord;
@@ -175,11 +182,13 @@ export function inferParamsSchema(maxBoxes: number) {
 }
 
 export const InferResultSchema = z.object({
-  label_names: z.record(z.string(), z.number().int()).describe('"box <n>" → label value n'),
+  label_names: z
+    .record(z.string(), z.number().int())
+    .describe('the object\'s name (params.names, else "box <n>") → label value n'),
   label_confidence: z
     .record(z.string(), z.number().min(0).max(1).nullable())
     .describe(
-      '"box <n>" → how sure the model was of its mask, 0..1 (record.confidence): review the lowest first',
+      "the object's name (as in label_names) → how sure the model was of its mask, 0..1 (record.confidence): review the lowest first",
     ),
   latencies: z
     .object({

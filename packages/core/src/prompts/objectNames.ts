@@ -1,0 +1,56 @@
+/**
+ * Names of the objects the boxes prompt for ("necrosis", "left lung", …), so that the outputs clinicians open say
+ * what each label is: the DICOM-SEG's Segment Label, the 3D Slicer segment names, objects.csv, MONAI Label's
+ * label_names. Without names a label is "box <n>". Given by `--names a,b,c`, a boxes JSON file's "names", or the
+ * HTTP request's `names`; one per box, in box order (label = index + 1).
+ *
+ * A name is 1–64 characters (DICOM's LO), without control characters, a backslash (DICOM's value separator), a comma
+ * (`--names`' separator; objects.csv stays plain CSV) or a double quote.
+ */
+import { DaftInputError } from "../errors.js";
+
+export const MAX_NAME_LENGTH = 64;
+
+/** One name, checked; `where` says where it came from in messages. */
+export function checkObjectName(value: unknown, where: string): string {
+  if (typeof value !== "string")
+    throw new DaftInputError(`${where} is not a string: ${JSON.stringify(value)}`);
+  const name = value.trim();
+  if (name === "") throw new DaftInputError(`${where} is empty`);
+  if (name.length > MAX_NAME_LENGTH)
+    throw new DaftInputError(`${where} "${name.slice(0, 20)}…" is longer than ${MAX_NAME_LENGTH} characters`);
+  if (/[\u0000-\u001f\u007f\\,"]/.test(name))
+    throw new DaftInputError(
+      `${where} "${name}" holds a control character, backslash, comma or double quote`,
+    );
+  return name;
+}
+
+/** `--names a,b,c`: comma-separated, each trimmed. */
+export function parseNamesArgument(text: string): string[] {
+  return text.split(",").map((part, i) => checkObjectName(part, `--names: name ${i + 1}`));
+}
+
+/** The names checked against the boxes they name: one per box, each naming one label (no two alike). */
+export function namesForBoxes(names: readonly string[], boxCount: number): string[] {
+  if (names.length !== boxCount) {
+    throw new DaftInputError(
+      `${names.length} object name(s) for ${boxCount} box(es): give one name per box, in box order`,
+    );
+  }
+  const seen = new Map<string, number>();
+  names.forEach((name, i) => {
+    const earlier = seen.get(name);
+    if (earlier !== undefined)
+      throw new DaftInputError(
+        `boxes ${earlier + 1} and ${i + 1} are both named "${name}": each label needs its own name`,
+      );
+    seen.set(name, i);
+  });
+  return [...names];
+}
+
+/** Label n's name (1-based): its given name, else "box n". */
+export function objectName(names: readonly string[] | undefined, label: number): string {
+  return names?.[label - 1] ?? `box ${label}`;
+}
