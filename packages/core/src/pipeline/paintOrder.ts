@@ -58,11 +58,6 @@ export class PaintOrder {
     return new PaintOrder(rank);
   }
 
-  /** Whether `label` goes over what is painted at a pixel holding `current`. */
-  covers(label: number, current: number): boolean {
-    return this.rank[label]! > this.rank[current]!;
-  }
-
   /** The given labels from the top of the stack down. */
   topDown(labels: Iterable<number>): number[] {
     return [...labels].sort((a, b) => this.rank[b]! - this.rank[a]!);

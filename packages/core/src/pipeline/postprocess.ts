@@ -47,7 +47,7 @@ function linearTaps(srcSize: number, dstSize: number): LinearTaps {
  * order (paintOrder.ts), else later boxes (higher labels) on top, so the result does not depend on the order the
  * boxes are decoded in (zoom tiles, 3D sweeps). Given `classes`, the upsampled logits
  * are also sorted into sure and doubtful pixels (the window then spans every logit above −ln 3, so none is missed):
- * what the mask confidence needs to tell which part of a mask stays visible under later ones.
+ * what the mask confidence needs to tell which part of a mask stays visible under the masks above it.
  */
 export class LogitUpsampler {
   private readonly ty: LinearTaps;

@@ -167,8 +167,8 @@ async function segmentDecodedStudy(
 
 /**
  * The label map as a 3D Slicer segmentation (`.seg.nrrd`): one segment per box (named as given, else "box 1",
- * "box 2", …, in the overlay colours), in the input's grid and patient frame; an input without a patient frame (a picture, an .npz
- * case) is placed by its voxel spacing at the origin.
+ * "box 2", …, in the overlay colours), in the input's grid and patient frame; an input without a patient frame
+ * (a picture, an .npz case) is placed by its voxel spacing at the origin.
  */
 export function slicerSegmentationOf(result: SegmentedInput): Uint8Array {
   return encodeSlicerSegmentation(

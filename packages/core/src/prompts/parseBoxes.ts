@@ -1,7 +1,7 @@
 /**
  * Box prompts as users write them: `--box x0,y0,x1,y1` (2D) or `--box x0,y0,z0,x1,y1,z1` (3D), and box files —
- * JSON (`[[x0,y0,x1,y1], …]` or `{"boxes": [[…], …], "names"?: ["…", …]}`) or CSV (one box per line, 4 or 6 numbers, an optional
- * header line, `#` comments). Max corners are inclusive. Whether the numbers are voxels or millimetres is decided
+ * JSON (`[[x0,y0,x1,y1], …]` or `{"boxes": [[…], …], "names"?: ["…", …]}`: prompts/objectNames.ts) or CSV (one
+ * box per line, 4 or 6 numbers, an optional header line, `#` comments). Max corners are inclusive. Whether the numbers are voxels or millimetres is decided
  * by the caller (--world).
  */
 import { DaftInputError } from "../errors.js";
