@@ -394,6 +394,45 @@ describe.skipIf(!hasTools)("daft segment on NRRD and MetaImage", () => {
     expect(both.stderr.trim()).toBe("daft segment: give boxes with one of --box, --boxes and --boxes-from");
   });
 
+  it("--boxes-from a Slicer segmentation carries its segment names; --names still overrides them", () => {
+    // A named segmentation (as Slicer saves one after a review), then boxes from it on the same image.
+    const named = join(dir, "out-named");
+    const first = run(
+      [input("ct.nii.gz"), "-o", named, "--box", info.box.join(","), "--names", "lesion", "--slicer-seg"],
+      boxModels,
+    );
+    expect([first.code, first.stderr]).toEqual([0, ""]);
+    const names = (out: string) =>
+      readFileSync(join(out, "objects.csv"), "utf8")
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((row) => row.split(",").at(-1));
+    const again = join(dir, "out-named-again");
+    const fromSeg = run(
+      [
+        input("ct.nii.gz"),
+        "-o",
+        again,
+        "--boxes-from",
+        join(named, "ct.seg.nrrd"),
+        "--slicer-seg",
+        "--quiet",
+      ],
+      boxModels,
+    );
+    expect([fromSeg.code, fromSeg.stderr]).toEqual([0, ""]);
+    expect(names(again)).toEqual(["lesion"]);
+    expect(readFileSync(join(again, "ct.seg.nrrd")).toString("latin1")).toContain("Segment0_Name:=lesion\n");
+    const renamed = join(dir, "out-renamed");
+    const override = run(
+      [input("ct.nii.gz"), "-o", renamed, "--boxes-from", join(named, "ct.seg.nrrd"), "--names", "tumour"],
+      boxModels,
+    );
+    expect(override.code).toBe(0);
+    expect(names(renamed)).toEqual(["tumour"]);
+  });
+
   it("a 2D RGB NRRD (Slicer's colour image) is a 2D case with a 2D label map", () => {
     const out = join(dir, "out-rgb");
     const r = run(

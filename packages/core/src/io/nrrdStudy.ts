@@ -82,6 +82,7 @@ export function decodeNrrdStudy(bytes: Uint8Array, source: string): Study {
     values,
     eightBit: nrrd.type === "uint8" && !segmentation,
     invert: false,
+    ...(segmentation ? { segmentNames: segmentation.names } : {}),
     spacing,
     geometry: { affine, space: nrrd.space === "right-anterior-superior" ? "RAS" : "LPS", positioned },
     nrrd: {

@@ -72,6 +72,8 @@ export interface Study {
   metaImage?: MetaImageSource;
   /** Present for DICOM input: the source instances and attributes a DICOM-SEG refers to and copies. */
   dicom?: DicomSource;
+  /** A 3D Slicer segmentation's segment names: label n = segmentNames[n − 1]. */
+  segmentNames?: string[];
   /** One-line description for --explain. */
   description: string;
 }

@@ -30,6 +30,8 @@ export interface LabelMapArray {
   /** Voxel (i, j, k) → RAS millimetres, for a file placed in patient space. */
   rasAffine?: Affine;
   format: "npz" | StudyFormat;
+  /** What label n is called (a 3D Slicer segmentation's segment names): names[n − 1]. */
+  names?: string[];
 }
 
 /** A DICOM file's suffix: `daft segment --dicom-seg`'s ".seg.dcm", or ".dcm" / ".dicom". */
@@ -71,6 +73,7 @@ export function readLabelMapFile(bytes: Uint8Array, file: string, role: LabelMap
       ? { rasAffine: geometry.space === "LPS" ? flipXY(geometry.affine) : geometry.affine }
       : {}),
     format: study.format,
+    ...(study.segmentNames ? { names: study.segmentNames } : {}),
   };
 }
 

@@ -69,14 +69,15 @@ export async function segmentStudy(
   });
   const mapped = mapIntensities(study.values, mapping, study.invert);
   const target = { ...study, what: describeKind(study) };
-  const boxes = prompts.fromLabelMap
+  const { boxes, names } = prompts.fromLabelMap
     ? boxesFromLabelMap(prompts.fromLabelMap, target)
-    : voxelBoxes(prompts.boxes, target, prompts.world);
+    : { boxes: voxelBoxes(prompts.boxes, target, prompts.world), names: undefined };
   const input = studyToChallengeCase(study, mapped, boxes);
   const prepareMs = opts.now() - started;
 
   const { labels, record } = await segmentDecodedCase(name, input, {
     ...opts,
+    ...(names && !opts.names ? { names } : {}),
     ...(study.modality ? { metadataModality: study.modality } : {}),
     ...(headerRule ? { headerModality: headerRule } : {}),
   });
@@ -103,13 +104,16 @@ export async function segmentNpzWithBoxes(
     );
   }
   let input: ChallengeCase;
+  let names: string[] | undefined;
   try {
     const archive = openNpz(bytes, name);
     const arrays = new Map<string, NdArray>();
     for (const key of ["imgs", "spacing"]) if (archive.has(key)) arrays.set(key, archive.read(key));
-    const boxes = prompts.fromLabelMap
+    const fromMap = prompts.fromLabelMap
       ? boxesFromLabelMap(prompts.fromLabelMap, npzTarget(name, arrays.get("imgs"), prompts.fromLabelMap))
-      : prompts.boxes;
+      : undefined;
+    const boxes = fromMap?.boxes ?? prompts.boxes;
+    if (fromMap?.names && !opts.names) names = fromMap.names;
     const width = boxes[0]?.length ?? 4;
     arrays.set("boxes", {
       data: Float64Array.from(boxes.flat()),
@@ -122,7 +126,7 @@ export async function segmentNpzWithBoxes(
     throw new DaftInputError(e instanceof Error ? e.message : String(e), name);
   }
   const decodeMs = opts.now() - started;
-  const { labels, shape, record } = await segmentDecodedCase(name, input, opts);
+  const { labels, shape, record } = await segmentDecodedCase(name, input, names ? { ...opts, names } : opts);
   const t = opts.now();
   const output = encodeSegmentationNpz(labels, shape);
   record.timings.decodeInputMs = decodeMs;

@@ -53,8 +53,28 @@ describe("boxesFromLabelMap", () => {
 
   it("gives --box numbers: 6 per box in 3D, 4 in 2D (a one-slice map of a 2D image is that slice)", () => {
     const data3 = [0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1];
-    expect(boxesFromLabelMap(map(data3, [2, 2, 3]), target(3))).toEqual([[1, 0, 0, 2, 1, 1]]);
-    expect(boxesFromLabelMap(map([0, 0, 3, 3, 0, 0], [1, 2, 3]), target(2))).toEqual([[0, 0, 2, 1]]);
+    expect(boxesFromLabelMap(map(data3, [2, 2, 3]), target(3))).toEqual({ boxes: [[1, 0, 0, 2, 1, 1]] });
+    expect(boxesFromLabelMap(map([0, 0, 3, 3, 0, 0], [1, 2, 3]), target(2))).toEqual({
+      boxes: [[0, 0, 2, 1]],
+    });
+  });
+
+  it("carries the names of the labels it boxes (a Slicer segmentation), unless they cannot name objects", () => {
+    const named = (names: string[]) => ({
+      ...map([0, 3, 0, 1, 0, 0], [1, 2, 3]),
+      map: { ...map([0, 3, 0, 1, 0, 0], [1, 2, 3]).map, names },
+    });
+    // Labels 1 and 3 are present: boxes 1 and 2 take names 1 and 3.
+    expect(boxesFromLabelMap(named(["liver", "unused", "tumour"]), target(2))).toEqual({
+      boxes: [
+        [0, 1, 0, 1],
+        [1, 0, 1, 0],
+      ],
+      names: ["liver", "tumour"],
+    });
+    expect(boxesFromLabelMap(named(["a,b", "x", "c"]), target(2)).names).toBeUndefined();
+    expect(boxesFromLabelMap(named(["same", "x", "same"]), target(2)).names).toBeUndefined();
+    expect(boxesFromLabelMap(named(["only one"]), target(2)).names).toBeUndefined();
   });
 
   it("refuses a map off the input's grid and a map without labels, naming the map", () => {

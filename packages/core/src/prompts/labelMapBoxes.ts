@@ -4,11 +4,13 @@
  * the challenge's cases got their boxes, so `daft segment --boxes-from reference.nii.gz` followed by `daft eval`
  * measures the engine on a user's own labelled images, and a rough segmentation from another tool can be refined.
  * The label map must lie on the input's voxel grid (same shape; same placement when both are in patient space).
+ * A 3D Slicer segmentation's segment names become the objects' names.
  */
 import { DaftInputError } from "../errors.js";
 import { flipXY } from "../image/geometry.js";
 import { labelMapBoxes } from "../image/labelBoxes.js";
 import { checkSameGrid, type LabelMapArray } from "../metrics/labelMapFile.js";
+import { checkObjectName, namesForBoxes } from "./objectNames.js";
 import type { BoxTarget } from "./voxelBoxes.js";
 
 /** A label map file read for its boxes (readLabelMapFile), and its name for messages. */
@@ -49,12 +51,38 @@ export function labelMapOnGrid(
   return map.data;
 }
 
-/** The box prompts (voxels, `daft segment --box` numbers: 4 for 2D, 6 for 3D) of a label map on `target`'s grid. */
-export function boxesFromLabelMap(prompt: LabelMapPrompt, target: BoxTarget): number[][] {
+/**
+ * The box prompts (voxels, `daft segment --box` numbers: 4 for 2D, 6 for 3D) of a label map on `target`'s grid,
+ * and, when the file names its labels (a 3D Slicer segmentation), the names of the labels the boxes come from —
+ * unless one of them is not a valid object name or two are alike (prompts/objectNames.ts): then none.
+ */
+export function boxesFromLabelMap(
+  prompt: LabelMapPrompt,
+  target: BoxTarget,
+): { boxes: number[][]; names?: string[] } {
   const data = labelMapOnGrid(prompt, target);
-  const { boxes } = labelMapBoxes(data, [target.depth, target.height, target.width], prompt.file);
+  const { boxes, values } = labelMapBoxes(data, [target.depth, target.height, target.width], prompt.file);
   if (boxes.length === 0) throw new DaftInputError("has no labelled voxel: no box to segment", prompt.file);
-  return boxes.map(([x0, y0, z0, x1, y1, z1]) =>
-    target.dimension === 3 ? [x0, y0, z0, x1, y1, z1] : [x0, y0, x1, y1],
-  );
+  const names = namesOfValues(prompt.map.names, values);
+  return {
+    boxes: boxes.map(([x0, y0, z0, x1, y1, z1]) =>
+      target.dimension === 3 ? [x0, y0, z0, x1, y1, z1] : [x0, y0, x1, y1],
+    ),
+    ...(names ? { names } : {}),
+  };
+}
+
+function namesOfValues(
+  names: readonly string[] | undefined,
+  values: readonly number[],
+): string[] | undefined {
+  if (!names) return undefined;
+  try {
+    return namesForBoxes(
+      values.map((v, i) => checkObjectName(names[v - 1], `name ${i}`)),
+      values.length,
+    );
+  } catch {
+    return undefined;
+  }
 }
