@@ -229,7 +229,7 @@ describe("daft segment: object names (--names, a boxes file's names)", () => {
     const quote = daft(["segment", input, "-o", join(dir, "q"), "--models", boxModels, "--names", 'a,"b"']);
     expect([quote.code, quote.stderr.trim()]).toEqual([
       2,
-      'daft segment: --names: name 2 ""b"" holds a control character, backslash, comma or double quote',
+      'daft segment: --names: name 2 "\\"b\\"": a name is printable ASCII without \\ , or "',
     ]);
   });
 });

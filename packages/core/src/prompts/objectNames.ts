@@ -4,8 +4,9 @@
  * label_names. Without names a label is "box <n>". Given by `--names a,b,c`, a boxes JSON file's "names", or the
  * HTTP request's `names`; one per box, in box order (label = index + 1).
  *
- * A name is 1–64 characters (DICOM's LO), without control characters, a backslash (DICOM's value separator), a comma
- * (`--names`' separator; objects.csv stays plain CSV) or a double quote.
+ * A name is 1–64 printable ASCII characters (DICOM's LO in the default repertoire, whatever character set the
+ * source DICOM declares; Slicer's NRRD header), without a backslash (DICOM's value separator), a comma (`--names`'
+ * separator; objects.csv stays plain CSV) or a double quote.
  */
 import { DaftInputError } from "../errors.js";
 
@@ -18,11 +19,11 @@ export function checkObjectName(value: unknown, where: string): string {
   const name = value.trim();
   if (name === "") throw new DaftInputError(`${where} is empty`);
   if (name.length > MAX_NAME_LENGTH)
-    throw new DaftInputError(`${where} "${name.slice(0, 20)}…" is longer than ${MAX_NAME_LENGTH} characters`);
-  if (/[\u0000-\u001f\u007f\\,"]/.test(name))
     throw new DaftInputError(
-      `${where} "${name}" holds a control character, backslash, comma or double quote`,
+      `${where} ${JSON.stringify(name.slice(0, 20) + "…")} is longer than ${MAX_NAME_LENGTH} characters`,
     );
+  if (!/^[\x20-\x7e]+$/.test(name) || /[\\,"]/.test(name))
+    throw new DaftInputError(`${where} ${JSON.stringify(name)}: a name is printable ASCII without \\ , or "`);
   return name;
 }
 

@@ -80,12 +80,20 @@ describe("object names", () => {
     );
   });
 
-  it("--names: comma-separated, trimmed; 1–64 characters without control characters, \\, commas or quotes", () => {
+  it("--names: comma-separated, trimmed; 1–64 printable ASCII characters without \\, commas or quotes", () => {
     expect(parseNamesArgument("left lung, right lung")).toEqual(["left lung", "right lung"]);
     expect(inputErrorLine(() => parseNamesArgument("a,,b"))).toBe("--names: name 2 is empty");
     expect(inputErrorLine(() => parseNamesArgument("x".repeat(65)))).toMatch(/longer than 64 characters$/);
-    expect(inputErrorLine(() => parseNamesArgument("a\\b"))).toMatch(/holds a control character, backslash/);
-    expect(inputErrorLine(() => parseNamesArgument("tab\there"))).toMatch(/holds a control character/);
+    expect(inputErrorLine(() => parseNamesArgument("a\\b"))).toBe(
+      '--names: name 1 "a\\\\b": a name is printable ASCII without \\ , or "',
+    );
+    // A control character or a letter beyond ASCII; the line stays one line (the name is shown escaped).
+    expect(inputErrorLine(() => parseNamesArgument("new\nline"))).toBe(
+      '--names: name 1 "new\\nline": a name is printable ASCII without \\ , or "',
+    );
+    expect(inputErrorLine(() => parseNamesArgument("Läsion"))).toMatch(
+      /^--names: name 1 "Läsion": a name is printable ASCII/,
+    );
   });
 
   it("names must match the boxes and be distinct; a label without a name is box <n>", () => {

@@ -62,7 +62,7 @@ options:
                            CSV lines
   --names <a,b,...>        the objects' names, one per box in box order (the boxes of .npz files, --box, --boxes
                            or --boxes-from): segment names of --dicom-seg and --slicer-seg, the name column of
-                           objects.csv (default "box <n>"); distinct, without commas, quotes or backslashes
+                           objects.csv (default "box <n>"); distinct, printable ASCII without , " or \\
   --boxes-from <file|dir>  one box per label of an existing segmentation on the input's grid (a reference, a rough
                            segmentation from another tool, a Slicer .seg.nrrd): label values in increasing order
                            are boxes 1, 2, …. A folder holds one label map per input, paired by name as daft eval

@@ -126,7 +126,7 @@ describe("POST /infer/{model}", () => {
     const bad = await infer("daft", "?output=json", { boxes, names: ["a\\b", "c"] }, ["case.npz", npz]);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toBe(
-      'request: names[0] "a\\b" holds a control character, backslash, comma or double quote',
+      'request: names[0] "a\\\\b": a name is printable ASCII without \\ , or "',
     );
   });
 

@@ -61,7 +61,7 @@ const promptFields = (maxBoxes: number) => ({
     .array(z.string())
     .optional()
     .describe(
-      'the objects\' names, one per box in box order (1–64 characters, no control characters, backslash, comma or double quote; distinct): the label names of the outputs (DICOM-SEG Segment Label, Slicer segment names, label_names); default "box <n>"',
+      'the objects\' names, one per box in box order (1–64 printable ASCII characters without backslash, comma or double quote; distinct): the label names of the outputs (DICOM-SEG Segment Label, Slicer segment names, label_names); default "box <n>"',
     ),
   overlaps: z
     .enum(OVERLAP_POLICIES)
