@@ -10,10 +10,13 @@
 import { DaftInputError, MIRRORINGS, type CaseRecord } from "@daft/core";
 import type { DecodedInput } from "./input/decodeInput.js";
 import {
+  boxesKey,
   boxFromCorners,
+  boxNames,
   boxPrompt,
   EditHistory,
   fileBoxesForEditor,
+  withName,
   withZRange,
   zRangeAround,
 } from "./model/editHistory.js";
@@ -209,6 +212,18 @@ export class App {
     this.refresh();
   }
 
+  rename(index: number, text: string): void {
+    if (!this.history.boxes[index]) return;
+    try {
+      const renamed = withName(this.history.boxes, index, text);
+      if (renamed.name !== this.history.boxes[index]!.name)
+        this.history.replaceBox(index, renamed, `name box ${index + 1}`);
+    } catch (e) {
+      this.setStatus(errorLine(e), true);
+    }
+    this.refresh();
+  }
+
   select(index: number): void {
     this.selected = index;
     this.refresh();
@@ -260,7 +275,7 @@ export class App {
       this.labels = labels;
       this.viewer.showLabels(labels);
       this.result = { fileName, outcome, wallMs: performance.now() - started };
-      this.maskConfidence = { boxes: JSON.stringify(this.history.boxes), values: outcome.record.confidence };
+      this.maskConfidence = { boxes: boxesKey(this.history.boxes), values: outcome.record.confidence };
       this.el.resultInfo.classList.remove("error");
       this.el.resultInfo.textContent = describeResult(
         outcome.record,
@@ -307,11 +322,18 @@ export class App {
     const labels = this.labels;
     if (!image || !labels) return;
     try {
-      const seg = exportDicomSeg(image.decoded, image.opened.plan.name, image.opened.plan.kind, labels, {
-        expert: this.result?.outcome.record.route.expert,
-        edited: this.editedSinceSegment(labels),
-        softwareVersion: webPackage.version,
-      });
+      const seg = exportDicomSeg(
+        image.decoded,
+        image.opened.plan.name,
+        image.opened.plan.kind,
+        labels,
+        {
+          expert: this.result?.outcome.record.route.expert,
+          edited: this.editedSinceSegment(labels),
+          softwareVersion: webPackage.version,
+        },
+        boxNames(this.history.boxes),
+      );
       if (!seg) return;
       if ("skipped" in seg) {
         this.el.exportInfo.textContent = `No DICOM-SEG saved: ${seg.skipped}`;
@@ -331,7 +353,14 @@ export class App {
     if (!image || !labels) return;
     const { plan } = image.opened;
     this.saved(
-      exportSlicerSegmentation(image.decoded, plan.name, plan.kind, labels, this.history.boxes.length),
+      exportSlicerSegmentation(
+        image.decoded,
+        plan.name,
+        plan.kind,
+        labels,
+        this.history.boxes.length,
+        boxNames(this.history.boxes),
+      ),
       false,
     );
   }
@@ -371,8 +400,9 @@ export class App {
         select: (i) => this.select(i),
         remove: (i) => this.deleteBox(i),
         setZRange: (i, z0, z1) => this.setZRange(i, z0, z1),
+        rename: (i, name) => this.rename(i, name),
       },
-      run && run.boxes === JSON.stringify(boxes) ? run.values : undefined,
+      run && run.boxes === boxesKey(boxes) ? run.values : undefined,
     );
     // Painting gives voxels the selected box's label (recordStroke); the brush shows its colour.
     this.viewer.setPenLabel(this.selected + 1);

@@ -298,6 +298,15 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     expect([...webSeg.data]).toEqual([...current.values]);
     expect({ ...webSeg, data: [], keyValues: [] }).toEqual({ ...cliSeg, data: [], keyValues: [] });
     expect(new Map(webSeg.keyValues).get("Segment0_Name")).toBe("box 1");
+    // Named in the box list, the box names its segment; a name with a comma is refused on the status line.
+    await page.fill("#box-list li:first-child input.name", "left kidney");
+    await page.dispatchEvent("#box-list li:first-child input.name", "change");
+    const named = await exportDownload(page, join(work, "dicom-named"), "#export-slicer-button");
+    expect(new Map(readNrrd(named.bytes, "named").keyValues).get("Segment0_Name")).toBe("left kidney");
+    await page.fill("#box-list li:first-child input.name", "a,b");
+    await page.dispatchEvent("#box-list li:first-child input.name", "change");
+    expect(await page.textContent("#status")).toMatch(/a name is printable ASCII/);
+    expect(await page.inputValue("#box-list li:first-child input.name")).toBe("left kidney");
     await page.screenshot({ path: join(artifacts, "4-dicom-series.png") });
     await page.selectOption("#mirroring-select", "");
     await overrides.click();

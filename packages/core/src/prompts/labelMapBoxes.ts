@@ -10,7 +10,7 @@ import { DaftInputError } from "../errors.js";
 import { flipXY } from "../image/geometry.js";
 import { labelMapBoxes } from "../image/labelBoxes.js";
 import { checkSameGrid, type LabelMapArray } from "../metrics/labelMapFile.js";
-import { checkObjectName, namesForBoxes } from "./objectNames.js";
+import { namesOfLabels } from "./objectNames.js";
 import type { BoxTarget } from "./voxelBoxes.js";
 
 /** A label map file read for its boxes (readLabelMapFile), and its name for messages. */
@@ -63,26 +63,11 @@ export function boxesFromLabelMap(
   const data = labelMapOnGrid(prompt, target);
   const { boxes, values } = labelMapBoxes(data, [target.depth, target.height, target.width], prompt.file);
   if (boxes.length === 0) throw new DaftInputError("has no labelled voxel: no box to segment", prompt.file);
-  const names = namesOfValues(prompt.map.names, values);
+  const names = namesOfLabels(prompt.map.names, values);
   return {
     boxes: boxes.map(([x0, y0, z0, x1, y1, z1]) =>
       target.dimension === 3 ? [x0, y0, z0, x1, y1, z1] : [x0, y0, x1, y1],
     ),
     ...(names ? { names } : {}),
   };
-}
-
-function namesOfValues(
-  names: readonly string[] | undefined,
-  values: readonly number[],
-): string[] | undefined {
-  if (!names) return undefined;
-  try {
-    return namesForBoxes(
-      values.map((v, i) => checkObjectName(names[v - 1], `name ${i}`)),
-      values.length,
-    );
-  } catch {
-    return undefined;
-  }
 }

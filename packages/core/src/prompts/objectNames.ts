@@ -51,6 +51,26 @@ export function namesForBoxes(names: readonly string[], boxCount: number): strin
   return [...names];
 }
 
+/**
+ * The names a file gives the label values that become boxes (a Slicer segmentation's segment names, a DICOM-SEG's
+ * Segment Labels: names[value − 1]), in box order — or none when one is missing, is not a valid object name, or
+ * two are alike: the boxes are then "box <n>" rather than the input failing over a name.
+ */
+export function namesOfLabels(
+  names: readonly (string | undefined)[] | undefined,
+  values: readonly number[],
+): string[] | undefined {
+  if (!names) return undefined;
+  try {
+    return namesForBoxes(
+      values.map((v, i) => checkObjectName(names[v - 1], `name ${i}`)),
+      values.length,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 /** Label n's name (1-based): its given name, else "box n". */
 export function objectName(names: readonly string[] | undefined, label: number): string {
   return names?.[label - 1] ?? `box ${label}`;

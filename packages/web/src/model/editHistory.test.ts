@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
+  boxesKey,
   boxFromCorners,
   boxFromPrompt,
+  boxNames,
   boxPrompt,
   EditHistory,
   fileBoxesForEditor,
   UNDO_DEPTH,
+  withName,
   withZRange,
   zRangeAround,
   type VoxelBox,
@@ -75,6 +78,25 @@ describe("box list and undo", () => {
     expect(boxFromPrompt([3.4, 2, 9.6, 7])).toEqual(box(3, 2, 10, 7));
     expect(boxFromPrompt([3, 2, 1, 9, 7, 5])).toEqual(box(3, 2, 9, 7, 1, 5));
     expect(() => boxFromPrompt([1, 2, 3])).toThrow(/4 or 6 numbers/);
+  });
+});
+
+describe("box names", () => {
+  it("names a box (trimmed; empty removes the name), refusing a bad name or one another box has", () => {
+    const boxes = [box(0, 0, 4, 4), { ...box(5, 5, 9, 9), name: "cup" }];
+    expect(withName(boxes, 0, "  disc ")).toEqual({ ...box(0, 0, 4, 4), name: "disc" });
+    expect(withName(boxes, 1, "")).toEqual(box(5, 5, 9, 9));
+    expect(() => withName(boxes, 0, "cup")).toThrow('"cup" already names box 2');
+    expect(() => withName(boxes, 1, "box 1")).toThrow('"box 1" already names box 1');
+    expect(() => withName(boxes, 0, "a,b")).toThrow("a name is printable ASCII");
+  });
+
+  it("gives the exports a name per box once any is named, and keys the boxes by coordinates only", () => {
+    expect(boxNames([box(0, 0, 1, 1), box(2, 2, 3, 3)])).toBeUndefined();
+    expect(boxNames([box(0, 0, 1, 1), { ...box(2, 2, 3, 3), name: "cup" }])).toEqual(["box 1", "cup"]);
+    // Renaming does not make the last run's confidence stale: same key.
+    expect(boxesKey([{ ...box(0, 0, 1, 1), name: "disc" }])).toBe(boxesKey([box(0, 0, 1, 1)]));
+    expect(boxesKey([box(0, 0, 1, 2)])).not.toBe(boxesKey([box(0, 0, 1, 1)]));
   });
 });
 

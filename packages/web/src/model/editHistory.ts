@@ -3,6 +3,7 @@
  * re-ranging a box, a segmentation result, a paint or erase stroke. Label changes are stored as diffs of the
  * page's label map; the caller applies them (model/labelLayer.ts applyDiff).
  */
+import { checkObjectName, DaftInputError } from "@daft/core";
 import { MAX_LABEL, type LabelDiff } from "./labelLayer.js";
 
 /** A box in input voxels, max corner inclusive. 2D images have z0 = z1 = 0. Label = position in the list + 1. */
@@ -13,6 +14,8 @@ export interface VoxelBox {
   x1: number;
   y1: number;
   z1: number;
+  /** The object's name (prompts/objectNames.ts in the core); absent: "box <n>". */
+  name?: string;
 }
 
 export interface EditStep {
@@ -162,6 +165,30 @@ export function fileBoxesForEditor(fileBoxes: readonly (readonly number[])[]): {
 }
 
 /** The box with a new slice range, clipped to the volume and ordered. */
+/** The boxes' names for the exports (unnamed boxes "box <n>"); undefined when no box is named. */
+export function boxNames(boxes: readonly VoxelBox[]): string[] | undefined {
+  return boxes.some((b) => b.name !== undefined) ? boxes.map((b, i) => b.name ?? `box ${i + 1}`) : undefined;
+}
+
+/** The boxes' coordinates as a key (names left out: renaming a box does not change what was segmented). */
+export function boxesKey(boxes: readonly VoxelBox[]): string {
+  return JSON.stringify(boxes.map(({ x0, y0, z0, x1, y1, z1 }) => [x0, y0, z0, x1, y1, z1]));
+}
+
+/**
+ * The box renamed: `text` trimmed, "" removing its name. The name must be a valid object name (the core's
+ * checkObjectName) and differ from every other box's name ("box <n>" for an unnamed box), as the exports need.
+ */
+export function withName(boxes: readonly VoxelBox[], index: number, text: string): VoxelBox {
+  const { name: _previous, ...box } = boxes[index]!;
+  const trimmed = text.trim();
+  if (trimmed === "") return box;
+  const name = checkObjectName(trimmed, `box ${index + 1}'s name`);
+  const other = boxes.findIndex((b, i) => i !== index && (b.name ?? `box ${i + 1}`) === name);
+  if (other >= 0) throw new DaftInputError(`"${name}" already names box ${other + 1}`);
+  return { ...box, name };
+}
+
 export function withZRange(box: VoxelBox, z0: number, z1: number, depth: number): VoxelBox {
   const clip = (z: number) => Math.min(depth - 1, Math.max(0, Math.round(z)));
   return { ...box, z0: Math.min(clip(z0), clip(z1)), z1: Math.max(clip(z0), clip(z1)) };

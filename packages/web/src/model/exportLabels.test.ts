@@ -167,6 +167,10 @@ describe("3D Slicer segmentation export", () => {
     expect(fields.get("Segment1_Extent")).toBe("0 -1 0 -1 0 -1"); // box 2 has no voxel
     expect(fields.get("Segment2_Name")).toBe("box 3"); // painted with a label past the boxes
     expect(fields.get("Segment2_Extent")).toBe("0 0 1 1 3 3");
+    // Named boxes name their segments; the painted label past them stays "box 3".
+    const named = exportSlicerSegmentation(decoded, "ct.nii.gz", "file", labels, 2, ["liver", "box 2"]);
+    const namedFields = new Map(readNrrd(named.bytes, named.fileName).keyValues);
+    expect([0, 1, 2].map((n) => namedFields.get(`Segment${n}_Name`))).toEqual(["liver", "box 2", "box 3"]);
   });
 
   it("places a challenge case by its spacing, a 2D one as one slice", () => {
@@ -216,6 +220,16 @@ describe("DICOM-SEG export", () => {
     expect(text(file.bytes)).toContain("AUTOMATIC");
     expect(text(file.bytes)).toContain("DAFT CT");
     expect(text(file.bytes)).toContain("daft web app");
+    const named = exportDicomSeg(
+      decodeInput({ kind: "dicom-series", name: "ct", files: syntheticCtSeries() }),
+      "ct",
+      "dicom-series",
+      labels,
+      { expert: "CT", edited: false, softwareVersion: "0.1.0" },
+      ["liver"],
+    );
+    if (!named || "skipped" in named) throw new Error("no SEG");
+    expect(text(named.bytes)).toContain("liver");
   });
 
   it("says SEMIAUTOMATIC after hand corrections and MANUAL when nothing was segmented", () => {

@@ -103,6 +103,7 @@ export function exportDicomSeg(
   kind: "file" | "dicom-series",
   labels: Uint16Array,
   provenance: SegProvenance,
+  names?: readonly string[],
 ): ExportedFile | { skipped: string } | undefined {
   if (decoded.kind !== "study" || !decoded.study.dicom) return undefined;
   const algorithmType =
@@ -115,6 +116,7 @@ export function exportDicomSeg(
       algorithmType,
       softwareVersion: provenance.softwareVersion,
       modelName: "daft web app",
+      ...(names ? { names } : {}),
     },
     caseName,
   );
@@ -125,7 +127,7 @@ export function exportDicomSeg(
 
 /**
  * The labels as a 3D Slicer segmentation, named as `daft segment --slicer-seg` names it (`<stem>.seg.nrrd`): one
- * segment per box ("box n" = label n; a label painted above the last box gets a segment too), in the input's grid
+ * segment per box (its name, else "box n" = label n; a label painted above the last box gets a segment too), in the input's grid
  * and patient frame (LPS), or placed by its voxel spacing when it has none (pictures, .npz cases).
  */
 export function exportSlicerSegmentation(
@@ -134,13 +136,14 @@ export function exportSlicerSegmentation(
   kind: "file" | "dicom-series",
   labels: Uint16Array,
   boxCount: number,
+  names?: readonly string[],
 ): ExportedFile {
   const { width, height, depth, spacing } = decoded.display;
   const sizes: [number, number, number] = [width, height, depth];
   const geometry = decoded.kind === "study" ? decoded.study.geometry : undefined;
   const grid = geometry ? { sizes, ...geometry } : gridFromSpacing(sizes, spacing);
   const maxLabel = labels.reduce((a, b) => (b > a ? b : a), 0);
-  const bytes = encodeSlicerSegmentation(labels, grid, boxSegments(Math.max(boxCount, maxLabel)));
+  const bytes = encodeSlicerSegmentation(labels, grid, boxSegments(Math.max(boxCount, maxLabel), names));
   const fileName = `${stemOf(caseName, kind)}.seg.nrrd`;
   return { fileName, bytes, mediaType: mediaTypeOf(fileName) };
 }

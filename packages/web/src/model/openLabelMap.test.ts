@@ -61,6 +61,14 @@ describe("openLabelMap", () => {
     const labels = Uint16Array.from({ length: 24 }, (_, i) => (i % 5 === 0 ? 1 : 0));
     const seg = encodeSlicerSegmentation(labels, { sizes: [4, 3, 2], affine, space: "RAS" }, boxSegments(1));
     expect([...openLabelMap(seg, "ct.seg.nrrd", target()).labels]).toEqual([...labels]);
+    // Its segments' names name the boxes; a box's own default name ("box 1" as box 1) leaves it unnamed.
+    expect(openLabelMap(seg, "ct.seg.nrrd", target()).boxes.map((b) => b.name)).toEqual([undefined]);
+    const named = encodeSlicerSegmentation(
+      labels,
+      { sizes: [4, 3, 2], affine, space: "RAS" },
+      boxSegments(1, ["lesion"]),
+    );
+    expect(openLabelMap(named, "ct.seg.nrrd", target()).boxes.map((b) => b.name)).toEqual(["lesion"]);
 
     const npzTarget = (bytes: Uint8Array) => ({
       decoded: decodeInput({ kind: "file", name: "2DBox_US_a.npz", bytes }),
@@ -141,13 +149,13 @@ describe("openLabelMap", () => {
     const seg = encodeDicomSeg(
       decoded.study.dicom!,
       labels,
-      { expert: "CT", softwareVersion: "0.1.0" },
+      { expert: "CT", softwareVersion: "0.1.0", names: ["liver", "spleen"] },
       "ct",
     );
     if (!seg.written) throw new Error(seg.reason);
     const opened = openLabelMap(seg.bytes, "ct.seg.dcm", { decoded, name: "ct", dimension: 3 });
     expect([...opened.labels]).toEqual([...labels]);
-    expect(opened.boxes).toHaveLength(2);
+    expect(opened.boxes.map((b) => b.name)).toEqual(["liver", "spleen"]);
     expect(() => openLabelMap(seg.bytes, "ct.seg.dcm", target())).toThrow(
       "is a DICOM-SEG; it is read onto the DICOM series it refers to, and ct.nii.gz is not DICOM",
     );

@@ -13,6 +13,7 @@ import {
   readDicomSegOnto,
   labelMapBoxes,
   labelMapOnGrid,
+  namesOfLabels,
   readLabelMapForBoxes,
   SEGMENTATION_STORAGE,
 } from "@daft/core";
@@ -36,8 +37,8 @@ export interface LabelTarget {
 }
 
 export function openLabelMap(bytes: Uint8Array, fileName: string, target: LabelTarget): OpenedLabelMap {
-  const data = isDicom(bytes) ? dicomSegValues(bytes, fileName, target) : gridValues(bytes, fileName, target);
-  return boxesOf(data, fileName, target);
+  const read = isDicom(bytes) ? dicomSegValues(bytes, fileName, target) : gridValues(bytes, fileName, target);
+  return boxesOf(read, fileName, target);
 }
 
 function isDicom(bytes: Uint8Array): boolean {
@@ -45,7 +46,13 @@ function isDicom(bytes: Uint8Array): boolean {
 }
 
 /** A DICOM-SEG's labels on the open DICOM series' sorted slices. */
-function dicomSegValues(bytes: Uint8Array, fileName: string, target: LabelTarget): ArrayLike<number> {
+/** A file's label values, and what it calls label n (names[n − 1]) when it says. */
+interface LabelValues {
+  values: ArrayLike<number>;
+  names?: (string | undefined)[];
+}
+
+function dicomSegValues(bytes: Uint8Array, fileName: string, target: LabelTarget): LabelValues {
   const file = readDicom(bytes, fileName);
   if ((file.mediaStorageSOPClassUID ?? file.tags.sopClassUID) !== SEGMENTATION_STORAGE)
     throw new DaftInputError("is a DICOM file but not a DICOM-SEG; a label map is read from a SEG", fileName);
@@ -56,15 +63,19 @@ function dicomSegValues(bytes: Uint8Array, fileName: string, target: LabelTarget
       fileName,
     );
   }
-  return readDicomSegOnto(file, dicom, fileName).labels;
+  const read = readDicomSegOnto(file, dicom, fileName);
+  const names: (string | undefined)[] = [];
+  for (const { number, label } of read.segments) names[number - 1] = label;
+  return { values: read.labels, names };
 }
 
 /** Any other label map file, which must lie on the image's grid. */
-function gridValues(bytes: Uint8Array, fileName: string, target: LabelTarget): ArrayLike<number> {
+function gridValues(bytes: Uint8Array, fileName: string, target: LabelTarget): LabelValues {
   const { width, height, depth } = target.decoded.display;
   const geometry = target.decoded.kind === "study" ? target.decoded.study.geometry : undefined;
-  return labelMapOnGrid(
-    { map: readLabelMapForBoxes(bytes, fileName), file: fileName },
+  const map = readLabelMapForBoxes(bytes, fileName);
+  const values = labelMapOnGrid(
+    { map, file: fileName },
     {
       source: target.name,
       dimension: target.dimension,
@@ -76,12 +87,14 @@ function gridValues(bytes: Uint8Array, fileName: string, target: LabelTarget): A
     },
     "image",
   );
+  return map.names ? { values, names: map.names } : { values };
 }
 
-/** Label values → box numbers in value order, and each box around its voxels. */
-function boxesOf(data: ArrayLike<number>, fileName: string, target: LabelTarget): OpenedLabelMap {
+/** Label values → box numbers in value order, each box around its voxels and named as the file names it. */
+function boxesOf(read: LabelValues, fileName: string, target: LabelTarget): OpenedLabelMap {
   const { width, height, depth } = target.decoded.display;
-  const { values, boxes, labels } = labelMapBoxes(data, [depth, height, width], fileName);
+  const { values, boxes, labels } = labelMapBoxes(read.values, [depth, height, width], fileName);
+  const names = namesOfLabels(read.names, values);
   const renumbered = values.some((value, n) => value !== n + 1);
   const note =
     `${fileName}: ${values.length} label(s)` +
@@ -92,7 +105,16 @@ function boxesOf(data: ArrayLike<number>, fileName: string, target: LabelTarget)
         : ", all empty");
   return {
     labels,
-    boxes: boxes.map(([x0, y0, z0, x1, y1, z1]) => ({ x0, y0, z0, x1, y1, z1 })),
+    boxes: boxes.map(([x0, y0, z0, x1, y1, z1], n) => ({
+      x0,
+      y0,
+      z0,
+      x1,
+      y1,
+      z1,
+      // A box's default name given back ("box 1" as box 1: a daft export) leaves it unnamed.
+      ...(names && names[n] !== `box ${n + 1}` ? { name: names[n]! } : {}),
+    })),
     note,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The box list: colour, number, voxel coordinates, editable slice range (3D), the mask's confidence after a run
+ * The box list: colour, number, voxel coordinates, editable name and slice range (3D), the mask's confidence after a run
  * (the least confident tenth marked "check", as the README's triage measures it), delete; click selects a box.
  */
 import type { VoxelBox } from "../model/editHistory.js";
@@ -9,6 +9,7 @@ export interface BoxListEvents {
   select(index: number): void;
   remove(index: number): void;
   setZRange(index: number, z0: number, z1: number): void;
+  rename(index: number, name: string): void;
 }
 
 export function renderBoxList(
@@ -34,7 +35,15 @@ export function renderBoxList(
       coords.textContent = `#${index + 1}  x ${box.x0}–${box.x1}  y ${box.y0}–${box.y1}`;
       coords.title = "Select (the brush paints the selected box's label)";
       coords.onclick = () => events.select(index);
-      item.append(swatch, coords);
+      const name = document.createElement("input");
+      name.type = "text";
+      name.className = "name";
+      name.maxLength = 64;
+      name.placeholder = `box ${index + 1}`;
+      name.value = box.name ?? "";
+      name.title = "The object's name: the segment's name in the DICOM-SEG and Slicer exports";
+      name.onchange = () => events.rename(index, name.value);
+      item.append(swatch, coords, name);
       if (dimension === 3) {
         const z0 = numberInput(box.z0, "first slice");
         const z1 = numberInput(box.z1, "last slice");
