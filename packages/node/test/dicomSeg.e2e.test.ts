@@ -9,7 +9,7 @@
  * missing (the test names say so).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { daft, repoRoot, tempDir, writeBoxAndBrightModels } from "./helpers.js";
@@ -111,6 +111,45 @@ describe.skipIf(!hasPython && !CI)("daft segment --dicom-seg", () => {
     expect(checked.algorithms).toEqual(["DAFT general"]);
     expect(checked.labels).toEqual(["left kidney"]);
     expect(checked.frames).toBe(4);
+  });
+
+  it("--boxes-from a DICOM-SEG: read onto its series, boxes as from the same labels as NIfTI, names carried", () => {
+    const seg = join(dir, "model-out", "series.seg.dcm");
+    const fromSeg = join(dir, "from-seg");
+    const a = run([input("series"), "-o", fromSeg, "--boxes-from", seg, "--baseline", "box"]);
+    expect([a.code, a.stderr]).toEqual([0, ""]);
+    const fromNifti = join(dir, "from-nifti");
+    const b = run([
+      input("series"),
+      "-o",
+      fromNifti,
+      "--boxes-from",
+      join(dir, "model-out", "series.nii.gz"),
+      "--baseline",
+      "box",
+    ]);
+    expect([b.code, b.stderr]).toEqual([0, ""]);
+    expect(readFileSync(join(fromSeg, "series.nii.gz"))).toEqual(
+      readFileSync(join(fromNifti, "series.nii.gz")),
+    );
+    expect(readFileSync(join(fromSeg, "objects.csv"), "utf8")).toMatch(/,left kidney\n$/);
+    // Onto an input that is not its series: one line naming the SEG.
+    const other = daft([
+      "segment",
+      join(dir, "model-out", "series.nii.gz"),
+      "-o",
+      join(dir, "seg-off"),
+      "--models",
+      boxModels,
+      "--boxes-from",
+      seg,
+      "--quiet",
+    ]);
+    expect([other.code, other.stderr.trim()]).toEqual([
+      1,
+      `${seg}: is a DICOM-SEG: it is read onto the DICOM series it refers to, and ` +
+        `${join(dir, "model-out", "series.nii.gz")} is not DICOM`,
+    ]);
   });
 
   it("single images: a CT slice placed in space, and an ultrasound image without a Frame of Reference", () => {

@@ -12,6 +12,8 @@ import {
 } from "../image/modelIntensities.js";
 import type { NdArray } from "../image/types.js";
 import { decodeChallengeCase, encodeSegmentationNpz, type ChallengeCase } from "../io/challengeCase.js";
+import type { DicomFile } from "../io/dicom.js";
+import { readDicomSegOnto } from "../io/dicomSegRead.js";
 import { openNpz } from "../io/npz.js";
 import { studyToChallengeCase, type Study } from "../io/study.js";
 import { encodeStudyLabels, type EncodedLabels } from "../io/studyLabels.js";
@@ -27,6 +29,11 @@ export interface BoxPrompts {
   world: boolean;
   /** Instead of `boxes`: one box per label of this label map, which must lie on the input's grid (--boxes-from). */
   fromLabelMap?: LabelMapPrompt;
+  /**
+   * Instead of `boxes`: one box per segment of this DICOM-SEG, read onto the input's DICOM series (the frames'
+   * source images) as `daft eval` reads one; its Segment Labels name the objects.
+   */
+  fromDicomSeg?: { seg: DicomFile; file: string };
 }
 
 export interface SegmentStudyOptions extends SegmentCaseOptions {
@@ -69,8 +76,9 @@ export async function segmentStudy(
   });
   const mapped = mapIntensities(study.values, mapping, study.invert);
   const target = { ...study, what: describeKind(study) };
-  const { boxes, names } = prompts.fromLabelMap
-    ? boxesFromLabelMap(prompts.fromLabelMap, target)
+  const fromMap = prompts.fromDicomSeg ? segOntoStudy(prompts.fromDicomSeg, study) : prompts.fromLabelMap;
+  const { boxes, names } = fromMap
+    ? boxesFromLabelMap(fromMap, target)
     : { boxes: voxelBoxes(prompts.boxes, target, prompts.world), names: undefined };
   const input = studyToChallengeCase(study, mapped, boxes);
   const prepareMs = opts.now() - started;
@@ -100,6 +108,13 @@ export async function segmentNpzWithBoxes(
   if (prompts.world) {
     throw new DaftInputError(
       "--world needs an input placed in patient space (NIfTI or DICOM); an .npz case has no origin or orientation",
+      name,
+    );
+  }
+  if (prompts.fromDicomSeg) {
+    throw new DaftInputError(
+      `--boxes-from ${prompts.fromDicomSeg.file} is a DICOM-SEG: it is read onto the DICOM series it refers to, and ` +
+        "an .npz case is not one",
       name,
     );
   }
@@ -133,6 +148,28 @@ export async function segmentNpzWithBoxes(
   record.timings.encodeOutputMs = opts.now() - t;
   record.totalMs = opts.now() - started;
   return { output, record, input, labels };
+}
+
+/** A DICOM-SEG as a label map on the study's grid: the SEG's frames on the slices of their source images. */
+function segOntoStudy(prompt: { seg: DicomFile; file: string }, study: Study): LabelMapPrompt {
+  if (!study.dicom) {
+    throw new DaftInputError(
+      `is a DICOM-SEG: it is read onto the DICOM series it refers to, and ${study.source} is not DICOM`,
+      prompt.file,
+    );
+  }
+  const read = readDicomSegOnto(prompt.seg, study.dicom, prompt.file);
+  const names: string[] = [];
+  for (const { number, label } of read.segments) if (label !== undefined) names[number - 1] = label;
+  return {
+    map: {
+      data: read.labels,
+      shape: study.dimension === 3 ? [study.depth, study.height, study.width] : [study.height, study.width],
+      format: study.format,
+      names,
+    },
+    file: prompt.file,
+  };
 }
 
 /** An .npz case's grid for --boxes-from: 3D when the label map is, else 2D (its 'imgs' may hold RGB). */

@@ -47,7 +47,7 @@ describe("openBoxesFrom", () => {
   it("names a missing or ambiguous label map, and a file given for several inputs", async () => {
     const source = await openBoxesFrom(join(dir, "labels"), [input("a.png")]);
     expect(await line(source.promptsFor(input("missing.nii.gz")))).toBe(
-      `no label map for it in ${join(dir, "labels")} (looked for missing.<nii.gz|nrrd|mha|png|npz>)`,
+      `no label map for it in ${join(dir, "labels")} (looked for missing.<nii.gz|nrrd|mha|png|npz|seg.dcm>)`,
     );
     expect(await line(source.promptsFor(input("twice.png")))).toBe(
       `several label maps for it in ${join(dir, "labels")}: twice.png, twice_0000.png; keep one`,

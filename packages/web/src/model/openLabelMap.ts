@@ -9,6 +9,7 @@
  */
 import {
   DaftInputError,
+  isDicomPart10,
   readDicom,
   readDicomSegOnto,
   labelMapBoxes,
@@ -37,12 +38,10 @@ export interface LabelTarget {
 }
 
 export function openLabelMap(bytes: Uint8Array, fileName: string, target: LabelTarget): OpenedLabelMap {
-  const read = isDicom(bytes) ? dicomSegValues(bytes, fileName, target) : gridValues(bytes, fileName, target);
+  const read = isDicomPart10(bytes)
+    ? dicomSegValues(bytes, fileName, target)
+    : gridValues(bytes, fileName, target);
   return boxesOf(read, fileName, target);
-}
-
-function isDicom(bytes: Uint8Array): boolean {
-  return bytes.length > 132 && String.fromCharCode(...bytes.subarray(128, 132)) === "DICM";
 }
 
 /** A DICOM-SEG's labels on the open DICOM series' sorted slices. */
