@@ -22,6 +22,13 @@ export interface DicomSegLabels {
   frames: number;
 }
 
+/** What a SEG calls label n (its segment n's Segment Label): names[n − 1], a hole where a segment has none. */
+export function segmentLabelNames(segments: DicomSegLabels["segments"]): (string | undefined)[] {
+  const names: (string | undefined)[] = [];
+  for (const { number, label } of segments) names[number - 1] = label;
+  return names;
+}
+
 export function readDicomSegOnto(seg: DicomFile, series: DicomSource, source: string): DicomSegLabels {
   const fail = (problem: string): never => {
     throw new DaftInputError(`DICOM-SEG: ${problem}`, source);

@@ -8,8 +8,6 @@
  * one source, "-". Per-label means are given for sources whose cases never have more than MAX_CLASS_LABELS labels:
  * beyond that the labels number instances (nuclei), and "label 7" means nothing across cases.
  */
-import { modalityFromCaseName } from "./summary.js";
-
 /** More labels than this in one case of a source: its labels are instances, not classes. */
 export const MAX_CLASS_LABELS = 8;
 
@@ -47,7 +45,7 @@ const CHALLENGE_SOURCE = /^(?:2D|3D)Box_[A-Za-z0-9-]+_([^_]+)_/;
 /** The dataset of a challenge case name `2DBox_<Modality>_<dataset>_<case>`, else "-". */
 export function sourceFromCaseName(name: string): string {
   const base = name.replace(/^.*[\\/]/, "");
-  return modalityFromCaseName(base) === "unknown" ? "-" : (CHALLENGE_SOURCE.exec(base)?.[1] ?? "-");
+  return CHALLENGE_SOURCE.exec(base)?.[1] ?? "-";
 }
 
 function mean(values: number[]): number | null {

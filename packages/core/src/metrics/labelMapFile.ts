@@ -31,7 +31,7 @@ export interface LabelMapArray {
   rasAffine?: Affine;
   format: "npz" | StudyFormat;
   /** What label n is called (a 3D Slicer segmentation's segment names): names[n − 1]. */
-  names?: string[];
+  names?: (string | undefined)[];
 }
 
 /** A DICOM file's suffix: `daft segment --dicom-seg`'s ".seg.dcm", or ".dcm" / ".dicom". */

@@ -13,7 +13,7 @@ import {
 import type { NdArray } from "../image/types.js";
 import { decodeChallengeCase, encodeSegmentationNpz, type ChallengeCase } from "../io/challengeCase.js";
 import type { DicomFile } from "../io/dicom.js";
-import { readDicomSegOnto } from "../io/dicomSegRead.js";
+import { readDicomSegOnto, segmentLabelNames } from "../io/dicomSegRead.js";
 import { openNpz } from "../io/npz.js";
 import { studyToChallengeCase, type Study } from "../io/study.js";
 import { encodeStudyLabels, type EncodedLabels } from "../io/studyLabels.js";
@@ -159,14 +159,12 @@ function segOntoStudy(prompt: { seg: DicomFile; file: string }, study: Study): L
     );
   }
   const read = readDicomSegOnto(prompt.seg, study.dicom, prompt.file);
-  const names: string[] = [];
-  for (const { number, label } of read.segments) if (label !== undefined) names[number - 1] = label;
   return {
     map: {
       data: read.labels,
       shape: study.dimension === 3 ? [study.depth, study.height, study.width] : [study.height, study.width],
       format: study.format,
-      names,
+      names: segmentLabelNames(read.segments),
     },
     file: prompt.file,
   };

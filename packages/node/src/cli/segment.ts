@@ -109,6 +109,19 @@ options:
   --quiet                  no progress output
   -h, --help               this help`;
 
+/** An option's value among `allowed`: undefined when not given, null (after one line on stderr) when not allowed. */
+function oneOf<T extends string>(
+  option: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined | null {
+  if (value === undefined) return undefined;
+  const found = allowed.find((a) => a === value);
+  if (found === undefined)
+    process.stderr.write(`daft segment: ${option} must be one of ${allowed.join(", ")}\n`);
+  return found ?? null;
+}
+
 export async function main(args: string[]): Promise<number> {
   const parsed = parseCommandLine(
     "daft segment",
@@ -159,16 +172,9 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`daft segment: --baseline must be "box"\n`);
     return 2;
   }
-  const mirroring = MIRRORINGS.find((m) => m === o.mirror);
-  if (o.mirror !== undefined && mirroring === undefined) {
-    process.stderr.write(`daft segment: --mirror must be one of ${MIRRORINGS.join(", ")}\n`);
-    return 2;
-  }
-  const overlaps = OVERLAP_POLICIES.find((p) => p === o.overlaps);
-  if (o.overlaps !== undefined && overlaps === undefined) {
-    process.stderr.write(`daft segment: --overlaps must be one of ${OVERLAP_POLICIES.join(", ")}\n`);
-    return 2;
-  }
+  const mirroring = oneOf("--mirror", o.mirror, MIRRORINGS);
+  const overlaps = oneOf("--overlaps", o.overlaps, OVERLAP_POLICIES);
+  if (mirroring === null || overlaps === null) return 2;
   const threads = o.threads ? Number(o.threads) : availableParallelism();
   const cacheMb = o["cache-mb"] ? Number(o["cache-mb"]) : 1024;
   if (!Number.isInteger(threads) || threads < 1 || !(cacheMb > 0)) {

@@ -12,6 +12,7 @@ import {
   isDicomPart10,
   readDicom,
   readDicomSegOnto,
+  segmentLabelNames,
   labelMapBoxes,
   labelMapOnGrid,
   namesOfLabels,
@@ -19,7 +20,7 @@ import {
   SEGMENTATION_STORAGE,
 } from "@daft/core";
 import type { DecodedInput } from "../input/decodeInput.js";
-import type { VoxelBox } from "./editHistory.js";
+import { boxFromPrompt, type VoxelBox } from "./editHistory.js";
 
 export interface OpenedLabelMap {
   /** Box number per voxel, the page's label map. */
@@ -63,9 +64,7 @@ function dicomSegValues(bytes: Uint8Array, fileName: string, target: LabelTarget
     );
   }
   const read = readDicomSegOnto(file, dicom, fileName);
-  const names: (string | undefined)[] = [];
-  for (const { number, label } of read.segments) names[number - 1] = label;
-  return { values: read.labels, names };
+  return { values: read.labels, names: segmentLabelNames(read.segments) };
 }
 
 /** Any other label map file, which must lie on the image's grid. */
@@ -104,13 +103,8 @@ function boxesOf(read: LabelValues, fileName: string, target: LabelTarget): Open
         : ", all empty");
   return {
     labels,
-    boxes: boxes.map(([x0, y0, z0, x1, y1, z1], n) => ({
-      x0,
-      y0,
-      z0,
-      x1,
-      y1,
-      z1,
+    boxes: boxes.map((box, n) => ({
+      ...boxFromPrompt(box),
       // A box's default name given back ("box 1" as box 1: a daft export) leaves it unnamed.
       ...(names && names[n] !== `box ${n + 1}` ? { name: names[n]! } : {}),
     })),
