@@ -3,8 +3,8 @@
 #   bash scripts/gpu_continue_finish.sh FILES_AT
 # 1. `daft_train.continuation finish`: restore → $RUNS (continuation.md), export the continuations that validated
 #    better than their start, merge them into a copy of models/ → $ZOO (nothing else happens if none did);
-# 2. the mask logit offset of every merged modality expert, chosen on the validation split
-#    (calibrate_mask_offsets.mjs --write into $ZOO; the general expert keeps 0, being the fallback);
+# 2. the mask logit offset, then the edge refinement, of every merged modality expert, chosen on the validation
+#    split (calibrate_expert_settings.mjs --write into $ZOO; the general expert keeps neither, being the fallback);
 # 3. the test split with $ZOO (evaluate_test_split.sh) → $OUT/results.md, to set beside the shipped zoo's table.
 # Environment (defaults): RUNS=training/runs/gpu-cont, ZOO=training/runs/zoo-gpu, OUT=out/test-split-gpu,
 #   START=gpu-continue (the prepare folder the call started from), CACHE=training/runs/cpu/cache.
@@ -27,7 +27,10 @@ if ! /usr/bin/python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.arg
   exit 0
 fi
 if [ -n "$merged" ]; then
-  node scripts/calibrate_mask_offsets.mjs --models "$ZOO" --experts "$merged" --out "$OUT/calibration" --write
+  node scripts/calibrate_expert_settings.mjs --setting offset --models "$ZOO" --experts "$merged" \
+    --out "$OUT/calibration" --write
+  node scripts/calibrate_expert_settings.mjs --setting edges --models "$ZOO" --experts "$merged" \
+    --out "$OUT/calibration-edges" --write
 fi
 MODELS="$ZOO" OUT="$OUT" bash scripts/evaluate_test_split.sh -
-echo "compare $OUT/results.md with training/results/cpu-interim/19-mask-logit-offsets/results.md (the shipped zoo)"
+echo "compare $OUT/results.md with training/results/cpu-interim/25-edge-refinement/results.md (the shipped zoo)"

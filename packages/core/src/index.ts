@@ -18,6 +18,7 @@ export * from "./io/challengeCase.js";
 export * from "./pipeline/smallObjectZoom.js";
 export * from "./pipeline/maskConfidence.js";
 export * from "./pipeline/paintOrder.js";
+export * from "./pipeline/edgeRefinement.js";
 export * from "./pipeline/maskLogitOffset.js";
 export * from "./pipeline/testTimeMirroring.js";
 export * from "./render/overlay.js";

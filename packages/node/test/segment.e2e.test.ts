@@ -1,7 +1,16 @@
 /**
  * End to end: the real `daft segment` process on .npz files, with oracle ONNX experts whose right answer is known.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decode as decodePng } from "fast-png";
@@ -101,6 +110,55 @@ describe("daft segment (2D)", () => {
       `2,general,${voxels[1]}`,
       `3,general,${voxels[2]}`,
     ]);
+  });
+});
+
+describe("daft segment: edge refinement (--edges, the manifest's edgeRefinement)", () => {
+  it("moves the mask's edge onto the image's edge; the manifest's setting is the default, --edges off undoes it", () => {
+    const dir = tempDir();
+    const [H, W] = [256, 256]; // the model frame itself: the box oracle's mask is the box exactly
+    const box = [100, 90, 139, 149];
+    // The object in the image is the box grown by 1 px, bright on dark: the bilinear mask misses its rim.
+    const object = new Uint8Array(H * W);
+    for (let y = box[1]! - 1; y <= box[3]! + 1; y++)
+      for (let x = box[0]! - 1; x <= box[2]! + 1; x++) object[y * W + x] = 1;
+    const input = join(dir, "2DBox_XRay_rim.npz");
+    writeFileSync(
+      input,
+      writeNpz(
+        {
+          imgs: u8(
+            object.map((v) => 50 + 150 * v),
+            [H, W],
+          ),
+          boxes: f64(box, [1, 4]),
+        },
+        { compress: true },
+      ),
+    );
+    const refinedModels = join(dir, "refined-models");
+    cpSync(boxModels, refinedModels, { recursive: true });
+    const manifestPath = join(refinedModels, "manifest.json");
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+    manifest.experts[0].edgeRefinement = { radius: 3, eps: 0.001 };
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const run = (models: string, ...extra: string[]) => {
+      const out = join(dir, `out${models === boxModels ? "" : "-refined"}${extra.join("")}`);
+      const r = daft(["segment", input, "-o", out, "--models", models, "--quiet", ...extra]);
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      return Array.from(segsOf(join(out, "2DBox_XRay_rim.npz")).data as Uint16Array);
+    };
+    const boxMask = new Uint16Array(H * W);
+    for (let y = box[1]!; y <= box[3]!; y++) for (let x = box[0]!; x <= box[2]!; x++) boxMask[y * W + x] = 1;
+    expect(run(boxModels)).toEqual(Array.from(boxMask));
+    expect(run(boxModels, "--edges", "3,0.001")).toEqual(Array.from(object));
+    expect(run(refinedModels)).toEqual(Array.from(object));
+    expect(run(refinedModels, "--edges", "off")).toEqual(Array.from(boxMask));
+    const bad = daft(["segment", input, "-o", join(dir, "bad"), "--models", boxModels, "--edges", "3"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim()).toMatch(/^daft segment: edge refinement must be "off" or "<radius>,<eps>"/);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    expect(existsSync(join(dir, "bad"))).toBe(false);
   });
 });
 

@@ -500,11 +500,13 @@ export class App {
     const expert = pick(this.el.expertSelect);
     const window = pick(this.el.windowSelect);
     const mirroring = MIRRORINGS.find((m) => m === this.el.mirroringSelect.value);
+    const edges = this.el.edgesSelect.value === "off" ? "off" : undefined;
     return {
       ...(modality ? { modality } : {}),
       ...(expert ? { expert } : {}),
       ...(window ? { window } : {}),
       ...(mirroring ? { mirroring } : {}),
+      ...(edges ? { edges } : {}),
     };
   }
 

@@ -159,6 +159,8 @@ def _check_rules(rules: object, path: str, issues: list[str]) -> list:
 
 # a calibration, not a second model: an offset beyond this would mean the logits carry no information at 0
 MAX_MASK_LOGIT_OFFSET = 10.0
+# Largest guided-filter radius of edgeRefinement, in model-frame pixels (packages/core/src/pipeline/edgeRefinement.ts).
+MAX_EDGE_RADIUS = 8.0
 
 
 def _check_expert(e: Any, path: str, issues: list[str]) -> None:
@@ -208,6 +210,18 @@ def _check_expert(e: Any, path: str, issues: list[str]) -> None:
                 issues.append(f"{path}.smallObjectZoom.minTilePx: expected a positive integer")
     if "maskLogitOffset" in e and (not _is_number(e["maskLogitOffset"]) or abs(e["maskLogitOffset"]) > MAX_MASK_LOGIT_OFFSET):
         issues.append(f"{path}.maskLogitOffset: expected a finite number in [-{MAX_MASK_LOGIT_OFFSET:g}, {MAX_MASK_LOGIT_OFFSET:g}]")
+    if "edgeRefinement" in e:
+        edges = e["edgeRefinement"]
+        if not isinstance(edges, dict):
+            issues.append(f"{path}.edgeRefinement: expected object")
+        else:
+            radius, eps = edges.get("radius"), edges.get("eps")
+            if not _is_number(radius) or not 0 < radius <= MAX_EDGE_RADIUS:
+                issues.append(f"{path}.edgeRefinement.radius: expected a number in (0, {MAX_EDGE_RADIUS:g}]")
+            if not _is_number(eps) or not 0 < eps <= 1:
+                issues.append(f"{path}.edgeRefinement.eps: expected a number in (0, 1]")
+            for key in sorted(set(edges) - {"radius", "eps"}):
+                issues.append(f"{path}.edgeRefinement.{key}: unknown key")
     if "testTimeMirroring" in e and e["testTimeMirroring"] not in TEST_TIME_MIRRORINGS:
         issues.append(f'{path}.testTimeMirroring: expected one of {", ".join(TEST_TIME_MIRRORINGS)}')
     if "metrics" in e:

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_EDGE_RADIUS } from "../pipeline/edgeRefinement.js";
 import { MAX_MASK_LOGIT_OFFSET } from "../pipeline/maskLogitOffset.js";
 import { MIRRORINGS } from "../pipeline/testTimeMirroring.js";
 import { DEFAULT_NIFTI_HEADER_RULES, NIFTI_TEXT_FIELDS } from "./niftiHeaderRules.js";
@@ -62,6 +63,18 @@ export const ExpertSchema = z.object({
    * (pipeline/maskLogitOffset.ts), calibrated per expert on validation data; absent = 0.
    */
   maskLogitOffset: z.number().min(-MAX_MASK_LOGIT_OFFSET).max(MAX_MASK_LOGIT_OFFSET).optional(),
+  /**
+   * Optional: refine this expert's upsampled mask logits onto the image's edges with a guided filter
+   * (pipeline/edgeRefinement.ts): radius in model-frame pixels, eps on the [0, 1] intensity scale; absent = off.
+   * A caller may override it (daft segment --edges).
+   */
+  edgeRefinement: z
+    .object({
+      radius: z.number().positive().max(MAX_EDGE_RADIUS),
+      eps: z.number().positive().max(1),
+    })
+    .strict()
+    .optional(),
   /** Optional: validation metrics recorded at training time. */
   metrics: z.record(z.string(), z.number()).optional(),
 });

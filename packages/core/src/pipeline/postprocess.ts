@@ -1,3 +1,4 @@
+import { guidedFilter, logitOf, radiusInPixels, type EdgeGuide } from "./edgeRefinement.js";
 import type { PaintOrder } from "./paintOrder.js";
 import type { PixelIndexList } from "./pixelIndexList.js";
 import type { ModelFrame } from "./preprocess.js";
@@ -77,6 +78,8 @@ export class LogitUpsampler {
    * @param index which box
    * @param labels output label plane, painted in place
    * @param classes when given, receives the label-plane indices of the sure and doubtful upsampled logits
+   * @param guide when given, the upsampled logits are refined onto the image's edges (edgeRefinement.ts); the
+   *   guide is the label plane's image
    * @returns the bounding box of this box's mask in label-plane pixels, or null when empty
    */
   paint(
@@ -85,6 +88,7 @@ export class LogitUpsampler {
     labels: Uint16Array,
     label: number,
     classes?: LogitClasses,
+    guide?: EdgeGuide,
   ): PixelBox | null {
     const { size, resizedHeight: rh, resizedWidth: rw, height: H, width: W } = this.frame;
     const base = index * size * size;
@@ -106,28 +110,50 @@ export class LogitUpsampler {
       }
     }
     if (ly1 < 0) return null;
-    const [oy0, oy1] = outputRange(this.ty, ly0, ly1, H);
-    const [ox0, ox1] = outputRange(this.tx, lx0, lx1, W);
-    const rank = this.order?.rank;
-    const layer = rank ? rank[label]! : label;
-    let by0 = H;
-    let by1 = -1;
-    let bx0 = W;
-    let bx1 = -1;
+    let [oy0, oy1] = outputRange(this.ty, ly0, ly1, H);
+    let [ox0, ox1] = outputRange(this.tx, lx0, lx1, W);
+    // The guided filter can move the edge by up to two radii; a third keeps the window's border out of reach.
+    const r = guide ? radiusInPixels(guide.settings, Math.max(H / rh, W / rw)) : 0;
+    if (guide) {
+      oy0 = Math.max(0, oy0 - 3 * r);
+      ox0 = Math.max(0, ox0 - 3 * r);
+      oy1 = Math.min(H - 1, oy1 + 3 * r);
+      ox1 = Math.min(W - 1, ox1 + 3 * r);
+    }
+    const ww = ox1 - ox0 + 1;
+    const wh = oy1 - oy0 + 1;
+    // Bilinear upsampling of the window.
+    // Float64, as the arithmetic: the sign and the doubtful band are exactly those of the bilinear value.
+    let field: Float64Array | Float32Array = new Float64Array(ww * wh);
     const { i0: yi0, i1: yi1, w1: yw } = this.ty;
     const { i0: xi0, i1: xi1, w1: xw } = this.tx;
     for (let y = oy0; y <= oy1; y++) {
       const r0 = base + yi0[y]! * size;
       const r1 = base + yi1[y]! * size;
       const wy = yw[y]!;
-      const outRow = (y + this.target.y0) * this.target.stride + this.target.x0;
+      const row = (y - oy0) * ww - ox0;
       for (let x = ox0; x <= ox1; x++) {
         const a = xi0[x]!;
         const b = xi1[x]!;
         const wx = xw[x]!;
         const top = logits[r0 + a]! + (logits[r0 + b]! - logits[r0 + a]!) * wx;
         const bottom = logits[r1 + a]! + (logits[r1 + b]! - logits[r1 + a]!) * wx;
-        const v = top + (bottom - top) * wy;
+        field[row + x] = top + (bottom - top) * wy;
+      }
+    }
+    if (guide) field = refineField(field, guide, this.target.x0 + ox0, this.target.y0 + oy0, ww, wh, r);
+
+    const rank = this.order?.rank;
+    const layer = rank ? rank[label]! : label;
+    let by0 = H;
+    let by1 = -1;
+    let bx0 = W;
+    let bx1 = -1;
+    for (let y = oy0; y <= oy1; y++) {
+      const row = (y - oy0) * ww - ox0;
+      const outRow = (y + this.target.y0) * this.target.stride + this.target.x0;
+      for (let x = ox0; x <= ox1; x++) {
+        const v = field[row + x]!;
         if (classes) {
           if (v >= UNSURE_LOGIT) classes.sure.push(outRow + x);
           else if (v > -UNSURE_LOGIT) classes.unsure.push(outRow + x);
@@ -145,6 +171,23 @@ export class LogitUpsampler {
     const { x0: ox, y0: oy } = this.target;
     return by1 < 0 ? null : [bx0 + ox, by0 + oy, bx1 + ox, by1 + oy];
   }
+}
+
+/** Upsampled logits → probabilities → guided filter with the image window → logits again. */
+function refineField(
+  field: Float64Array | Float32Array,
+  guide: EdgeGuide,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+  r: number,
+): Float32Array {
+  const p = new Float32Array(field.length);
+  for (let i = 0; i < field.length; i++) p[i] = 1 / (1 + Math.exp(-field[i]!));
+  const q = guidedFilter(guide.window(x0, y0, w, h), p, w, h, r, guide.settings.eps);
+  for (let i = 0; i < q.length; i++) q[i] = logitOf(q[i]!);
+  return q;
 }
 
 /** Output indices d whose taps (i0[d], i1[d]) touch [lo, hi]; taps are monotonic in d. */

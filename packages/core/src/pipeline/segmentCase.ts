@@ -9,6 +9,7 @@ import type { RouteDecision, RouteInput } from "../routing/route.js";
 import { predictWithSelector, type Selector } from "../routing/selector.js";
 import type { Subsets } from "../routing/subsets.js";
 import { boxBaselineLabels } from "./boxBaseline.js";
+import type { EdgeRefinement } from "./edgeRefinement.js";
 import { MaskConfidenceTally } from "./maskConfidence.js";
 import { offsetExpert } from "./maskLogitOffset.js";
 import { PaintOrder, type OverlapPolicy } from "./paintOrder.js";
@@ -47,6 +48,9 @@ export interface SegmentCaseOptions {
   /** Which mask is on top where masks overlap: "inner" (default; a box inside another above it, else later
    *  boxes on top) or "later" (the challenge's reference: later boxes on top); paintOrder.ts. */
   overlaps?: OverlapPolicy;
+  /** Edge refinement of the upsampled logits (edgeRefinement.ts): null = off; absent = the expert's
+   *  manifest edgeRefinement, else off. */
+  edgeRefinement?: EdgeRefinement | null;
   /** The objects' names, one per box in box order (prompts/objectNames.ts); absent: "box <n>". */
   names?: readonly string[];
   /** Bound of the slice embedding cache in bytes. */
@@ -184,6 +188,8 @@ export async function segmentDecodedCase(
   const expert = offsetExpert(await opts.loadExpert(route.expert), spec?.maskLogitOffset);
   const zoom = opts.smallObjectZoom === false ? undefined : spec?.smallObjectZoom;
   const mirroring = mirroringFor(spec, opts.mirroring);
+  const edgeRefinement =
+    opts.edgeRefinement === undefined ? spec?.edgeRefinement : (opts.edgeRefinement ?? undefined);
 
   // Preprocess, encode once per slice, decode boxes together, postprocess into labels. Without sharing, each
   // box is its own pass with its own (disabled) cache: the reference pipeline re-encoded per box.
@@ -200,6 +206,7 @@ export async function segmentDecodedCase(
       mirroring,
       confidence: tally,
       paintOrder,
+      edgeRefinement,
     };
   };
   const labels = new Uint16Array(shape.reduce((a, b) => a * b, 1));

@@ -1,5 +1,6 @@
 import type { Box2D, Image2D } from "../image/types.js";
 import type { Expert } from "../model/expert.js";
+import { EdgeGuide, type EdgeRefinement } from "./edgeRefinement.js";
 import { LogitUpsampler } from "./postprocess.js";
 import { boxToFrame, modelFrame, preprocessImage } from "./preprocess.js";
 import { planRegions, type SmallObjectZoom } from "./smallObjectZoom.js";
@@ -21,6 +22,8 @@ export interface SegmentOptions {
   confidence?: MaskConfidenceTally;
   /** Which mask goes on top where masks overlap (default: later boxes). */
   paintOrder?: PaintOrder;
+  /** Refine the upsampled logits onto the image's edges (edgeRefinement.ts); default off. */
+  edgeRefinement?: EdgeRefinement;
 }
 
 /**
@@ -43,6 +46,7 @@ export async function segmentImage(
     expert.inputSize,
     opts.zoom,
   );
+  const guide = opts.edgeRefinement && new EdgeGuide(image, opts.edgeRefinement);
   for (const p of plans) cache.plan(p.region.key, Math.ceil(p.boxes.length / opts.maxBoxesPerDecode));
 
   for (const { region, boxes: members } of plans) {
@@ -77,7 +81,7 @@ export async function segmentImage(
       timings.decodeMs += now() - t;
       t = now();
       chunk.forEach((b, k) => {
-        upsampler.paint(result.logits, k, labels, b.label, opts.confidence?.classesOf(b.label, 0));
+        upsampler.paint(result.logits, k, labels, b.label, opts.confidence?.classesOf(b.label, 0), guide);
         opts.confidence?.add(b.label, result.logits, k, frame, result.iou[k]!);
       });
       timings.postprocessMs += now() - t;

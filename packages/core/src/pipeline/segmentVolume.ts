@@ -1,5 +1,6 @@
 import type { Box3D, Image2D, Volume } from "../image/types.js";
 import type { Embedding, Expert } from "../model/expert.js";
+import { EdgeGuide } from "./edgeRefinement.js";
 import { LogitUpsampler, type PixelBox } from "./postprocess.js";
 import {
   boxToFrame,
@@ -99,6 +100,7 @@ export async function segmentVolume(
       opts.timings.decodeMs += opts.now() - t;
       t = opts.now();
       const slice = labels.subarray(z * plane, (z + 1) * plane);
+      const guide = opts.edgeRefinement && new EdgeGuide(sliceImage(volume, z), opts.edgeRefinement);
       chunk.forEach((w, k) => {
         w.previous = upsampler.paint(
           result.logits,
@@ -106,6 +108,7 @@ export async function segmentVolume(
           slice,
           w.label,
           opts.confidence?.classesOf(w.label, z),
+          guide,
         );
         opts.confidence?.add(w.label, result.logits, k, frame, result.iou[k]!);
         if (z === w.zMid) w.middle = w.previous;
@@ -139,20 +142,23 @@ async function encodeSlice(
   expert: Expert,
   opts: SegmentOptions,
 ): Promise<Embedding> {
-  const plane = volume.height * volume.width;
-  const slice: Image2D = {
-    data: volume.data.subarray(z * plane, (z + 1) * plane),
-    height: volume.height,
-    width: volume.width,
-    channels: 1,
-  };
   let t = opts.now();
-  const { tensor } = preprocessImage(slice, expert.inputSize);
+  const { tensor } = preprocessImage(sliceImage(volume, z), expert.inputSize);
   opts.timings.preprocessMs += opts.now() - t;
   t = opts.now();
   const embedding = await expert.encode(tensor);
   opts.timings.encodeMs += opts.now() - t;
   return embedding;
+}
+
+function sliceImage(volume: Volume, z: number): Image2D {
+  const plane = volume.height * volume.width;
+  return {
+    data: volume.data.subarray(z * plane, (z + 1) * plane),
+    height: volume.height,
+    width: volume.width,
+    channels: 1,
+  };
 }
 
 function widen(b: [number, number, number, number], frame: ModelFrame): [number, number, number, number] {

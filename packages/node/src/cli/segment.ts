@@ -10,6 +10,8 @@ import {
   parseNamesArgument,
   parsePromptFile,
   parseCtWindow,
+  parseEdgeRefinement,
+  type EdgeRefinement,
   routingOptions,
   segmentInput,
   slicerSegmentationOf,
@@ -97,6 +99,9 @@ options:
   --overlaps <inner|later> where masks overlap: inner (default) puts a box that lies inside another box above it
                            and otherwise later boxes on top; later = later boxes always on top (the challenge's
                            reference painting, which hides an inner object whose box comes first)
+  --edges <off|R,EPS>      refine each mask's edge onto the image's edges with a guided filter of radius R
+                           model-frame pixels and regularization EPS (e.g. 1,0.01); off = bilinear upsampling
+                           only (default: the expert's edgeRefinement in the manifest, else off)
   --baseline box           no model: write every box as its own mask (the challenge's reference baseline)
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
@@ -148,6 +153,7 @@ export async function main(args: string[]): Promise<number> {
         "no-zoom": { type: "boolean", default: false },
         mirror: { type: "string" },
         overlaps: { type: "string" },
+        edges: { type: "string" },
         "ignore-names": { type: "boolean", default: false },
         selector: { type: "string" },
         "no-selector": { type: "boolean", default: false },
@@ -185,6 +191,7 @@ export async function main(args: string[]): Promise<number> {
   let commandBoxes: number[][] | undefined;
   let names: string[] | undefined;
   let window: (CtWindow & { name: string }) | undefined;
+  let edgeRefinement: EdgeRefinement | null | undefined;
   try {
     if ([o.box, o.boxes, o["boxes-from"]].filter((given) => given !== undefined).length > 1)
       throw new DaftInputError("give boxes with one of --box, --boxes and --boxes-from");
@@ -197,6 +204,7 @@ export async function main(args: string[]): Promise<number> {
       throw new DaftInputError("every --box needs the same count of numbers (4 for 2D, 6 for 3D)");
     }
     if (o.window !== undefined) window = parseCtWindow(o.window);
+    if (o.edges !== undefined) edgeRefinement = parseEdgeRefinement(o.edges);
     if (o.names !== undefined) names = parseNamesArgument(o.names);
   } catch (e) {
     process.stderr.write(`daft segment: ${(e as Error).message}\n`);
@@ -279,6 +287,7 @@ export async function main(args: string[]): Promise<number> {
     smallObjectZoom: !o["no-zoom"],
     mirroring,
     overlaps,
+    ...(edgeRefinement !== undefined ? { edgeRefinement } : {}),
     ...(names ? { names } : {}),
     ignoreFileName: o["ignore-names"],
     selector,

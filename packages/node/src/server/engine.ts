@@ -7,6 +7,7 @@ import {
   DaftInputError,
   inputFormatOf,
   parseCtWindow,
+  parseEdgeRefinement,
   checkObjectName,
   routingOptions,
   segmentInput,
@@ -57,6 +58,8 @@ export interface SegmentJob {
   mirroring?: Mirroring;
   /** Which mask is on top where masks overlap (default inner: paintOrder.ts). */
   overlaps?: OverlapPolicy;
+  /** Edge refinement, "off" or "<radius>,<eps>" (default: the expert's manifest setting; edgeRefinement.ts). */
+  edges?: string;
   /** The objects' names, one per box (prompts/objectNames.ts). */
   names?: string[];
   /** Also encode a DICOM-SEG (DICOM inputs only), naming this software version. */
@@ -133,6 +136,7 @@ export class SegmentEngine {
       smallObjectZoom: job.zoom ?? true,
       ...(job.mirroring ? { mirroring: job.mirroring } : {}),
       ...(job.overlaps ? { overlaps: job.overlaps } : {}),
+      ...(job.edges !== undefined ? { edgeRefinement: parseEdgeRefinement(job.edges) } : {}),
       ...(names ? { names } : {}),
       ...(window ? { window } : {}),
       ...(job.dicomSeg ? { dicomSeg: { ...job.dicomSeg, modelName: "daft serve" } } : {}),

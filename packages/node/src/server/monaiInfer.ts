@@ -54,6 +54,7 @@ export function inferRoute(context: ServerContext): Route {
         zoom: fields.zoom,
         mirroring: fields.mirroring,
         overlaps: fields.overlaps,
+        edges: fields.edges,
         names: fields.names,
       },
       request.signal,

@@ -146,6 +146,21 @@ describe("POST /api/v1/segment", () => {
     expect(await errorOf(bad)).toMatch(/^request: overlaps/);
   });
 
+  it("takes an edges choice: off keeps the bilinear masks, a bad value is a 400 naming the field", async () => {
+    const boxes = [[10, 20, 100, 90]];
+    const off = await segment({ boxes, edges: "off" }, [["case.npz", case2d(256, 256, boxes)]]);
+    expect(off.status).toBe(200);
+    const body = SegmentResponseSchema.parse(await off.json());
+    expect(Array.from(segsOf(body.output).labels)).toEqual(Array.from(paintedBoxes(256, 256, boxes)));
+    const refined = await segment({ boxes, edges: "2,0.001" }, [["case.npz", case2d(256, 256, boxes)]]);
+    expect(refined.status).toBe(200);
+    for (const edges of ["3", "0,0.1", 3]) {
+      const bad = await segment({ boxes, edges }, [["case.npz", case2d(256, 256, boxes)]]);
+      expect(bad.status).toBe(400);
+      expect(await errorOf(bad)).toMatch(/^request: edges/);
+    }
+  });
+
   it("takes the objects' names: the record lists them; a count that does not match the boxes is a 400", async () => {
     const boxes = [
       [10, 20, 100, 90],

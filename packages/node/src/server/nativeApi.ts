@@ -88,6 +88,7 @@ export function nativeRoutes(context: ServerContext): Route[] {
             zoom: fields.zoom,
             mirroring: fields.mirroring,
             overlaps: fields.overlaps,
+            edges: fields.edges,
             names: fields.names,
             ...(fields.dicomSeg ? { dicomSeg: { softwareVersion: context.version } } : {}),
           },

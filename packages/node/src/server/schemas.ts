@@ -4,7 +4,7 @@
  * description and the implementation cannot drift apart.
  */
 import { z } from "zod";
-import { MIRRORINGS, OVERLAP_POLICIES, type CaseRecord } from "@daft/core";
+import { isEdgeRefinementText, MIRRORINGS, OVERLAP_POLICIES, type CaseRecord } from "@daft/core";
 
 export const ErrorBodySchema = z.object({
   error: z.string().describe("one line naming the file or field and the problem"),
@@ -62,6 +62,13 @@ const promptFields = (maxBoxes: number) => ({
     .optional()
     .describe(
       'the objects\' names, one per box in box order (1–64 printable ASCII characters without backslash, comma or double quote; distinct): the label names of the outputs (DICOM-SEG Segment Label, Slicer segment names, label_names); default "box <n>"',
+    ),
+  edges: z
+    .string()
+    .refine(isEdgeRefinementText, 'must be "off" or "<radius>,<eps>", e.g. "3,0.001"')
+    .optional()
+    .describe(
+      'edge refinement: "<radius>,<eps>" moves each mask\'s edge onto the image\'s edges with a guided filter (radius in model-frame pixels), "off" = bilinear upsampling only (default: the expert\'s manifest setting)',
     ),
   overlaps: z
     .enum(OVERLAP_POLICIES)

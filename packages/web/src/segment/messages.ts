@@ -5,12 +5,14 @@ import type { DecodedInput } from "../input/decodeInput.js";
 /** Where onnxruntime-web runs the experts. */
 export type Backend = "wasm" | "webgpu";
 
-/** Routing, intensity and mirroring overrides, the CLI's --modality, --expert, --window and --mirror. */
+/** Routing, intensity, mirroring and edge overrides, the CLI's --modality, --expert, --window, --mirror and
+ *  --edges off (the page offers the manifest's edge refinement or none). */
 export interface RoutingOverrides {
   modality?: string;
   expert?: string;
   window?: string;
   mirroring?: Mirroring;
+  edges?: "off";
 }
 
 export type WorkerRequest =

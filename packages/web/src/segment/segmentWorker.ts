@@ -88,6 +88,7 @@ async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
       ...(overrides.modality ? { modality: overrides.modality } : {}),
       ...(overrides.window ? { window: parseCtWindow(overrides.window) } : {}),
       ...(overrides.mirroring ? { mirroring: overrides.mirroring } : {}),
+      ...(overrides.edges === "off" ? { edgeRefinement: null } : {}),
       shareEmbeddings: true,
       smallObjectZoom: true,
       cacheBytes: 512 * 1024 * 1024,

@@ -10,12 +10,14 @@ describe("local server mode", () => {
       modality: "CT",
       window: "lung",
       mirroring: "x",
+      edges: "off",
     });
     expect(JSON.parse(form.get("request") as string)).toEqual({
       boxes: [[1, 2, 3, 4]],
       modality: "CT",
       window: "lung",
       mirroring: "x",
+      edges: "off",
     });
     const parts = form.getAll("file") as File[];
     expect(parts.map((f) => f.name)).toEqual(["a.dcm", "b.dcm"]);

@@ -17,6 +17,7 @@ export function pageElements() {
     expertSelect: get("expert-select", HTMLSelectElement),
     windowSelect: get("window-select", HTMLSelectElement),
     mirroringSelect: get("mirroring-select", HTMLSelectElement),
+    edgesSelect: get("edges-select", HTMLSelectElement),
     zRange: get("z-range", HTMLInputElement),
     zRangeLabel: get("z-range-label", HTMLLabelElement),
     penSize: get("pen-size", HTMLInputElement),

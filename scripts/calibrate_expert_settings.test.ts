@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { parseManifest, writeNpz } from "@daft/core";
 import { boxDecoder, identityEncoder, writeOracleModelDir } from "../packages/node/src/testing/index.js";
 
-const script = join(import.meta.dirname, "calibrate_mask_offsets.mjs");
+const script = join(import.meta.dirname, "calibrate_mask_offsets.mjs"); // the offset setting's wrapper
+const settingsScript = join(import.meta.dirname, "calibrate_expert_settings.mjs");
 const repoRoot = join(import.meta.dirname, "..");
 const NAME = "2DBox_US_synthetic_0001";
 const SIZE = 256; // the model frame itself: scale 1, so the box oracle's logit is the distance inside the box
@@ -14,16 +15,17 @@ const SIZE = 256; // the model frame itself: scale 1, so the box oracle's logit 
 /**
  * A one-case validation split whose ground truth is the prompt box grown by `grow` px a side. The box oracle's
  * logit is its distance inside the box (+½), so the mask grows 1 px a side per unit of offset: the right
- * offset is `grow`.
+ * offset is `grow`. With `stepImage` the image is bright on the ground truth and dark around it (an edge for
+ * the edge refinement to find), else a texture without edges at the object.
  */
-function writeCases(dir: string, grow: number) {
+function writeCases(dir: string, grow: number, stepImage = false) {
   const [x0, y0, x1, y1] = [100, 90, 139, 149];
   mkdirSync(join(dir, "val", "imgs"), { recursive: true });
   mkdirSync(join(dir, "val", "gts"), { recursive: true });
-  const image = new Uint8Array(SIZE * SIZE).map((_, i) => i % 251);
   const gts = new Uint8Array(SIZE * SIZE);
   for (let y = y0 - grow; y <= y1 + grow; y++)
     for (let x = x0 - grow; x <= x1 + grow; x++) gts[y * SIZE + x] = 1;
+  const image = new Uint8Array(SIZE * SIZE).map((_, i) => (stepImage ? 50 + 150 * gts[i]! : i % 251));
   const imgs = { data: image, shape: [SIZE, SIZE], dtype: "uint8" };
   const boxes = { data: Float64Array.from([x0, y0, x1, y1]), shape: [1, 4], dtype: "float64" };
   writeFileSync(join(dir, "val", "imgs", `${NAME}.npz`), writeNpz({ imgs, boxes }, { compress: true }));
@@ -38,7 +40,7 @@ function writeCases(dir: string, grow: number) {
   );
 }
 
-describe("calibrate_mask_offsets", () => {
+describe("calibrate_expert_settings", () => {
   it("finds the offset that makes the oracle's masks match the ground truth, and writes it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "daft-calibrate-"));
     const models = join(dir, "models");
@@ -88,4 +90,43 @@ describe("calibrate_mask_offsets", () => {
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/--experts: CT serves no modality with val cases/);
   }, 60_000);
+
+  it("edges: the guided filter that puts the mask on the image's edge wins, and is written", async () => {
+    // The ground truth is the box grown by 1 px, bright on dark: the bilinear mask (the box) scores DSC 0.96;
+    // a radius of 3 moves its edge onto the image's, DSC 1.
+    const dir = mkdtempSync(join(tmpdir(), "daft-calibrate-"));
+    const models = join(dir, "models");
+    await writeOracleModelDir(models, { name: "general", encoder: identityEncoder(), decoder: boxDecoder() });
+    writeCases(join(dir, "cases"), 1, true);
+    const r = spawnSync(
+      "node",
+      [settingsScript, "--setting", "edges", "--models", models, "--cases", join(dir, "cases")].concat([
+        "--experts",
+        "general",
+        "--values",
+        "off 3,0.001",
+        "--out",
+        join(dir, "out"),
+        "--write",
+      ]),
+      { cwd: repoRoot, encoding: "utf8" },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/calibrate 2\/2 general edges 3,0\.001/);
+    const report = readFileSync(join(dir, "out", "report.md"), "utf8");
+    expect(report).toMatch(/^edgeRefinement on the val split/);
+    expect(report).toMatch(/\| general \| US \| 1 \| off \| 0\.9[0-8]\d{2} \|/);
+    expect(report).toMatch(/\| general \| US \| 1 \| 3,0\.001 \* \| 1\.0000 \|/);
+    const manifest = parseManifest(JSON.parse(readFileSync(join(models, "manifest.json"), "utf8")));
+    expect(manifest.experts[0]!.edgeRefinement).toEqual({ radius: 3, eps: 0.001 });
+  }, 60_000);
+
+  it("edges: a value that is neither off nor R,EPS is refused before anything runs", () => {
+    const r = spawnSync("node", [settingsScript, "--setting", "edges", "--values", "off 3"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/edge refinement must be "off" or "<radius>,<eps>"/);
+  });
 });
