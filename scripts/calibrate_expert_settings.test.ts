@@ -40,53 +40,44 @@ function writeCases(dir: string, grow: number, stepImage = false) {
   );
 }
 
-describe("calibrate_expert_settings", () => {
-  it("finds the offset that makes the oracle's masks match the ground truth, and writes it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "daft-calibrate-"));
-    const models = join(dir, "models");
-    await writeOracleModelDir(models, { name: "general", encoder: identityEncoder(), decoder: boxDecoder() });
-    writeCases(join(dir, "cases"), 2);
-    const r = spawnSync(
+/**
+ * A models folder with the box oracle as the general expert and a one-case validation split (writeCases), and a
+ * runner of a calibration script on them.
+ */
+async function oracleSetup(grow: number, stepImage = false) {
+  const dir = mkdtempSync(join(tmpdir(), "daft-calibrate-"));
+  const models = join(dir, "models");
+  await writeOracleModelDir(models, { name: "general", encoder: identityEncoder(), decoder: boxDecoder() });
+  writeCases(join(dir, "cases"), grow, stepImage);
+  const run = (scriptPath: string, ...args: string[]) =>
+    spawnSync(
       "node",
-      [script, "--models", models, "--cases", join(dir, "cases"), "--experts", "general"].concat([
-        "--offsets",
-        "-1,0,1,2,3",
-        "--out",
-        join(dir, "out"),
-        "--write",
-      ]),
+      [scriptPath, "--models", models, "--cases", join(dir, "cases"), "--out", join(dir, "out"), ...args],
       { cwd: repoRoot, encoding: "utf8" },
     );
+  const report = () => readFileSync(join(dir, "out", "report.md"), "utf8");
+  const manifest = () => parseManifest(JSON.parse(readFileSync(join(models, "manifest.json"), "utf8")));
+  return { run, report, manifest };
+}
+
+describe("calibrate_expert_settings", () => {
+  it("finds the offset that makes the oracle's masks match the ground truth, and writes it", async () => {
+    const { run, report, manifest } = await oracleSetup(2);
+    const r = run(script, "--experts", "general", "--offsets", "-1,0,1,2,3", "--write");
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/calibrate 5\/5 general offset 3/);
-    const report = readFileSync(join(dir, "out", "report.md"), "utf8");
-    expect(report).toMatch(/\| general \| US \| 1 \| 2 \* \| 1\.0000 \| 1\.0000 \|/);
-    expect(report).toMatch(/\| general \| US \| 1 \| 0 \| 0\.9\d{3} \|/);
-    const manifest = parseManifest(JSON.parse(readFileSync(join(models, "manifest.json"), "utf8")));
-    expect(manifest.experts[0]!.maskLogitOffset).toBe(2);
+    expect(report()).toMatch(/\| general \| US \| 1 \| 2 \* \| 1\.0000 \| 1\.0000 \|/);
+    expect(report()).toMatch(/\| general \| US \| 1 \| 0 \| 0\.9\d{3} \|/);
+    expect(manifest().experts[0]!.maskLogitOffset).toBe(2);
   }, 60_000);
 
   it("leaves the fallback alone unless named, and refuses an expert that serves no case", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "daft-calibrate-"));
-    const models = join(dir, "models");
-    await writeOracleModelDir(models, { name: "general", encoder: identityEncoder(), decoder: boxDecoder() });
-    writeCases(join(dir, "cases"), 2);
-    const run = (...args: string[]) =>
-      spawnSync(
-        "node",
-        [script, "--models", models, "--cases", join(dir, "cases"), "--out", join(dir, "out"), ...args],
-        {
-          cwd: repoRoot,
-          encoding: "utf8",
-        },
-      );
-    const quiet = run("--write");
+    const { run, manifest } = await oracleSetup(2);
+    const quiet = run(script, "--write");
     expect(quiet.status, quiet.stderr).toBe(0);
     expect(quiet.stdout).not.toMatch(/\| general \|/); // the general expert serves US here, but only as the fallback
-    expect(
-      JSON.parse(readFileSync(join(models, "manifest.json"), "utf8")).experts[0].maskLogitOffset,
-    ).toBeUndefined();
-    const refused = run("--experts", "CT");
+    expect(manifest().experts[0]!.maskLogitOffset).toBeUndefined();
+    const refused = run(script, "--experts", "CT");
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/--experts: CT serves no modality with val cases/);
   }, 60_000);
@@ -94,31 +85,23 @@ describe("calibrate_expert_settings", () => {
   it("edges: the guided filter that puts the mask on the image's edge wins, and is written", async () => {
     // The ground truth is the box grown by 1 px, bright on dark: the bilinear mask (the box) scores DSC 0.96;
     // a radius of 3 moves its edge onto the image's, DSC 1.
-    const dir = mkdtempSync(join(tmpdir(), "daft-calibrate-"));
-    const models = join(dir, "models");
-    await writeOracleModelDir(models, { name: "general", encoder: identityEncoder(), decoder: boxDecoder() });
-    writeCases(join(dir, "cases"), 1, true);
-    const r = spawnSync(
-      "node",
-      [settingsScript, "--setting", "edges", "--models", models, "--cases", join(dir, "cases")].concat([
-        "--experts",
-        "general",
-        "--values",
-        "off 3,0.001",
-        "--out",
-        join(dir, "out"),
-        "--write",
-      ]),
-      { cwd: repoRoot, encoding: "utf8" },
+    const { run, report, manifest } = await oracleSetup(1, true);
+    const r = run(
+      settingsScript,
+      "--setting",
+      "edges",
+      "--experts",
+      "general",
+      "--values",
+      "off 3,0.001",
+      "--write",
     );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/calibrate 2\/2 general edges 3,0\.001/);
-    const report = readFileSync(join(dir, "out", "report.md"), "utf8");
-    expect(report).toMatch(/^edgeRefinement on the val split/);
-    expect(report).toMatch(/\| general \| US \| 1 \| off \| 0\.9[0-8]\d{2} \|/);
-    expect(report).toMatch(/\| general \| US \| 1 \| 3,0\.001 \* \| 1\.0000 \|/);
-    const manifest = parseManifest(JSON.parse(readFileSync(join(models, "manifest.json"), "utf8")));
-    expect(manifest.experts[0]!.edgeRefinement).toEqual({ radius: 3, eps: 0.001 });
+    expect(report()).toMatch(/^edgeRefinement on the val split/);
+    expect(report()).toMatch(/\| general \| US \| 1 \| off \| 0\.9[0-8]\d{2} \|/);
+    expect(report()).toMatch(/\| general \| US \| 1 \| 3,0\.001 \* \| 1\.0000 \|/);
+    expect(manifest().experts[0]!.edgeRefinement).toEqual({ radius: 3, eps: 0.001 });
   }, 60_000);
 
   it("edges: a value that is neither off nor R,EPS is refused before anything runs", () => {

@@ -245,11 +245,13 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     const drawn = (await pageState(page)).boxes[0]!;
     expect(drawn).toEqual({ x0: 1, y0: 1, z0: 0, x1, y1, z1: 2 });
 
-    // A 5×4-pixel synthetic series: the CT expert's mask survives one pass but not the average of four
-    // mirror images, so this case also checks the mirroring override, page and CLI alike.
+    // A 5×4-pixel synthetic series: the CT expert's faint mask survives one pass without edge refinement, but
+    // neither the average of four mirror images nor the refinement's smoothing (the manifest's, at its 1-px
+    // minimum radius), so this case also checks the mirroring and edge overrides, page, server and CLI alike.
     const overrides = page.locator("details:has(#mirroring-select) > summary");
     await overrides.click(); // open "Routing overrides"
     await page.selectOption("#mirroring-select", "off");
+    await page.selectOption("#edges-select", "off");
     const cliOut = join(work, "cli-dicom");
     const cli = daft([
       "segment",
@@ -260,6 +262,8 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
       cliOut,
       "--quiet",
       "--mirror",
+      "off",
+      "--edges",
       "off",
       "--slicer-seg",
     ]);
@@ -309,6 +313,7 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     expect(await page.inputValue("#box-list li:first-child input.name")).toBe("left kidney");
     await page.screenshot({ path: join(artifacts, "4-dicom-series.png") });
     await page.selectOption("#mirroring-select", "");
+    await page.selectOption("#edges-select", "");
     await overrides.click();
   }, 240_000);
 
@@ -336,6 +341,7 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
       const overrides = page.locator("details:has(#mirroring-select) > summary");
       await overrides.click();
       await page.selectOption("#mirroring-select", "off"); // as for ct_series: 5×4 slices
+      await page.selectOption("#edges-select", "off");
       const segmentSeries = async (folder: string, name: string) => {
         await page.setInputFiles("#folder-input", folder);
         await page.waitForFunction((n) => (window as any).__daft.state().image?.name === n, name);
@@ -352,6 +358,7 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
       const fromPlain = await segmentSeries(plain, "plain");
       const fromRle = await segmentSeries(rle, "rle");
       await page.selectOption("#mirroring-select", "");
+      await page.selectOption("#edges-select", "");
       await overrides.click();
 
       // 12 compressed slices: one worker per core, at most 3 (4 slices each); none on a single core.

@@ -40,10 +40,6 @@ export class EdgeGuide {
     this.span = Math.max(hi - lo, 1e-8);
   }
 
-  get width(): number {
-    return this.image.width;
-  }
-
   /** Grey values of the window [x0, x0 + w) × [y0, y0 + h) of the plane, row-major, in [0, 1]. */
   window(x0: number, y0: number, w: number, h: number): Float32Array {
     const { data, width, channels: c } = this.image;

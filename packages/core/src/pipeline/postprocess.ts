@@ -48,7 +48,9 @@ function linearTaps(srcSize: number, dstSize: number): LinearTaps {
  * order (paintOrder.ts), else later boxes (higher labels) on top, so the result does not depend on the order the
  * boxes are decoded in (zoom tiles, 3D sweeps). Given `classes`, the upsampled logits
  * are also sorted into sure and doubtful pixels (the window then spans every logit above −ln 3, so none is missed):
- * what the mask confidence needs to tell which part of a mask stays visible under the masks above it.
+ * what the mask confidence needs to tell which part of a mask stays visible under the masks above it. Given an
+ * edge guide, the upsampled window (widened by three filter radii) is refined onto the image's edges before the
+ * threshold and the sorting (edgeRefinement.ts).
  */
 export class LogitUpsampler {
   private readonly ty: LinearTaps;
@@ -122,8 +124,8 @@ export class LogitUpsampler {
     }
     const ww = ox1 - ox0 + 1;
     const wh = oy1 - oy0 + 1;
-    // Bilinear upsampling of the window.
-    // Float64, as the arithmetic: the sign and the doubtful band are exactly those of the bilinear value.
+    // Bilinear upsampling of the window, in float64 as the arithmetic: without a guide, the sign and the doubtful
+    // band are exactly those of the bilinear value.
     let field: Float64Array | Float32Array = new Float64Array(ww * wh);
     const { i0: yi0, i1: yi1, w1: yw } = this.ty;
     const { i0: xi0, i1: xi1, w1: xw } = this.tx;

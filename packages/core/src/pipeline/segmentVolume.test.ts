@@ -117,3 +117,34 @@ describe("segmentVolume (3D propagation)", () => {
     expect([at(5), at(6), at(7), at(8), at(9), at(10)]).toEqual([1, 2, 2, 2, 1, 0]);
   });
 });
+
+describe("segmentVolume with edge refinement", () => {
+  it("refines every slice of the walk onto that slice's edges", async () => {
+    // A bright square prism 1 px wider than the box on slices 2..6; the box oracle's mask is the box exactly (a
+    // 64² volume in a 64 frame), so only the refinement can reach the prism's rim.
+    const [D, H, W] = [9, 64, 64];
+    const data = new Uint8Array(D * H * W).fill(50);
+    const prism = (z: number, y: number, x: number) =>
+      z >= 2 && z <= 6 && y >= 20 && y <= 41 && x >= 20 && x <= 41;
+    for (let z = 0; z < D; z++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) if (prism(z, y, x)) data[(z * H + y) * W + x] = 200;
+    const vol: Volume = { data, depth: D, height: H, width: W, spacing: [1, 1, 1] };
+    const box: Box3D = [21, 21, 2, 40, 40, 6];
+    const segment = async (edgeRefinement?: { radius: number; eps: number }) => {
+      const labels = new Uint16Array(D * H * W);
+      const cache = new SliceEmbeddingCache({ maxBytes: 1 << 30, enabled: true });
+      const opts = { cache, timings: emptyTimings(), now: () => 0, maxBoxesPerDecode: 64, edgeRefinement };
+      await segmentVolume(vol, [{ box, label: 1 }], new OracleExpert("box", 64), labels, opts);
+      return labels;
+    };
+    const inBox = (z: number, y: number, x: number) =>
+      z >= 2 && z <= 6 && y >= 21 && y <= 40 && x >= 21 && x <= 40;
+    const expected = (f: (z: number, y: number, x: number) => boolean) =>
+      Uint16Array.from({ length: D * H * W }, (_, i) =>
+        f(Math.floor(i / (H * W)), Math.floor(i / W) % H, i % W) ? 1 : 0,
+      );
+    expect(await segment()).toEqual(expected(inBox));
+    expect(await segment({ radius: 3, eps: 0.001 })).toEqual(expected(prism));
+  });
+});

@@ -86,6 +86,7 @@ export async function segmentVolume(
     active: Walk[],
     promptFor: (w: Walk) => [number, number, number, number],
   ) => {
+    let guide: EdgeGuide | undefined; // the slice as the edge refinement's guide, made once per visit
     for (let start = 0; start < active.length; start += opts.maxBoxesPerDecode) {
       const chunk = active.slice(start, start + opts.maxBoxesPerDecode);
       const embedding = await opts.cache.get(z, () => encodeSlice(volume, z, model, opts));
@@ -100,7 +101,7 @@ export async function segmentVolume(
       opts.timings.decodeMs += opts.now() - t;
       t = opts.now();
       const slice = labels.subarray(z * plane, (z + 1) * plane);
-      const guide = opts.edgeRefinement && new EdgeGuide(sliceImage(volume, z), opts.edgeRefinement);
+      if (opts.edgeRefinement) guide ??= new EdgeGuide(sliceImage(volume, z), opts.edgeRefinement);
       chunk.forEach((w, k) => {
         w.previous = upsampler.paint(
           result.logits,
