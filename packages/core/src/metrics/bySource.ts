@@ -8,6 +8,8 @@
  * one source, "-". Per-label means are given for sources whose cases never have more than MAX_CLASS_LABELS labels:
  * beyond that the labels number instances (nuclei), and "label 7" means nothing across cases.
  */
+import { meanOf } from "./summary.js";
+
 /** More labels than this in one case of a source: its labels are instances, not classes. */
 export const MAX_CLASS_LABELS = 8;
 
@@ -48,11 +50,6 @@ export function sourceFromCaseName(name: string): string {
   return CHALLENGE_SOURCE.exec(base)?.[1] ?? "-";
 }
 
-function mean(values: number[]): number | null {
-  const finite = values.filter((v) => !Number.isNaN(v));
-  return finite.length === 0 ? null : finite.reduce((a, b) => a + b, 0) / finite.length;
-}
-
 export function summarizeBySource(cases: readonly CaseLabelScores[]): SourceScore[] {
   const groups = new Map<string, CaseLabelScores[]>();
   for (const c of cases) {
@@ -82,16 +79,16 @@ export function summarizeBySource(cases: readonly CaseLabelScores[]): SourceScor
           .map(([label, s]) => ({
             label,
             objects: s.dsc.length,
-            meanDsc: mean(s.dsc),
-            meanNsd: mean(s.nsd),
+            meanDsc: meanOf(s.dsc),
+            meanNsd: meanOf(s.nsd),
           }));
       }
       return {
         modality,
         source,
         cases: group.length,
-        meanDsc: mean(group.map((c) => c.dsc)),
-        meanNsd: mean(group.map((c) => c.nsd)),
+        meanDsc: meanOf(group.map((c) => c.dsc)),
+        meanNsd: meanOf(group.map((c) => c.nsd)),
         labels,
         maxLabels,
       };

@@ -40,7 +40,8 @@ export function modalityFromCaseName(name: string): string {
   return CHALLENGE_NAME.exec(base)?.[1] ?? "unknown";
 }
 
-function meanOf(values: number[]): number | null {
+/** Mean of the values that are not NaN; null when none is. */
+export function meanOf(values: number[]): number | null {
   const finite = values.filter((v) => !Number.isNaN(v));
   return finite.length === 0 ? null : finite.reduce((a, b) => a + b, 0) / finite.length;
 }
