@@ -184,7 +184,7 @@ describe("daft segment routes by cluster with a manifest's routing.subsets", () 
     ]);
     expect(r.stdout).toMatch(
       new RegExp(
-        `2DBox_XRay_grey\\.npz: .* → expert "grey-expert" \\(rule cluster: file name matches .* ` +
+        `2DBox_XRay_grey\\.npz: .* → expert "grey-expert" \\(rule cluster: file name contains .* ` +
           `\\(no expert of its own for XRay\\); nearest cluster ${greyCluster} \\(distance [0-9.]+\\)`,
       ),
     );

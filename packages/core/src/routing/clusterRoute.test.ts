@@ -106,7 +106,7 @@ describe("routing with cluster subsets (manifest routing.subsets)", () => {
       modality: "CT",
       rule: "cluster",
       reason:
-        "file name matches /_CT_/i (no expert of its own for CT); nearest cluster 2d-cluster-1 (distance 0.50)",
+        'file name contains "CT" (no expert of its own for CT); nearest cluster 2d-cluster-1 (distance 0.50)',
     });
     expect(route("scan.npz", features(2, 10), { modality: "CT" }).decision.rule).toBe("cluster");
   });

@@ -38,14 +38,21 @@ export function expertForModality(manifest: Manifest, modality: string): string 
   return hit ? hit.name : manifest.fallback;
 }
 
-/** Foundation modality from a file name, by the manifest's ordered, case-insensitive rules (first match wins). */
+/**
+ * Foundation modality from a file name, by the manifest's ordered, case-insensitive rules (first match wins), with
+ * the part of the name that matched (separators around it trimmed: "_US_" → "US"), for a reason a person can read.
+ */
 export function modalityFromFileName(
   manifest: Manifest,
   fileName: string,
-): { modality: string; pattern: string } | null {
+): { modality: string; pattern: string; matched: string } | null {
   const base = fileName.split(/[\\/]/).pop() ?? fileName;
   for (const rule of manifest.routing.filenameRules) {
-    if (new RegExp(rule.pattern, "i").test(base)) return { modality: rule.modality, pattern: rule.pattern };
+    const hit = new RegExp(rule.pattern, "i").exec(base);
+    if (hit) {
+      const trimmed = hit[0].replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+      return { modality: rule.modality, pattern: rule.pattern, matched: trimmed || hit[0] };
+    }
   }
   return null;
 }
@@ -100,7 +107,7 @@ export function routeCase(manifest: Manifest, input: RouteInput): RouteDecision 
       expert: expertForModality(manifest, byName.modality),
       modality: byName.modality,
       rule: "filename",
-      reason: `file name matches /${byName.pattern}/i`,
+      reason: `file name contains "${byName.matched}"`,
     };
   }
   return { expert: manifest.fallback, modality: null, rule: "fallback", reason: "no rule matched" };

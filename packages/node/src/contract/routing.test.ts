@@ -31,6 +31,14 @@ describe("routing by the manifest's file-name rules", () => {
       expect(r.rule).toBe(modality ? "filename" : "fallback");
     });
   }
+  it("says which part of the name decided, not the rule's pattern", () => {
+    expect(routeCase(manifest, { fileName: "2DBox_US_hc18_0002.npz" }).reason).toBe(
+      'file name contains "US"',
+    );
+    expect(routeCase(manifest, { fileName: "2DBox_Microscope_0001.npz" }).reason).toBe(
+      'file name contains "Microscope"',
+    );
+  });
   it("explicit --expert and --modality win over the name; unknown experts are an error", () => {
     expect(routeCase(manifest, { fileName: "2DBox_CT_1.npz", expert: "Microscopy" }).expert).toBe(
       "Microscopy",

@@ -50,7 +50,10 @@ export function renderBoxList(
         const change = () => events.setZRange(index, Number(z0.value), Number(z1.value));
         z0.onchange = change;
         z1.onchange = change;
-        item.append("z", z0, "–", z1);
+        const range = document.createElement("span");
+        range.className = "slice-range"; // kept on one line when the row wraps
+        range.append("z", z0, "–", z1);
+        item.append(range);
       }
       const c = confidence?.[index];
       if (c !== undefined && c !== null) {
