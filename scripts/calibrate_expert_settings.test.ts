@@ -13,10 +13,11 @@ const NAME = "2DBox_US_synthetic_0001";
 const SIZE = 256; // the model frame itself: scale 1, so the box oracle's logit is the distance inside the box
 
 /**
- * A one-case validation split whose ground truth is the prompt box grown by `grow` px a side. The box oracle's
- * logit is its distance inside the box (+½), so the mask grows 1 px a side per unit of offset: the right
- * offset is `grow`. With `stepImage` the image is bright on the ground truth and dark around it (an edge for
- * the edge refinement to find), else a texture without edges at the object.
+ * A one-case validation split whose ground truth is the prompt box grown by `grow` px a side (shrunk when
+ * negative: a box prompt bounds its object, and the engine clips masks to their boxes). The box oracle's logit
+ * is its distance inside the box (+½), so the mask grows 1 px a side per unit of offset: the right offset is
+ * `grow`. With `stepImage` the image is bright on the ground truth and dark around it (an edge for the edge
+ * refinement to find), else a texture without edges at the object.
  */
 function writeCases(dir: string, grow: number, stepImage = false) {
   const [x0, y0, x1, y1] = [100, 90, 139, 149];
@@ -62,17 +63,17 @@ async function oracleSetup(grow: number, stepImage = false) {
 
 describe("calibrate_expert_settings", () => {
   it("finds the offset that makes the oracle's masks match the ground truth, and writes it", async () => {
-    const { run, report, manifest } = await oracleSetup(2);
-    const r = run(script, "--experts", "general", "--offsets", "-1,0,1,2,3", "--write");
+    const { run, report, manifest } = await oracleSetup(-2);
+    const r = run(script, "--experts", "general", "--offsets", "-3,-2,-1,0,1", "--write");
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/calibrate 5\/5 general offset 3/);
-    expect(report()).toMatch(/\| general \| US \| 1 \| 2 \* \| 1\.0000 \| 1\.0000 \|/);
+    expect(r.stderr).toMatch(/calibrate 5\/5 general offset 1/);
+    expect(report()).toMatch(/\| general \| US \| 1 \| -2 \* \| 1\.0000 \| 1\.0000 \|/);
     expect(report()).toMatch(/\| general \| US \| 1 \| 0 \| 0\.9\d{3} \|/);
-    expect(manifest().experts[0]!.maskLogitOffset).toBe(2);
+    expect(manifest().experts[0]!.maskLogitOffset).toBe(-2);
   }, 60_000);
 
   it("leaves the fallback alone unless named, and refuses an expert that serves no case", async () => {
-    const { run, manifest } = await oracleSetup(2);
+    const { run, manifest } = await oracleSetup(-2);
     const quiet = run(script, "--write");
     expect(quiet.status, quiet.stderr).toBe(0);
     expect(quiet.stdout).not.toMatch(/\| general \|/); // the general expert serves US here, but only as the fallback
@@ -83,9 +84,9 @@ describe("calibrate_expert_settings", () => {
   }, 60_000);
 
   it("edges: the guided filter that puts the mask on the image's edge wins, and is written", async () => {
-    // The ground truth is the box grown by 1 px, bright on dark: the bilinear mask (the box) scores DSC 0.96;
+    // The ground truth is the box shrunk by 1 px, bright on dark: the bilinear mask (the box) scores DSC 0.96;
     // a radius of 3 moves its edge onto the image's, DSC 1.
-    const { run, report, manifest } = await oracleSetup(1, true);
+    const { run, report, manifest } = await oracleSetup(-1, true);
     const r = run(
       settingsScript,
       "--setting",

@@ -97,14 +97,15 @@ describe("daft segment (2D)", () => {
 
     // objects.csv: one row per box with its voxels in the label map and its mask confidence. The oracle's logits
     // are the distance to the box edge + 0.5 px: the ring just inside (0.5) and just outside (-0.5) are doubtful
-    // (|logit| < ln 3), the rest of the box sure. Box 1 (91 × 71 px): sure 89 × 69 = 6141, doubtful 320 + 328;
-    // box 2 lies on top of it and only its visible part counts (maskConfidence.ts): the 51 × 31 of its sure pixels
-    // inside box 2's outer ring leave (1,421 hidden, 160 doubtful now), 160 of its doubtful ones are hidden.
+    // (|logit| < ln 3), the rest of the box sure. Box 1 (91 × 71 px): sure 89 × 69 = 6141, doubtful 320 + 328 in
+    // the model frame; masks are clipped to their boxes, so in the label plane only the inner ring (320) is
+    // doubtful. Box 2 lies on top of box 1 and only box 1's visible part counts (maskConfidence.ts): the 50 × 30
+    // of its sure pixels under box 2 leave (1,421 hidden, 79 doubtful now), 79 of its 320 doubtful ones are hidden.
     const objects = readFileSync(join(out, "objects.csv"), "utf8").trim().split("\n");
     expect(objects[0]).toBe("case,label,expert,voxels,mask_confidence,predicted_iou,name");
     const voxels = [1, 2, 3].map((l) => (segs.data as Uint16Array).filter((v) => v === l).length);
     expect(objects[1]).toBe(
-      `2DBox_Endoscopy_demo.npz,1,general,${voxels[0]},${(4560 / (4560 + 648)).toFixed(4)},1.0000,box 1`,
+      `2DBox_Endoscopy_demo.npz,1,general,${voxels[0]},${(4641 / (4641 + 648 * (1 - 79 / 320) + 79)).toFixed(4)},1.0000,box 1`,
     );
     expect(objects.slice(2).map((row) => row.split(",").slice(1, 4).join(","))).toEqual([
       `2,general,${voxels[1]}`,
@@ -142,6 +143,7 @@ describe("daft segment: edge refinement (--edges, the manifest's edgeRefinement)
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
     manifest.experts[0].edgeRefinement = { radius: 3, eps: 0.001 };
     writeFileSync(manifestPath, JSON.stringify(manifest));
+    // The object overhangs its box: masks clipped to their boxes (the default) could not show the refinement.
     const run = (models: string, ...extra: string[]) => {
       const out = join(dir, `out${models === boxModels ? "" : "-refined"}${extra.join("")}`);
       const r = daft(["segment", input, "-o", out, "--models", models, "--quiet", ...extra]);
@@ -150,10 +152,12 @@ describe("daft segment: edge refinement (--edges, the manifest's edgeRefinement)
     };
     const boxMask = new Uint16Array(H * W);
     for (let y = box[1]!; y <= box[3]!; y++) for (let x = box[0]!; x <= box[2]!; x++) boxMask[y * W + x] = 1;
-    expect(run(boxModels)).toEqual(Array.from(boxMask));
-    expect(run(boxModels, "--edges", "3,0.001")).toEqual(Array.from(object));
-    expect(run(refinedModels)).toEqual(Array.from(object));
-    expect(run(refinedModels, "--edges", "off")).toEqual(Array.from(boxMask));
+    const off = ["--clip-to-box", "off"];
+    expect(run(boxModels, ...off)).toEqual(Array.from(boxMask));
+    expect(run(boxModels, ...off, "--edges", "3,0.001")).toEqual(Array.from(object));
+    expect(run(refinedModels, ...off)).toEqual(Array.from(object));
+    expect(run(refinedModels, ...off, "--edges", "off")).toEqual(Array.from(boxMask));
+    expect(run(refinedModels)).toEqual(Array.from(boxMask)); // clipped: the refined rim lies outside the box
     const bad = daft(["segment", input, "-o", join(dir, "bad"), "--models", boxModels, "--edges", "3"]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr.trim()).toMatch(/^daft segment: edge refinement must be "off" or "<radius>,<eps>"/);

@@ -32,13 +32,14 @@ describe("maskLogitOffset", () => {
     image: { data: new Uint8Array(256 * 256).fill(9), height: 256, width: 256, channels: 1 as const },
     boxes: [[50, 60, 100, 120] as Box2D],
   };
-  const segment = async (offset?: number) => {
+  const segment = async (offset?: number, clipToBox = false) => {
     const oracle = new OracleExpert("box");
     const { labels } = await segmentDecodedCase("a.npz", kase, {
       manifest: manifest(offset),
       loadExpert: async () => oracle,
       now: () => 0,
       mirroring: "off",
+      ...(clipToBox ? {} : { clipToBox: false }), // the engine's default clips a grown mask at its box
     });
     return extent(labels);
   };
@@ -48,6 +49,11 @@ describe("maskLogitOffset", () => {
     expect(await segment(0)).toEqual([50, 60, 100, 120]);
     expect(await segment(2)).toEqual([48, 58, 102, 122]);
     expect(await segment(-3)).toEqual([53, 63, 97, 117]);
+  });
+
+  it("by default the grown mask stops at its box; a shrunk one is unaffected", async () => {
+    expect(await segment(2, true)).toEqual([50, 60, 100, 120]);
+    expect(await segment(-3, true)).toEqual([53, 63, 97, 117]);
   });
 
   it("adds the constant to the logits only, leaves the IoU and the wrapped expert alone", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PaintOrder } from "./paintOrder.js";
 import { PixelIndexList } from "./pixelIndexList.js";
-import { LogitUpsampler, UNSURE_LOGIT } from "./postprocess.js";
+import { boxClip, LogitUpsampler, UNSURE_LOGIT } from "./postprocess.js";
 import { modelFrame } from "./preprocess.js";
 
 const classes = () => ({ sure: new PixelIndexList(), unsure: new PixelIndexList() });
@@ -74,5 +74,40 @@ describe("LogitUpsampler.paint", () => {
       expect(labels[0]).toBe(2);
       expect(labels.filter((v) => v === 1).length).toBe(16);
     }
+  });
+
+  it("with a clip rectangle, paints and sorts only inside it (in the plane's coordinates)", () => {
+    const everywhere = logitsOf((x) => (x === 7 ? 0.5 : 4)); // sure everywhere but a doubtful column x = 7
+    const labels = new Uint16Array(20 * 20);
+    const c = classes();
+    // The tile sits at (10, 4) in a 20-wide plane; the clip covers plane x 12..17, y 5..6.
+    const upsampler = new LogitUpsampler(frame, { x0: 10, y0: 4, stride: 20 });
+    const box = upsampler.paint(everywhere, 0, labels, 1, c, undefined, [12, 5, 17, 6]);
+    expect(box).toEqual([12, 5, 17, 6]);
+    const painted = [...labels.keys()].filter((i) => labels[i] === 1);
+    expect(painted.length).toBe(12);
+    expect(painted.every((i) => i % 20 >= 12 && i % 20 <= 17 && Math.floor(i / 20) >= 5)).toBe(true);
+    expect(c.sure.length + c.unsure.length).toBe(12);
+    expect(c.unsure.indices().sort((a, b) => a - b)).toEqual([5 * 20 + 17, 6 * 20 + 17]);
+    // A clip beside the mask leaves it empty.
+    expect(
+      upsampler.paint(
+        logitsOf(() => -4),
+        0,
+        labels,
+        2,
+        undefined,
+        undefined,
+        [0, 0, 3, 3],
+      ),
+    ).toBeNull();
+  });
+});
+
+describe("boxClip", () => {
+  it("covers every pixel a box touches, max corner inclusive, within the plane", () => {
+    expect(boxClip([2, 3, 5, 6], 8, 8)).toEqual([2, 3, 5, 6]);
+    expect(boxClip([1.2, 0.5, 6.4, 9.7], 8, 10)).toEqual([1, 0, 7, 9]);
+    expect(boxClip([-3, -1, 40, 7], 8, 8)).toEqual([0, 0, 7, 7]);
   });
 });

@@ -50,7 +50,8 @@ function linearTaps(srcSize: number, dstSize: number): LinearTaps {
  * are also sorted into sure and doubtful pixels (the window then spans every logit above −ln 3, so none is missed):
  * what the mask confidence needs to tell which part of a mask stays visible under the masks above it. Given an
  * edge guide, the upsampled window (widened by three filter radii) is refined onto the image's edges before the
- * threshold and the sorting (edgeRefinement.ts).
+ * threshold and the sorting (edgeRefinement.ts). Given a clip rectangle (the box itself), nothing outside it is
+ * painted or sorted: the box is the tight bound of its object, so a mask pixel outside it is a leak (boxClip).
  */
 export class LogitUpsampler {
   private readonly ty: LinearTaps;
@@ -82,6 +83,7 @@ export class LogitUpsampler {
    * @param classes when given, receives the label-plane indices of the sure and doubtful upsampled logits
    * @param guide when given, the upsampled logits are refined onto the image's edges (edgeRefinement.ts); the
    *   guide is the label plane's image
+   * @param clip when given, label-plane pixels outside this inclusive rectangle are neither painted nor sorted
    * @returns the bounding box of this box's mask in label-plane pixels, or null when empty
    */
   paint(
@@ -91,6 +93,7 @@ export class LogitUpsampler {
     label: number,
     classes?: LogitClasses,
     guide?: EdgeGuide,
+    clip?: PixelBox,
   ): PixelBox | null {
     const { size, resizedHeight: rh, resizedWidth: rw, height: H, width: W } = this.frame;
     const base = index * size * size;
@@ -145,16 +148,23 @@ export class LogitUpsampler {
     }
     if (guide) field = refineField(field, guide, this.target.x0 + ox0, this.target.y0 + oy0, ww, wh, r);
 
+    // The part of the window painted and sorted: all of it, or its intersection with the clip rectangle.
+    const { x0: tx, y0: ty } = this.target;
+    const py0 = clip ? Math.max(oy0, clip[1] - ty) : oy0;
+    const py1 = clip ? Math.min(oy1, clip[3] - ty) : oy1;
+    const px0 = clip ? Math.max(ox0, clip[0] - tx) : ox0;
+    const px1 = clip ? Math.min(ox1, clip[2] - tx) : ox1;
+
     const rank = this.order?.rank;
     const layer = rank ? rank[label]! : label;
     let by0 = H;
     let by1 = -1;
     let bx0 = W;
     let bx1 = -1;
-    for (let y = oy0; y <= oy1; y++) {
+    for (let y = py0; y <= py1; y++) {
       const row = (y - oy0) * ww - ox0;
-      const outRow = (y + this.target.y0) * this.target.stride + this.target.x0;
-      for (let x = ox0; x <= ox1; x++) {
+      const outRow = (y + ty) * this.target.stride + tx;
+      for (let x = px0; x <= px1; x++) {
         const v = field[row + x]!;
         if (classes) {
           if (v >= UNSURE_LOGIT) classes.sure.push(outRow + x);
@@ -170,9 +180,22 @@ export class LogitUpsampler {
         }
       }
     }
-    const { x0: ox, y0: oy } = this.target;
-    return by1 < 0 ? null : [bx0 + ox, by0 + oy, bx1 + ox, by1 + oy];
+    return by1 < 0 ? null : [bx0 + tx, by0 + ty, bx1 + tx, by1 + ty];
   }
+}
+
+/**
+ * The label-plane pixels a box may paint when masks are clipped to their boxes: every pixel the box touches
+ * (fractional bounds widened to whole pixels; max corner inclusive, as the challenge's boxes are), within the
+ * width × height plane.
+ */
+export function boxClip(box: readonly number[], width: number, height: number): PixelBox {
+  return [
+    Math.max(0, Math.floor(box[0]!)),
+    Math.max(0, Math.floor(box[1]!)),
+    Math.min(width - 1, Math.ceil(box[2]!)),
+    Math.min(height - 1, Math.ceil(box[3]!)),
+  ];
 }
 
 /** Upsampled logits → probabilities → guided filter with the image window → logits again. */

@@ -51,6 +51,9 @@ export interface SegmentCaseOptions {
   /** Edge refinement of the upsampled logits (edgeRefinement.ts): null = off; absent = the expert's
    *  manifest edgeRefinement, else off. */
   edgeRefinement?: EdgeRefinement | null;
+  /** Paint each mask only inside its own box (default true; false paints whatever the model outputs, as the
+   *  reference pipeline does). */
+  clipToBox?: boolean;
   /** The objects' names, one per box in box order (prompts/objectNames.ts); absent: "box <n>". */
   names?: readonly string[];
   /** Bound of the slice embedding cache in bytes. */
@@ -208,6 +211,7 @@ export async function segmentDecodedCase(
       confidence: tally,
       paintOrder,
       edgeRefinement,
+      clipToBox: opts.clipToBox ?? true,
     };
   };
   const labels = new Uint16Array(shape.reduce((a, b) => a * b, 1));

@@ -84,4 +84,34 @@ describe("segmentImage with the box oracle", () => {
     expect(expert.decodedBoxes).toEqual([64, 64, 64, 64, 44]);
     expect(labels[((299 * 7) % 200) * 256 + (299 % 200) + 5]).toBe(300);
   });
+
+  it("with clipToBox, a mask that leaks past its box is painted only inside it", async () => {
+    const H = 64;
+    const W = 64;
+    // r = 8: the oracle's mask runs 8 frame pixels (2 image pixels at s = 4) past each box's max corner.
+    const expert = new OracleExpert("box", 256, 0.5, 8);
+    const boxes: Box2D[] = [
+      [4, 4, 19, 19],
+      [30, 8, 49, 27],
+    ];
+    const run = async (clipToBox: boolean) => {
+      const labels = new Uint16Array(H * W);
+      const image = { data: new Uint8Array(H * W), height: H, width: W, channels: 1 as const };
+      await segmentImage(
+        image,
+        boxes.map((box, i) => ({ box, label: i + 1 })),
+        expert,
+        labels,
+        {
+          ...opts(),
+          clipToBox,
+        },
+      );
+      return labels;
+    };
+    const leaking = await run(false);
+    expect(firstMismatch(leaking, boxMask(H, W, boxes), W)).not.toBe(null);
+    expect(leaking[20 * W + 20]).toBe(1); // past box 1's max corner
+    expect(firstMismatch(await run(true), boxMask(H, W, boxes), W)).toBe(null);
+  });
 });

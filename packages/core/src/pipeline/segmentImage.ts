@@ -1,7 +1,7 @@
 import type { Box2D, Image2D } from "../image/types.js";
 import type { Expert } from "../model/expert.js";
 import { EdgeGuide, type EdgeRefinement } from "./edgeRefinement.js";
-import { LogitUpsampler } from "./postprocess.js";
+import { boxClip, LogitUpsampler } from "./postprocess.js";
 import { boxToFrame, modelFrame, preprocessImage } from "./preprocess.js";
 import { planRegions, type SmallObjectZoom } from "./smallObjectZoom.js";
 import type { MaskConfidenceTally } from "./maskConfidence.js";
@@ -24,6 +24,8 @@ export interface SegmentOptions {
   paintOrder?: PaintOrder;
   /** Refine the upsampled logits onto the image's edges (edgeRefinement.ts); default off. */
   edgeRefinement?: EdgeRefinement;
+  /** Paint each mask only inside its own box (in 3D: the box's x–y extent on every slice); default off. */
+  clipToBox?: boolean;
 }
 
 /**
@@ -81,7 +83,16 @@ export async function segmentImage(
       timings.decodeMs += now() - t;
       t = now();
       chunk.forEach((b, k) => {
-        upsampler.paint(result.logits, k, labels, b.label, opts.confidence?.classesOf(b.label, 0), guide);
+        const clip = opts.clipToBox ? boxClip(b.box, image.width, image.height) : undefined;
+        upsampler.paint(
+          result.logits,
+          k,
+          labels,
+          b.label,
+          opts.confidence?.classesOf(b.label, 0),
+          guide,
+          clip,
+        );
         opts.confidence?.add(b.label, result.logits, k, frame, result.iou[k]!);
       });
       timings.postprocessMs += now() - t;

@@ -1,7 +1,7 @@
 import type { Box3D, Image2D, Volume } from "../image/types.js";
 import type { Embedding, Expert } from "../model/expert.js";
 import { EdgeGuide } from "./edgeRefinement.js";
-import { LogitUpsampler, type PixelBox } from "./postprocess.js";
+import { boxClip, LogitUpsampler, type PixelBox } from "./postprocess.js";
 import {
   boxToFrame,
   clamp,
@@ -110,6 +110,7 @@ export async function segmentVolume(
           w.label,
           opts.confidence?.classesOf(w.label, z),
           guide,
+          opts.clipToBox ? boxClip(w.box, W, H) : undefined,
         );
         opts.confidence?.add(w.label, result.logits, k, frame, result.iou[k]!);
         if (z === w.zMid) w.middle = w.previous;

@@ -102,6 +102,8 @@ options:
   --edges <off|R,EPS>      refine each mask's edge onto the image's edges with a guided filter of radius R
                            model-frame pixels and regularization EPS (e.g. 1,0.01); off = bilinear upsampling
                            only (default: the expert's edgeRefinement in the manifest, else off)
+  --clip-to-box <on|off>   on (default): each mask is painted only inside its own box (in 3D, the box's x–y
+                           extent on every slice); off = whatever the model outputs, as the reference pipeline
   --baseline box           no model: write every box as its own mask (the challenge's reference baseline)
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
@@ -154,6 +156,7 @@ export async function main(args: string[]): Promise<number> {
         mirror: { type: "string" },
         overlaps: { type: "string" },
         edges: { type: "string" },
+        "clip-to-box": { type: "string" },
         "ignore-names": { type: "boolean", default: false },
         selector: { type: "string" },
         "no-selector": { type: "boolean", default: false },
@@ -180,7 +183,8 @@ export async function main(args: string[]): Promise<number> {
   }
   const mirroring = oneOf("--mirror", o.mirror, MIRRORINGS);
   const overlaps = oneOf("--overlaps", o.overlaps, OVERLAP_POLICIES);
-  if (mirroring === null || overlaps === null) return 2;
+  const clipToBox = oneOf("--clip-to-box", o["clip-to-box"], ["on", "off"] as const);
+  if (mirroring === null || overlaps === null || clipToBox === null) return 2;
   const threads = o.threads ? Number(o.threads) : availableParallelism();
   const cacheMb = o["cache-mb"] ? Number(o["cache-mb"]) : 1024;
   if (!Number.isInteger(threads) || threads < 1 || !(cacheMb > 0)) {
@@ -287,6 +291,7 @@ export async function main(args: string[]): Promise<number> {
     smallObjectZoom: !o["no-zoom"],
     mirroring,
     overlaps,
+    ...(clipToBox !== undefined ? { clipToBox: clipToBox === "on" } : {}),
     ...(edgeRefinement !== undefined ? { edgeRefinement } : {}),
     ...(names ? { names } : {}),
     ignoreFileName: o["ignore-names"],

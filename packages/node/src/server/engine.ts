@@ -60,6 +60,8 @@ export interface SegmentJob {
   overlaps?: OverlapPolicy;
   /** Edge refinement, "off" or "<radius>,<eps>" (default: the expert's manifest setting; edgeRefinement.ts). */
   edges?: string;
+  /** Paint each mask only inside its own box (default true). */
+  clipToBox?: boolean;
   /** The objects' names, one per box (prompts/objectNames.ts). */
   names?: string[];
   /** Also encode a DICOM-SEG (DICOM inputs only), naming this software version. */
@@ -137,6 +139,7 @@ export class SegmentEngine {
       ...(job.mirroring ? { mirroring: job.mirroring } : {}),
       ...(job.overlaps ? { overlaps: job.overlaps } : {}),
       ...(job.edges !== undefined ? { edgeRefinement: parseEdgeRefinement(job.edges) } : {}),
+      ...(job.clipToBox !== undefined ? { clipToBox: job.clipToBox } : {}),
       ...(names ? { names } : {}),
       ...(window ? { window } : {}),
       ...(job.dicomSeg ? { dicomSeg: { ...job.dicomSeg, modelName: "daft serve" } } : {}),

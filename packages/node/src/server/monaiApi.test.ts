@@ -151,11 +151,13 @@ describe("POST /infer/{model}", () => {
     expect([...parts.keys()]).toEqual(["params", "image"]);
     const params = InferResultSchema.parse(JSON.parse(String(parts.get("params"))));
     expect(params.expert).toBe("general");
-    // The box oracle's logits are the distance to the box edge + 0.5 px: the rings just inside and just outside
-    // are doubtful, the rest sure (box 2: 149·189 sure among 153·193). Box 2 lies on top of box 1 (x 50..100,
-    // y 60..90): of box 1's 89·69 sure pixels, the 51·31 inside box 2's outer ring are hidden (49·29) or in doubt
-    // (160), and 160 of its 648 doubtful ones are hidden: sure 6141 − 1581 = 4560, doubtful 648 − 160 + 160.
-    expect(params.label_confidence["box 1"]).toBeCloseTo(4560 / (4560 + 648), 6);
+    // The box oracle's logits are the distance to the box edge + 0.5 px: in the model frame the rings just inside
+    // and just outside are doubtful, the rest sure (box 2: 149·189 sure among 153·193). Masks are clipped to their
+    // boxes, so in the label plane only the inner ring is doubtful (box 1: 2·91 + 2·71 − 4 = 320 pixels). Box 2
+    // lies on top of box 1 (x 50..100, y 60..90): of box 1's 89·69 sure pixels, the 50·30 under box 2 are hidden
+    // (49·29, under its sure pixels) or put in doubt (79, under its inner ring), and 79 of box 1's 320 doubtful
+    // label-plane pixels are hidden: sure 6141 − 1500 = 4641, doubtful 648 · (1 − 79/320) + 79.
+    expect(params.label_confidence["box 1"]).toBeCloseTo(4641 / (4641 + 648 * (1 - 79 / 320) + 79), 6);
     expect(params.label_confidence["box 2"]).toBeCloseTo((149 * 189) / (153 * 193), 6);
     const image = parts.get("image") as File;
     expect(image.name).toBe("case.nii.gz");

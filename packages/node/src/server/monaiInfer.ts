@@ -55,6 +55,7 @@ export function inferRoute(context: ServerContext): Route {
         mirroring: fields.mirroring,
         overlaps: fields.overlaps,
         edges: fields.edges,
+        clipToBox: fields.clipToBox,
         names: fields.names,
       },
       request.signal,

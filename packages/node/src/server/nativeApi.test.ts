@@ -161,6 +161,27 @@ describe("POST /api/v1/segment", () => {
     }
   });
 
+  it("takes a clipToBox choice: false paints and scores masks as the model outputs them; not a boolean is a 400", async () => {
+    // The box oracle's masks are their boxes: the labels do not move, but box 1's mask confidence does, since
+    // box 2's doubtful ring just outside its box only covers box 1 when masks are not clipped (monaiApi.test.ts).
+    const boxes = [
+      [10, 20, 100, 90],
+      [50, 60, 200, 250],
+    ];
+    const confidenceOf = async (fields: Record<string, unknown>) => {
+      const response = await segment({ boxes, ...fields }, [["case.npz", case2d(256, 256, boxes)]]);
+      expect(response.status).toBe(200);
+      const body = SegmentResponseSchema.parse(await response.json());
+      expect(Array.from(segsOf(body.output).labels)).toEqual(Array.from(paintedBoxes(256, 256, boxes)));
+      return body.record.confidence[0];
+    };
+    expect(await confidenceOf({})).toBeCloseTo(4641 / (4641 + 648 * (1 - 79 / 320) + 79), 6);
+    expect(await confidenceOf({ clipToBox: false })).toBeCloseTo(4560 / (4560 + 648), 6);
+    const bad = await segment({ boxes, clipToBox: "no" }, [["case.npz", case2d(256, 256, boxes)]]);
+    expect(bad.status).toBe(400);
+    expect(await errorOf(bad)).toMatch(/^request: clipToBox/);
+  });
+
   it("takes the objects' names: the record lists them; a count that does not match the boxes is a 400", async () => {
     const boxes = [
       [10, 20, 100, 90],

@@ -89,6 +89,7 @@ export function nativeRoutes(context: ServerContext): Route[] {
             mirroring: fields.mirroring,
             overlaps: fields.overlaps,
             edges: fields.edges,
+            clipToBox: fields.clipToBox,
             names: fields.names,
             ...(fields.dicomSeg ? { dicomSeg: { softwareVersion: context.version } } : {}),
           },

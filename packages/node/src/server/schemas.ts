@@ -76,6 +76,12 @@ const promptFields = (maxBoxes: number) => ({
     .describe(
       "where masks overlap: inner (default) puts a box lying inside another box above it, else later boxes on top; later: later boxes always on top (the challenge's painting)",
     ),
+  clipToBox: z
+    .boolean()
+    .optional()
+    .describe(
+      "true (default): each mask is painted only inside its own box (3D: the box's x–y extent on every slice); false: whatever the model outputs, as the reference pipeline",
+    ),
 });
 
 /** The `request` field of POST /api/v1/segment. */
