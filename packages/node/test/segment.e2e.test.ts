@@ -158,6 +158,18 @@ describe("daft segment: edge refinement (--edges, the manifest's edgeRefinement)
     expect(run(refinedModels, ...off)).toEqual(Array.from(object));
     expect(run(refinedModels, ...off, "--edges", "off")).toEqual(Array.from(boxMask));
     expect(run(refinedModels)).toEqual(Array.from(boxMask)); // clipped: the refined rim lies outside the box
+    const badClip = daft([
+      "segment",
+      input,
+      "-o",
+      join(dir, "bad-clip"),
+      "--models",
+      boxModels,
+      "--clip-to-box",
+      "yes",
+    ]);
+    expect(badClip.code).toBe(2);
+    expect(badClip.stderr.trim()).toBe("daft segment: --clip-to-box must be one of on, off");
     const bad = daft(["segment", input, "-o", join(dir, "bad"), "--models", boxModels, "--edges", "3"]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr.trim()).toMatch(/^daft segment: edge refinement must be "off" or "<radius>,<eps>"/);

@@ -127,8 +127,8 @@ export async function segmentChallengeCase(
  * A decoded case (from a challenge .npz, NIfTI, DICOM or a picture), its boxes in voxel coordinates:
  *   route to an expert → preprocess each slice → encode it once (cached) → decode all boxes meeting that slice
  *   together (logits + the expert's calibrated offset, maskLogitOffset.ts) → upsample (edges refined onto the
- *   image's where the expert says so, edgeRefinement.ts) + threshold into the label map (label = box index + 1;
- *   where masks overlap, a box inside another is on top, else the later box).
+ *   image's where the expert says so, edgeRefinement.ts) + threshold into the label map, each mask inside its
+ *   own box (label = box index + 1; where masks overlap, a box inside another is on top, else the later box).
  * With test-time mirroring, "encode" and "decode" run once per mirror image and the logits are averaged before
  * upsampling (testTimeMirroring.ts); the rest is unchanged.
  */
