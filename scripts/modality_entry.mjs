@@ -31,8 +31,9 @@ const manifest = JSON.parse(readFileSync(path, "utf8"));
 const index = manifest.experts.findIndex((e) => e.name === o.from);
 if (index < 0) throw new Error(`${path}: no expert "${o.from}"`);
 const modalities = o.modalities.split(",").filter(Boolean);
+const wanted = new Set(modalities.map((m) => m.toLowerCase())); // modalities match case-insensitively, as in routing
 const taken = manifest.experts.find(
-  (e) => e.name !== o.from && e.modalities.some((m) => modalities.includes(m)),
+  (e) => e.name !== o.from && e.modalities.some((m) => wanted.has(m.toLowerCase())),
 );
 if (taken) throw new Error(`${path}: expert "${taken.name}" already serves ${taken.modalities.join(", ")}`);
 const { maskLogitOffset, edgeRefinement, ...source } = manifest.experts[index];

@@ -23,6 +23,8 @@ interface Walk {
   z0: number;
   z1: number;
   zMid: number;
+  /** Where its mask may be painted on every slice (boxClip of its x–y box), when masks are clipped to boxes. */
+  clip: PixelBox | undefined;
   /** Mask bbox (original pixels) on the last slice segmented in the current direction; null = empty. */
   previous: PixelBox | null;
   middle: PixelBox | null;
@@ -66,6 +68,7 @@ export async function segmentVolume(
       z0: Math.round(z0),
       z1: Math.round(z1),
       zMid: Math.floor((z1 - z0) / 2 + z0),
+      clip: opts.clipToBox ? boxClip([x0, y0, x1, y1], W, H) : undefined,
       previous: null,
       middle: null,
     };
@@ -110,7 +113,7 @@ export async function segmentVolume(
           w.label,
           opts.confidence?.classesOf(w.label, z),
           guide,
-          opts.clipToBox ? boxClip(w.box, W, H) : undefined,
+          w.clip,
         );
         opts.confidence?.add(w.label, result.logits, k, frame, result.iou[k]!);
         if (z === w.zMid) w.middle = w.previous;
