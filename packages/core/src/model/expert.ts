@@ -8,6 +8,19 @@
 export interface Embedding {
   data: Float32Array;
   dims: readonly number[];
+  /**
+   * Every embedding of the same image a wrapping expert made (test-time mirroring: one per pass, the unmirrored
+   * pass first, which is also `data`/`dims`). Kept as separate arrays, not joined into one: a fresh 4 MB array
+   * per slice, filled by copying, cost more than 5 ms a slice on a 2-core machine.
+   */
+  readonly passes?: readonly Embedding[];
+}
+
+/** Bytes an embedding holds (all its passes). */
+export function embeddingBytes(embedding: Embedding): number {
+  return embedding.passes
+    ? embedding.passes.reduce((sum, p) => sum + p.data.byteLength, 0)
+    : embedding.data.byteLength;
 }
 
 export interface DecodeResult {

@@ -27,6 +27,19 @@ describe("SliceEmbeddingCache", () => {
     expect(cache.stats.evictions).toBe(1);
     expect(cache.stats.peakBytes).toBeLessThanOrEqual(2048);
   });
+  it("counts every pass of a mirrored embedding against its byte bound", async () => {
+    const cache = new SliceEmbeddingCache({ maxBytes: 4 * 1024, enabled: true });
+    const mirrored = (k: number) => {
+      const passes = [0, 1, 2, 3].map(() => emb(k));
+      return { ...passes[0]!, passes };
+    };
+    for (const k of [1, 2]) cache.plan(k, 2);
+    for (const k of [1, 2]) await cache.get(k, async () => mirrored(k));
+    // Each entry holds four passes: the second does not fit beside the first.
+    expect(cache.size).toBe(1);
+    expect(cache.stats.evictions).toBe(1);
+    expect(cache.stats.peakBytes).toBe(4 * emb(1).data.byteLength);
+  });
   it("disabled: recomputes every time (the reference pipeline)", async () => {
     const cache = new SliceEmbeddingCache({ maxBytes: 1 << 20, enabled: false });
     cache.plan(0, 3);

@@ -1,4 +1,4 @@
-import type { Embedding } from "../model/expert.js";
+import { embeddingBytes, type Embedding } from "../model/expert.js";
 
 export interface CacheStats {
   /** Encoder runs (cache misses). */
@@ -77,7 +77,7 @@ export class SliceEmbeddingCache {
   }
 
   private store(key: number, embedding: Embedding): void {
-    const bytes = embedding.data.byteLength;
+    const bytes = embeddingBytes(embedding);
     while (this.entries.size > 0 && this.bytes + bytes > this.options.maxBytes) {
       const oldest = this.entries.keys().next().value as number;
       this.bytes -= this.entries.get(oldest)!.bytes;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Box2D, Box3D, Volume } from "../image/types.js";
-import type { DecodeResult, Embedding, Expert } from "../model/expert.js";
+import { embeddingBytes, type DecodeResult, type Embedding, type Expert } from "../model/expert.js";
 import { OracleExpert } from "../testing/oracleExperts.js";
 import { ManifestSchema } from "../manifest/schema.js";
 import { testExpertEntry } from "../testing/manifests.js";
@@ -101,7 +101,14 @@ describe("mirroredExpert", () => {
     const m = mirroredExpert(inner, frame, "x");
     const image = Float32Array.from({ length: 3 * 64 }, (_, i) => i);
     const e = await m.encode(image);
-    expect(e.dims).toEqual([2, 4]);
+    // One embedding per pass, kept apart; the unmirrored pass is also the embedding's own data.
+    expect(e.passes?.map((p) => [...p.data])).toEqual([
+      [0, 1, 2, 3],
+      [3, 2, 1, 0],
+    ]);
+    expect(e.data).toBe(e.passes![0]!.data);
+    expect(e.dims).toEqual([4]);
+    expect(embeddingBytes(e)).toBe(2 * 4 * 4);
     expect(inner.encoded[1]![0]).toBe(3); // first row mirrored inside the 4 columns
     expect(inner.encoded[1]![4]).toBe(4); // padding column kept
     const r = await m.decode(e, Float32Array.from([0, 0, 1, 2]));

@@ -53,8 +53,8 @@ export function mirrorPasses(mode: Mirroring): readonly MirrorFlip[] {
  * pixels (x' = (W − 1) − x) and then scaled into the frame. So a box-exact model gives the same mask mirrored or
  * not, and a model that learned the flips sees nothing new.
  *
- * The embedding of one slice holds all passes (cached once like any embedding); decode runs every pass on the same
- * boxes, mirrors each pass's logits back and averages logits and predicted IoU.
+ * The embedding of one slice holds all passes (`Embedding.passes`, cached once like any embedding); decode runs
+ * every pass on the same boxes, mirrors each pass's logits back and averages logits and predicted IoU.
  */
 export function mirroredExpert(expert: Expert, frame: ModelFrame, mode: Mirroring): Expert {
   if (mode === "off") return expert;
@@ -72,20 +72,16 @@ export function mirroredExpert(expert: Expert, frame: ModelFrame, mode: Mirrorin
     name: expert.name,
     inputSize: expert.inputSize,
     async encode(image: Float32Array): Promise<Embedding> {
-      const parts: Embedding[] = [];
-      for (const flip of passes) parts.push(await expert.encode(mirrorPlanes(image, region(3), flip)));
-      const n = parts[0]!.data.length;
-      const data = new Float32Array(n * parts.length);
-      parts.forEach((p, i) => data.set(p.data, i * n));
-      return { data, dims: [parts.length, ...parts[0]!.dims] };
+      const passesMade: Embedding[] = [];
+      for (const flip of passes) passesMade.push(await expert.encode(mirrorPlanes(image, region(3), flip)));
+      return { ...passesMade[0]!, passes: passesMade };
     },
     async decode(embedding: Embedding, boxes: Float32Array): Promise<DecodeResult> {
-      const [count, ...inner] = embedding.dims;
+      const count = embedding.passes?.length ?? 1;
       if (count !== passes.length) {
         throw new Error(`mirrored embedding holds ${count} passes; mode ${mode} needs ${passes.length}`);
       }
-      const n = embedding.data.length / passes.length;
-      const part = (p: number) => ({ data: embedding.data.subarray(p * n, (p + 1) * n), dims: inner });
+      const part = (p: number): Embedding => embedding.passes![p]!;
       // The first pass is the unmirrored one: its result holds the sum; the others are mirrored back into it.
       const sum = await expert.decode(part(0), boxes);
       const iou = Float32Array.from(sum.iou);
@@ -130,6 +126,7 @@ export function addMirrored(
 ): void {
   const { planes, size: S, height: rh, width: rw } = region;
   const [fx, fy] = flip;
+  // One loop per case, not a choice per pixel: this runs over every pass's logits of every box and slice.
   for (let p = 0; p < planes; p++) {
     const base = p * S * S;
     for (let y = 0; y < S; y++) {
@@ -137,7 +134,12 @@ export function addMirrored(
       let x = 0;
       if (y < rh) {
         const from = base + (fy ? rh - 1 - y : y) * S;
-        for (; x < rw; x++) into[to + x]! += data[from + (fx ? rw - 1 - x : x)]!;
+        if (fx) {
+          const last = from + rw - 1;
+          for (; x < rw; x++) into[to + x]! += data[last - x]!;
+        } else {
+          for (; x < rw; x++) into[to + x]! += data[from + x]!;
+        }
       }
       for (; x < S; x++) into[to + x]! += data[to + x]!;
     }
