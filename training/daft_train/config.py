@@ -84,6 +84,11 @@ class TrainConfig:
     # how training targets are cut from an object's area coverage at 256 (data/preprocess.py TARGET_RULES): "any"
     # (coverage > 0, the default and every recorded run's) or "half" (coverage >= 0.5); part of the cache key
     target_rule: str = "any"
+    # weight of a BCE over the pixels within boundary_band_px (256 frame) of each target's boundary, added to the
+    # paper's BCE + Dice + IoU MSE (losses.boundary_bce); 0 = the paper's loss (the default, every recorded run's).
+    # Validation loss, early stopping and checkpoint choice stay on the paper's loss.
+    boundary_weight: float = 0.0
+    boundary_band_px: int = 2
     max_val_images_per_dataset: int = 200  # cap on validation images/slices per dataset (deterministic subset)
     # the same cap for model selection, which runs once per run where early stopping runs every epoch: the cpu
     # preset stops early on 20 images per dataset (speed) but selects on up to 200 (20 made differences of

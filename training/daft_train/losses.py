@@ -1,4 +1,5 @@
-"""Training losses: BCE + Dice + MSE(predicted IoU, true IoU) per object; MSE on embeddings for distillation."""
+"""Training losses: BCE + Dice + MSE(predicted IoU, true IoU) per object (optionally + a boundary-band BCE); MSE on
+embeddings for distillation."""
 
 from __future__ import annotations
 
@@ -28,12 +29,36 @@ def per_object_terms(logits: torch.Tensor, iou_pred: torch.Tensor, masks: torch.
     return {"bce": bce, "dice": dice, "iou_mse": iou_mse, "dsc": dsc, "iou": iou_true}
 
 
-def segmentation_loss(logits, iou_pred, masks, valid) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Mean over valid objects of BCE + Dice + MSE(IoU)."""
+def boundary_band(masks: torch.Tensor, band_px: int) -> torch.Tensor:
+    """Pixels within ``band_px`` (chessboard distance) of a mask's boundary, inside or outside: bool, shaped as
+    ``masks`` [..., H, W]. The image's own edge is not a boundary (a mask touching it is not eroded from there)."""
+    m = masks.float().reshape(-1, 1, *masks.shape[-2:])
+    k = 2 * band_px + 1
+    dilated = F.max_pool2d(m, k, stride=1, padding=band_px)
+    eroded = 1.0 - F.max_pool2d(1.0 - m, k, stride=1, padding=band_px)
+    return (dilated - eroded > 0.5).reshape(masks.shape)
+
+
+def boundary_bce(logits: torch.Tensor, masks: torch.Tensor, band_px: int) -> torch.Tensor:
+    """Per object [B, K]: BCE averaged over the pixels within ``band_px`` of the target's boundary (0 where the
+    target has no boundary). NSD counts exactly these pixels; the plain BCE averages them with the whole image."""
+    band = boundary_band(masks, band_px).float()
+    bce = F.binary_cross_entropy_with_logits(logits.float(), masks.float(), reduction="none")
+    return (bce * band).sum(dim=(-1, -2)) / band.sum(dim=(-1, -2)).clamp(min=1.0)
+
+
+def segmentation_loss(
+    logits, iou_pred, masks, valid, boundary_weight: float = 0.0, boundary_band_px: int = 2
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Mean over valid objects of BCE + Dice + MSE(IoU) (the paper's loss), plus ``boundary_weight`` × the
+    boundary-band BCE when it is positive (TrainConfig.boundary_weight; 0, the default, is the paper's loss)."""
     terms = per_object_terms(logits, iou_pred, masks)
     weight = valid.float()
     count = weight.sum().clamp(min=1.0)
     per_object = terms["bce"] + terms["dice"] + terms["iou_mse"]
+    if boundary_weight > 0:
+        terms["boundary_bce"] = boundary_bce(logits, masks, boundary_band_px)
+        per_object = per_object + boundary_weight * terms["boundary_bce"]
     loss = (per_object * weight).sum() / count
     return loss, terms
 

@@ -115,10 +115,13 @@ def read_done(out_dir: str) -> StageResult | None:
         return StageResult(**json.load(f))
 
 
-def batch_segmentation_loss(net, batch) -> torch.Tensor:
-    """BCE + Dice + IoU MSE of ``net``'s masks for a training batch's boxes."""
+def batch_segmentation_loss(net, batch, train_cfg: TrainConfig | None = None) -> torch.Tensor:
+    """BCE + Dice + IoU MSE of ``net``'s masks for a training batch's boxes (+ the boundary-band BCE where
+    ``train_cfg.boundary_weight`` asks for it)."""
     logits, iou = net(batch.images, batch.boxes)
-    loss, _ = segmentation_loss(logits, iou, batch.masks, batch.valid)
+    extra = {} if train_cfg is None else {"boundary_weight": train_cfg.boundary_weight,
+                                          "boundary_band_px": train_cfg.boundary_band_px}
+    loss, _ = segmentation_loss(logits, iou, batch.masks, batch.valid, **extra)
     return loss
 
 
@@ -250,7 +253,7 @@ def train_stage(
                         target = teacher.encode(batch.images)
                     loss = distillation_loss(net(batch.images), target)
                 else:
-                    loss = batch_segmentation_loss(net, batch)
+                    loss = batch_segmentation_loss(net, batch, train_cfg)
             apply_gradients(loss, optimizer, trainable)
             if average is not None:
                 average.update()

@@ -26,8 +26,8 @@ def test_the_epoch_loss_is_the_image_weighted_mean_of_every_step(data, tmp_path,
     seen = []
     original = trainer.batch_segmentation_loss
 
-    def recording(net, batch):
-        loss = original(net, batch)
+    def recording(net, batch, train_cfg=None):
+        loss = original(net, batch, train_cfg)
         seen.append((float(loss.detach()), batch.images.shape[0]))
         return loss
 
@@ -45,12 +45,54 @@ def test_a_non_finite_loss_stops_the_stage_naming_its_step(data, tmp_path, monke
     original = trainer.batch_segmentation_loss
     calls = []
 
-    def poisoned(net, batch):
+    def poisoned(net, batch, train_cfg=None):
         calls.append(1)
-        loss = original(net, batch)
+        loss = original(net, batch, train_cfg)
         return loss * math.nan if len(calls) == 2 else loss
 
     monkeypatch.setattr(trainer, "batch_segmentation_loss", poisoned)
     with pytest.raises(FloatingPointError, match=r"loss became nan at epoch 1 step 2"):
         _pipeline(data, tmp_path / "run").run_teacher()
     assert len(calls) == 3  # read one step late: the third step was queued before the second's loss was read
+
+
+def test_the_boundary_band_is_the_pixels_near_the_edge_inside_and_out():
+    import torch
+    from daft_train.losses import boundary_band
+
+    mask = torch.zeros(1, 1, 12, 12, dtype=torch.bool)
+    mask[0, 0, 3:9, 3:9] = True  # a 6 x 6 square
+    band = boundary_band(mask, 1)[0, 0]
+    # within one pixel of the square's edge: the ring from 2 to 9 minus the core from 4 to 7
+    expected = torch.zeros(12, 12, dtype=torch.bool)
+    expected[2:10, 2:10] = True
+    expected[4:8, 4:8] = False
+    assert torch.equal(band, expected)
+    # a mask touching the image's edge has no boundary there; an empty or full mask has none at all
+    edge = torch.zeros(1, 1, 6, 6, dtype=torch.bool)
+    edge[0, 0, :, :3] = True
+    assert boundary_band(edge, 1)[0, 0].sum(dim=0).tolist() == [0, 0, 6, 6, 0, 0]
+    assert not boundary_band(torch.zeros(1, 1, 6, 6, dtype=torch.bool), 2).any()
+    assert not boundary_band(torch.ones(1, 1, 6, 6, dtype=torch.bool), 2).any()
+
+
+def test_the_boundary_term_is_added_only_when_weighted():
+    import torch
+    from daft_train.losses import boundary_bce, segmentation_loss
+
+    torch.manual_seed(0)
+    logits = torch.randn(2, 3, 16, 16)
+    iou = torch.rand(2, 3)
+    masks = torch.zeros(2, 3, 16, 16, dtype=torch.bool)
+    masks[:, :, 4:12, 5:11] = True
+    valid = torch.tensor([[True, True, False], [True, False, False]])
+    paper, terms = segmentation_loss(logits, iou, masks, valid)
+    assert "boundary_bce" not in terms
+    weighted, terms = segmentation_loss(logits, iou, masks, valid, boundary_weight=0.5, boundary_band_px=2)
+    band_term = boundary_bce(logits, masks, 2)
+    expected_extra = 0.5 * band_term[valid].mean()
+    assert torch.allclose(weighted, paper + expected_extra)
+    # confident and right on the band: the term vanishes; wrong on it: it grows
+    right = torch.where(masks, 20.0, -20.0)
+    assert float(boundary_bce(right, masks, 2).max()) < 1e-6
+    assert float(boundary_bce(-right, masks, 2).min()) > 10
