@@ -9,16 +9,7 @@
 # pixels in x and in y (5 runs). Each variant: out/s22/boxens/<name>/{pred,eval}.
 set -euo pipefail
 P=out/s22/proto
-rm -rf "$P"
-node_modules/.bin/esbuild packages/node/src/cli/main.ts packages/node/src/io/dicomDecodeWorker.ts --bundle \
-  --splitting --platform=node --format=esm --target=node20 --external:onnxruntime-node \
-  --alias:@daft/core=./packages/core/src/index.ts --outdir="$P" --entry-names=[name] \
-  --chunk-names=chunks/[name]-[hash] --log-level=warning
-cat > "$P/daft.mjs" <<'JS'
-if (process.env.DAFT_BOX_ENSEMBLE) globalThis.DAFT_BOX_ENSEMBLE = process.env.DAFT_BOX_ENSEMBLE;
-const { run } = await import("./main.js");
-process.exitCode = await run(process.argv.slice(2));
-JS
+bash "$(dirname "$0")/build_prototype.sh" "$P" DAFT_BOX_ENSEMBLE
 for v in "$@"; do
   o=out/s22/boxens/$v
   mkdir -p "$o"

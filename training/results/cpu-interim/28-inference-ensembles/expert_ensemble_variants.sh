@@ -8,16 +8,7 @@
 # model's files) averages the general model with itself. Each weight: out/s22/ens/<w>/{pred,eval}.
 set -euo pipefail
 P=out/s22/proto-ens
-rm -rf "$P"
-node_modules/.bin/esbuild packages/node/src/cli/main.ts packages/node/src/io/dicomDecodeWorker.ts --bundle \
-  --splitting --platform=node --format=esm --target=node20 --external:onnxruntime-node \
-  --alias:@daft/core=./packages/core/src/index.ts --outdir="$P" --entry-names=[name] \
-  --chunk-names=chunks/[name]-[hash] --log-level=warning
-cat > "$P/daft.mjs" <<'JS'
-if (process.env.DAFT_ENSEMBLE) globalThis.DAFT_ENSEMBLE = process.env.DAFT_ENSEMBLE;
-const { run } = await import("./main.js");
-process.exitCode = await run(process.argv.slice(2));
-JS
+bash "$(dirname "$0")/build_prototype.sh" "$P" DAFT_ENSEMBLE
 for w in "$@"; do
   o=out/s22/ens/$w
   mkdir -p "$o"
