@@ -230,6 +230,11 @@ def apply_overrides(config: Config, overrides: list[str]) -> Config:
             setattr(target, leaf, _convert(value, getattr(target, leaf)))
         except (ValueError, json.JSONDecodeError) as exc:
             raise ValueError(f"--set {key}: {exc}") from exc
+    if config.train.boundary_weight < 0 or config.train.boundary_band_px < 1:
+        raise ValueError(
+            f"--set: train.boundary_weight must be >= 0 and train.boundary_band_px >= 1 "
+            f"(got {config.train.boundary_weight} and {config.train.boundary_band_px})"
+        )
     return config
 
 

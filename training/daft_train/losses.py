@@ -41,7 +41,7 @@ def boundary_band(masks: torch.Tensor, band_px: int) -> torch.Tensor:
 
 def boundary_bce(logits: torch.Tensor, masks: torch.Tensor, band_px: int) -> torch.Tensor:
     """Per object [B, K]: BCE averaged over the pixels within ``band_px`` of the target's boundary (0 where the
-    target has no boundary). NSD counts exactly these pixels; the plain BCE averages them with the whole image."""
+    target has no boundary): the pixels whose side NSD judges, which the plain BCE averages with the whole image."""
     band = boundary_band(masks, band_px).float()
     bce = F.binary_cross_entropy_with_logits(logits.float(), masks.float(), reduction="none")
     return (bce * band).sum(dim=(-1, -2)) / band.sum(dim=(-1, -2)).clamp(min=1.0)

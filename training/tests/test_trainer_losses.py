@@ -96,3 +96,13 @@ def test_the_boundary_term_is_added_only_when_weighted():
     right = torch.where(masks, 20.0, -20.0)
     assert float(boundary_bce(right, masks, 2).max()) < 1e-6
     assert float(boundary_bce(-right, masks, 2).min()) > 10
+
+
+def test_boundary_settings_out_of_range_are_refused():
+    from daft_train.config import apply_overrides, get_config
+
+    cfg = apply_overrides(get_config("tiny"), ["train.boundary_weight=0.5", "train.boundary_band_px=3"])
+    assert (cfg.train.boundary_weight, cfg.train.boundary_band_px) == (0.5, 3)
+    for bad in (["train.boundary_weight=-1"], ["train.boundary_band_px=0"]):
+        with pytest.raises(ValueError, match="boundary"):
+            apply_overrides(get_config("tiny"), bad)
