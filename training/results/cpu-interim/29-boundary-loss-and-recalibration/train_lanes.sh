@@ -4,8 +4,9 @@
 cd "$(dirname "$0")/../../../.."
 lane=$1; bw=$2
 D=../shared/datasets
-for pair in "US hc18-fetal-head" "XRay cxr-lungs"; do
-  set -- $pair
+# PAIRS="Dermoscopy:ph2-dermoscopy" overrides the expert:dataset list (session 22's third pair)
+for pair in ${PAIRS:-US:hc18-fetal-head XRay:cxr-lungs}; do
+  set -- ${pair%%:*} ${pair##*:}
   PYTHONPATH=training /usr/bin/python3 -m daft_train run --out training/runs/cpu22-$1-$lane --config cpu --device cpu \
     --datasets $D/$2 --init-checkpoint training/runs/imported22/$1.pt --cache-dir training/runs/cache-$lane \
     --set train.daft.epochs=10 --set train.daft.ema_decay=0.99 --set train.num_threads=1 \
