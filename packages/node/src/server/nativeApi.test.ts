@@ -38,6 +38,13 @@ async function segment(fields: Record<string, unknown> | string, files: [string,
   );
 }
 
+/** A 2D case of `boxes` segmented with `fields` (200 expected): the response body, parsed. */
+async function segmentedCase(boxes: number[][], fields: Record<string, unknown>) {
+  const response = await segment({ boxes, ...fields }, [["case.npz", case2d(256, 256, boxes)]]);
+  expect(response.status).toBe(200);
+  return SegmentResponseSchema.parse(await response.json());
+}
+
 async function errorOf(response: Response): Promise<string> {
   expect(response.headers.get("content-type")).toMatch(/^application\/json/);
   const body = (await response.json()) as { error: string };
@@ -132,11 +139,8 @@ describe("POST /api/v1/segment", () => {
       [20, 20, 30, 30],
       [10, 10, 50, 50],
     ];
-    const labelsOf = async (fields: Record<string, unknown>) => {
-      const response = await segment({ boxes, ...fields }, [["case.npz", case2d(256, 256, boxes)]]);
-      expect(response.status).toBe(200);
-      return Array.from(segsOf(SegmentResponseSchema.parse(await response.json()).output).labels);
-    };
+    const labelsOf = async (fields: Record<string, unknown>) =>
+      Array.from(segsOf((await segmentedCase(boxes, fields)).output).labels);
     const innerOnTop = Array.from(paintedBoxes(256, 256, [boxes[1]!, boxes[0]!]), (l) => (l ? 3 - l : 0));
     expect(await labelsOf({})).toEqual(innerOnTop);
     expect(await labelsOf({ overlaps: "inner" })).toEqual(innerOnTop);
@@ -169,9 +173,7 @@ describe("POST /api/v1/segment", () => {
       [50, 60, 200, 250],
     ];
     const confidenceOf = async (fields: Record<string, unknown>) => {
-      const response = await segment({ boxes, ...fields }, [["case.npz", case2d(256, 256, boxes)]]);
-      expect(response.status).toBe(200);
-      const body = SegmentResponseSchema.parse(await response.json());
+      const body = await segmentedCase(boxes, fields);
       expect(Array.from(segsOf(body.output).labels)).toEqual(Array.from(paintedBoxes(256, 256, boxes)));
       return body.record.confidence[0];
     };
