@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: {
     alias: {
+      "@daft/core/zod": fileURLToPath(new URL("./packages/core/src/zodMini.ts", import.meta.url)),
       "@daft/core": fileURLToPath(new URL("./packages/core/src/index.ts", import.meta.url)),
     },
   },

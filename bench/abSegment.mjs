@@ -71,6 +71,10 @@ function bundle(tree, out) {
       "--target=node20",
       "--external:onnxruntime-node",
       "--alias:@daft/core=./packages/core/src/index.ts",
+      // the core's schema library entry (since session 23), where the side has one
+      ...(existsSync(join(tree, "packages/core/src/zodMini.ts"))
+        ? ["--alias:@daft/core/zod=./packages/core/src/zodMini.ts"]
+        : []),
       `--outdir=${out}`,
       "--entry-names=[name]",
       "--chunk-names=chunks/[name]-[hash]",

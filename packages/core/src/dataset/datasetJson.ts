@@ -2,37 +2,39 @@
  * dataset.json of an nnU-Net / MSD-layout dataset (the layout of /work/shared/datasets): name, modality,
  * dimension, labels, instance_labels and the list of cases. Parsed with zod; every problem is one line.
  */
-import { z } from "zod";
+import * as z from "../zodMini.js";
 import { DaftInputError } from "../errors.js";
 
-const labelId = z.number().int().nonnegative();
+const labelId = z.int().check(z.nonnegative());
 
 /** int = one label id; list = a region (union of ids); string = a description (instance datasets). */
-const LabelValueSchema = z.union([labelId, z.array(labelId).min(1), z.string()]);
+const LabelValueSchema = z.union([labelId, z.array(labelId).check(z.minLength(1)), z.string()]);
 
 const CaseEntrySchema = z.object({
   /** The case id (default: the image file name without its extension; nnU-Net v2 drops the _0000 channel). */
-  id: fileNamePartSchema().optional(),
+  id: z.optional(fileNamePartSchema()),
   /** Image path relative to the dataset folder, e.g. "images/kvasir_0001.jpg". */
-  image: z.string().min(1),
-  label: z.string().min(1),
+  image: z.string().check(z.minLength(1)),
+  label: z.string().check(z.minLength(1)),
   /** Voxel spacing in mm in NIfTI axis order (x, y, z); the NIfTI header is preferred when valid. */
-  spacing: z.array(z.number().positive()).length(3).optional(),
+  spacing: z.optional(z.array(z.number().check(z.positive())).check(z.length(3))),
 });
 
 /** Used in output file names ("2DBox_<modality>_<name>_<case>"), so no path separators or spaces. */
 function fileNamePartSchema() {
-  return z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, '.', '_' or '-'");
+  return z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, '.', '_' or '-'"));
 }
 const fileNamePart = fileNamePartSchema();
 
 export const DatasetJsonSchema = z.object({
   name: fileNamePart,
-  modality: fileNamePart.refine((value) => !value.includes("_"), "must not contain '_'"),
+  modality: fileNamePart.check(z.refine((value) => !value.includes("_"), "must not contain '_'")),
   dimension: z.union([z.literal(2), z.literal(3)]),
   labels: z.record(z.string(), LabelValueSchema),
-  instance_labels: z.boolean().optional(),
-  cases: z.array(CaseEntrySchema).min(1),
+  instance_labels: z.optional(z.boolean()),
+  cases: z.array(CaseEntrySchema).check(z.minLength(1)),
 });
 
 export type DatasetJson = z.infer<typeof DatasetJsonSchema>;

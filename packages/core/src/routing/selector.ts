@@ -7,7 +7,7 @@
  * input is not far from everything seen in training (novelty distance); otherwise selectModality returns null
  * and the router falls through to the general expert.
  */
-import { z } from "zod";
+import * as z from "../zodMini.js";
 import { DaftInputError } from "../errors.js";
 import type { MetaFeatures } from "./metaFeatures.js";
 import { featureIndices, pickFeatures } from "./standardisation.js";
@@ -15,11 +15,11 @@ import { featureIndices, pickFeatures } from "./standardisation.js";
 export const SELECTOR_FORMAT = "daft-selector" as const;
 export const SELECTOR_VERSION = 1 as const;
 
-const finite = z.number().refine(Number.isFinite, "must be a finite number");
+const finite = z.number().check(z.refine(Number.isFinite, "must be a finite number"));
 
 export const DenseLayerSchema = z.object({
-  inputs: z.number().int().positive(),
-  outputs: z.number().int().positive(),
+  inputs: z.int().check(z.positive()),
+  outputs: z.int().check(z.positive()),
   /** Row-major (outputs × inputs). */
   weights: z.array(finite),
   bias: z.array(finite),
@@ -34,66 +34,71 @@ export const SelectorCandidateSchema = z.object({
 });
 
 export const SelectorTrainingInfoSchema = z.object({
-  seed: z.number().int(),
-  trainCases: z.number().int().nonnegative(),
-  valCases: z.number().int().nonnegative(),
+  seed: z.int(),
+  trainCases: z.int().check(z.nonnegative()),
+  valCases: z.int().check(z.nonnegative()),
   /** "val" (the val split) or "train-holdout" (a seeded 20 % of train, when there was no val split). */
   valSource: z.enum(["val", "train-holdout"]),
-  classCounts: z.record(z.string(), z.number().int().nonnegative()),
+  classCounts: z.record(z.string(), z.int().check(z.nonnegative())),
   valAccuracy: z.number(),
   /** Accuracy on val of the cases at or above the threshold, and their share. */
   valRoutedAccuracy: z.number(),
   valRoutedShare: z.number(),
   thresholdRule: z.string(),
   /** The candidate that won on validation (absent for a single-class model). */
-  chosen: SelectorCandidateSchema.optional(),
+  chosen: z.optional(SelectorCandidateSchema),
   candidates: z.array(SelectorCandidateSchema),
 });
 
 export const SelectorModelSchema = z
   .object({
     dimension: z.union([z.literal(2), z.literal(3)]),
-    classes: z.array(z.string().min(1)).min(1),
-    featureNames: z.array(z.string().min(1)).min(1),
-    standardisation: z.object({ mean: z.array(finite), std: z.array(z.number().positive()) }),
+    classes: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+    featureNames: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+    standardisation: z.object({ mean: z.array(finite), std: z.array(z.number().check(z.positive())) }),
     /** e.g. "softmax" (multinomial logistic regression) or "mlp-32" (one hidden ReLU layer of 32). */
-    architecture: z.string().min(1),
+    architecture: z.string().check(z.minLength(1)),
     /** ReLU between layers, softmax after the last. Empty only when there is a single class. */
     layers: z.array(DenseLayerSchema),
     /** Route only when the winning probability is at least this. */
-    threshold: z.number().min(0).max(1),
+    threshold: z.number().check(z.gte(0), z.lte(1)),
     /** Route only when the RMS of the (clipped) z-scores is at most maxDistance. */
-    novelty: z.object({ maxDistance: z.number().positive(), clip: z.number().positive() }).nullable(),
-    training: SelectorTrainingInfoSchema.optional(),
+    novelty: z.nullable(
+      z.object({ maxDistance: z.number().check(z.positive()), clip: z.number().check(z.positive()) }),
+    ),
+    training: z.optional(SelectorTrainingInfoSchema),
   })
-  .superRefine((m, ctx) => {
-    const issue = (message: string) => ctx.addIssue({ code: "custom", message });
-    const width = m.featureNames.length;
-    if (m.standardisation.mean.length !== width || m.standardisation.std.length !== width) {
-      issue(`standardisation must have ${width} means and stds (one per feature)`);
-    }
-    if (new Set(m.classes).size !== m.classes.length) issue("class names must be unique");
-    if (m.layers.length === 0 && m.classes.length > 1) issue("a selector with several classes needs layers");
-    let inputs = width;
-    m.layers.forEach((layer, i) => {
-      if (layer.inputs !== inputs) issue(`layer ${i} takes ${layer.inputs} inputs, expected ${inputs}`);
-      if (layer.weights.length !== layer.inputs * layer.outputs) {
-        issue(`layer ${i} needs ${layer.inputs * layer.outputs} weights, has ${layer.weights.length}`);
+  .check(
+    z.superRefine((m, ctx) => {
+      const issue = (message: string) => ctx.addIssue({ code: "custom", message });
+      const width = m.featureNames.length;
+      if (m.standardisation.mean.length !== width || m.standardisation.std.length !== width) {
+        issue(`standardisation must have ${width} means and stds (one per feature)`);
       }
-      if (layer.bias.length !== layer.outputs) issue(`layer ${i} needs ${layer.outputs} biases`);
-      inputs = layer.outputs;
-    });
-    if (m.layers.length > 0 && inputs !== m.classes.length) {
-      issue(`the last layer has ${inputs} outputs but there are ${m.classes.length} classes`);
-    }
-  });
+      if (new Set(m.classes).size !== m.classes.length) issue("class names must be unique");
+      if (m.layers.length === 0 && m.classes.length > 1)
+        issue("a selector with several classes needs layers");
+      let inputs = width;
+      m.layers.forEach((layer, i) => {
+        if (layer.inputs !== inputs) issue(`layer ${i} takes ${layer.inputs} inputs, expected ${inputs}`);
+        if (layer.weights.length !== layer.inputs * layer.outputs) {
+          issue(`layer ${i} needs ${layer.inputs * layer.outputs} weights, has ${layer.weights.length}`);
+        }
+        if (layer.bias.length !== layer.outputs) issue(`layer ${i} needs ${layer.outputs} biases`);
+        inputs = layer.outputs;
+      });
+      if (m.layers.length > 0 && inputs !== m.classes.length) {
+        issue(`the last layer has ${inputs} outputs but there are ${m.classes.length} classes`);
+      }
+    }),
+  );
 
 export const SelectorSchema = z.object({
   format: z.literal(SELECTOR_FORMAT),
   version: z.literal(SELECTOR_VERSION),
   /** A missing model (null) means inputs of that dimension are never routed by the selector. */
-  models: z.object({ "2d": SelectorModelSchema.nullable(), "3d": SelectorModelSchema.nullable() }),
-  createdBy: z.string().optional(),
+  models: z.object({ "2d": z.nullable(SelectorModelSchema), "3d": z.nullable(SelectorModelSchema) }),
+  createdBy: z.optional(z.string()),
 });
 
 export type DenseLayer = z.infer<typeof DenseLayerSchema>;

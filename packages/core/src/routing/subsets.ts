@@ -3,7 +3,7 @@
  * chosen by the best mean silhouette, and a nearest-centroid selector that routes a new case to its cluster.
  * Stored as JSON ("daft-subsets" v1).
  */
-import { z } from "zod";
+import * as z from "../zodMini.js";
 import { DaftInputError } from "../errors.js";
 import { chooseK, kmeans, nearestCentroid, type KMeansResult } from "./kmeans.js";
 import { META_FEATURE_NAMES, type MetaFeatures } from "./metaFeatures.js";
@@ -12,8 +12,8 @@ import { featureIndices, fitStandardisation, pickFeatures, standardise } from ".
 export const SUBSETS_FORMAT = "daft-subsets" as const;
 export const SUBSETS_VERSION = 1 as const;
 
-const finite = z.number().refine(Number.isFinite, "must be a finite number");
-const counts = z.record(z.string(), z.number().int().nonnegative());
+const finite = z.number().check(z.refine(Number.isFinite, "must be a finite number"));
+const counts = z.record(z.string(), z.int().check(z.nonnegative()));
 
 export const SubsetSchema = z.object({
   /** "<dataset>/<case>" of each member (train split: the cases that were clustered). */
@@ -24,18 +24,18 @@ export const SubsetSchema = z.object({
    * Optional: "<dataset>/<case>" of the val split's cases that the nearest-centroid rule (selectSubset) routes to
    * this subset — the cases the training package validates a cluster's expert on.
    */
-  valCases: z.array(z.string()).optional(),
+  valCases: z.optional(z.array(z.string())),
 });
 
 export const SubsetGroupSchema = z
   .object({
     dimension: z.union([z.literal(2), z.literal(3)]),
-    k: z.number().int().positive(),
+    k: z.int().check(z.positive()),
     /** "silhouette" when k was chosen, "fixed" when given. */
     kChosenBy: z.enum(["silhouette", "fixed"]),
-    silhouettes: z.array(z.object({ k: z.number().int(), silhouette: z.number(), inertia: z.number() })),
-    featureNames: z.array(z.string()).min(1),
-    standardisation: z.object({ mean: z.array(finite), std: z.array(z.number().positive()) }),
+    silhouettes: z.array(z.object({ k: z.int(), silhouette: z.number(), inertia: z.number() })),
+    featureNames: z.array(z.string()).check(z.minLength(1)),
+    standardisation: z.object({ mean: z.array(finite), std: z.array(z.number().check(z.positive())) }),
     subsets: z.record(z.string(), SubsetSchema),
     /** Centroid of each subset in standardised feature space. */
     centroids: z.record(z.string(), z.array(finite)),
@@ -47,24 +47,26 @@ export const SubsetGroupSchema = z
       datasetNmi: z.number(),
     }),
   })
-  .superRefine((g, ctx) => {
-    const width = g.featureNames.length;
-    if (g.standardisation.mean.length !== width || g.standardisation.std.length !== width) {
-      ctx.addIssue({ code: "custom", message: `standardisation must have ${width} means and stds` });
-    }
-    for (const [name, c] of Object.entries(g.centroids)) {
-      if (c.length !== width)
-        ctx.addIssue({ code: "custom", message: `centroid ${name} must have ${width} values` });
-      if (!(name in g.subsets)) ctx.addIssue({ code: "custom", message: `centroid ${name} has no subset` });
-    }
-  });
+  .check(
+    z.superRefine((g, ctx) => {
+      const width = g.featureNames.length;
+      if (g.standardisation.mean.length !== width || g.standardisation.std.length !== width) {
+        ctx.addIssue({ code: "custom", message: `standardisation must have ${width} means and stds` });
+      }
+      for (const [name, c] of Object.entries(g.centroids)) {
+        if (c.length !== width)
+          ctx.addIssue({ code: "custom", message: `centroid ${name} must have ${width} values` });
+        if (!(name in g.subsets)) ctx.addIssue({ code: "custom", message: `centroid ${name} has no subset` });
+      }
+    }),
+  );
 
 export const SubsetsSchema = z.object({
   format: z.literal(SUBSETS_FORMAT),
   version: z.literal(SUBSETS_VERSION),
   criterion: z.string(),
-  seed: z.number().int(),
-  groups: z.object({ "2d": SubsetGroupSchema.nullable(), "3d": SubsetGroupSchema.nullable() }),
+  seed: z.int(),
+  groups: z.object({ "2d": z.nullable(SubsetGroupSchema), "3d": z.nullable(SubsetGroupSchema) }),
 });
 
 export type SubsetGroup = z.infer<typeof SubsetGroupSchema>;

@@ -3,7 +3,7 @@
  * response (MONAI Label's `output=all`: a `params` JSON part and an `image` file part).
  */
 import { randomBytes } from "node:crypto";
-import type { z } from "zod";
+import type * as z from "@daft/core/zod";
 import type { Upload } from "./engine.js";
 import { HttpError } from "./responses.js";
 import { issuesLine } from "./schemas.js";
@@ -12,7 +12,7 @@ import { issuesLine } from "./schemas.js";
  * A text field holding JSON, parsed and validated; `fallback` (JSON text) when the field is absent, else 400.
  * Every problem is a 400 naming the field.
  */
-export function jsonField<S extends z.ZodType>(
+export function jsonField<S extends z.ZodMiniType>(
   form: FormData,
   field: string,
   schema: S,

@@ -4,7 +4,7 @@
  * the happy paths' bodies parse with the schema their operation documents.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { z } from "zod";
+import type * as z from "@daft/core/zod";
 import { DEFAULT_LIMITS } from "./limits.js";
 import { jsonSchemaOf, schemaComponents } from "./openapi.js";
 import { BASE, case2d, multipartRequest, serverFixture, type ServerFixture } from "./testFixture.js";
@@ -100,7 +100,7 @@ describe("GET /openapi.json", () => {
 
 describe("happy paths answer what their operation documents", () => {
   /** The zod schema behind the JSON body of the operation's 200 response. */
-  function documentedSchema(path: string, method: string): z.ZodType {
+  function documentedSchema(path: string, method: string): z.ZodMiniType {
     const content = doc.paths[path]![method]!.responses["200"]!.content!["application/json"]!;
     const name = content.schema.$ref!.split("/").pop()!;
     return schemaComponents(DEFAULT_LIMITS)[name]!.schema;

@@ -2,7 +2,7 @@
  * GET /openapi.json: an OpenAPI 3.1 description generated from the route table and the zod schemas the handler
  * validates with (JSON Schema draft 2020-12, which OpenAPI 3.1 uses as is).
  */
-import { z } from "zod";
+import * as z from "@daft/core/zod";
 import type { ServerLimits } from "./limits.js";
 import type { Route } from "./router.js";
 import {
@@ -53,7 +53,7 @@ export interface OpenApiOperation {
 /** The named schemas of the API: request bodies are described as accepted (input), responses as sent (output). */
 export function schemaComponents(
   limits: ServerLimits,
-): Record<string, { schema: z.ZodType; io: "input" | "output" }> {
+): Record<string, { schema: z.ZodMiniType; io: "input" | "output" }> {
   return {
     Error: { schema: ErrorBodySchema, io: "output" },
     Health: { schema: HealthSchema, io: "output" },
@@ -71,7 +71,7 @@ export function schemaComponents(
 }
 
 /** A zod schema as the JSON Schema (2020-12) placed in components.schemas. */
-export function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+export function jsonSchemaOf(schema: z.ZodMiniType, io: "input" | "output"): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     target: "draft-2020-12",
     io,
