@@ -140,24 +140,17 @@ export const ManifestSchema = z
       if (!names.has(m.fallback)) {
         ctx.addIssue({ code: "custom", message: `fallback "${m.fallback}" is not one of the experts` });
       }
-      for (const r of m.routing.filenameRules) {
-        try {
-          new RegExp(r.pattern, "i");
-        } catch {
-          ctx.addIssue({
-            code: "custom",
-            message: `filename rule pattern is not a valid regex: ${r.pattern}`,
-          });
-        }
-      }
-      for (const r of m.routing.niftiHeaderRules) {
-        try {
-          new RegExp(r.pattern, "i");
-        } catch {
-          ctx.addIssue({
-            code: "custom",
-            message: `NIfTI header rule pattern is not a valid regex: ${r.pattern}`,
-          });
+      const ruleLists = [
+        ["filename rule", m.routing.filenameRules],
+        ["NIfTI header rule", m.routing.niftiHeaderRules],
+      ] as const;
+      for (const [kind, rules] of ruleLists) {
+        for (const r of rules) {
+          try {
+            new RegExp(r.pattern, "i");
+          } catch {
+            ctx.addIssue({ code: "custom", message: `${kind} pattern is not a valid regex: ${r.pattern}` });
+          }
         }
       }
     }),
