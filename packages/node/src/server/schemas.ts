@@ -178,6 +178,15 @@ export const CaseRecordSchema = z.object({
 const recordFits: z.infer<typeof CaseRecordSchema> = {} as CaseRecord;
 void recordFits;
 
+/** A file a response carries beside the label map: its name (as daft segment names it), type and bytes. */
+function attachedFile<M extends string>(flag: string, extension: string, mediaType: M, what: string) {
+  return {
+    fileName: z.string().check(z.describe(`<input stem>${extension}, as daft segment ${flag} names it`)),
+    mediaType: z.literal(mediaType),
+    output: z.base64().check(z.describe(`the ${what} file bytes, base64`)),
+  };
+}
+
 export const SegmentResponseSchema = z.object({
   fileName: z.string().check(z.describe("the output file name, exactly as daft segment would write it")),
   mediaType: z.string(),
@@ -187,11 +196,7 @@ export const SegmentResponseSchema = z.object({
     .optional(
       z.union([
         z.object({
-          fileName: z
-            .string()
-            .check(z.describe("<input stem>.seg.dcm, as daft segment --dicom-seg names it")),
-          mediaType: z.literal("application/dicom"),
-          output: z.base64().check(z.describe("the DICOM-SEG file bytes, base64")),
+          ...attachedFile("--dicom-seg", ".seg.dcm", "application/dicom", "DICOM-SEG"),
           segments: z.int(),
           frames: z.int(),
         }),
@@ -202,11 +207,7 @@ export const SegmentResponseSchema = z.object({
   slicerSeg: z
     .optional(
       z.object({
-        fileName: z
-          .string()
-          .check(z.describe("<input stem>.seg.nrrd, as daft segment --slicer-seg names it")),
-        mediaType: z.literal("application/octet-stream"),
-        output: z.base64().check(z.describe("the .seg.nrrd file bytes, base64")),
+        ...attachedFile("--slicer-seg", ".seg.nrrd", "application/octet-stream", ".seg.nrrd"),
         segments: z.int().check(z.describe("one per box")),
       }),
     )
