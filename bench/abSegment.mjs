@@ -64,6 +64,10 @@ function bundle(tree, out) {
     [
       "packages/node/src/cli/main.ts",
       "packages/node/src/io/dicomDecodeWorker.ts",
+      // the models' worker thread (since session 24), where the side has one
+      ...(existsSync(join(tree, "packages/node/src/runtime/expertWorker.ts"))
+        ? ["packages/node/src/runtime/expertWorker.ts"]
+        : []),
       "--bundle",
       "--splitting",
       "--platform=node",

@@ -414,6 +414,59 @@ describe("daft segment (3D propagation)", () => {
   });
 });
 
+describe("daft segment: models side by side (--threads)", () => {
+  it("runs the mirrored passes of a long case on a worker thread too, and writes the same label map", () => {
+    const dir = tempDir();
+    const [D, H, W] = [120, 256, 256];
+    const img = new Uint8Array(D * H * W);
+    for (let z = 0; z < D; z++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++)
+          if ((y - 128) ** 2 + (x - 100 - z / 4) ** 2 < 900) img[(z * H + y) * W + x] = 200;
+    const input = join(dir, "3DBox_MR_long.npz");
+    writeFileSync(
+      input,
+      writeNpz(
+        {
+          imgs: u8(img, [D, H, W]),
+          boxes: f64([60, 90, 0, 170, 170, D - 1], [1, 6]),
+          spacing: f64([1, 1, 1], [3]),
+        },
+        { compress: true },
+      ),
+    );
+    const run = (threads: string) =>
+      daft([
+        "segment",
+        input,
+        "-o",
+        join(dir, `threads-${threads}`),
+        "--models",
+        intensityModels,
+        "--mirror",
+        "xy",
+        "--threads",
+        threads,
+        "--explain",
+      ]);
+    const one = run("1");
+    const two = run("2");
+    expect([one.code, two.code, one.stderr, two.stderr]).toEqual([0, 0, "", ""]);
+    expect(one.stdout).toContain('expert "general": model runs on the main thread\n');
+    // 120 slices × 4 passes: far more than the 16 runs before a worker may start, and long enough for it to.
+    expect(two.stdout).toContain('expert "general": model runs on the main thread and 1 worker thread\n');
+    const segs = segsOf(join(dir, "threads-2", "3DBox_MR_long.npz")).data as Uint16Array;
+    const segsOne = segsOf(join(dir, "threads-1", "3DBox_MR_long.npz")).data as Uint16Array;
+    // Compared as bytes: toEqual on 7.9 M elements takes most of a minute.
+    expect(
+      Buffer.from(segs.buffer, segs.byteOffset, segs.byteLength).equals(
+        Buffer.from(segsOne.buffer, segsOne.byteOffset, segsOne.byteLength),
+      ),
+    ).toBe(true);
+    expect(segs.reduce((n, v) => n + v, 0)).toBeGreaterThan(D * 2000);
+  });
+});
+
 describe("daft segment --baseline box", () => {
   it("paints each 3D box over all its slices (inclusive), later boxes on top", () => {
     const dir = tempDir();

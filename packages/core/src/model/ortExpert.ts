@@ -11,10 +11,19 @@ export interface OrtRuntime {
   InferenceSession: typeof InferenceSession;
 }
 
-/** An expert backed by two onnxruntime sessions (encoder, decoder), following the manifest v1 contract. */
+/**
+ * An expert backed by two onnxruntime sessions (encoder, decoder), following the manifest v1 contract.
+ *
+ * Callers may ask for several results at once (test-time mirroring's passes do): each session runs one request at
+ * a time, in the order asked, since onnxruntime-web's sessions do not promise concurrent runs. Parallel runs come
+ * from several experts side by side (the Node adapter's ParallelExpert), not from one.
+ */
 export class OrtExpert implements Expert {
   readonly name: string;
   readonly inputSize: number;
+  /** The end of each session's queue of runs. */
+  private encoderQueue: Promise<unknown> = Promise.resolve();
+  private decoderQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly ort: OrtRuntime,
@@ -67,17 +76,20 @@ export class OrtExpert implements Expert {
 
   async encode(image: Float32Array): Promise<Embedding> {
     const s = this.inputSize;
-    const out = await this.encoder.run({ image: new this.ort.Tensor("float32", image, [1, 3, s, s]) });
+    const run = () => this.encoder.run({ image: new this.ort.Tensor("float32", image, [1, 3, s, s]) });
+    const out = await (this.encoderQueue = this.encoderQueue.then(run, run));
     const e = out["embedding"]!;
     return { data: e.data as Float32Array, dims: e.dims.slice(1) };
   }
 
   async decode(embedding: Embedding, boxes: Float32Array): Promise<DecodeResult> {
     const n = boxes.length / 4;
-    const out = await this.decoder.run({
-      embedding: new this.ort.Tensor("float32", embedding.data, [1, ...embedding.dims]),
-      boxes: new this.ort.Tensor("float32", boxes, [1, n, 4]),
-    });
+    const run = () =>
+      this.decoder.run({
+        embedding: new this.ort.Tensor("float32", embedding.data, [1, ...embedding.dims]),
+        boxes: new this.ort.Tensor("float32", boxes, [1, n, 4]),
+      });
+    const out = await (this.decoderQueue = this.decoderQueue.then(run, run));
     return { logits: out["logits"]!.data as Float32Array, iou: out["iou"]!.data as Float32Array, count: n };
   }
 

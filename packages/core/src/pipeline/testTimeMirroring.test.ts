@@ -119,6 +119,44 @@ describe("mirroredExpert", () => {
     expect([...r.iou]).toEqual([1.5]); // (1 + 2) / 2
   });
 
+  it("asks for every pass at once and sums them in pass order, whichever finishes first", async () => {
+    // Each request finishes only when all four passes have been asked for, the last asked first.
+    const waiting: (() => void)[] = [];
+    const release = () => {
+      if (waiting.length === 4) for (const go of waiting.splice(0).reverse()) go();
+    };
+    const later = <T>(value: T) =>
+      new Promise<T>((resolve) => {
+        waiting.push(() => resolve(value));
+        release();
+      });
+    const S = 4;
+    let encodes = 0;
+    let decodes = 0;
+    const slow: Expert = {
+      name: "slow",
+      inputSize: S,
+      encode: () => later({ data: Float32Array.of(encodes++), dims: [1] }),
+      // Pass p's logits are 10^p, so the sum shows every pass once, mirrored or not (constant planes).
+      decode: (e) => {
+        decodes++;
+        const pass = e.data[0]!;
+        return later({
+          logits: new Float32Array(S * S).fill(10 ** pass),
+          iou: Float32Array.of(pass),
+          count: 1,
+        });
+      },
+    };
+    const m = mirroredExpert(slow, modelFrame(S, S, S), "xy");
+    const e = await m.encode(new Float32Array(3 * S * S));
+    expect(e.passes!.map((p) => p.data[0])).toEqual([0, 1, 2, 3]);
+    const r = await m.decode(e, Float32Array.of(0, 0, 3, 3));
+    expect(decodes).toBe(4);
+    expect(r.logits[0]).toBeCloseTo(1111 / 4, 10);
+    expect([...r.iou]).toEqual([1.5]);
+  });
+
   it("rejects an embedding made for another mode", async () => {
     const inner = new RampExpert(8);
     const frame = modelFrame(8, 8, 8);

@@ -4,7 +4,8 @@ import type { ModelFrame } from "./preprocess.js";
 /**
  * Test-time mirroring (as nnU-Net does by default): segment the image as it is and mirrored, mirror the logits
  * back and average them. `x` mirrors left–right (2 passes), `xy` also top–bottom and both (4 passes); `off` is
- * one pass. The encoder and the decoder each run once per pass, so the cost grows with the number of passes.
+ * one pass. The encoder and the decoder each run once per pass, so the work grows with the number of passes; the
+ * passes are independent, so an expert with models side by side runs them at once.
  */
 export const MIRRORINGS = ["off", "x", "xy"] as const;
 
@@ -72,8 +73,10 @@ export function mirroredExpert(expert: Expert, frame: ModelFrame, mode: Mirrorin
     name: expert.name,
     inputSize: expert.inputSize,
     async encode(image: Float32Array): Promise<Embedding> {
-      const passesMade: Embedding[] = [];
-      for (const flip of passes) passesMade.push(await expert.encode(mirrorPlanes(image, region(3), flip)));
+      // Asked for all at once: an expert that runs models side by side (ParallelExpert) runs the passes so.
+      const passesMade = await Promise.all(
+        passes.map((flip) => expert.encode(mirrorPlanes(image, region(3), flip))),
+      );
       return { ...passesMade[0]!, passes: passesMade };
     },
     async decode(embedding: Embedding, boxes: Float32Array): Promise<DecodeResult> {
@@ -82,15 +85,19 @@ export function mirroredExpert(expert: Expert, frame: ModelFrame, mode: Mirrorin
         throw new Error(`mirrored embedding holds ${count} passes; mode ${mode} needs ${passes.length}`);
       }
       const part = (p: number): Embedding => embedding.passes![p]!;
-      // The first pass is the unmirrored one: its result holds the sum; the others are mirrored back into it.
-      const sum = await expert.decode(part(0), boxes);
+      // All passes asked for at once (see encode); summed in pass order, so the result does not depend on
+      // which finished first. The first pass is the unmirrored one: its result holds the sum; the others are
+      // mirrored back into it.
+      const results = await Promise.all(
+        passes.map((flip, p) =>
+          expert.decode(part(p), mirrorBoxes(boxes, flip[0] ? edgeX : null, flip[1] ? edgeY : null)),
+        ),
+      );
+      const sum = results[0]!;
       const iou = Float32Array.from(sum.iou);
       for (let p = 1; p < passes.length; p++) {
         const flip = passes[p]!;
-        const result = await expert.decode(
-          part(p),
-          mirrorBoxes(boxes, flip[0] ? edgeX : null, flip[1] ? edgeY : null),
-        );
+        const result = results[p]!;
         addMirrored(sum.logits, result.logits, region(result.count), flip);
         for (let i = 0; i < iou.length; i++) iou[i]! += result.iou[i]!;
       }

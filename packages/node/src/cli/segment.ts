@@ -107,9 +107,11 @@ options:
   --baseline box           no model: write every box as its own mask (the challenge's reference baseline)
   --no-embedding-cache     re-encode every box's slices (the reference pipeline; for benchmarks)
   --cache-mb <n>           bound of the slice embedding cache (default 1024)
-  --threads <n>            onnxruntime intra-op threads, and worker threads that decode a compressed DICOM
-                           series of 8 or more slices (default: all cores); a worker silent for 60 s on one
-                           slice fails that input with one line naming the file
+  --threads <n>            cores to use (default: all): models run side by side on up to 4 threads (the main
+                           thread, and worker threads once a case has enough work: test-time mirroring's passes),
+                           one onnxruntime thread each, more only beyond 4 cores; worker threads also decode a
+                           compressed DICOM series of 8 or more slices, and one silent for 60 s on a slice fails
+                           that input with one line naming the file
   --continue               resume a stopped run: skip inputs whose outputs (label map and the files the options
                            ask for) are already in <out-dir> and no older than the input; their timings.csv rows
                            are kept. It trusts those files: after changing models, boxes or options, start afresh
@@ -300,12 +302,18 @@ export async function main(args: string[]): Promise<number> {
   };
   const prompts: BoxPrompts | undefined = commandBoxes ? { boxes: commandBoxes, world: o.world } : undefined;
   let failures = 0;
-  // --explain says once per expert how its sessions started.
+  // --explain says once per expert how its sessions started, and where its models ran when that changes.
   const explained = new Set<string>();
+  const threadsExplained = new Map<string, string>();
   const sessionStart = (expert: string) => {
     const how = explained.has(expert) ? undefined : store.sessionStart(expert);
     explained.add(expert);
-    return how ? `  expert "${expert}": ${how}\n` : "";
+    const where = store.modelThreads(expert);
+    const whereChanged = where !== undefined && where !== threadsExplained.get(expert);
+    if (where !== undefined) threadsExplained.set(expert, where);
+    return (
+      (how ? `  expert "${expert}": ${how}\n` : "") + (whereChanged ? `  expert "${expert}": ${where}\n` : "")
+    );
   };
   for (const input of pending) {
     const ioStart = performance.now();

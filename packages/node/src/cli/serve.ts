@@ -26,7 +26,8 @@ options:
   --max-queue <n>       inference requests that may wait; more get 503 (default ${DEFAULT_LIMITS.maxQueue})
   --datastore-mb <n>    memory for images uploaded to /datastore/, and again for /session/ (default ${DEFAULT_LIMITS.datastoreBytes / 2 ** 20})
   --cache-mb <n>        bound of the slice embedding cache (default 1024)
-  --threads <n>         onnxruntime intra-op threads, and worker threads for compressed DICOM series (default: all cores)
+  --threads <n>         cores to use (default: all): models side by side on up to 4 threads, as daft segment;
+                        worker threads for compressed DICOM series
   -h, --help            this help`;
 
 export async function main(args: string[]): Promise<number> {

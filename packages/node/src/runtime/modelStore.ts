@@ -8,6 +8,7 @@ import { loadSelector, loadSubsets } from "./routingFiles.js";
 
 export { loadSelector };
 import { createNodeExpert, type SessionOptions } from "./onnxExpert.js";
+import { ParallelExpert } from "./parallelExpert.js";
 
 /**
  * The experts shipped with the project (<repo>/models), unless DAFT_MODELS says otherwise. Found by walking up
@@ -32,6 +33,8 @@ export class ModelStore {
   private readonly experts = new Map<string, Promise<Expert>>();
   /** Per expert loaded: how many of its two sessions came from the optimized-model cache. */
   private readonly cachedSessions = new Map<string, number>();
+  /** Per expert loaded: its worker threads (a ParallelExpert's) and why any was lost. */
+  private readonly workerThreads = new Map<string, { started: () => number; lost: string[] }>();
 
   private constructor(
     readonly dir: string,
@@ -90,14 +93,33 @@ export class ModelStore {
     const spec = this.manifest.experts.find((e) => e.name === name);
     if (!spec) throw new Error(`${this.dir}/manifest.json: no expert named "${name}"`);
     const [encoder, decoder] = await Promise.all([this.verified(spec.encoder), this.verified(spec.decoder)]);
+    const lost: string[] = [];
     const expert = await createNodeExpert(
       spec,
       { bytes: encoder, sha256: spec.encoder.sha256 },
       { bytes: decoder, sha256: spec.decoder.sha256 },
-      this.sessionOptions,
+      { ...this.sessionOptions, onWorkerLost: (reason) => lost.push(reason) },
     );
     this.cachedSessions.set(name, expert.cachedSessions);
+    this.workerThreads.set(name, {
+      started: () => (expert instanceof ParallelExpert ? expert.workersStarted : 0),
+      lost,
+    });
     return expert;
+  }
+
+  /**
+   * For `--explain`: where the expert's models have run so far — "on the main thread and N worker threads" once
+   * workers started, plus any worker lost (the run went on without it); undefined before it is loaded.
+   */
+  modelThreads(name: string): string | undefined {
+    const threads = this.workerThreads.get(name);
+    if (!threads) return undefined;
+    const started = threads.started();
+    const where = started
+      ? `model runs on the main thread and ${started} worker thread${started === 1 ? "" : "s"}`
+      : "model runs on the main thread";
+    return threads.lost.length ? `${where} (worker thread lost: ${threads.lost.join("; ")})` : where;
   }
 
   /**
