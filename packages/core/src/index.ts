@@ -75,6 +75,8 @@ export * from "./image/labelBoxes.js";
 export * from "./io/decodeStudy.js";
 export * from "./pipeline/segmentStudy.js";
 export * from "./model/ortExpert.js";
+export * from "./model/parallelExpert.js";
+export * from "./model/expertThreadProtocol.js";
 export * from "./pipeline/segmentInput.js";
 export * from "./io/nrrd.js";
 export * from "./io/nrrdStudy.js";

@@ -3,7 +3,7 @@ import "./styles.css";
 import { CT_WINDOW_PRESETS, parseManifest } from "@daft/core";
 import { App, errorLine } from "./app.js";
 import { EngineWorker } from "./segment/workerClient.js";
-import { wasmThreads } from "./segment/ortRuntime.js";
+import { wasmThreads } from "./segment/wasmThreads.js";
 import { serverHealth } from "./segment/serverClient.js";
 import { enableBoxDrawing } from "./ui/boxDrawing.js";
 import { pageElements, setOptions, type PageElements } from "./ui/dom.js";
@@ -108,9 +108,7 @@ async function describeModes(el: PageElements): Promise<void> {
     mode === "server"
       ? "Runs on: the local server (onnxruntime-node); the image is sent to it."
       : `Runs in: this browser (onnxruntime-web ${mode === "webgpu" ? "WebGPU, WASM if it fails" : "WASM"}); the image never leaves the page.`,
-    self.crossOriginIsolated
-      ? `Cross-origin isolated: WASM uses ${wasmThreads(true, navigator.hardwareConcurrency || 1)} thread(s).`
-      : "Not cross-origin isolated: WASM runs on one thread.",
+    wasmRunsOn(self.crossOriginIsolated, navigator.hardwareConcurrency || 1),
     hasGpu ? "WebGPU API present." : "No WebGPU in this browser.",
     health ? `Local server: ${health}.` : "No local server API at this address.",
   ];
@@ -145,3 +143,11 @@ start().catch((e) => {
     status.classList.add("error");
   }
 });
+
+/** The status line on how WASM uses this browser's cores (wasmThreads.ts). */
+function wasmRunsOn(isolated: boolean, cores: number): string {
+  const { sessions, threads } = wasmThreads(isolated, cores);
+  const each = `${threads} thread${threads === 1 ? "" : "s"}`;
+  const how = sessions > 1 ? `up to ${sessions} sessions side by side, ${each} each` : each;
+  return `${isolated ? "Cross-origin isolated" : "Not cross-origin isolated"}: WASM runs on ${how}.`;
+}

@@ -229,6 +229,8 @@ describe.skipIf(!hasChromium)("web app in headless Chromium", () => {
     expect(differing, `${differing} of ${foreground} voxels differ`).toBeLessThanOrEqual(
       Math.max(1, foreground * 0.002),
     );
+    // The mirrored passes of its slices ran side by side: a second session on a Web Worker of its own.
+    expect(requests.some((url) => /\/assets\/expertThreadWorker-[^/]*\.js$/.test(url))).toBe(true);
   }, 240_000);
 
   it("opens a DICOM series folder and exports a NIfTI with the series geometry, like daft segment", async () => {

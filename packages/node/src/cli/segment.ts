@@ -308,7 +308,7 @@ export async function main(args: string[]): Promise<number> {
   const sessionStart = (expert: string) => {
     const how = explained.has(expert) ? undefined : store.sessionStart(expert);
     explained.add(expert);
-    const where = store.modelThreads(expert);
+    const where = store.whereModelsRan(expert);
     const whereChanged = where !== undefined && where !== threadsExplained.get(expert);
     if (where !== undefined) threadsExplained.set(expert, where);
     return (

@@ -1,46 +1,32 @@
 /**
- * Worker thread of ParallelExpert (parallelExpert.ts): opens the expert's two sessions (through the optimized-model
- * cache, like the main thread's) and answers encode/decode requests, one at a time, in order. Results are
- * transferred, not copied. Protocol in expertWorkerThread.ts.
+ * Worker thread of an expert's ParallelExpert (the core's policy; expertWorkerThread.ts starts it): opens the
+ * expert's two sessions through the optimized-model cache, like the main thread's, and answers the core's
+ * expert-thread protocol (packages/core/src/model/expertThreadProtocol.ts), one request at a time, in order.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import type { Expert } from "@daft/core";
+import { answerExpertRequest, type ExpertThreadReply, type ExpertThreadRequest } from "@daft/core";
+import type { ExpertWorkerInit } from "./expertWorkerThread.js";
 import { createSessionExpert } from "./onnxExpert.js";
 import { OptimizedModelCache } from "./optimizedModelCache.js";
-import type { ExpertWorkerInit, ExpertWorkerReply, ExpertWorkerRequest } from "./expertWorkerThread.js";
 
 const port = parentPort;
 if (port) {
   const init = workerData as ExpertWorkerInit;
-  const reply = (message: ExpertWorkerReply, transfer: ArrayBuffer[] = []) =>
-    port.postMessage(message, transfer);
   createSessionExpert(init.spec, init.encoder, init.decoder, {
     threads: init.intraOpThreads,
     cache: new OptimizedModelCache(init.cacheDir),
   }).then(
-    (expert: Expert) => {
-      port.on("message", (request: ExpertWorkerRequest) => {
-        const answer =
-          request.op === "encode"
-            ? expert
-                .encode(request.image)
-                .then((e): [ExpertWorkerReply, ArrayBuffer[]] => [
-                  { id: request.id, embedding: { data: e.data, dims: [...e.dims] } },
-                  [e.data.buffer as ArrayBuffer],
-                ])
-            : expert
-                .decode({ data: request.embedding, dims: request.dims }, request.boxes)
-                .then((r): [ExpertWorkerReply, ArrayBuffer[]] => [
-                  { id: request.id, decoded: r },
-                  [r.logits.buffer as ArrayBuffer, r.iou.buffer as ArrayBuffer],
-                ]);
-        answer.then(
-          ([message, transfer]) => reply(message, transfer),
-          (e: unknown) => reply({ id: request.id, error: e instanceof Error ? e.message : String(e) }),
-        );
-      });
-      reply({ ready: true });
+    (expert) => {
+      port.on(
+        "message",
+        (request: ExpertThreadRequest) =>
+          void answerExpertRequest(expert, request).then(({ reply, transfer }) =>
+            port.postMessage(reply, transfer),
+          ),
+      );
+      port.postMessage({ ready: true } satisfies ExpertThreadReply);
     },
-    (e: unknown) => reply({ failed: e instanceof Error ? e.message : String(e) }),
+    (e: unknown) =>
+      port.postMessage({ failed: e instanceof Error ? e.message : String(e) } satisfies ExpertThreadReply),
   );
 }

@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { ExpertThreadDied } from "@daft/core";
 import { identityEncoder, intensityInBoxDecoder, writeOracleModelDir } from "../testing/index.js";
 import { startExpertWorker, type ExpertWorkerInit } from "./expertWorkerThread.js";
 import { createSessionExpert } from "./onnxExpert.js";
 import { OptimizedModelCache } from "./optimizedModelCache.js";
-import { ExpertThreadDied } from "./parallelExpert.js";
 
 // The worker runs compiled JavaScript: the build's module (npm run build, as scripts/test.sh does first).
 const builtWorker = new URL("../../dist/runtime/expertWorker.js", import.meta.url);

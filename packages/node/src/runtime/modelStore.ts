@@ -3,12 +3,18 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseManifest, type Expert, type Manifest, type Selector, type Subsets } from "@daft/core";
+import {
+  ParallelExpert,
+  parseManifest,
+  type Expert,
+  type Manifest,
+  type Selector,
+  type Subsets,
+} from "@daft/core";
 import { loadSelector, loadSubsets } from "./routingFiles.js";
 
 export { loadSelector };
 import { createNodeExpert, type SessionOptions } from "./onnxExpert.js";
-import { ParallelExpert } from "./parallelExpert.js";
 
 /**
  * The experts shipped with the project (<repo>/models), unless DAFT_MODELS says otherwise. Found by walking up
@@ -112,7 +118,7 @@ export class ModelStore {
    * For `--explain`: where the expert's models have run so far — "on the main thread and N worker threads" once
    * workers started, plus any worker lost (the run went on without it); undefined before it is loaded.
    */
-  modelThreads(name: string): string | undefined {
+  whereModelsRan(name: string): string | undefined {
     const threads = this.workerThreads.get(name);
     if (!threads) return undefined;
     const started = threads.started();

@@ -1,9 +1,8 @@
 import { availableParallelism } from "node:os";
-import { OrtExpert, type Expert, type ExpertSpec } from "@daft/core";
+import { modelThreads, OrtExpert, ParallelExpert, type Expert, type ExpertSpec } from "@daft/core";
 import * as ort from "onnxruntime-node";
 import { startExpertWorker } from "./expertWorkerThread.js";
 import { OptimizedModelCache } from "./optimizedModelCache.js";
-import { ParallelExpert } from "./parallelExpert.js";
 
 export interface SessionOptions {
   /** Cores the expert may use (default: all): models side by side, see modelThreads. */
@@ -18,21 +17,6 @@ export interface SessionOptions {
 export interface ModelBytes {
   bytes: Uint8Array;
   sha256: string;
-}
-
-/**
- * Most model runs one case asks for at once: test-time mirroring's 4 passes. More threads than that would wait.
- */
-export const MAX_MODEL_THREADS = 4;
-
-/**
- * How `cores` are spent: `threads` sessions side by side (the main thread's and worker threads'), each on
- * `intraOpThreads` onnxruntime threads. Side by side first — it is what speeds the small shipped models up (see
- * parallelExpert.ts) — up to MAX_MODEL_THREADS; cores beyond that go to each session's own threads.
- */
-export function modelThreads(cores: number): { threads: number; intraOpThreads: number } {
-  const threads = Math.max(1, Math.min(cores, MAX_MODEL_THREADS));
-  return { threads, intraOpThreads: Math.max(1, Math.floor(cores / threads)) };
 }
 
 /**

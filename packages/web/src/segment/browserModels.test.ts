@@ -1,4 +1,4 @@
-import type { OrtRuntime } from "@daft/core";
+import { OrtExpert, ParallelExpert, type OrtRuntime } from "@daft/core";
 import { describe, expect, it } from "vitest";
 import validManifest from "../../../../fixtures/manifest/valid.json";
 import { BrowserModelStore, sha256Hex, type RuntimeChoice } from "./browserModels.js";
@@ -61,6 +61,29 @@ describe("models from /models/ in the browser", () => {
     expect(created[0]!.options).toEqual({ executionProviders: ["wasm"] });
     expect(await store.load("general", runtime)).toBe(expert);
     expect(log.filter((url) => url.endsWith(".onnx"))).toHaveLength(2);
+  });
+
+  it("runs the sessions side by side on Web Workers where the runtime offers them (the core's ParallelExpert)", async () => {
+    const files = {
+      "manifest.json": JSON.stringify(await manifest()),
+      "general/encoder.onnx": encoder,
+      "general/decoder.onnx": decoder,
+    };
+    const store = await BrowserModelStore.open(BASE, fetcher(files));
+    const spawned: unknown[] = [];
+    const sideBySide: RuntimeChoice = {
+      ...runtime,
+      key: "wasm-2",
+      sideBySide: {
+        threads: 2,
+        spawn: async (init) => (spawned.push(init), Promise.reject(new Error("no"))),
+      },
+    };
+    expect(await store.load("general", sideBySide)).toBeInstanceOf(ParallelExpert);
+    expect(await store.load("general", runtime)).toBeInstanceOf(OrtExpert);
+    const one = { ...sideBySide, key: "wasm-1", sideBySide: { ...sideBySide.sideBySide!, threads: 1 } };
+    expect(await store.load("general", one)).toBeInstanceOf(OrtExpert);
+    expect(spawned).toEqual([]); // no worker before a case has the work for one
   });
 
   it("refuses a corrupt or missing model file, naming its URL", async () => {

@@ -8,6 +8,9 @@
 import {
   DaftInputError,
   OrtExpert,
+  ParallelExpert,
+  type ExpertSpec,
+  type ExpertThread,
   parseManifest,
   parseSelector,
   parseSubsets,
@@ -27,6 +30,15 @@ export interface RuntimeChoice {
   sessionOptions: InferenceSession.SessionOptions;
   /** Key experts are cached under ("wasm", "webgpu"). */
   key: string;
+  /** Sessions side by side on Web Workers (the core's ParallelExpert), where the runtime can: `threads` in all. */
+  sideBySide?: { threads: number; spawn: (init: ExpertThreadInit) => Promise<ExpertThread> };
+}
+
+/** What a Web Worker opens an expert's sessions from. */
+export interface ExpertThreadInit {
+  spec: ExpertSpec;
+  encoder: Uint8Array;
+  decoder: Uint8Array;
 }
 
 export class BrowserModelStore {
@@ -69,7 +81,13 @@ export class BrowserModelStore {
     const spec = this.manifest.experts.find((e) => e.name === name);
     if (!spec) throw new Error(`${new URL("manifest.json", this.base).href}: no expert named "${name}"`);
     const [encoder, decoder] = await Promise.all([this.verified(spec.encoder), this.verified(spec.decoder)]);
-    return OrtExpert.create(runtime.ort, spec, encoder, decoder, runtime.sessionOptions);
+    const expert = await OrtExpert.create(runtime.ort, spec, encoder, decoder, runtime.sessionOptions);
+    const sideBySide = runtime.sideBySide;
+    if (!sideBySide || sideBySide.threads <= 1) return expert;
+    return new ParallelExpert(expert, {
+      threads: sideBySide.threads,
+      spawn: () => sideBySide.spawn({ spec, encoder, decoder }),
+    });
   }
 
   private async verified(file: { file: string; sha256: string }): Promise<Uint8Array> {

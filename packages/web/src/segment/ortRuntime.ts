@@ -1,10 +1,14 @@
 /**
- * onnxruntime-web for the worker. WASM: the plain SIMD + threads build (threads only when the page is
- * cross-origin isolated, as `daft serve` makes it). WebGPU: the WebGPU entry, loaded only when the user picks it
- * and an adapter exists; otherwise, or when its sessions fail, the caller falls back to WASM and says why.
- * The runtime's .wasm/.mjs files come from /ort/ on the same server (copied there by the build).
+ * onnxruntime-web for the worker. WASM: the plain SIMD + threads build, its sessions side by side on Web Workers
+ * (expertThreads.ts: the core's ParallelExpert, as the Node CLI runs them on worker threads) with one WASM thread
+ * each, more only beyond 4 cores and when the page is cross-origin isolated, as `daft serve` makes it. WebGPU: the
+ * WebGPU entry, loaded only when the user picks it and an adapter exists; otherwise, or when its sessions fail,
+ * the caller falls back to WASM and says why. The runtime's .wasm/.mjs files come from /ort/ on the same server
+ * (copied there by the build).
  */
 import type { RuntimeChoice } from "./browserModels.js";
+import { startBrowserExpertThread } from "./expertThreads.js";
+import { wasmThreads } from "./wasmThreads.js";
 
 type OrtModule = typeof import("onnxruntime-web");
 
@@ -21,24 +25,41 @@ function configure(ort: OrtModule): void {
   ort.env.logLevel = "error";
 }
 
-/** Threads onnxruntime-web may use: they need SharedArrayBuffer, i.e. a cross-origin isolated page. */
-export function wasmThreads(isolated: boolean, cores: number): number {
-  return isolated ? Math.max(1, Math.min(4, Math.ceil(cores / 2))) : 1;
+/** onnxruntime-web's WASM build, set up to run each session on `threads` threads (once per worker). */
+export async function loadWasmModule(threads: number): Promise<OrtModule> {
+  const ort = (await import("onnxruntime-web/wasm")) as OrtModule;
+  configure(ort);
+  ort.env.wasm.numThreads = threads;
+  return ort;
 }
+
+export const WASM_SESSION_OPTIONS = { executionProviders: ["wasm"], graphOptimizationLevel: "all" } as const;
 
 let wasmRuntime: Promise<LoadedRuntime> | undefined;
 
 export function loadWasmRuntime(): Promise<LoadedRuntime> {
   wasmRuntime ??= (async () => {
-    const ort = (await import("onnxruntime-web/wasm")) as OrtModule;
-    configure(ort);
-    const threads = wasmThreads(self.crossOriginIsolated, navigator.hardwareConcurrency || 1);
-    ort.env.wasm.numThreads = threads;
+    const { sessions, threads } = wasmThreads(self.crossOriginIsolated, navigator.hardwareConcurrency || 1);
+    const ort = await loadWasmModule(threads);
+    const each = `${threads} thread${threads === 1 ? "" : "s"}`;
     return {
       ort,
       key: "wasm",
-      sessionOptions: { executionProviders: ["wasm"], graphOptimizationLevel: "all" },
-      description: `WASM, ${threads} thread${threads === 1 ? "" : "s"}, SIMD${self.crossOriginIsolated ? "" : " (page not cross-origin isolated: no threads)"}`,
+      sessionOptions: {
+        ...WASM_SESSION_OPTIONS,
+        executionProviders: [...WASM_SESSION_OPTIONS.executionProviders],
+      },
+      ...(sessions > 1
+        ? {
+            sideBySide: {
+              threads: sessions,
+              spawn: (init) => startBrowserExpertThread({ ...init, wasmThreads: threads }),
+            },
+          }
+        : {}),
+      description:
+        (sessions > 1 ? `WASM, up to ${sessions} sessions side by side of ${each} each` : `WASM, ${each}`) +
+        `, SIMD${self.crossOriginIsolated ? "" : " (page not cross-origin isolated: one thread per session)"}`,
     };
   })();
   return wasmRuntime;
@@ -69,7 +90,10 @@ export function loadWebGpuRuntime(): Promise<LoadedRuntime> {
     if (reason) throw new Error(reason);
     const ort = (await import("onnxruntime-web/webgpu")) as OrtModule;
     configure(ort);
-    ort.env.wasm.numThreads = wasmThreads(self.crossOriginIsolated, navigator.hardwareConcurrency || 1);
+    ort.env.wasm.numThreads = wasmThreads(
+      self.crossOriginIsolated,
+      navigator.hardwareConcurrency || 1,
+    ).threads;
     return {
       ort,
       key: "webgpu",

@@ -1,6 +1,6 @@
-import type { DecodeResult, Embedding, Expert } from "@daft/core";
+import type { DecodeResult, Embedding, Expert } from "./expert.js";
 import { describe, expect, it } from "vitest";
-import { ExpertThreadDied, ParallelExpert, type ExpertThread } from "./parallelExpert.js";
+import { ExpertThreadDied, modelThreads, ParallelExpert, type ExpertThread } from "./parallelExpert.js";
 
 /** A thread whose every request waits for `release()`; records what ran on it. */
 class HeldThread implements ExpertThread, Expert {
@@ -216,5 +216,18 @@ describe("ParallelExpert", () => {
     main.release();
     await Promise.all(all);
     expect(spawned).toBe(0);
+  });
+});
+
+describe("modelThreads", () => {
+  it("puts sessions side by side first, up to 4, and gives further cores to each session", () => {
+    expect([1, 2, 3, 4, 8, 16].map((cores) => modelThreads(cores))).toEqual([
+      { threads: 1, intraOpThreads: 1 },
+      { threads: 2, intraOpThreads: 1 },
+      { threads: 3, intraOpThreads: 1 },
+      { threads: 4, intraOpThreads: 1 },
+      { threads: 4, intraOpThreads: 2 },
+      { threads: 4, intraOpThreads: 4 },
+    ]);
   });
 });

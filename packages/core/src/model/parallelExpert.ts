@@ -1,22 +1,39 @@
 /**
- * Runs an expert's models side by side on several threads: the main thread's sessions plus worker threads with
- * sessions of their own (expertWorker.ts), every session on one onnxruntime thread.
+ * Runs an expert's models side by side on several threads: the calling thread's sessions plus worker threads with
+ * sessions of their own, every session on one onnxruntime thread. The policy lives here; the platforms bring the
+ * threads (packages/node: worker_threads; packages/web: Web Workers) through `spawn`, speaking the protocol of
+ * expertThreadProtocol.ts.
  *
  * Why: the shipped models are small (0.16 GMAC encoder, a 1,600-node decoder graph), and onnxruntime's
  * intra-op threads do not speed them up on a laptop's few cores — on 2 cores a second intra-op thread made the
- * 287-slice MR case slower (13.8 s against 9.4 s on one thread: the pool's spinning threads take the core that
- * decompresses the file and paints the masks). What does use a second core is a second model run: test-time
- * mirroring asks for 4 independent encoder runs and 4 decoder runs per slice, and two single-threaded sessions
- * run two of them at once.
+ * 287-slice MR bench case slower (git 2633694, whose --threads set the intra-op threads: 13.8 s with 2, 9.4 s with
+ * 1; the pool's spinning threads take the core that inflates the file and paints the masks). What does use a
+ * second core is a second model run: test-time mirroring asks for 4 independent encoder runs and 4 decoder runs
+ * per slice, and two single-threaded sessions run two of them at once (that case: 8.1 s, bench/RESULTS.md).
  *
  * Policy: each request goes to the thread with the fewest requests outstanding (the main thread on a tie). No
- * worker starts for small jobs — a worker thread and its sessions cost a fresh process about 0.1 s, more than a
+ * worker starts for small jobs — a worker thread and its sessions cost a fresh process about 0.2 s, more than a
  * one-box picture takes — only once the main thread has served `startAfterRuns` model runs and a request finds
  * every thread busy. A worker that cannot start, fails or exits is dropped and its outstanding requests run on
  * the main thread; a model run that fails in a worker (onnxruntime's error) rejects that request, as on the main
  * thread. Results are the same wherever a request ran: the same optimized graph, one thread each.
  */
-import type { DecodeResult, Embedding, Expert } from "@daft/core";
+import type { DecodeResult, Embedding, Expert } from "./expert.js";
+
+/**
+ * Most model runs one case asks for at once: test-time mirroring's 4 passes. More threads than that would wait.
+ */
+export const MAX_MODEL_THREADS = 4;
+
+/**
+ * How `cores` are spent: `threads` sessions side by side (the calling thread's and worker threads'), each on
+ * `intraOpThreads` onnxruntime threads. Side by side first — it is what speeds the small shipped models up —
+ * up to MAX_MODEL_THREADS; cores beyond that go to each session's own threads.
+ */
+export function modelThreads(cores: number): { threads: number; intraOpThreads: number } {
+  const threads = Math.max(1, Math.min(Math.floor(cores), MAX_MODEL_THREADS));
+  return { threads, intraOpThreads: Math.max(1, Math.floor(cores / threads)) };
+}
 
 /** One thread's expert: the main thread's OrtExpert, or a worker thread behind messages. */
 export interface ExpertThread {
