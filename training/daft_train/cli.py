@@ -67,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--config", choices=["tiny", "cpu", "gpu"], default="gpu")
     bench.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     bench.add_argument("--checkpoint", help="weights to load into the student (default: random init)")
-    bench.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    bench.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="onnxruntime intra-op threads (default 1: how `daft segment` runs each session, sessions side by side)",
+    )
     bench.add_argument("--boxes", type=int, nargs="+", default=[1, 10, 100])
     bench.add_argument("--repeat", type=int, default=10)
     bt = sub.add_parser("bench-train", help="where a training step's time goes: batch assembly, model step, validation")
