@@ -417,7 +417,7 @@ describe("daft segment (3D propagation)", () => {
 describe("daft segment: models side by side (--threads)", () => {
   it("runs the mirrored passes of a long case on a worker thread too, and writes the same label map", () => {
     const dir = tempDir();
-    const [D, H, W] = [120, 256, 256];
+    const [D, H, W] = [200, 256, 256];
     const img = new Uint8Array(D * H * W);
     for (let z = 0; z < D; z++)
       for (let y = 0; y < H; y++)
@@ -429,7 +429,7 @@ describe("daft segment: models side by side (--threads)", () => {
       writeNpz(
         {
           imgs: u8(img, [D, H, W]),
-          boxes: f64([60, 90, 0, 170, 170, D - 1], [1, 6]),
+          boxes: f64([60, 90, 0, 200, 170, D - 1], [1, 6]),
           spacing: f64([1, 1, 1], [3]),
         },
         { compress: true },
@@ -453,7 +453,7 @@ describe("daft segment: models side by side (--threads)", () => {
     const two = run("2");
     expect([one.code, two.code, one.stderr, two.stderr]).toEqual([0, 0, "", ""]);
     expect(one.stdout).toContain('expert "general": model runs on the main thread\n');
-    // 120 slices × 4 passes: far more than the 16 runs before a worker may start, and long enough for it to.
+    // 200 slices × 4 passes: far more than the 16 runs before a worker may start, and long enough for it to.
     expect(two.stdout).toContain('expert "general": model runs on the main thread and 1 worker thread\n');
     const segs = segsOf(join(dir, "threads-2", "3DBox_MR_long.npz")).data as Uint16Array;
     const segsOne = segsOf(join(dir, "threads-1", "3DBox_MR_long.npz")).data as Uint16Array;
