@@ -5,7 +5,7 @@
  */
 import { answerExpertRequest, OrtExpert, type ExpertThreadReply, type ExpertThreadRequest } from "@daft/core";
 import type { BrowserExpertThreadInit } from "./expertThreads.js";
-import { loadWasmModule, WASM_SESSION_OPTIONS } from "./ortRuntime.js";
+import { loadWasmModule, wasmSessionOptions } from "./ortRuntime.js";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const reply = (message: ExpertThreadReply, transfer: Transferable[] = []) =>
@@ -15,12 +15,7 @@ scope.onmessage = (event: MessageEvent<BrowserExpertThreadInit>) => {
   const init = event.data;
   scope.onmessage = null; // requests come only after "ready"
   loadWasmModule(init.wasmThreads)
-    .then((ort) =>
-      OrtExpert.create(ort, init.spec, init.encoder, init.decoder, {
-        ...WASM_SESSION_OPTIONS,
-        executionProviders: [...WASM_SESSION_OPTIONS.executionProviders],
-      }),
-    )
+    .then((ort) => OrtExpert.create(ort, init.spec, init.encoder, init.decoder, wasmSessionOptions()))
     .then(
       (expert) => {
         scope.onmessage = (request: MessageEvent<ExpertThreadRequest>) =>

@@ -6,6 +6,7 @@
  * the caller falls back to WASM and says why. The runtime's .wasm/.mjs files come from /ort/ on the same server
  * (copied there by the build).
  */
+import type { InferenceSession } from "onnxruntime-common";
 import type { RuntimeChoice } from "./browserModels.js";
 import { startBrowserExpertThread } from "./expertThreads.js";
 import { wasmThreads } from "./wasmThreads.js";
@@ -33,7 +34,10 @@ export async function loadWasmModule(threads: number): Promise<OrtModule> {
   return ort;
 }
 
-export const WASM_SESSION_OPTIONS = { executionProviders: ["wasm"], graphOptimizationLevel: "all" } as const;
+/** The options of every WASM session, the segmentation worker's and its side-by-side workers' alike. */
+export function wasmSessionOptions(): InferenceSession.SessionOptions {
+  return { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
+}
 
 let wasmRuntime: Promise<LoadedRuntime> | undefined;
 
@@ -45,10 +49,7 @@ export function loadWasmRuntime(): Promise<LoadedRuntime> {
     return {
       ort,
       key: "wasm",
-      sessionOptions: {
-        ...WASM_SESSION_OPTIONS,
-        executionProviders: [...WASM_SESSION_OPTIONS.executionProviders],
-      },
+      sessionOptions: wasmSessionOptions(),
       ...(sessions > 1
         ? {
             sideBySide: {
