@@ -2,7 +2,8 @@
 
 encoder.onnx: "image" float32 [1, 3, 256, 256] → "embedding" float32 [1, C, h, w] (static).
 decoder.onnx: "embedding" [1, C, h, w], "boxes" float32 [1, N, 4] (N dynamic) → "logits" [1, N, 256, 256],
-              "iou" [1, N].
+              "iou" [1, N]; its shape arithmetic folded to constants wherever it does not depend on N
+              (shape_folding.py).
 
 Weights are stored as float16 (store_weights_float16): each float32 weight tensor becomes a float16 initializer
 and a Cast back to float32 that onnxruntime folds when it loads the model, so inputs, outputs and arithmetic stay
@@ -27,6 +28,7 @@ import torch.nn as nn
 from onnx import TensorProto, helper, numpy_helper
 
 from ..models.sam import DaftSam, DecoderForExport
+from .shape_folding import fold_file
 
 OPSET = 17
 RUN_ONNX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run_onnx.mjs")
@@ -75,6 +77,7 @@ def export_onnx(model: DaftSam, out_dir: str, float16_weights: bool = True) -> t
             dynamic_axes={"boxes": {1: "N"}, "logits": {1: "N"}, "iou": {1: "N"}},
         )
     _declare_output_dims(dec_path, {"logits": [1, "N", size, size], "iou": [1, "N"]})
+    fold_file(dec_path)
     if float16_weights:
         for path in (enc_path, dec_path):
             store_weights_float16(path)
