@@ -124,11 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--from", dest="source", required=True, help="the models folder the experts come from")
     merge.add_argument("--experts", required=True, help="comma-separated expert names of --from")
     merge.add_argument("-o", "--output", help="write the merged zoo here (default: replace --into)")
-    fold = sub.add_parser("fold-shapes", help="fold the static shape arithmetic of a models folder's decoders into "
-                                              "constants (faster calls, the same outputs; checked before writing)")
-    fold.add_argument("--models", required=True, help="models folder with manifest.json (e.g. the shipped models/)")
-    fold.add_argument("-o", "--output", help="write the folded zoo here (default: replace --models)")
-    fold.add_argument("--no-verify", action="store_true", help="skip the onnxruntime-node check of identical outputs")
+    opt = sub.add_parser("optimize-graphs", help="rewrite a models folder's ONNX graphs for onnxruntime (static shape "
+                                                 "arithmetic folded, channel means as convolutions): faster, the same "
+                                                 "outputs, checked before writing")
+    opt.add_argument("--models", required=True, help="models folder with manifest.json (e.g. the shipped models/)")
+    opt.add_argument("-o", "--output", help="write the optimized zoo here (default: replace --models)")
+    opt.add_argument("--no-verify", action="store_true", help="skip the onnxruntime-node check of identical outputs")
     unpack = sub.add_parser("unpack", help="rebuild cache folders from a pack (for --cache-dir of a run)")
     unpack.add_argument("--pack", required=True, help="the pack folder")
     unpack.add_argument("--cache", required=True, help="cache root to write into (then: run --cache-dir CACHE)")
@@ -220,10 +221,10 @@ def main(argv: list[str] | None = None) -> int:
             names = [n.strip() for n in args.experts.split(",") if n.strip()]
             merge_experts(args.into, args.source, names, args.output, log=_log)
             return 0
-        if args.command == "fold-shapes":
-            from .export.shape_folding import fold_zoo
+        if args.command == "optimize-graphs":
+            from .export.optimize_graphs import optimize_zoo
 
-            fold_zoo(args.models, args.output, verify=not args.no_verify, log=_log)
+            optimize_zoo(args.models, args.output, verify=not args.no_verify, log=_log)
             return 0
         if args.command == "bench":
             from .bench import run_bench

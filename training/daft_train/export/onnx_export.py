@@ -2,8 +2,9 @@
 
 encoder.onnx: "image" float32 [1, 3, 256, 256] → "embedding" float32 [1, C, h, w] (static).
 decoder.onnx: "embedding" [1, C, h, w], "boxes" float32 [1, N, 4] (N dynamic) → "logits" [1, N, 256, 256],
-              "iou" [1, N]; its shape arithmetic folded to constants wherever it does not depend on N
-              (shape_folding.py).
+              "iou" [1, N].
+Both graphs are then rewritten for onnxruntime with the same outputs (optimize_graphs.py: the decoder's shape
+arithmetic folded wherever it does not depend on N, LayerNorm2d's channel means as 1x1 convolutions).
 
 Weights are stored as float16 (store_weights_float16): each float32 weight tensor becomes a float16 initializer
 and a Cast back to float32 that onnxruntime folds when it loads the model, so inputs, outputs and arithmetic stay
@@ -28,7 +29,7 @@ import torch.nn as nn
 from onnx import TensorProto, helper, numpy_helper
 
 from ..models.sam import DaftSam, DecoderForExport
-from .shape_folding import fold_file
+from .optimize_graphs import optimize_file
 
 OPSET = 17
 RUN_ONNX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run_onnx.mjs")
@@ -77,7 +78,8 @@ def export_onnx(model: DaftSam, out_dir: str, float16_weights: bool = True) -> t
             dynamic_axes={"boxes": {1: "N"}, "logits": {1: "N"}, "iou": {1: "N"}},
         )
     _declare_output_dims(dec_path, {"logits": [1, "N", size, size], "iou": [1, "N"]})
-    fold_file(dec_path)
+    for path in (enc_path, dec_path):
+        optimize_file(path)
     if float16_weights:
         for path in (enc_path, dec_path):
             store_weights_float16(path)

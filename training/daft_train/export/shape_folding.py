@@ -13,16 +13,13 @@ dimension, and
 - drops the nodes nothing uses any more.
 
 Only shape values change, never arithmetic on data: onnxruntime-node gives the same logits bit for bit (checked by
-``fold_zoo`` before it writes a file). Measured on the shipped decoders: 1,613 → 566 nodes (584 → 339 after
+``optimize_graphs.optimize_zoo`` before it writes a file). Measured on the shipped decoders: 1,613 → 566 nodes (584 → 339 after
 onnxruntime's own optimisation), a call 0.88–0.90× and its session 0.67–0.69× the time side by side
-(``bench/decoderGraph.mjs``; ``training/results/cpu-interim/32-folded-decoder-shapes/``).
+(``bench/graphPair.mjs``; ``training/results/cpu-interim/32-optimized-graphs/``).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from dataclasses import dataclass
 
 import numpy as np
@@ -175,79 +172,3 @@ def _drop_unused(graph: onnx.GraphProto, nodes: list) -> None:
     initializers = [i for i in graph.initializer if i.name in needed]
     del graph.initializer[:]
     graph.initializer.extend(initializers)
-
-
-def fold_file(path: str, out_path: str | None = None) -> FoldReport:
-    """Fold the ONNX file at ``path`` and write it to ``out_path`` (default: in place, atomically)."""
-    model = onnx.load(path)
-    report = fold_static_shapes(model)
-    onnx.checker.check_model(model)
-    target = out_path or path
-    tmp = f"{target}.{os.getpid()}.tmp"
-    onnx.save(model, tmp)
-    os.replace(tmp, target)
-    return report
-
-
-def same_decoder_outputs(before: str, after: str, box_counts=(1, 3, 8), seed: int = 0) -> None:
-    """Raise unless onnxruntime-node gives bit-identical logits and iou from both decoder files on random
-    embeddings and boxes (one intra-op thread, as the engine runs them)."""
-    from .onnx_export import onnx_io_shapes, run_onnx_node
-
-    dims = onnx_io_shapes(before)["embedding"]
-    rng = np.random.default_rng(seed)
-    for n in box_counts:
-        embedding = rng.standard_normal([int(d) for d in dims]).astype(np.float32)
-        corner = rng.uniform(0, 200, (1, n, 2)).astype(np.float32)
-        boxes = np.concatenate([corner, corner + rng.uniform(2, 56, (1, n, 2)).astype(np.float32)], axis=-1)
-        inputs = {"embedding": embedding, "boxes": boxes}
-        a, _ = run_onnx_node(before, inputs, threads=1)
-        b, _ = run_onnx_node(after, inputs, threads=1)
-        for name in ("logits", "iou"):
-            if not np.array_equal(a[name], b[name]):
-                diff = float(np.abs(a[name] - b[name]).max())
-                raise ValueError(f"{after}: {name} differ from {before}'s with {n} boxes (max {diff:g})")
-
-
-def fold_zoo(models_dir: str, out_dir: str | None = None, verify: bool = True, log=print) -> list[dict]:
-    """Fold every decoder of a models folder (``fold-shapes``), check each against the file it replaces
-    (``verify``: bit-identical outputs with onnxruntime-node) and publish the zoo whole with the manifest's
-    sha256 values updated (to ``out_dir``, default in place). Returns one record per decoder file."""
-    from ..data.cache import publishing_folder, sha256_file
-    from .manifest import load_manifest, validate_manifest
-
-    manifest_path = os.path.join(models_dir, "manifest.json")
-    load_manifest(manifest_path)
-    with open(manifest_path) as f:
-        manifest = json.load(f)
-    decoders = sorted({e["decoder"]["file"] for e in manifest["experts"]})
-    published = os.path.abspath(out_dir or models_dir)
-    records = []
-    with publishing_folder(published) as tmp:
-        for name in os.listdir(models_dir):
-            src = os.path.join(models_dir, name)
-            (shutil.copytree if os.path.isdir(src) else shutil.copyfile)(src, os.path.join(tmp, name))
-        digests = {}
-        for rel in decoders:
-            path = os.path.join(tmp, rel)
-            report = fold_file(path)
-            if verify:
-                same_decoder_outputs(os.path.join(models_dir, rel), path)
-            digests[rel] = sha256_file(path)
-            records.append({"file": rel, "nodes_before": report.nodes_before, "nodes_after": report.nodes_after,
-                            "constants": report.constants, "reshapes": report.reshapes, "sha256": digests[rel]})
-            log(f"[fold-shapes] {rel}: {report}{', outputs identical' if verify else ''}")
-        for entry in manifest["experts"]:
-            entry["decoder"]["sha256"] = digests[entry["decoder"]["file"]]
-        validate_manifest(manifest)
-        with open(os.path.join(tmp, "manifest.json"), "w") as f:
-            json.dump(manifest, f, indent=2)
-            f.write("\n")
-        report_path = os.path.join(tmp, "export_report.json")
-        if os.path.exists(report_path):
-            with open(report_path) as f:
-                export_report = json.load(f)
-            export_report["shape_folded"] = records
-            with open(report_path, "w") as f:
-                json.dump(export_report, f, indent=1)
-    return records

@@ -1,4 +1,5 @@
-"""fold-shapes: the decoder's static shape arithmetic becomes constants; the outputs stay bit for bit the same."""
+"""optimize-graphs: static shape arithmetic becomes constants, channel means become convolutions; the outputs stay
+bit for bit the same."""
 
 import json
 import os
@@ -15,7 +16,9 @@ from daft_train.config import get_config
 from daft_train.data.cache import sha256_file
 from daft_train.export.manifest import load_manifest
 from daft_train.export.onnx_export import node_available, run_onnx_node
-from daft_train.export.shape_folding import fold_static_shapes, fold_zoo
+from daft_train.export.channel_means import channel_means_as_convolutions
+from daft_train.export.optimize_graphs import optimize_zoo
+from daft_train.export.shape_folding import fold_static_shapes
 from daft_train.models.sam import build_student
 from zoo import write_zoo
 
@@ -88,10 +91,49 @@ def test_an_exported_decoder_reads_shapes_only_of_tensors_with_the_box_count(tmp
     assert fold_static_shapes(model).constants == 0
 
 
+def layer_norm_means_graph(channels: int) -> onnx.ModelProto:
+    """LayerNorm2d's two means over channels, as the exporter writes them: mean(x) and mean((x - mean(x))²)."""
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["mean"], axes=[1], keepdims=1),
+        helper.make_node("Sub", ["x", "mean"], ["centred"]),
+        helper.make_node("Mul", ["centred", "centred"], ["squared"]),
+        helper.make_node("ReduceMean", ["squared"], ["variance"], axes=[1], keepdims=1),
+        helper.make_node("ReduceMean", ["x"], ["spatial"], axes=[2, 3], keepdims=1),  # not over channels: kept
+    ]
+    graph = helper.make_graph(
+        nodes, "norm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels, 5, 7])],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in
+         (("variance", [1, 1, 5, 7]), ("spatial", [1, channels, 1, 1]))])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_channel_means_become_convolutions_only_for_power_of_two_channels():
+    model = layer_norm_means_graph(8)
+    assert channel_means_as_convolutions(model) == 2
+    onnx.checker.check_model(model)
+    assert [n.op_type for n in model.graph.node] == ["Conv", "Sub", "Mul", "Conv", "ReduceMean"]
+    weights = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    assert all(w.shape == (1, 8, 1, 1) and np.all(w == 0.125) for w in weights.values())
+    assert channel_means_as_convolutions(layer_norm_means_graph(6)) == 0  # 1/6 is not exact: the bits could move
+
+
+@needs_node
+def test_channel_means_as_convolutions_give_the_same_bits(tmp_path):
+    path, rewritten = str(tmp_path / "a.onnx"), str(tmp_path / "b.onnx")
+    onnx.save(layer_norm_means_graph(32), path)
+    model = layer_norm_means_graph(32)
+    channel_means_as_convolutions(model)
+    onnx.save(model, rewritten)
+    x = np.random.default_rng(3).standard_normal((1, 32, 5, 7)).astype(np.float32) * 50
+    a, _ = run_onnx_node(path, {"x": x}, threads=1)
+    b, _ = run_onnx_node(rewritten, {"x": x}, threads=1)
+    assert np.array_equal(a["variance"], b["variance"]) and np.array_equal(a["spatial"], b["spatial"])
+
+
 @pytest.fixture
-def unfolded_zoo(tmp_path, monkeypatch):
-    """A zoo exported as before this pass existed (the exporter's folding switched off)."""
-    monkeypatch.setattr(onnx_export, "fold_file", lambda path: None)
+def unoptimized_zoo(tmp_path, monkeypatch):
+    """A zoo exported as before these passes existed (the exporter's optimisation switched off)."""
+    monkeypatch.setattr(onnx_export, "optimize_file", lambda path: None)
     torch.manual_seed(1)
     models = {name: (folder, build_student(get_config("tiny").model).eval())
               for name, folder in {"general": "distill", "CT": "daft-CT"}.items()}
@@ -103,28 +145,31 @@ def unfolded_zoo(tmp_path, monkeypatch):
 
 
 @needs_node
-def test_fold_zoo_publishes_smaller_decoders_with_identical_outputs_and_new_digests(unfolded_zoo, tmp_path):
-    out = str(tmp_path / "folded")
-    records = fold_zoo(unfolded_zoo, out, log=lambda *_: None)  # raises if any output differed
-    assert [r["file"] for r in records] == ["daft-CT/decoder.onnx", "distill/decoder.onnx"]
-    assert all(r["nodes_after"] < r["nodes_before"] for r in records)
+def test_optimize_zoo_publishes_smaller_graphs_with_identical_outputs_and_new_digests(unoptimized_zoo, tmp_path):
+    out = str(tmp_path / "optimized")
+    records = optimize_zoo(unoptimized_zoo, out, log=lambda *_: None)  # raises if any output differed
+    by_file = {r["file"]: r for r in records}
+    assert sorted(by_file) == ["daft-CT/decoder.onnx", "daft-CT/encoder.onnx", "distill/decoder.onnx",
+                               "distill/encoder.onnx"]
+    for name in ("daft-CT/decoder.onnx", "distill/decoder.onnx"):
+        assert by_file[name]["nodes_after"] < by_file[name]["nodes_before"]
+        assert by_file[name]["channel_means"] == 4  # the two LayerNorm2d of the shared feature maps
+    assert by_file["distill/encoder.onnx"]["channel_means"] == 2  # the encoder's output norm
     manifest = load_manifest(os.path.join(out, "manifest.json"))
     for entry in manifest["experts"]:
         for part in ("encoder", "decoder"):
-            assert sha256_file(os.path.join(out, entry[part]["file"])) == entry[part]["sha256"]
-        # encoders are untouched
-        assert sha256_file(os.path.join(out, entry["encoder"]["file"])) == sha256_file(
-            os.path.join(unfolded_zoo, entry["encoder"]["file"]))
+            path = os.path.join(out, entry[part]["file"])
+            assert sha256_file(path) == entry[part]["sha256"] != sha256_file(os.path.join(unoptimized_zoo, entry[part]["file"]))
     assert os.path.exists(os.path.join(out, "selector.json"))
     with open(os.path.join(out, "export_report.json")) as f:
-        assert [r["file"] for r in json.load(f)["shape_folded"]] == ["daft-CT/decoder.onnx", "distill/decoder.onnx"]
+        assert len(json.load(f)["optimized_graphs"]) == 4
 
 
-def test_cli_folds_in_place_and_reports_a_missing_manifest_in_one_line(unfolded_zoo, tmp_path, capsys):
-    before = sha256_file(os.path.join(unfolded_zoo, "distill", "decoder.onnx"))
-    assert main(["fold-shapes", "--models", unfolded_zoo, "--no-verify"]) == 0
-    assert sha256_file(os.path.join(unfolded_zoo, "distill", "decoder.onnx")) != before
-    load_manifest(os.path.join(unfolded_zoo, "manifest.json"))
-    assert main(["fold-shapes", "--models", str(tmp_path / "nowhere")]) == 1
+def test_cli_optimizes_in_place_and_reports_a_missing_manifest_in_one_line(unoptimized_zoo, tmp_path, capsys):
+    before = sha256_file(os.path.join(unoptimized_zoo, "distill", "decoder.onnx"))
+    assert main(["optimize-graphs", "--models", unoptimized_zoo, "--no-verify"]) == 0
+    assert sha256_file(os.path.join(unoptimized_zoo, "distill", "decoder.onnx")) != before
+    load_manifest(os.path.join(unoptimized_zoo, "manifest.json"))
+    assert main(["optimize-graphs", "--models", str(tmp_path / "nowhere")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nowhere" in err[0]
