@@ -1,15 +1,15 @@
 """Compute a LayerNorm2d's means over channels as 1x1 convolutions instead of ReduceMean.
 
 The models' LayerNorm2d (the encoder's output norm, the decoder's shared feature maps) exports as two ReduceMean
-nodes over the channel axis of an NCHW map. onnxruntime's native CPU kernel for that strided reduction took about a
-fifth of the shipped encoder's kernel time (``node bench/wasmOps.mjs``), while a 1x1 convolution with every weight
+nodes over the channel axis of an NCHW map. onnxruntime's native CPU kernel for that strided reduction took 17 % of
+the shipped encoder's kernel time (``node bench/wasmOps.mjs``), while a 1x1 convolution with every weight
 1/C is one small matrix product, which onnxruntime runs in its fast convolution path (native and WASM).
 
 Where C is a power of two, the two give the same bits: each product x·2⁻ᵏ is exact, so the convolution's running
 sum is the reduction's running sum scaled by 2⁻ᵏ, and scaling by a power of two commutes with rounding (both sum
 the channels in order). The pass rewrites only those nodes, and ``optimize_zoo`` checks the outputs bit for bit
-before it writes a file. Measured: the shipped encoder 0.88× and a decoder call 0.92–0.94× side by side
-(``training/results/cpu-interim/32-optimized-graphs/``).
+before it writes a file. Measured: an encoder call 0.83× and a (shape-folded) decoder call 0.92–0.96×
+side by side (``bench/graphPair.mjs``; ``training/results/cpu-interim/32-optimized-graphs/``).
 """
 
 from __future__ import annotations
