@@ -21,7 +21,12 @@ if (files.length !== 2) {
   console.error("usage: node bench/graphPair.mjs A.onnx B.onnx [--calls N] [--sessions N]");
   process.exit(2);
 }
-const options = { executionMode: "sequential", intraOpNumThreads: 1, enableMemPattern: false, logSeverityLevel: 3 };
+const options = {
+  executionMode: "sequential",
+  intraOpNumThreads: 1,
+  enableMemPattern: false,
+  logSeverityLevel: 3,
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const dir = mkdtempSync(join(tmpdir(), "daft-graph-pair-"));
 
@@ -33,7 +38,8 @@ for (const [i, file] of files.entries()) {
   optimized.push(readFileSync(path));
 }
 rmSync(dir, { recursive: true, force: true });
-const create = (i) => ort.InferenceSession.create(optimized[i], { ...options, graphOptimizationLevel: "disabled" });
+const create = (i) =>
+  ort.InferenceSession.create(optimized[i], { ...options, graphOptimizationLevel: "disabled" });
 await create(0); // onnxruntime's own start-up, paid by whichever session comes first
 const createMs = [[], []];
 for (let r = 0; r < Number(o.sessions); r++) {
@@ -49,7 +55,18 @@ const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
 const sessions = [await create(0), await create(1)];
 const isEncoder = sessions[0].inputNames.includes("image");
 const cases = isEncoder
-  ? [["one call", { image: new ort.Tensor("float32", Float32Array.from({ length: 3 * 256 * 256 }, random), [1, 3, 256, 256]) }]]
+  ? [
+      [
+        "one call",
+        {
+          image: new ort.Tensor(
+            "float32",
+            Float32Array.from({ length: 3 * 256 * 256 }, random),
+            [1, 3, 256, 256],
+          ),
+        },
+      ],
+    ]
   : [1, 4].map((n) => {
       const b = new Float32Array(4 * n);
       for (let k = 0; k < n; k++) {
@@ -87,7 +104,9 @@ for (const [label, feeds] of cases) {
     }
   }
   const ratios = ms[0].map((a, r) => ms[1][r] / a);
-  rows.push(`| ${label} | ${median(ms[0]).toFixed(2)} | ${median(ms[1]).toFixed(2)} | ${median(ratios).toFixed(3)} |`);
+  rows.push(
+    `| ${label} | ${median(ms[0]).toFixed(2)} | ${median(ms[1]).toFixed(2)} | ${median(ratios).toFixed(3)} |`,
+  );
 }
 const createRatios = createMs[0].map((a, r) => createMs[1][r] / a);
 console.log(`A = ${files[0]}, B = ${files[1]}; the same outputs bit for bit; medians\n`);

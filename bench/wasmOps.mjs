@@ -22,16 +22,25 @@ if (o.child) {
   const [runtime, dir] = o.child.split(":");
   const ort = runtime === "wasm" ? await import("onnxruntime-web") : await import("onnxruntime-node");
   if (runtime === "wasm") ort.env.wasm.numThreads = 1;
-  const options = runtime === "wasm"
-    ? { executionProviders: ["wasm"], graphOptimizationLevel: "all", enableProfiling: true }
-    : { intraOpNumThreads: 1, graphOptimizationLevel: "all", enableMemPattern: false, enableProfiling: true,
-        profileFilePrefix: join(dir, "native") };
+  const options =
+    runtime === "wasm"
+      ? { executionProviders: ["wasm"], graphOptimizationLevel: "all", enableProfiling: true }
+      : {
+          intraOpNumThreads: 1,
+          graphOptimizationLevel: "all",
+          enableMemPattern: false,
+          enableProfiling: true,
+          profileFilePrefix: join(dir, "native"),
+        };
   const session = await ort.InferenceSession.create(readFileSync(model), options);
   const feeds = {};
   for (const [i, name] of session.inputNames.entries()) {
     const dims = session.inputMetadata?.[i]?.shape?.map((d) => (typeof d === "number" ? d : 1)) ?? [];
     const size = dims.reduce((a, b) => a * b, 1);
-    const data = name === "boxes" ? Float32Array.from({ length: size }, (_, k) => [40, 50, 120, 160][k % 4]) : Float32Array.from({ length: size }, () => Math.random());
+    const data =
+      name === "boxes"
+        ? Float32Array.from({ length: size }, (_, k) => [40, 50, 120, 160][k % 4])
+        : Float32Array.from({ length: size }, () => Math.random());
     feeds[name] = new ort.Tensor("float32", data, dims);
   }
   for (let r = 0; r < CALLS; r++) await session.run(feeds);
@@ -58,17 +67,33 @@ const dir = mkdtempSync(join(tmpdir(), "daft-wasm-ops-"));
 const self = new URL(import.meta.url).pathname;
 const profiles = {};
 for (const runtime of ["native", "wasm"]) {
-  const run = spawnSync(process.execPath, [self, model, `--child=${runtime}:${dir}`], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const run = spawnSync(process.execPath, [self, model, `--child=${runtime}:${dir}`], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
   if (run.status !== 0) throw new Error(`${runtime} profile failed: ${run.stderr}`);
-  const text = runtime === "wasm" ? run.stdout : readFileSync(join(dir, readdirSync(dir).find((f) => f.startsWith("native"))), "utf8");
+  const text =
+    runtime === "wasm"
+      ? run.stdout
+      : readFileSync(
+          join(
+            dir,
+            readdirSync(dir).find((f) => f.startsWith("native")),
+          ),
+          "utf8",
+        );
   const json = text.slice(text.indexOf("["), text.lastIndexOf("]") + 1);
   profiles[runtime] = opShares(JSON.parse(json.replace(/,\s*\]$/, "]")));
 }
 rmSync(dir, { recursive: true, force: true });
-console.log(`${model}: share of kernel time per operator type, ${CALLS} calls each, one thread, profiling on\n`);
+console.log(
+  `${model}: share of kernel time per operator type, ${CALLS} calls each, one thread, profiling on\n`,
+);
 console.log("| runtime | operator | nodes run per call | share of kernel time |\n|---|---|---:|---:|");
 for (const [runtime, { byOp, total }] of Object.entries(profiles)) {
   const rows = [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, Number(o.top));
   for (const [op, { us, calls }] of rows)
-    console.log(`| ${runtime} | ${op} | ${Math.round(calls / CALLS)} | ${((100 * us) / total).toFixed(1)} % |`);
+    console.log(
+      `| ${runtime} | ${op} | ${Math.round(calls / CALLS)} | ${((100 * us) / total).toFixed(1)} % |`,
+    );
 }

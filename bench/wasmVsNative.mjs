@@ -23,14 +23,21 @@ async function sessions(ort, options) {
   return { ort, encoder: await create("encoder.onnx"), decoder: await create("decoder.onnx") };
 }
 const sides = {
-  native: await sessions(ortNode, { intraOpNumThreads: 1, graphOptimizationLevel: "all", enableMemPattern: false }),
+  native: await sessions(ortNode, {
+    intraOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    enableMemPattern: false,
+  }),
   wasm: await sessions(ortWeb, { executionProviders: ["wasm"], graphOptimizationLevel: "all" }),
 };
 let seed = 11;
 const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
 const image = Float32Array.from({ length: 3 * 256 * 256 }, random);
 const boxes = Float32Array.from([40, 50, 120, 160, 10, 20, 60, 90, 150, 150, 220, 240, 100, 30, 140, 70]);
-const times = { native: { encoder: [], decoder1: [], decoder4: [] }, wasm: { encoder: [], decoder1: [], decoder4: [] } };
+const times = {
+  native: { encoder: [], decoder1: [], decoder4: [] },
+  wasm: { encoder: [], decoder1: [], decoder4: [] },
+};
 for (let r = 0; r < calls + 5; r++) {
   for (const name of r % 2 ? ["wasm", "native"] : ["native", "wasm"]) {
     const { ort, encoder, decoder } = sides[name];
@@ -54,8 +61,14 @@ for (let r = 0; r < calls + 5; r++) {
   }
 }
 console.log(`${dir}: medians of ${calls} calls, one thread each\n`);
-console.log("| model call | onnxruntime-node ms | onnxruntime-web WASM ms | WASM ÷ native |\n|---|---:|---:|---:|");
-for (const [key, label] of [["encoder", "encoder"], ["decoder1", "decoder, 1 box"], ["decoder4", "decoder, 4 boxes"]]) {
+console.log(
+  "| model call | onnxruntime-node ms | onnxruntime-web WASM ms | WASM ÷ native |\n|---|---:|---:|---:|",
+);
+for (const [key, label] of [
+  ["encoder", "encoder"],
+  ["decoder1", "decoder, 1 box"],
+  ["decoder4", "decoder, 4 boxes"],
+]) {
   const n = median(times.native[key]);
   const w = median(times.wasm[key]);
   console.log(`| ${label} | ${n.toFixed(2)} | ${w.toFixed(2)} | ${(w / n).toFixed(2)} |`);
