@@ -158,8 +158,9 @@ def test_optimize_zoo_publishes_smaller_graphs_with_identical_outputs_and_new_di
     manifest = load_manifest(os.path.join(out, "manifest.json"))
     for entry in manifest["experts"]:
         for part in ("encoder", "decoder"):
-            path = os.path.join(out, entry[part]["file"])
-            assert sha256_file(path) == entry[part]["sha256"] != sha256_file(os.path.join(unoptimized_zoo, entry[part]["file"]))
+            digest = sha256_file(os.path.join(out, entry[part]["file"]))
+            assert digest == entry[part]["sha256"]  # the manifest names the new file
+            assert digest != sha256_file(os.path.join(unoptimized_zoo, entry[part]["file"]))  # which did change
     assert os.path.exists(os.path.join(out, "selector.json"))
     with open(os.path.join(out, "export_report.json")) as f:
         assert len(json.load(f)["optimized_graphs"]) == 4

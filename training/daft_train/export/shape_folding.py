@@ -12,10 +12,10 @@ dimension, and
   dimensions are known and positive), so the Shape → … → Concat chain feeding it goes too;
 - drops the nodes nothing uses any more.
 
-Only shape values change, never arithmetic on data: onnxruntime-node gives the same logits bit for bit (checked by
-``optimize_graphs.optimize_zoo`` before it writes a file). Measured on the shipped decoders: 1,613 → 566 nodes (584 → 339 after
-onnxruntime's own optimisation), a call 0.88–0.90× and its session 0.67–0.69× the time side by side
-(``bench/graphPair.mjs``; ``training/results/cpu-interim/32-optimized-graphs/``).
+Only shape values change, never arithmetic on data: onnxruntime-node gives the same logits bit for bit (checked
+by ``optimize_graphs.optimize_zoo`` before it writes a file). Measured on the shipped decoders: 1,613 → 566 nodes
+(584 → 339 after onnxruntime's own optimisation), a call 0.88–0.90× and its session 0.67–0.69× the time side by
+side (``bench/graphPair.mjs``; ``training/results/cpu-interim/32-optimized-graphs/``).
 """
 
 from __future__ import annotations
