@@ -50,8 +50,8 @@ def channel_means_as_convolutions(model: onnx.ModelProto) -> int:
         c = channels.get(node.input[0]) if node.input else None
         if (node.op_type == "ReduceMean" and len(node.input) == 1 and attrs.get("axes") == [1]
                 and attrs.get("keepdims", 1) == 1 and c is not None and _is_power_of_two(c)):
-            ones = np.full((1, c, 1, 1), 1.0 / c, np.float32)
-            weight = numpy_helper.from_array(ones, f"{node.output[0]}.mean_weight")
+            averaging = np.full((1, c, 1, 1), 1.0 / c, np.float32)
+            weight = numpy_helper.from_array(averaging, f"{node.output[0]}.mean_weight")
             graph.initializer.append(weight)
             nodes.append(helper.make_node("Conv", [node.input[0], weight.name], list(node.output),
                                           name=f"{node.name or node.output[0]}.as_conv", kernel_shape=[1, 1]))
