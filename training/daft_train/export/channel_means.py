@@ -18,20 +18,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-
-def _attributes(node: onnx.NodeProto) -> dict:
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-
-def _channel_counts(model: onnx.ModelProto) -> dict[str, int | None]:
-    """name → the channel dimension (axis 1) of every 4-D tensor whose shape inference knows it."""
-    graph = onnx.shape_inference.infer_shapes(model).graph
-    counts = {}
-    for value in list(graph.input) + list(graph.value_info) + list(graph.output):
-        dims = value.type.tensor_type.shape.dim
-        if len(dims) == 4:
-            counts[value.name] = dims[1].dim_value if dims[1].HasField("dim_value") else None
-    return counts
+from .shape_folding import node_attributes, static_shapes
 
 
 def _is_power_of_two(n: int) -> bool:
@@ -42,11 +29,11 @@ def channel_means_as_convolutions(model: onnx.ModelProto) -> int:
     """Rewrite ``model``'s ReduceMean nodes over axis 1 (keepdims, 4-D input, power-of-two channels) into 1x1
     convolutions with weights 1/C, in place; returns how many. Opset 17's ReduceMean takes its axes as an
     attribute; one that takes them as an input (opset 18) is left as it is."""
-    channels = _channel_counts(model)
+    channels = {name: dims[1] for name, dims in static_shapes(model).items() if len(dims) == 4}
     graph = model.graph
     rewritten, nodes = 0, []
     for node in graph.node:
-        attrs = _attributes(node)
+        attrs = node_attributes(node)
         c = channels.get(node.input[0]) if node.input else None
         if (node.op_type == "ReduceMean" and len(node.input) == 1 and attrs.get("axes") == [1]
                 and attrs.get("keepdims", 1) == 1 and c is not None and _is_power_of_two(c)):

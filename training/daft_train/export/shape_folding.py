@@ -44,7 +44,7 @@ class FoldReport:
                 f"{self.reshapes} reshape targets with -1)")
 
 
-def _static_shapes(model: onnx.ModelProto) -> dict[str, list]:
+def static_shapes(model: onnx.ModelProto) -> dict[str, list]:
     """name → dims (int, or None for a dynamic or unknown dimension) of every tensor whose rank inference knows."""
     graph = onnx.shape_inference.infer_shapes(model, data_prop=True).graph
     shapes = {}
@@ -57,7 +57,7 @@ def _static_shapes(model: onnx.ModelProto) -> dict[str, list]:
     return shapes
 
 
-def _attributes(node: onnx.NodeProto) -> dict:
+def node_attributes(node: onnx.NodeProto) -> dict:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
@@ -88,7 +88,7 @@ class _ShapeValues:
 
     def visit(self, node: onnx.NodeProto) -> None:
         """Learn what ``node`` computes, where it only moves shape values around."""
-        op, ins, attrs = node.op_type, list(node.input), _attributes(node)
+        op, ins, attrs = node.op_type, list(node.input), node_attributes(node)
         out = node.output[0] if len(node.output) == 1 else None
         if out is None:
             return
@@ -131,7 +131,7 @@ def fold_static_shapes(model: onnx.ModelProto) -> FoldReport:
     before = len(graph.node)
     if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for n in graph.node for a in n.attribute):
         return FoldReport(before, before, 0, 0)
-    known = _ShapeValues(graph, _static_shapes(model))
+    known = _ShapeValues(graph, static_shapes(model))
     outputs = {o.name for o in graph.output}
     existing = {i.name for i in graph.initializer}
     kept, new_constants, reshapes = [], {}, 0
