@@ -75,6 +75,7 @@ export * from "./image/labelBoxes.js";
 export * from "./io/decodeStudy.js";
 export * from "./pipeline/segmentStudy.js";
 export * from "./model/ortExpert.js";
+export * from "./model/sessionPair.js";
 export * from "./model/parallelExpert.js";
 export * from "./model/expertThreadProtocol.js";
 export * from "./pipeline/segmentInput.js";

@@ -1,6 +1,7 @@
 import type { InferenceSession, Tensor } from "onnxruntime-common";
 import type { ExpertSpec } from "../manifest/schema.js";
 import type { DecodeResult, Embedding, Expert } from "./expert.js";
+import { openSessionPair } from "./sessionPair.js";
 
 /**
  * The parts of an onnxruntime package (onnxruntime-node or onnxruntime-web; both re-export onnxruntime-common)
@@ -42,10 +43,11 @@ export class OrtExpert implements Expert {
     decoderBytes: Uint8Array,
     options: InferenceSession.SessionOptions = {},
   ): Promise<OrtExpert> {
-    const [encoder, decoder] = await Promise.all([
+    const [encoder, decoder] = await openSessionPair(
       ort.InferenceSession.create(encoderBytes, options),
       ort.InferenceSession.create(decoderBytes, options),
-    ]);
+      (session) => session.release(),
+    );
     return OrtExpert.fromSessions(ort, spec, encoder, decoder);
   }
 

@@ -1,5 +1,12 @@
 import { availableParallelism } from "node:os";
-import { modelThreads, OrtExpert, ParallelExpert, type Expert, type ExpertSpec } from "@daft/core";
+import {
+  modelThreads,
+  openSessionPair,
+  OrtExpert,
+  ParallelExpert,
+  type Expert,
+  type ExpertSpec,
+} from "@daft/core";
 import * as ort from "onnxruntime-node";
 import { startExpertWorker } from "./expertWorkerThread.js";
 import { OptimizedModelCache } from "./optimizedModelCache.js";
@@ -60,10 +67,11 @@ export async function createSessionExpert(
     // either way).
     enableMemPattern: false,
   };
-  const [e, d] = await Promise.all([
+  const [e, d] = await openSessionPair(
     opts.cache.session(encoder.bytes, encoder.sha256, options),
     opts.cache.session(decoder.bytes, decoder.sha256, options),
-  ]);
+    (made) => made.session.release(),
+  );
   const expert = OrtExpert.fromSessions(ort, spec, e.session, d.session);
   return Object.assign(expert, { cachedSessions: Number(e.cached) + Number(d.cached) });
 }
