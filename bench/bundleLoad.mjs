@@ -16,14 +16,16 @@ const { values: o, positionals } = parseArgs({
 const dirs = (positionals.length ? positionals : ["packages/node/dist/bundle"]).map((d) => resolve(d));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** The segment command's chunk and every chunk it reaches through static `from "./…"` imports. */
+/** The segment command's chunk and every chunk it reaches through static imports (`from "./…"`, `import "./…"`). */
 function staticClosure(dir) {
   const chunks = join(dir, "chunks");
   const entry = readdirSync(chunks).find((f) => /^segment-.*\.js$/.test(f));
   if (!entry) throw new Error(`${dir}: no chunks/segment-*.js (not a CLI bundle folder)`);
   const seen = new Set([join(chunks, entry)]);
   for (const file of seen) {
-    for (const [, spec] of readFileSync(file, "utf8").matchAll(/\bfrom\s*"(\.\/[^"]+)"/g))
+    for (const [, spec] of readFileSync(file, "utf8").matchAll(
+      /^(?:import|export)\s(?:[^;]*?\sfrom\s*)?"(\.\/[^"]+)";/gms,
+    ))
       seen.add(join(chunks, spec));
   }
   return [...seen];

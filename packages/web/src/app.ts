@@ -139,11 +139,15 @@ export class App {
    * A label map file onto the open image (model/openLabelMap.ts): its labels replace the page's, its objects become
    * the boxes, as one undoable step.
    */
-  openLabels(fileName: string, bytes: Uint8Array): void {
+  async openLabels(fileName: string, bytes: Uint8Array): Promise<void> {
     const image = this.image;
     if (!image || !this.labels || this.busy) return;
+    // Busy while the file is read (a picture or DICOM label map loads its decoder first): no segment run or other
+    // file can change the page's labels meanwhile.
+    this.busy = true;
+    this.refresh();
     try {
-      const opened = openLabelMap(bytes, fileName, {
+      const opened = await openLabelMap(bytes, fileName, {
         decoded: image.decoded,
         name: image.opened.plan.name,
         dimension: image.dimension,
@@ -156,6 +160,8 @@ export class App {
       this.setStatus(`${opened.note}. Correct, re-segment or export.`);
     } catch (e) {
       this.setStatus(errorLine(e), true);
+    } finally {
+      this.busy = false;
     }
     this.refresh();
   }
@@ -300,24 +306,31 @@ export class App {
   }
 
   /** Saves the label map (with corrections) in `daft segment`'s format, or as PNG/NIfTI for an .npz. */
-  exportLabels(viewerFriendly = false): void {
+  async exportLabels(viewerFriendly = false): Promise<void> {
     const image = this.image;
     const labels = this.labels;
     if (!image || !labels) return;
     const { plan } = image.opened;
-    const file = viewerFriendly
-      ? exportViewerFriendly(image.decoded, plan.name, labels)
-      : exportLabelMap(image.decoded, plan.name, plan.kind, labels);
-    if (!file) return;
-    this.saved(
-      file,
-      !viewerFriendly && this.result !== undefined && equalBytes(file.bytes, this.result.outcome.output),
-    );
+    const result = this.result;
+    try {
+      // A picture's PNG encoder is loaded on first use: the file is made from the labels as they were at the click.
+      const file = viewerFriendly
+        ? exportViewerFriendly(image.decoded, plan.name, labels)
+        : await exportLabelMap(image.decoded, plan.name, plan.kind, labels.slice());
+      if (!file) return;
+      this.saved(
+        file,
+        !viewerFriendly && result !== undefined && equalBytes(file.bytes, result.outcome.output),
+      );
+    } catch (e) {
+      this.el.exportInfo.textContent = errorLine(e);
+      this.setStatus(errorLine(e), true);
+    }
   }
 
   /** The second export: PNG/NIfTI for an .npz case, a DICOM-SEG for a DICOM input. */
   exportAlternative(): void {
-    if (this.image?.decoded.kind === "npz") return this.exportLabels(true);
+    if (this.image?.decoded.kind === "npz") return void this.exportLabels(true);
     const image = this.image;
     const labels = this.labels;
     if (!image || !labels) return;

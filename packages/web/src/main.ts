@@ -65,7 +65,7 @@ function wireControls(el: PageElements, app: App, viewer: Viewer): void {
   el.undoButton.onclick = () => app.undo();
   el.clearButton.onclick = () => app.deleteAllBoxes();
   el.segmentButton.onclick = () => app.segment();
-  el.exportButton.onclick = () => app.exportLabels();
+  el.exportButton.onclick = () => void app.exportLabels();
   el.exportAltButton.onclick = () => app.exportAlternative();
   el.exportSlicerButton.onclick = () => app.exportSlicer();
   el.penSize.onchange = () => viewer.setPenSize(Math.max(1, Number(el.penSize.value) || 1));

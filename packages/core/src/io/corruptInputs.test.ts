@@ -69,7 +69,7 @@ if (!seg.written) throw new Error(seg.reason);
 inputs.push(["ct.seg.dcm", seg.bytes]);
 
 describe("corrupt and truncated inputs", () => {
-  it("fail as DaftInputErrors naming the file", () => {
+  it("fail as DaftInputErrors naming the file", async () => {
     const random = seededRandom(20261128);
     let failures = 0;
     for (const [name, bytes] of inputs) {
@@ -82,7 +82,7 @@ describe("corrupt and truncated inputs", () => {
         try {
           if (name.endsWith(".seg.dcm")) readDicomSegOnto(readDicom(corrupt, name), ctStudy.dicom!, name);
           else if (name.endsWith(".dcm")) decodeDicomStudy([{ name, bytes: corrupt }], name);
-          else decodeStudyFile(corrupt, name);
+          else await decodeStudyFile(corrupt, name);
         } catch (error) {
           failures++;
           expect(error, `${name}, attempt ${attempt}: ${String(error)}`).toBeInstanceOf(DaftInputError);

@@ -4,7 +4,7 @@
  * truncated or corrupt file — by extension, so the error comes from the decoder the user meant.
  */
 import { DaftInputError } from "../errors.js";
-import { decodeDicomStudy } from "./dicomSeries.js";
+import { loadDicomSeriesDecoder } from "./codecModules.js";
 import { decodeMetaImageStudy } from "./metaImageStudy.js";
 import { decodeNrrdStudy } from "./nrrdStudy.js";
 import {
@@ -37,13 +37,16 @@ export function inputFormatOf(bytes: Uint8Array, name: string): SniffedFormat {
   throw new DaftInputError(`not a recognised input; supported: ${SUPPORTED_INPUTS}`, name);
 }
 
-/** Decodes a NIfTI, NRRD, MetaImage, single DICOM or picture file (not .npz: that is a challenge case, see segmentChallengeCase). */
-export function decodeStudyFile(bytes: Uint8Array, name: string): Study {
+/**
+ * Decodes a NIfTI, NRRD, MetaImage, single DICOM or picture file (not .npz: that is a challenge case, see
+ * segmentChallengeCase). Asynchronous because pictures and DICOM load their decoders on first use (codecModules).
+ */
+export async function decodeStudyFile(bytes: Uint8Array, name: string): Promise<Study> {
   const format = inputFormatOf(bytes, name);
   if (format === "nifti") return decodeNiftiStudy(bytes, name);
   if (format === "nrrd") return decodeNrrdStudy(bytes, name);
   if (format === "metaimage") return decodeMetaImageStudy(bytes, name);
   if (format === "picture") return decodePictureStudy(bytes, name);
-  if (format === "dicom") return decodeDicomStudy([{ name, bytes }], name);
+  if (format === "dicom") return (await loadDicomSeriesDecoder()).decodeDicomStudy([{ name, bytes }], name);
   throw new Error(`decodeStudyFile: ${name} is an .npz challenge case, not a study`);
 }

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { deflateSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { inputErrorLine } from "../testing/inputErrors.js";
-import { decodeDicomPixels, readDicom } from "./dicom.js";
+import { readDicom } from "./dicom.js";
+import { decodeDicomPixels } from "./dicomPixels.js";
 
 /** Byte builder for hand-made DICOM files. */
 interface Syntax {

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DaftInputError } from "../errors.js";
-import { decodeDicomPixels, readDicom } from "./dicom.js";
+import { readDicom } from "./dicom.js";
+import { decodeDicomPixels } from "./dicomPixels.js";
 import {
   decodeCompressedSlices,
   decodeWorkerCount,

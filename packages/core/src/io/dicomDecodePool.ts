@@ -19,7 +19,8 @@
  */
 import { DaftInputError } from "../errors.js";
 import { readDicom } from "./dicom.js";
-import { answerDecodeRequest, type DecodeReply, type DecodeRequest } from "./dicomDecodeRequest.js";
+import { loadDicomPixelDecoder } from "./codecModules.js";
+import type { DecodeReply, DecodeRequest } from "./dicomDecodeRequest.js";
 import type { DicomFileBytes } from "./dicomSeries.js";
 
 // Node and browsers both have these; the core's lib (ES2022, no host types) does not declare them.
@@ -96,8 +97,10 @@ export async function decodeCompressedSlices(
     const reply = pool?.replies.get(id);
     if (reply)
       values[id] = reply.values; // a worker decoded it, or left it to the core
-    else if (options.unanswered !== "leave")
+    else if (options.unanswered !== "leave") {
+      const { answerDecodeRequest } = await loadDicomPixelDecoder();
       values[id] = answerDecodeRequest({ id, name: files[id]!.name, bytes: files[id]!.bytes }).values;
+    }
   }
   return { values, workers: pool?.complete ? size : 0 };
 }

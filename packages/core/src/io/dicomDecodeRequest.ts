@@ -5,7 +5,8 @@
  * (packages/web/src/segment/dicomDecodeWorker.ts), and kept apart from any worker scope so the pool's tests decode
  * exactly as the workers do, and the calling thread exactly as a worker when it decodes instead.
  */
-import { decodeDicomPixels, readDicom } from "./dicom.js";
+import { readDicom } from "./dicom.js";
+import { decodeDicomPixels } from "./dicomPixels.js";
 
 /** One DICOM file to decode; `id` is its index in the series. */
 export interface DecodeRequest {

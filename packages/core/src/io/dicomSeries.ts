@@ -10,7 +10,8 @@
  */
 import { DaftInputError } from "../errors.js";
 import { affineFromColumns, crossProduct, dotProduct, type Vec3 } from "../image/geometry.js";
-import { decodeDicomPixels, readDicom, type DicomFile, type DicomTags } from "./dicom.js";
+import { readDicom, type DicomFile, type DicomTags } from "./dicom.js";
+import { decodeDicomPixels } from "./dicomPixels.js";
 import { dicomSourceOf } from "./dicomSource.js";
 import { formatSpacing, type Study } from "./study.js";
 

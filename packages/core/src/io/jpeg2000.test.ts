@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../testing/seededRandom.js";
 import { DaftInputError } from "../errors.js";
-import { decodeDicomPixels } from "./dicom.js";
+import { decodeDicomPixels } from "./dicomPixels.js";
 import { dicomFixtures, expectDecodedLike } from "../testing/dicomFixtures.js";
 import { inputErrorLine } from "../testing/inputErrors.js";
 import { decodeJpeg2000 } from "./jpeg2000.js";

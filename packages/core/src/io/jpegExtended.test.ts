@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DaftInputError } from "../errors.js";
-import { decodeDicomPixels, readDicom } from "./dicom.js";
+import { readDicom } from "./dicom.js";
+import { decodeDicomPixels } from "./dicomPixels.js";
 import { encapsulatedFrames } from "./dicomFragments.js";
 import { decodeJpegExtended } from "./jpegExtended.js";
 

@@ -3,7 +3,8 @@ import { decode as decodePngFile } from "fast-png";
 import { encode as encodeJpegFile } from "jpeg-js";
 import { describe, expect, it } from "vitest";
 import { DaftInputError } from "../errors.js";
-import { decodeRaster, encodePng, sniffRasterFormat, toGreyOrRgb, type RasterImage } from "./raster.js";
+import { decodeRaster, encodePng } from "./raster.js";
+import { sniffRasterFormat, toGreyOrRgb, type RasterImage } from "./rasterFormat.js";
 
 // Files written by fixtures/dataset-mini/make_dataset_mini.py (PIL), 7 wide x 5 high, with
 // grey(x, y) = (x*37 + y*11) % 256, rgb = (grey, grey+85, grey+170) % 256, alpha = (x*y*20 + 30) % 256,

@@ -6,19 +6,8 @@ import { decode as decodePngFile, encode as encodePngFile } from "fast-png";
 import { decode as decodeJpegFile } from "jpeg-js";
 import UTIF from "utif2";
 import { DaftInputError } from "../errors.js";
-
-/** A decoded 2D image, C order, channels interleaved (H, W, C). */
-export interface RasterImage {
-  /** Uint8Array for bitDepth 8, Uint16Array for bitDepth 16. */
-  data: Uint8Array | Uint16Array;
-  width: number;
-  height: number;
-  /** 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA. */
-  channels: 1 | 2 | 3 | 4;
-  bitDepth: 8 | 16;
-}
-
-export type RasterFormat = "png" | "jpeg" | "tiff" | "bmp";
+import type { RgbPicture } from "../render/overlay.js";
+import { sniffRasterFormat, toGreyOrRgb, type RasterImage } from "./rasterFormat.js";
 
 export interface DecodeRasterOptions {
   /**
@@ -26,17 +15,6 @@ export interface DecodeRasterOptions {
    * colours. Use it for label maps stored with a palette, whose index is the class id.
    */
   paletteAsIndices?: boolean;
-}
-
-/** The raster format of `bytes` by magic number, or undefined. */
-export function sniffRasterFormat(bytes: Uint8Array): RasterFormat | undefined {
-  const b = (i: number) => bytes[i] ?? -1;
-  if (b(0) === 0x89 && b(1) === 0x50 && b(2) === 0x4e && b(3) === 0x47) return "png";
-  if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return "jpeg";
-  if (b(0) === 0x49 && b(1) === 0x49 && b(2) === 0x2a && b(3) === 0x00) return "tiff";
-  if (b(0) === 0x4d && b(1) === 0x4d && b(2) === 0x00 && b(3) === 0x2a) return "tiff";
-  if (b(0) === 0x42 && b(1) === 0x4d) return "bmp";
-  return undefined;
 }
 
 /**
@@ -73,20 +51,6 @@ export function decodeRaster(
   return image;
 }
 
-/** Drops the alpha channel: RGBA → RGB, grey+alpha → grey; grey and RGB are returned unchanged. */
-export function toGreyOrRgb(image: RasterImage): RasterImage & { channels: 1 | 3 } {
-  if (image.channels === 1 || image.channels === 3) {
-    return image as RasterImage & { channels: 1 | 3 };
-  }
-  const channels = image.channels === 2 ? 1 : 3;
-  const pixels = image.width * image.height;
-  const data = image.bitDepth === 16 ? new Uint16Array(pixels * channels) : new Uint8Array(pixels * channels);
-  for (let p = 0; p < pixels; p++) {
-    for (let c = 0; c < channels; c++) data[p * channels + c] = image.data[p * image.channels + c]!;
-  }
-  return { ...image, data, channels };
-}
-
 /** Encodes a single-channel label map (uint8 → 8-bit PNG, uint16 → 16-bit PNG). */
 export function encodePng(labels: Uint8Array | Uint16Array, width: number, height: number): Uint8Array {
   if (labels.length !== width * height) {
@@ -94,6 +58,17 @@ export function encodePng(labels: Uint8Array | Uint16Array, width: number, heigh
   }
   const depth = labels instanceof Uint16Array ? 16 : 8;
   return encodePngFile({ width, height, data: labels, depth, channels: 1 });
+}
+
+/** Encodes an 8-bit RGB picture (overlays, agreement pictures) as PNG. */
+export function encodeRgbPng(picture: RgbPicture): Uint8Array {
+  return encodePngFile({
+    width: picture.width,
+    height: picture.height,
+    data: picture.data,
+    channels: 3,
+    depth: 8,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -63,11 +63,11 @@ describe("NIfTI studies (files written by nibabel)", () => {
 });
 
 describe("label maps written back in the input's geometry", () => {
-  it("NIfTI-1 gz input: the header is copied (affine, qform and sform with codes), uint16 labels, gzip kept", () => {
+  it("NIfTI-1 gz input: the header is copied (affine, qform and sform with codes), uint16 labels, gzip kept", async () => {
     const input = fixture("nifti1_oblique_int16.nii.gz");
     const study = decodeNiftiStudy(input, "ct.nii.gz");
     const labels = labelsFor(study.values.length);
-    const out = encodeStudyLabels(study, labels);
+    const out = await encodeStudyLabels(study, labels);
     expect(out.extension).toBe(".nii.gz");
     const back = readNifti(out.bytes, "out.nii.gz");
     const original = readNifti(input, "ct.nii.gz");
@@ -88,11 +88,11 @@ describe("label maps written back in the input's geometry", () => {
     expect(header.subarray(76, 80)).toEqual(inputHeader.subarray(76, 80));
   });
 
-  it("NIfTI-2 big-endian input gives a NIfTI-2 big-endian label map with the same qform", () => {
+  it("NIfTI-2 big-endian input gives a NIfTI-2 big-endian label map with the same qform", async () => {
     const input = fixture("nifti2_be_float32_2d.nii");
     const study = decodeNiftiStudy(input, "mr.nii");
     const labels = labelsFor(study.values.length);
-    const out = encodeStudyLabels(study, labels);
+    const out = await encodeStudyLabels(study, labels);
     expect(out.extension).toBe(".nii");
     const back = readNifti(out.bytes, "out.nii");
     expect([back.version, back.littleEndian, back.datatype]).toEqual([2, false, "uint16"]);
@@ -101,7 +101,7 @@ describe("label maps written back in the input's geometry", () => {
     expect(Array.from(back.data)).toEqual(Array.from(labels));
   });
 
-  it("extensions in the input are dropped and vox_offset follows the header", () => {
+  it("extensions in the input are dropped and vox_offset follows the header", async () => {
     const plain = writeNifti(new Int16Array(24).fill(3), [4, 3, 2]);
     const withExtension = new Uint8Array(plain.length + 32);
     withExtension.set(plain.subarray(0, 348));
@@ -110,17 +110,17 @@ describe("label maps written back in the input's geometry", () => {
     new DataView(withExtension.buffer).setFloat32(108, 384, true);
     withExtension.set(plain.subarray(352), 384);
     const study = decodeNiftiStudy(withExtension, "ext.nii");
-    const back = readNifti(encodeStudyLabels(study, new Uint16Array(24).fill(1)).bytes, "out.nii");
+    const back = readNifti((await encodeStudyLabels(study, new Uint16Array(24).fill(1))).bytes, "out.nii");
     expect(back.voxOffset).toBe(352);
     expect(Array.from(back.data)).toEqual(new Array(24).fill(1));
   });
 
-  it("DICOM series: NIfTI-1 .nii.gz whose sform and qform are the LPS affine with x and y negated", () => {
+  it("DICOM series: NIfTI-1 .nii.gz whose sform and qform are the LPS affine with x and y negated", async () => {
     const folder = new URL("ct_series/", FIXTURES);
     const files = ["IM0", "IM1", "IM2", "IM3"].map((n) => ({ name: n, bytes: fixture(n, folder) }));
     const study = decodeDicomStudy(files, "ct_series");
     const labels = labelsFor(study.values.length);
-    const out = encodeStudyLabels(study, labels);
+    const out = await encodeStudyLabels(study, labels);
     expect(out.extension).toBe(".nii.gz");
     const back = readNifti(out.bytes, "out.nii.gz");
     expect(back.dims).toEqual([5, 4, 4]);
@@ -134,32 +134,32 @@ describe("label maps written back in the input's geometry", () => {
     expect(Array.from(back.data)).toEqual(Array.from(labels));
   });
 
-  it("pictures: an 8-bit PNG label map when labels fit, 16-bit beyond 255", () => {
-    const study = decodePictureStudy(fixture("grey16.png"), "grey16.png");
-    const small = encodeStudyLabels(study, labelsFor(20));
+  it("pictures: an 8-bit PNG label map when labels fit, 16-bit beyond 255", async () => {
+    const study = await decodePictureStudy(fixture("grey16.png"), "grey16.png");
+    const small = await encodeStudyLabels(study, labelsFor(20));
     expect(small.extension).toBe(".png");
     const png = decodeRaster(small.bytes, "out.png");
     expect([png.width, png.height, png.bitDepth, png.channels]).toEqual([5, 4, 8, 1]);
     expect(Array.from(png.data)).toEqual(Array.from(labelsFor(20)));
     const many = Uint16Array.from({ length: 20 }, (_, i) => i * 20);
-    const wide = decodeRaster(encodeStudyLabels(study, many).bytes, "out.png");
+    const wide = decodeRaster((await encodeStudyLabels(study, many)).bytes, "out.png");
     expect(wide.bitDepth).toBe(16);
     expect(Array.from(wide.data)).toEqual(Array.from(many));
   });
 });
 
 describe("pictures and format sniffing", () => {
-  it("a 16-bit PNG written by PIL keeps its values; RGBA drops alpha", () => {
-    const grey = decodePictureStudy(fixture("grey16.png"), "grey16.png");
+  it("a 16-bit PNG written by PIL keeps its values; RGBA drops alpha", async () => {
+    const grey = await decodePictureStudy(fixture("grey16.png"), "grey16.png");
     expect([grey.width, grey.height, grey.channels, grey.eightBit]).toEqual([5, 4, 1, false]);
     expect(Array.from(grey.values)).toEqual(expected["grey16.png"].values);
     expect(grey.geometry).toBeUndefined();
     expect(grey.spacing).toBeUndefined();
-    const rgba = decodePictureStudy(fixture("rgba.png", RASTERS), "rgba.png");
+    const rgba = await decodePictureStudy(fixture("rgba.png", RASTERS), "rgba.png");
     expect([rgba.channels, rgba.eightBit]).toEqual([3, true]);
   });
 
-  it("sniffs by content and falls back to the extension for unrecognised bytes", () => {
+  it("sniffs by content and falls back to the extension for unrecognised bytes", async () => {
     expect(sniffInputFormat(fixture("nifti1_oblique_int16.nii.gz"))).toBe("nifti");
     expect(sniffInputFormat(fixture("nifti2_be_float32_2d.nii"))).toBe("nifti");
     expect(sniffInputFormat(fixture("us_rgb.dcm"))).toBe("dicom");
@@ -168,9 +168,11 @@ describe("pictures and format sniffing", () => {
     expect(inputFormatOf(new Uint8Array(10), "scan.nii")).toBe("nifti");
     expect(inputFormatOf(new Uint8Array(10), "case.npz")).toBe("npz");
     expect(() => inputFormatOf(new Uint8Array(10), "notes.txt")).toThrowError(/not a recognised input/);
-    expect(() => decodeStudyFile(new Uint8Array(10), "scan.nii")).toThrowError(/not a NIfTI file/);
-    expect(() => decodeStudyFile(new Uint8Array(10), "photo.jpg")).toThrowError(/not a PNG, JPEG/);
-    expect(() => decodeStudyFile(new Uint8Array(10), "image.dcm")).toThrowError(/not a DICOM Part 10 file/);
+    await expect(decodeStudyFile(new Uint8Array(10), "scan.nii")).rejects.toThrowError(/not a NIfTI file/);
+    await expect(decodeStudyFile(new Uint8Array(10), "photo.jpg")).rejects.toThrowError(/not a PNG, JPEG/);
+    await expect(decodeStudyFile(new Uint8Array(10), "image.dcm")).rejects.toThrowError(
+      /not a DICOM Part 10 file/,
+    );
   });
 });
 
@@ -187,8 +189,8 @@ describe("studyToChallengeCase", () => {
     expect(() => studyToChallengeCase(study, mapped, [[1, 2, 0, 9, 5, 4]])).toThrowError(/box 0 .* outside/);
   });
 
-  it("2D pictures carry no spacing; 2D NIfTI carries (y, x) spacing", () => {
-    const picture = decodePictureStudy(fixture("grey16.png"), "p.png");
+  it("2D pictures carry no spacing; 2D NIfTI carries (y, x) spacing", async () => {
+    const picture = await decodePictureStudy(fixture("grey16.png"), "p.png");
     const kase = studyToChallengeCase(picture, new Uint8Array(20), [[0, 0, 4, 3]]);
     expect(kase.kind === "2d" && kase.spacing).toBe(undefined);
     const nifti = decodeNiftiStudy(fixture("nifti2_be_float32_2d.nii"), "mr.nii");

@@ -17,7 +17,8 @@ import { isMetaImage } from "./metaImage.js";
 import { readNifti, toZyxVolume, type NiftiHeaderText } from "./nifti.js";
 import type { MetaImageSource } from "./metaImageStudy.js";
 import type { NrrdSource } from "./nrrdStudy.js";
-import { decodeRaster, sniffRasterFormat, toGreyOrRgb } from "./raster.js";
+import { loadRasterCodecs } from "./codecModules.js";
+import { sniffRasterFormat, toGreyOrRgb } from "./rasterFormat.js";
 
 export type StudyFormat = "nifti" | "nrrd" | "metaimage" | "dicom-series" | "dicom" | "picture";
 
@@ -157,9 +158,10 @@ export function decodeNiftiStudy(fileBytes: Uint8Array, source: string): Study {
   };
 }
 
-/** A PNG, JPEG, TIFF or BMP picture: grey or RGB (alpha dropped), 8 or 16 bits. */
-export function decodePictureStudy(bytes: Uint8Array, source: string): Study {
+/** A PNG, JPEG, TIFF or BMP picture: grey or RGB (alpha dropped), 8 or 16 bits. Loads the picture decoders. */
+export async function decodePictureStudy(bytes: Uint8Array, source: string): Promise<Study> {
   const format = sniffRasterFormat(bytes) ?? "picture";
+  const { decodeRaster } = await loadRasterCodecs();
   const image = toGreyOrRgb(decodeRaster(bytes, source));
   return {
     format: "picture",

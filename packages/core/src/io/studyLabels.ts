@@ -17,7 +17,7 @@ import { flipXY, quaternionFromAffine } from "../image/geometry.js";
 import { writeNifti } from "./nifti.js";
 import { encodeMetaImageLabels } from "./metaImageStudy.js";
 import { encodeNrrdLabels } from "./nrrdStudy.js";
-import { encodePng } from "./raster.js";
+import { loadRasterCodecs } from "./codecModules.js";
 import type { NiftiSource, Study } from "./study.js";
 
 export interface EncodedLabels {
@@ -30,7 +30,8 @@ const NIFTI_INTENT_LABEL = 1002;
 const UINT16 = 512;
 const DESCRIPTION = "daft segment label map";
 
-export function encodeStudyLabels(study: Study, labels: Uint16Array): EncodedLabels {
+/** Asynchronous because a picture's PNG encoder is loaded on first use (codecModules). */
+export async function encodeStudyLabels(study: Study, labels: Uint16Array): Promise<EncodedLabels> {
   const voxels = study.width * study.height * study.depth;
   if (labels.length !== voxels) {
     throw new Error(`encodeStudyLabels: ${labels.length} labels for ${voxels} voxels of ${study.source}`);
@@ -38,6 +39,7 @@ export function encodeStudyLabels(study: Study, labels: Uint16Array): EncodedLab
   if (study.format === "picture") {
     const max = labels.reduce((a, b) => (b > a ? b : a), 0);
     const data = max <= 255 ? Uint8Array.from(labels) : labels;
+    const { encodePng } = await loadRasterCodecs();
     return { bytes: encodePng(data, study.width, study.height), extension: ".png" };
   }
   if (study.nifti) {

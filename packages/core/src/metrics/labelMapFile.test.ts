@@ -65,8 +65,10 @@ describe("caseKeyOf", () => {
 });
 
 describe("readLabelMapFile", () => {
-  it("reads NIfTI, NRRD and MetaImage label maps alike: (D, H, W), header spacing (z, y, x), one RAS affine", () => {
-    const read = placedCopies().map(([name, bytes]) => readLabelMapFile(bytes, name, "ground truth"));
+  it("reads NIfTI, NRRD and MetaImage label maps alike: (D, H, W), header spacing (z, y, x), one RAS affine", async () => {
+    const read = await Promise.all(
+      placedCopies().map(([name, bytes]) => readLabelMapFile(bytes, name, "ground truth")),
+    );
     for (const map of read) {
       expect(map.shape).toEqual([2, 3, 4]);
       expect(Array.from(map.data)).toEqual(Array.from(LABELS));
@@ -77,7 +79,7 @@ describe("readLabelMapFile", () => {
     }
   });
 
-  it("reads an .npz's 'segs' or 'gts' + 'spacing' and a PNG as 2D", () => {
+  it("reads an .npz's 'segs' or 'gts' + 'spacing' and a PNG as 2D", async () => {
     const npz = writeNpz(
       {
         gts: { data: LABELS, shape: [2, 3, 4], dtype: "uint16" },
@@ -85,19 +87,23 @@ describe("readLabelMapFile", () => {
       },
       { compress: true },
     );
-    expect(readLabelMapFile(npz, "a.npz", "ground truth")).toMatchObject({
+    expect(await readLabelMapFile(npz, "a.npz", "ground truth")).toMatchObject({
       shape: [2, 3, 4],
       spacing: [3, 1, 1],
     });
-    expect(() => readLabelMapFile(npz, "a.npz", "prediction")).toThrow(
+    await expect(readLabelMapFile(npz, "a.npz", "prediction")).rejects.toThrow(
       /no 'segs' array \(found: gts, spacing\)/,
     );
-    const png = readLabelMapFile(encodePng(Uint8Array.of(0, 1, 2, 0, 0, 1), 3, 2), "p.png", "prediction");
+    const png = await readLabelMapFile(
+      encodePng(Uint8Array.of(0, 1, 2, 0, 0, 1), 3, 2),
+      "p.png",
+      "prediction",
+    );
     expect(png).toMatchObject({ shape: [2, 3], format: "picture" });
     expect(png.rasAffine).toBeUndefined();
   });
 
-  it("refuses fractional, negative and NaN labels, naming the file", () => {
+  it("refuses fractional, negative and NaN labels, naming the file", async () => {
     for (const [value, shown] of [
       [0.5, "0.5"],
       [-1, "-1"],
@@ -106,21 +112,23 @@ describe("readLabelMapFile", () => {
       const data = new Float32Array(8);
       data[5] = value;
       const attempt = () => readLabelMapFile(writeNifti(data, [2, 2, 2]), "seg.nii", "prediction");
-      expect(attempt).toThrow(DaftInputError);
-      expect(attempt).toThrow(`a prediction label map holds ${shown} at voxel 5; labels are integers ≥ 0`);
+      await expect(attempt()).rejects.toThrow(DaftInputError);
+      await expect(attempt()).rejects.toThrow(
+        `a prediction label map holds ${shown} at voxel 5; labels are integers ≥ 0`,
+      );
     }
   });
 });
 
 describe("checkSameGrid", () => {
-  it("refuses another shape or another placement of the same shape, naming the prediction", () => {
-    const gt = readLabelMapFile(placedCopies()[0]![1], "gt/ct.nii.gz", "ground truth");
+  it("refuses another shape or another placement of the same shape, naming the prediction", async () => {
+    const gt = await readLabelMapFile(placedCopies()[0]![1], "gt/ct.nii.gz", "ground truth");
     const shifted = RAS.map((row, r) => (r === 2 ? [row[0]!, row[1]!, row[2]!, row[3]! + 1.5] : row));
-    const moved = readLabelMapFile(placedCopies(shifted)[1]![1], "pred/ct.nrrd", "prediction");
+    const moved = await readLabelMapFile(placedCopies(shifted)[1]![1], "pred/ct.nrrd", "prediction");
     expect(() => checkSameGrid(moved, gt, "pred/ct.nrrd", "gt/ct.nii.gz")).toThrow(
       /placed 1\.5 mm away from the ground truth gt\/ct\.nii\.gz .*resample it onto the ground truth's grid first/,
     );
-    const small = readLabelMapFile(
+    const small = await readLabelMapFile(
       writeNifti(new Uint8Array(8), [2, 2, 2], { affine: RAS }),
       "s.nii",
       "prediction",

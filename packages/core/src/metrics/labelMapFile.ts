@@ -48,9 +48,13 @@ export function caseKeyOf(fileName: string): string {
   return (/\.nrrd$/i.test(fileName) ? stem.replace(/\.seg$/i, "") : stem).replace(/_\d{4}$/, "");
 }
 
-export function readLabelMapFile(bytes: Uint8Array, file: string, role: LabelMapRole): LabelMapArray {
+export async function readLabelMapFile(
+  bytes: Uint8Array,
+  file: string,
+  role: LabelMapRole,
+): Promise<LabelMapArray> {
   if (/\.npz$/i.test(file)) return readNpzLabels(bytes, file, role);
-  const study = decodeStudyFile(bytes, file);
+  const study = await decodeStudyFile(bytes, file);
   if (study.channels !== 1)
     throw new DaftInputError(`a ${role} label map must have one value per voxel`, file);
   const values = study.values;
@@ -81,7 +85,7 @@ export function readLabelMapFile(bytes: Uint8Array, file: string, role: LabelMap
  * A label map to take boxes from or to edit (`daft segment --boxes-from`, the web app's Open label map): any file
  * readLabelMapFile reads; an .npz gives its 'segs' when it has them, else its 'gts' (no 'spacing' needed).
  */
-export function readLabelMapForBoxes(bytes: Uint8Array, file: string): LabelMapArray {
+export async function readLabelMapForBoxes(bytes: Uint8Array, file: string): Promise<LabelMapArray> {
   if (!/\.npz$/i.test(file)) return readLabelMapFile(bytes, file, "prediction");
   const archive = openNpz(bytes, file);
   return readNpzLabels(

@@ -8,6 +8,7 @@
 import { DaftInputError } from "../errors.js";
 import { describeMapping, type CtWindow } from "../image/modelIntensities.js";
 import type { ChallengeCase } from "../io/challengeCase.js";
+import { loadDicomSeriesDecoder } from "../io/codecModules.js";
 import { inputFormatOf, decodeStudyFile } from "../io/decodeStudy.js";
 import {
   checkDicomSegSource,
@@ -15,7 +16,7 @@ import {
   type DicomSegOptions,
   type DicomSegResult,
 } from "../io/dicomSeg.js";
-import { decodeDicomStudy, type DicomFileBytes } from "../io/dicomSeries.js";
+import type { DicomFileBytes } from "../io/dicomSeries.js";
 import {
   boxSegments,
   encodeSlicerSegmentation,
@@ -99,6 +100,7 @@ export async function segmentInput(
 ): Promise<SegmentedInput> {
   if (input.kind === "dicom-series") {
     const started = opts.now();
+    const { decodeDicomStudy } = await loadDicomSeriesDecoder();
     const study = decodeDicomStudy(input.files, input.source ?? input.name);
     return segmentDecodedStudy(input, study, opts.now() - started, prompts, opts);
   }
@@ -110,7 +112,7 @@ export async function segmentInput(
     return { format: "npz", extension: "", ...result };
   }
   const started = opts.now();
-  const study = decodeStudyFile(input.bytes, input.source ?? input.name);
+  const study = await decodeStudyFile(input.bytes, input.source ?? input.name);
   return segmentDecodedStudy(input, study, opts.now() - started, prompts, opts);
 }
 

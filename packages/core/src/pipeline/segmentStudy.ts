@@ -90,7 +90,7 @@ export async function segmentStudy(
     ...(headerRule ? { headerModality: headerRule } : {}),
   });
   const t = opts.now();
-  const output = encodeStudyLabels(study, labels);
+  const output = await encodeStudyLabels(study, labels);
   record.timings.decodeInputMs = prepareMs;
   record.timings.encodeOutputMs = opts.now() - t;
   record.totalMs = opts.now() - started;

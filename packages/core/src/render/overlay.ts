@@ -1,5 +1,3 @@
-import { encode } from "fast-png";
-
 /** An RGB picture, interleaved, 8-bit. */
 export interface RgbPicture {
   data: Uint8Array;
@@ -130,8 +128,4 @@ export function tilePictures(pictures: RgbPicture[], gap = 4): RgbPicture {
     x0 += p.width + gap;
   }
   return { data, width, height };
-}
-
-export function encodeRgbPng(picture: RgbPicture): Uint8Array {
-  return encode({ width: picture.width, height: picture.height, data: picture.data, channels: 3, depth: 8 });
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
-import { decodeDicomPixels, readDicom, type DicomFile, type DicomPixels } from "../io/dicom.js";
+import { readDicom, type DicomFile } from "../io/dicom.js";
+import { decodeDicomPixels, type DicomPixels } from "../io/dicomPixels.js";
 import { encapsulatedFrames } from "../io/dicomFragments.js";
 
 /**

@@ -40,7 +40,7 @@ export async function openBoxesFrom(path: string, inputs: readonly InputRef[]): 
       );
     return dicom
       ? { boxes: [], world: false, fromDicomSeg: { seg: dicom, file } }
-      : { boxes: [], world: false, fromLabelMap: { map: readLabelMapForBoxes(bytes, file), file } };
+      : { boxes: [], world: false, fromLabelMap: { map: await readLabelMapForBoxes(bytes, file), file } };
   };
   if (!info.isDirectory()) {
     if (inputs.length !== 1) {

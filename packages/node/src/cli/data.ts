@@ -19,7 +19,10 @@ import {
   mergeCaseRows,
   parseCasesCsv,
   checkDatasetJson,
-  decodeStudyFile,
+  decodeMetaImageStudy,
+  decodeNiftiStudy,
+  decodeNrrdStudy,
+  inputFormatOf,
   normaliseDatasetJson,
   parseSplitList,
   writeNpz,
@@ -362,7 +365,12 @@ function datasetContext(datasetDir: string, shownDir: string, options: ImportOpt
           shown,
         );
       }
-      return decodeStudyFile(bytes, shown).dimension;
+      // nnU-Net and MSD images that are not pictures are NIfTI, NRRD or MetaImage (decoded in place, no codec).
+      const format = inputFormatOf(bytes, shown);
+      if (format === "nrrd") return decodeNrrdStudy(bytes, shown).dimension;
+      if (format === "metaimage") return decodeMetaImageStudy(bytes, shown).dimension;
+      if (format === "nifti") return decodeNiftiStudy(bytes, shown).dimension;
+      throw new DaftInputError(`is ${format}; dataset images here must be NIfTI, NRRD or MetaImage`, shown);
     },
   };
 }

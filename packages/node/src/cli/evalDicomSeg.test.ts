@@ -29,8 +29,8 @@ function segOf(study: Study, labels: Uint16Array): Uint8Array {
 }
 
 /** The label map `daft segment` writes for a DICOM input (NIfTI-1, the series' affine as RAS). */
-function niftiOf(study: Study, labels: Uint16Array): Uint8Array {
-  return encodeStudyLabels(study, labels).bytes;
+async function niftiOf(study: Study, labels: Uint16Array): Promise<Uint8Array> {
+  return (await encodeStudyLabels(study, labels)).bytes;
 }
 
 /** The challenge's case DSC, computed here from voxel counts: the mean over labels 1..max(gt) of 2|G∩P| / (|G|+|P|). */
@@ -87,7 +87,7 @@ describe("daft eval --dicom: DICOM-SEG files", () => {
     const header = await readDicomFileHeader(at("gt", "ct.seg.dcm"));
     if (header?.kind !== "seg") throw new Error("not found as a SEG");
     const fromSeg = await (await openDicomSegReader(at("dicom"))).read(at("gt", "ct.seg.dcm"), header.seg);
-    const fromNifti = readLabelMapFile(niftiOf(STUDY, LABELS), "ct.nii.gz", "ground truth");
+    const fromNifti = await readLabelMapFile(await niftiOf(STUDY, LABELS), "ct.nii.gz", "ground truth");
     expect(Array.from(fromSeg.data)).toEqual(Array.from(LABELS));
     expect(Array.from(fromNifti.data)).toEqual(Array.from(LABELS));
     expect(fromSeg.shape).toEqual([2, 2, 3]);
@@ -99,7 +99,7 @@ describe("daft eval --dicom: DICOM-SEG files", () => {
 
   it("a SEG scores DSC 1 against the NIfTI daft segment writes for its series, as gt or as prediction", async () => {
     await writeFile(at("gt", "ct.seg.dcm"), segOf(STUDY, LABELS));
-    await writeFile(at("pred", "ct.nii.gz"), niftiOf(STUDY, LABELS));
+    await writeFile(at("pred", "ct.nii.gz"), await niftiOf(STUDY, LABELS));
     expect(await main(evalArgs("--dicom", at("dicom")))).toBe(0);
     expect(stderr).toBe("");
     expect((await cases()).map((c) => [c.case, c.labels, c.dsc, c.nsd])).toEqual([
@@ -108,7 +108,7 @@ describe("daft eval --dicom: DICOM-SEG files", () => {
 
     await rm(at("gt", "ct.seg.dcm"));
     await rm(at("pred", "ct.nii.gz"));
-    await writeFile(at("gt", "ct.nii.gz"), niftiOf(STUDY, LABELS));
+    await writeFile(at("gt", "ct.nii.gz"), await niftiOf(STUDY, LABELS));
     await writeFile(at("pred", "ct_0000.seg.dcm"), segOf(STUDY, LABELS)); // nnU-Net's image name pairs too
     expect(await main(evalArgs("--dicom", at("dicom")))).toBe(0);
     expect(stderr).toBe("");
@@ -124,7 +124,7 @@ describe("daft eval --dicom: DICOM-SEG files", () => {
     expect(image.dimension).toBe(2);
     const labels = LABELS.slice(0, 6);
     await writeFile(at("gt", "IM0.seg.dcm"), segOf(image, labels));
-    await writeFile(at("pred", "IM0.nii.gz"), niftiOf(image, labels));
+    await writeFile(at("pred", "IM0.nii.gz"), await niftiOf(image, labels));
     expect(await main(evalArgs("--dicom", at("dicom")))).toBe(0);
     expect(stderr).toBe("");
     expect((await cases()).map((c) => [c.case, c.dsc])).toEqual([["IM0.seg.dcm", "1"]]);
@@ -172,7 +172,7 @@ describe("daft eval --dicom: DICOM-SEG files", () => {
     const orphan = encodeDicomSeg(smallSeriesSource(), new Uint16Array(18).fill(1), SEG_OPTIONS, "other");
     if (!orphan.written) throw new Error(orphan.reason);
     await writeFile(at("gt", "other.seg.dcm"), orphan.bytes);
-    await writeFile(at("pred", "other.nii.gz"), niftiOf(STUDY, LABELS));
+    await writeFile(at("pred", "other.nii.gz"), await niftiOf(STUDY, LABELS));
     await writeFile(at("gt", "ct.seg.dcm"), segOf(STUDY, LABELS));
     await writeFile(at("pred", "ct.seg.dcm"), segOf(STUDY, LABELS));
     expect(await main(evalArgs("--dicom", at("dicom")))).toBe(1);
@@ -189,7 +189,7 @@ describe("daft eval --dicom: DICOM-SEG files", () => {
 
   it("without --dicom, or with a file named .seg.dcm that is no SEG: one line each, the case counted as failed", async () => {
     await writeFile(at("gt", "ct.seg.dcm"), segOf(STUDY, LABELS));
-    await writeFile(at("pred", "ct.nii.gz"), niftiOf(STUDY, LABELS));
+    await writeFile(at("pred", "ct.nii.gz"), await niftiOf(STUDY, LABELS));
     expect(await main(evalArgs())).toBe(1);
     expect(stderr.trim()).toBe(
       `${at("gt", "ct.seg.dcm")}: a DICOM-SEG is scored on the DICOM series it was made on: ` +
@@ -214,8 +214,8 @@ describe("daft eval --dicom: DICOM-SEG files", () => {
 
     stderr = "";
     await rm(at("gt", "ct.seg.dcm"));
-    await writeFile(at("gt", "ct.nii.gz"), niftiOf(STUDY, LABELS));
-    await writeFile(at("pred", "ct.nii.gz"), niftiOf(STUDY, LABELS));
+    await writeFile(at("gt", "ct.nii.gz"), await niftiOf(STUDY, LABELS));
+    await writeFile(at("pred", "ct.nii.gz"), await niftiOf(STUDY, LABELS));
     expect(await main(evalArgs("--dicom", at("dicom")))).toBe(0);
     expect(stderr.trim()).toBe(
       `${at("dicom")}: warning: no DICOM-SEG in the pred or gt folder; --dicom is not read`,

@@ -160,7 +160,7 @@ async function readDisplayImage(file: string, shape: readonly number[]): Promise
       shape: colour ? imgs.shape.slice(0, 2) : imgs.shape,
     };
   } else {
-    const study = decodeStudyFile(bytes, file);
+    const study = await decodeStudyFile(bytes, file);
     image = {
       ...displayImageOfStudy(study),
       shape: study.dimension === 3 ? [study.depth, study.height, study.width] : [study.height, study.width],

@@ -5,7 +5,7 @@ import { readFileBytes } from "../io/fileBytes.js";
 import {
   caseOverlay,
   DaftInputError,
-  encodeRgbPng,
+  loadRasterCodecs,
   parseBoxArgument,
   parseNamesArgument,
   parsePromptFile,
@@ -337,6 +337,7 @@ export async function main(args: string[]): Promise<number> {
       const overlayPath = overlayPathOf(input);
       if (overlayPath) {
         await mkdir(dirname(overlayPath), { recursive: true });
+        const { encodeRgbPng } = await loadRasterCodecs();
         await writeFileAtomic(overlayPath, encodeRgbPng(caseOverlay(result.input, result.labels)));
       }
       tables.add(input, result.record, result.labels, ioMs, performance.now() - ioStart);

@@ -4,8 +4,8 @@
  */
 import {
   decodeChallengeCase,
-  decodeDicomStudy,
   decodeStudyFile,
+  loadDicomSeriesDecoder,
   DaftInputError,
   inputFormatOf,
   openNpz,
@@ -28,11 +28,15 @@ export type DecodedInput =
       description: string;
     };
 
-export function decodeInput(input: InputBytes): DecodedInput {
+/** Asynchronous because pictures and DICOM load their decoders on first use (the core's codecModules). */
+export async function decodeInput(input: InputBytes): Promise<DecodedInput> {
   const source = input.source ?? input.name;
-  if (input.kind === "dicom-series") return studyInput(decodeDicomStudy(input.files, source));
+  if (input.kind === "dicom-series") {
+    const { decodeDicomStudy } = await loadDicomSeriesDecoder();
+    return studyInput(decodeDicomStudy(input.files, source));
+  }
   if (inputFormatOf(input.bytes, input.name) !== "npz")
-    return studyInput(decodeStudyFile(input.bytes, source));
+    return studyInput(await decodeStudyFile(input.bytes, source));
   return npzInput(input.bytes, source);
 }
 

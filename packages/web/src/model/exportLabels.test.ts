@@ -53,32 +53,34 @@ describe("export naming (as daft segment names its outputs)", () => {
 });
 
 describe("exported label maps", () => {
-  it("writes a picture's labels with the core's encoder: the bytes daft segment writes", () => {
+  it("writes a picture's labels with the core's encoder: the bytes daft segment writes", async () => {
     const png = encodePng(
       Uint8Array.from({ length: 12 }, (_, i) => i * 20),
       4,
       3,
     );
-    const decoded = decodeInput({ kind: "file", name: "photo.png", bytes: png });
+    const decoded = await decodeInput({ kind: "file", name: "photo.png", bytes: png });
     const labels = Uint16Array.of(0, 1, 1, 0, 0, 2, 2, 0, 0, 0, 0, 0);
-    const file = exportLabelMap(decoded, "photo.png", "file", labels);
+    const file = await exportLabelMap(decoded, "photo.png", "file", labels);
     expect(file.fileName).toBe("photo.png");
-    expect(file.bytes).toEqual(encodeStudyLabels(decodePictureStudy(png, "photo.png"), labels).bytes);
+    expect(file.bytes).toEqual(
+      (await encodeStudyLabels(await decodePictureStudy(png, "photo.png"), labels)).bytes,
+    );
     expect([...decodeRaster(file.bytes, "out").data]).toEqual([...labels]);
   });
 
-  it("writes a NIfTI input's labels with its header, gzipped like the input", () => {
+  it("writes a NIfTI input's labels with its header, gzipped like the input", async () => {
     const nii = writeNifti(new Int16Array(2 * 3 * 4), [2, 3, 4], { pixdim: [0.5, 0.7, 2], gzip: true });
-    const decoded = decodeInput({ kind: "file", name: "ct.nii.gz", bytes: nii });
+    const decoded = await decodeInput({ kind: "file", name: "ct.nii.gz", bytes: nii });
     const labels = new Uint16Array(24).fill(1, 5, 9);
-    const file = exportLabelMap(decoded, "ct.nii.gz", "file", labels);
+    const file = await exportLabelMap(decoded, "ct.nii.gz", "file", labels);
     expect(file.fileName).toBe("ct.nii.gz");
     const back = decodeNiftiStudy(file.bytes, "out");
     expect([...back.values]).toEqual([...labels]);
     expect(back.spacing).toEqual([2, 0.7, 0.5]);
   });
 
-  it("writes NRRD and MetaImage inputs' labels in their own format and placement, as daft segment does", () => {
+  it("writes NRRD and MetaImage inputs' labels in their own format and placement, as daft segment does", async () => {
     const values = new Int16Array(2 * 3 * 4);
     const labels = new Uint16Array(24).fill(2, 3, 11);
     const inputs: [string, Uint8Array][] = [
@@ -103,18 +105,18 @@ describe("exported label maps", () => {
       ],
     ];
     for (const [name, bytes] of inputs) {
-      const decoded = decodeInput({ kind: "file", name, bytes });
-      const file = exportLabelMap(decoded, name, "file", labels);
+      const decoded = await decodeInput({ kind: "file", name, bytes });
+      const file = await exportLabelMap(decoded, name, "file", labels);
       expect(file.fileName).toBe(name);
-      const study = decodeStudyFile(bytes, name);
-      expect(file.bytes).toEqual(encodeStudyLabels(study, labels).bytes);
-      const back = decodeStudyFile(file.bytes, `out-${name}`);
+      const study = await decodeStudyFile(bytes, name);
+      expect(file.bytes).toEqual((await encodeStudyLabels(study, labels)).bytes);
+      const back = await decodeStudyFile(file.bytes, `out-${name}`);
       expect([...back.values]).toEqual([...labels]);
       expect(back.geometry).toEqual(study.geometry);
     }
   });
 
-  it("writes a challenge case's labels as 'segs', and as PNG or NIfTI for other viewers", () => {
+  it("writes a challenge case's labels as 'segs', and as PNG or NIfTI for other viewers", async () => {
     const imgs = { data: new Uint8Array(2 * 3 * 4), shape: [2, 3, 4], dtype: "uint8" };
     const npz = writeNpz(
       {
@@ -124,7 +126,7 @@ describe("exported label maps", () => {
       },
       { compress: false },
     );
-    const decoded = decodeInput({ kind: "file", name: "3DBox_MR_x.npz", bytes: npz });
+    const decoded = await decodeInput({ kind: "file", name: "3DBox_MR_x.npz", bytes: npz });
     expect(decoded).toMatchObject({
       kind: "npz",
       dimension: 3,
@@ -132,7 +134,7 @@ describe("exported label maps", () => {
       fileBoxes: [[0, 0, 0, 3, 2, 1]],
     });
     const labels = new Uint16Array(24).fill(1, 0, 6);
-    const file = exportLabelMap(decoded, "3DBox_MR_x.npz", "file", labels);
+    const file = await exportLabelMap(decoded, "3DBox_MR_x.npz", "file", labels);
     expect(file).toMatchObject({ fileName: "3DBox_MR_x.npz", mediaType: "application/zip" });
     expect(file.bytes).toEqual(encodeSegmentationNpz(labels, [2, 3, 4]));
     expect([...(openNpz(file.bytes).read("segs").data as Uint16Array)]).toEqual([...labels]);
@@ -145,10 +147,10 @@ describe("exported label maps", () => {
 });
 
 describe("3D Slicer segmentation export", () => {
-  it("writes <stem>.seg.nrrd in the input's LPS placement with one segment per box, painted labels included", () => {
+  it("writes <stem>.seg.nrrd in the input's LPS placement with one segment per box, painted labels included", async () => {
     // A RAS NIfTI: the segmentation's LPS directions and origin are its affine with x and y negated.
     const nii = writeNifti(new Int16Array(2 * 3 * 4), [2, 3, 4], { pixdim: [0.5, 0.7, 2], gzip: true });
-    const decoded = decodeInput({ kind: "file", name: "ct.nii.gz", bytes: nii });
+    const decoded = await decodeInput({ kind: "file", name: "ct.nii.gz", bytes: nii });
     const labels = new Uint16Array(24).fill(1, 5, 9).fill(3, 20, 21);
     const file = exportSlicerSegmentation(decoded, "ct.nii.gz", "file", labels, 2);
     expect(file).toMatchObject({ fileName: "ct.seg.nrrd", mediaType: "application/octet-stream" });
@@ -173,7 +175,7 @@ describe("3D Slicer segmentation export", () => {
     expect([0, 1, 2].map((n) => namedFields.get(`Segment${n}_Name`))).toEqual(["liver", "box 2", "box 3"]);
   });
 
-  it("places a challenge case by its spacing, a 2D one as one slice", () => {
+  it("places a challenge case by its spacing, a 2D one as one slice", async () => {
     const npz = writeNpz(
       {
         imgs: { data: new Uint8Array(3 * 4), shape: [3, 4], dtype: "uint8" },
@@ -181,7 +183,7 @@ describe("3D Slicer segmentation export", () => {
       },
       { compress: false },
     );
-    const decoded = decodeInput({ kind: "file", name: "2DBox_US_x.npz", bytes: npz });
+    const decoded = await decodeInput({ kind: "file", name: "2DBox_US_x.npz", bytes: npz });
     const file = exportSlicerSegmentation(decoded, "2DBox_US_x.npz", "file", new Uint16Array(12).fill(1), 1);
     expect(file.fileName).toBe("2DBox_US_x.seg.nrrd");
     const nrrd = readNrrd(file.bytes, file.fileName);
@@ -197,20 +199,26 @@ describe("3D Slicer segmentation export", () => {
 
 describe("DICOM-SEG export", () => {
   const labels = Uint16Array.of(1, 1, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0);
-  const seg = (
+  const seg = async (
     files = syntheticCtSeries(),
     map = labels,
     who: { expert?: string; edited?: boolean } = { expert: "CT" },
   ) =>
-    exportDicomSeg(decodeInput({ kind: "dicom-series", name: "ct", files }), "ct", "dicom-series", map, {
-      expert: who.expert,
-      edited: who.edited ?? false,
-      softwareVersion: "0.1.0",
-    });
+    exportDicomSeg(
+      await decodeInput({ kind: "dicom-series", name: "ct", files }),
+      "ct",
+      "dicom-series",
+      map,
+      {
+        expert: who.expert,
+        edited: who.edited ?? false,
+        softwareVersion: "0.1.0",
+      },
+    );
   const text = (bytes: Uint8Array) => new TextDecoder("latin1").decode(bytes);
 
-  it("writes <series>.seg.dcm, a Segmentation Storage file in the source's study", () => {
-    const file = seg();
+  it("writes <series>.seg.dcm, a Segmentation Storage file in the source's study", async () => {
+    const file = await seg();
     if (!file || "skipped" in file) throw new Error("no SEG");
     expect(file.fileName).toBe("ct.seg.dcm");
     expect(file.mediaType).toBe("application/dicom");
@@ -221,7 +229,7 @@ describe("DICOM-SEG export", () => {
     expect(text(file.bytes)).toContain("DAFT CT");
     expect(text(file.bytes)).toContain("daft web app");
     const named = exportDicomSeg(
-      decodeInput({ kind: "dicom-series", name: "ct", files: syntheticCtSeries() }),
+      await decodeInput({ kind: "dicom-series", name: "ct", files: syntheticCtSeries() }),
       "ct",
       "dicom-series",
       labels,
@@ -232,22 +240,22 @@ describe("DICOM-SEG export", () => {
     expect(text(named.bytes)).toContain("liver");
   });
 
-  it("says SEMIAUTOMATIC after hand corrections and MANUAL when nothing was segmented", () => {
-    const edited = seg(syntheticCtSeries(), labels, { expert: "CT", edited: true });
-    const manual = seg(syntheticCtSeries(), labels, { edited: true });
+  it("says SEMIAUTOMATIC after hand corrections and MANUAL when nothing was segmented", async () => {
+    const edited = await seg(syntheticCtSeries(), labels, { expert: "CT", edited: true });
+    const manual = await seg(syntheticCtSeries(), labels, { edited: true });
     if (!edited || "skipped" in edited || !manual || "skipped" in manual) throw new Error("no SEG");
     expect(text(edited.bytes)).toContain("SEMIAUTOMATIC");
     expect(text(manual.bytes)).toContain("MANUAL");
     expect(text(manual.bytes)).not.toContain("DAFT manual");
   });
 
-  it("skips an empty label map, refuses a series without a frame of reference, ignores other inputs", () => {
-    expect(seg(syntheticCtSeries(), new Uint16Array(12))).toEqual({
+  it("skips an empty label map, refuses a series without a frame of reference, ignores other inputs", async () => {
+    expect(await seg(syntheticCtSeries(), new Uint16Array(12))).toEqual({
       skipped: expect.stringMatching(/no voxel|empty/),
     });
-    expect(() => seg(syntheticCtSeries(false))).toThrow(/FrameOfReferenceUID/);
+    await expect(seg(syntheticCtSeries(false))).rejects.toThrow(/FrameOfReferenceUID/);
     const png = encodePng(new Uint8Array(4), 2, 2);
-    const decoded = decodeInput({ kind: "file", name: "p.png", bytes: png });
+    const decoded = await decodeInput({ kind: "file", name: "p.png", bytes: png });
     expect(
       exportDicomSeg(decoded, "p.png", "file", new Uint16Array(4), {
         expert: "US",

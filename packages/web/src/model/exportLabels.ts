@@ -48,15 +48,15 @@ export function mediaTypeOf(fileName: string): string {
 }
 
 /** The label map in the format `daft segment` writes for this input (NIfTI / PNG / .npz 'segs'). */
-export function exportLabelMap(
+export async function exportLabelMap(
   decoded: DecodedInput,
   caseName: string,
   kind: "file" | "dicom-series",
   labels: Uint16Array,
-): ExportedFile {
+): Promise<ExportedFile> {
   const encoded =
     decoded.kind === "study"
-      ? { format: "study" as const, ...encodeStudyLabels(decoded.study, labels) }
+      ? { format: "study" as const, ...(await encodeStudyLabels(decoded.study, labels)) }
       : { format: "npz" as const, bytes: encodeSegmentationNpz(labels, decoded.shape), extension: "" };
   const fileName = labelMapFileName(caseName, kind, encoded);
   return { fileName, bytes: encoded.bytes, mediaType: mediaTypeOf(fileName) };

@@ -20,18 +20,22 @@ const affine: Affine = [
 ];
 // A 4 × 3 × 2 NIfTI image (x, y, z) placed by `affine`.
 const niftiImage = writeNifti(new Int16Array(24), [4, 3, 2], { affine, gzip: true });
-const target = () => ({
-  decoded: decodeInput({ kind: "file", name: "ct.nii.gz", bytes: niftiImage }),
+const target = async () => ({
+  decoded: await decodeInput({ kind: "file", name: "ct.nii.gz", bytes: niftiImage }),
   name: "ct.nii.gz",
   dimension: 3 as const,
 });
 
 describe("openLabelMap", () => {
-  it("takes a label map on the image's grid as it is, one box per label around its voxels", () => {
+  it("takes a label map on the image's grid as it is, one box per label around its voxels", async () => {
     const labels = new Uint16Array(24);
     labels[1] = labels[6] = 1; // (1,0,0) and (2,1,0)
     labels[12 + 11] = 2; // (3,2,1)
-    const opened = openLabelMap(writeNifti(labels, [4, 3, 2], { affine }), "ct_labels.nii", target());
+    const opened = await openLabelMap(
+      writeNifti(labels, [4, 3, 2], { affine }),
+      "ct_labels.nii",
+      await target(),
+    );
     expect([...opened.labels]).toEqual([...labels]);
     expect(opened.boxes).toEqual([
       { x0: 1, y0: 0, z0: 0, x1: 2, y1: 1, z1: 0 },
@@ -40,12 +44,12 @@ describe("openLabelMap", () => {
     expect(opened.note).toBe("ct_labels.nii: 2 label(s), one box each");
   });
 
-  it("numbers label values as boxes in value order (BraTS-style 1, 2, 4)", () => {
+  it("numbers label values as boxes in value order (BraTS-style 1, 2, 4)", async () => {
     const values = new Uint16Array(24);
     values[0] = 4;
     values[5] = 1;
     values[10] = 2;
-    const opened = openLabelMap(writeNifti(values, [4, 3, 2], { affine }), "brats.nii", target());
+    const opened = await openLabelMap(writeNifti(values, [4, 3, 2], { affine }), "brats.nii", await target());
     expect([opened.labels[0], opened.labels[5], opened.labels[10]]).toEqual([3, 1, 2]);
     expect(opened.boxes.map((b) => [b.x0, b.y0, b.z0])).toEqual([
       [1, 1, 0],
@@ -57,21 +61,25 @@ describe("openLabelMap", () => {
     );
   });
 
-  it("reads a 3D Slicer segmentation of the image (LPS) and a challenge case's 'segs' or 'gts'", () => {
+  it("reads a 3D Slicer segmentation of the image (LPS) and a challenge case's 'segs' or 'gts'", async () => {
     const labels = Uint16Array.from({ length: 24 }, (_, i) => (i % 5 === 0 ? 1 : 0));
     const seg = encodeSlicerSegmentation(labels, { sizes: [4, 3, 2], affine, space: "RAS" }, boxSegments(1));
-    expect([...openLabelMap(seg, "ct.seg.nrrd", target()).labels]).toEqual([...labels]);
+    expect([...(await openLabelMap(seg, "ct.seg.nrrd", await target())).labels]).toEqual([...labels]);
     // Its segments' names name the boxes; a box's own default name ("box 1" as box 1) leaves it unnamed.
-    expect(openLabelMap(seg, "ct.seg.nrrd", target()).boxes.map((b) => b.name)).toEqual([undefined]);
+    expect((await openLabelMap(seg, "ct.seg.nrrd", await target())).boxes.map((b) => b.name)).toEqual([
+      undefined,
+    ]);
     const named = encodeSlicerSegmentation(
       labels,
       { sizes: [4, 3, 2], affine, space: "RAS" },
       boxSegments(1, ["lesion"]),
     );
-    expect(openLabelMap(named, "ct.seg.nrrd", target()).boxes.map((b) => b.name)).toEqual(["lesion"]);
+    expect((await openLabelMap(named, "ct.seg.nrrd", await target())).boxes.map((b) => b.name)).toEqual([
+      "lesion",
+    ]);
 
-    const npzTarget = (bytes: Uint8Array) => ({
-      decoded: decodeInput({ kind: "file", name: "2DBox_US_a.npz", bytes }),
+    const npzTarget = async (bytes: Uint8Array) => ({
+      decoded: await decodeInput({ kind: "file", name: "2DBox_US_a.npz", bytes }),
       name: "2DBox_US_a.npz",
       dimension: 2 as const,
     });
@@ -86,7 +94,7 @@ describe("openLabelMap", () => {
       { gts: { data: Uint8Array.of(0, 1, 1, 0, 0, 0), shape: [2, 3], dtype: "uint8" } },
       { compress: false },
     );
-    const fromGts = openLabelMap(gts, "2DBox_US_a_gt.npz", npzTarget(image));
+    const fromGts = await openLabelMap(gts, "2DBox_US_a_gt.npz", await npzTarget(image));
     expect([...fromGts.labels]).toEqual([0, 1, 1, 0, 0, 0]);
     expect(fromGts.boxes).toEqual([{ x0: 1, y0: 0, z0: 0, x1: 2, y1: 0, z1: 0 }]);
     const segs = writeNpz(
@@ -95,12 +103,12 @@ describe("openLabelMap", () => {
       },
       { compress: false },
     );
-    expect(() => openLabelMap(segs, "bad.npz", npzTarget(image))).toThrow(
+    await expect(openLabelMap(segs, "bad.npz", await npzTarget(image))).rejects.toThrow(
       "holds 1.5 at voxel 3; labels are integers ≥ 0",
     );
   });
 
-  it("takes a 2D picture's label map saved as one slice (Slicer) as that slice", () => {
+  it("takes a 2D picture's label map saved as one slice (Slicer) as that slice", async () => {
     const picture = encodePng(new Uint8Array(6), 3, 2);
     const labels = Uint16Array.of(0, 0, 1, 1, 0, 0);
     const seg = encodeSlicerSegmentation(
@@ -117,8 +125,8 @@ describe("openLabelMap", () => {
       },
       boxSegments(1),
     );
-    const opened = openLabelMap(seg, "photo.seg.nrrd", {
-      decoded: decodeInput({ kind: "file", name: "photo.png", bytes: picture }),
+    const opened = await openLabelMap(seg, "photo.seg.nrrd", {
+      decoded: await decodeInput({ kind: "file", name: "photo.png", bytes: picture }),
       name: "photo.png",
       dimension: 2,
     });
@@ -126,21 +134,25 @@ describe("openLabelMap", () => {
     expect(opened.boxes).toEqual([{ x0: 0, y0: 0, z0: 0, x1: 2, y1: 1, z1: 0 }]);
   });
 
-  it("refuses a label map on another grid: a different shape, or the same shape placed elsewhere", () => {
-    expect(() =>
-      openLabelMap(writeNifti(new Uint16Array(12), [4, 3, 1], { affine }), "small.nii", target()),
-    ).toThrow("shape (3, 4) does not match the image's (2, 3, 4)");
+  it("refuses a label map on another grid: a different shape, or the same shape placed elsewhere", async () => {
+    await expect(
+      openLabelMap(writeNifti(new Uint16Array(12), [4, 3, 1], { affine }), "small.nii", await target()),
+    ).rejects.toThrow("shape (3, 4) does not match the image's (2, 3, 4)");
     const moved = affine.map((row) => [...row]);
     moved[2]![3] = 8;
-    expect(() =>
-      openLabelMap(writeNifti(new Uint16Array(24), [4, 3, 2], { affine: moved }), "moved.nii", target()),
-    ).toThrow(
+    await expect(
+      openLabelMap(
+        writeNifti(new Uint16Array(24), [4, 3, 2], { affine: moved }),
+        "moved.nii",
+        await target(),
+      ),
+    ).rejects.toThrow(
       /placed 3 mm away from the image ct\.nii\.gz on the same voxel grid .* onto the image's grid first/,
     );
   });
 
-  it("reads a DICOM-SEG onto the DICOM series it was made from, and refuses it for any other image", () => {
-    const decoded = decodeInput({ kind: "dicom-series", name: "ct", files: syntheticCtSeries() });
+  it("reads a DICOM-SEG onto the DICOM series it was made from, and refuses it for any other image", async () => {
+    const decoded = await decodeInput({ kind: "dicom-series", name: "ct", files: syntheticCtSeries() });
     if (decoded.kind !== "study") throw new Error("not a study");
     const { width, height, depth } = decoded.display;
     const labels = new Uint16Array(width * height * depth);
@@ -153,10 +165,10 @@ describe("openLabelMap", () => {
       "ct",
     );
     if (!seg.written) throw new Error(seg.reason);
-    const opened = openLabelMap(seg.bytes, "ct.seg.dcm", { decoded, name: "ct", dimension: 3 });
+    const opened = await openLabelMap(seg.bytes, "ct.seg.dcm", { decoded, name: "ct", dimension: 3 });
     expect([...opened.labels]).toEqual([...labels]);
     expect(opened.boxes.map((b) => b.name)).toEqual(["liver", "spleen"]);
-    expect(() => openLabelMap(seg.bytes, "ct.seg.dcm", target())).toThrow(
+    await expect(openLabelMap(seg.bytes, "ct.seg.dcm", await target())).rejects.toThrow(
       "is a DICOM-SEG; it is read onto the DICOM series it refers to, and ct.nii.gz is not DICOM",
     );
   });

@@ -38,10 +38,14 @@ export interface LabelTarget {
   dimension: 2 | 3;
 }
 
-export function openLabelMap(bytes: Uint8Array, fileName: string, target: LabelTarget): OpenedLabelMap {
+export async function openLabelMap(
+  bytes: Uint8Array,
+  fileName: string,
+  target: LabelTarget,
+): Promise<OpenedLabelMap> {
   const read = isDicomPart10(bytes)
     ? dicomSegValues(bytes, fileName, target)
-    : gridValues(bytes, fileName, target);
+    : await gridValues(bytes, fileName, target);
   return boxesOf(read, fileName, target);
 }
 
@@ -68,10 +72,10 @@ function dicomSegValues(bytes: Uint8Array, fileName: string, target: LabelTarget
 }
 
 /** Any other label map file, which must lie on the image's grid. */
-function gridValues(bytes: Uint8Array, fileName: string, target: LabelTarget): LabelValues {
+async function gridValues(bytes: Uint8Array, fileName: string, target: LabelTarget): Promise<LabelValues> {
   const { width, height, depth } = target.decoded.display;
   const geometry = target.decoded.kind === "study" ? target.decoded.study.geometry : undefined;
-  const map = readLabelMapForBoxes(bytes, fileName);
+  const map = await readLabelMapForBoxes(bytes, fileName);
   const values = labelMapOnGrid(
     { map, file: fileName },
     {

@@ -38,7 +38,7 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   try {
     if (request.type === "decode") {
       const { input, decodeWorkers } = await seriesPixels.decodeAndKeep(request.input);
-      post({ type: "decoded", id: request.id, decoded: decodeInput(input), decodeWorkers });
+      post({ type: "decoded", id: request.id, decoded: await decodeInput(input), decodeWorkers });
       return;
     }
     const { outcome, labels } = await segment(request);
