@@ -722,5 +722,13 @@ describe("daft segment: the optimized-model cache", () => {
     expect(runWith(cache, "second", "both sessions from the optimized-model cache").equals(first)).toBe(true);
     expect(readdirSync(join(cache, "ort")).sort()).toEqual(entries);
     expect(runWith("off", "off", optimizedNow).equals(first)).toBe(true);
+
+    // Its bound comes from DAFT_CACHE_MAX_MB; a value that is not one stops the command before it writes anything.
+    const bad = daft(["segment", input, "-o", join(dir, "bad"), "--models", boxModels], {
+      env: { DAFT_CACHE_DIR: cache, DAFT_CACHE_MAX_MB: "1 GB" },
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('DAFT_CACHE_MAX_MB must be a number of megabytes ≥ 0, not "1 GB"\n');
+    expect(existsSync(join(dir, "bad"))).toBe(false);
   });
 });

@@ -14,7 +14,7 @@ if (port) {
   const init = workerData as ExpertWorkerInit;
   createSessionExpert(init.spec, init.encoder, init.decoder, {
     threads: init.intraOpThreads,
-    cache: new OptimizedModelCache(init.cacheDir),
+    cache: new OptimizedModelCache(init.cacheDir, init.cacheMaxBytes),
   }).then(
     (expert) => {
       port.on(

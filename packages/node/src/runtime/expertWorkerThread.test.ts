@@ -28,6 +28,7 @@ async function oracleInit(): Promise<ExpertWorkerInit> {
     decoder: bytes(decoder.bytes),
     intraOpThreads: 1,
     cacheDir: undefined,
+    cacheMaxBytes: 0,
   };
 }
 

@@ -22,6 +22,8 @@ export interface ExpertWorkerInit {
   intraOpThreads: number;
   /** The optimized-model cache's folder (undefined: none). */
   cacheDir: string | undefined;
+  /** The cache's bound in bytes (OptimizedModelCache.maxBytes). */
+  cacheMaxBytes: number;
 }
 
 /** Starts a worker thread running `script` (default: expertWorker.js); resolves once its sessions are open. */

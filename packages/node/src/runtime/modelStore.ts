@@ -15,6 +15,7 @@ import { loadSelector, loadSubsets } from "./routingFiles.js";
 
 export { loadSelector };
 import { createNodeExpert, type SessionOptions } from "./onnxExpert.js";
+import { OptimizedModelCache } from "./optimizedModelCache.js";
 
 /**
  * The experts shipped with the project (<repo>/models), unless DAFT_MODELS says otherwise. Found by walking up
@@ -78,7 +79,10 @@ export class ModelStore {
     const subsets = manifest.routing.subsets
       ? await loadSubsets(join(dir, manifest.routing.subsets))
       : undefined;
-    return new ModelStore(dir, manifest, sessionOptions, selector, subsets);
+    // The optimized-model cache the environment names, resolved now: a bad DAFT_CACHE_MAX_MB stops the command
+    // before any input is read or output written, not at its first expert.
+    const cache = sessionOptions.cache ?? OptimizedModelCache.fromEnvironment();
+    return new ModelStore(dir, manifest, { ...sessionOptions, cache }, selector, subsets);
   }
 
   load(name: string): Promise<Expert> {

@@ -44,7 +44,15 @@ export async function createNodeExpert(
   if (threads === 1) return main;
   const parallel = new ParallelExpert(main, {
     threads,
-    spawn: () => startExpertWorker({ spec, encoder, decoder, intraOpThreads, cacheDir: cache.dir }),
+    spawn: () =>
+      startExpertWorker({
+        spec,
+        encoder,
+        decoder,
+        intraOpThreads,
+        cacheDir: cache.dir,
+        cacheMaxBytes: cache.maxBytes,
+      }),
     ...(opts.onWorkerLost ? { onWorkerLost: opts.onWorkerLost } : {}),
   });
   return Object.assign(parallel, { cachedSessions: main.cachedSessions });

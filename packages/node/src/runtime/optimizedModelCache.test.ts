@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { boxDecoder } from "../testing/index.js";
-import { OptimizedModelCache } from "./optimizedModelCache.js";
+import { boxDecoder, intensityInBoxDecoder } from "../testing/index.js";
+import { DEFAULT_CACHE_MAX_BYTES, OptimizedModelCache, pruneCache } from "./optimizedModelCache.js";
 
 const model = boxDecoder().bytes;
 const sha256 = createHash("sha256").update(model).digest("hex");
@@ -75,5 +75,77 @@ describe("OptimizedModelCache", () => {
     expect(OptimizedModelCache.fromEnvironment({ DAFT_CACHE_DIR: "/x" }).dir).toBe("/x/ort");
     expect(OptimizedModelCache.fromEnvironment({ XDG_CACHE_HOME: "/c" }).dir).toBe("/c/daft/ort");
     expect(existsSync(join(blocked, "ort"))).toBe(false);
+  });
+
+  it("keeps itself within its bound: least recently used entries go, graph and sidecar together", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "daft-ort-cache-"));
+    const now = Date.now();
+    /** An entry of `kb` kB (graph) last used `hoursAgo` hours ago. */
+    const entry = (key: string, kb: number, hoursAgo: number) => {
+      const when = new Date(now - hoursAgo * 3600_000);
+      for (const [suffix, bytes] of [
+        [".onnx", kb * 1024],
+        [".sha256", 65],
+      ] as const) {
+        writeFileSync(join(dir, key + suffix), Buffer.alloc(bytes));
+        utimesSync(join(dir, key + suffix), when, when);
+      }
+    };
+    entry("oldest-k", 300, 30);
+    entry("older-k", 300, 20);
+    entry("recent-k", 300, 10);
+    entry("newest-k", 300, 0);
+    const stale = join(dir, "x.onnx.123.abcd.tmp");
+    const writing = join(dir, "y.onnx.456.ef01.tmp");
+    writeFileSync(stale, "");
+    writeFileSync(writing, "");
+    utimesSync(stale, new Date(now - 2 * 3600_000), new Date(now - 2 * 3600_000));
+    writeFileSync(join(dir, "notes.txt"), "not the cache's");
+
+    await pruneCache(dir, 700 * 1024, now);
+    expect(readdirSync(dir).sort()).toEqual([
+      "newest-k.onnx",
+      "newest-k.sha256",
+      "notes.txt",
+      "recent-k.onnx",
+      "recent-k.sha256",
+      "y.onnx.456.ef01.tmp",
+    ]);
+    // The entry used last stays even when it alone is over the bound.
+    await pruneCache(dir, 0, now);
+    expect(readdirSync(dir).filter((f) => f.startsWith("newest-k") || f.startsWith("recent-k"))).toEqual([
+      "newest-k.onnx",
+      "newest-k.sha256",
+    ]);
+  });
+
+  it("marks an entry it serves as used, and prunes when it writes one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "daft-ort-cache-"));
+    const cache = new OptimizedModelCache(dir, 0);
+    await cache.session(model, sha256, options);
+    const graph = join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith(".onnx"))!,
+    );
+    const longAgo = new Date(Date.now() - 48 * 3600_000);
+    utimesSync(graph, longAgo, longAgo);
+    expect((await cache.session(model, sha256, options)).cached).toBe(true);
+    expect(Date.now() - statSync(graph).mtimeMs).toBeLessThan(3600_000);
+
+    // Another model's entry written with a bound of 0: only the entry just written is left.
+    const other = intensityInBoxDecoder().bytes;
+    const otherSha = createHash("sha256").update(other).digest("hex");
+    utimesSync(graph, longAgo, longAgo);
+    expect((await cache.session(other, otherSha, options)).cached).toBe(false);
+    expect(readdirSync(dir).map((f) => f.slice(0, 64))).toEqual([otherSha, otherSha]);
+  });
+
+  it("reads its bound from DAFT_CACHE_MAX_MB", () => {
+    expect(OptimizedModelCache.fromEnvironment({}).maxBytes).toBe(DEFAULT_CACHE_MAX_BYTES);
+    expect(OptimizedModelCache.fromEnvironment({ DAFT_CACHE_MAX_MB: "64" }).maxBytes).toBe(64 * 1024 * 1024);
+    expect(OptimizedModelCache.fromEnvironment({ DAFT_CACHE_MAX_MB: "0" }).maxBytes).toBe(0);
+    expect(() => OptimizedModelCache.fromEnvironment({ DAFT_CACHE_MAX_MB: "lots" })).toThrow(
+      'DAFT_CACHE_MAX_MB must be a number of megabytes ≥ 0, not "lots"',
+    );
   });
 });
