@@ -264,7 +264,7 @@ export class App {
         const reply = await segmentOnServer(image.opened.files, prompts, overrides);
         ({ fileName } = reply);
         outcome = reply;
-        labels = labelsFromOutput(reply.output, fileName, width * height * depth);
+        labels = await labelsFromOutput(reply.output, fileName, width * height * depth);
       } else {
         ({ outcome, labels } = await this.engine.segment(
           image.opened.input,
@@ -315,7 +315,7 @@ export class App {
     try {
       // A picture's PNG encoder is loaded on first use: the file is made from the labels as they were at the click.
       const file = viewerFriendly
-        ? exportViewerFriendly(image.decoded, plan.name, labels)
+        ? await exportViewerFriendly(image.decoded, plan.name, labels.slice())
         : await exportLabelMap(image.decoded, plan.name, plan.kind, labels.slice());
       if (!file) return;
       this.saved(
@@ -329,20 +329,22 @@ export class App {
   }
 
   /** The second export: PNG/NIfTI for an .npz case, a DICOM-SEG for a DICOM input. */
-  exportAlternative(): void {
-    if (this.image?.decoded.kind === "npz") return void this.exportLabels(true);
+  async exportAlternative(): Promise<void> {
+    if (this.image?.decoded.kind === "npz") return this.exportLabels(true);
     const image = this.image;
-    const labels = this.labels;
+    const labels = this.labels?.slice(); // as they are at the click
     if (!image || !labels) return;
+    const result = this.result;
     try {
+      const edited = await this.editedSinceSegment(labels, result);
       const seg = exportDicomSeg(
         image.decoded,
         image.opened.plan.name,
         image.opened.plan.kind,
         labels,
         {
-          expert: this.result?.outcome.record.route.expert,
-          edited: this.editedSinceSegment(labels),
+          expert: result?.outcome.record.route.expert,
+          edited,
           softwareVersion: webPackage.version,
         },
         boxNames(this.history.boxes),
@@ -379,10 +381,9 @@ export class App {
   }
 
   /** Whether the label map differs from the last segmentation's (hand corrections since). */
-  private editedSinceSegment(labels: Uint16Array): boolean {
-    const result = this.result;
+  private async editedSinceSegment(labels: Uint16Array, result = this.result): Promise<boolean> {
     if (!result) return true;
-    const engine = labelsFromOutput(result.outcome.output, result.fileName, labels.length);
+    const engine = await labelsFromOutput(result.outcome.output, result.fileName, labels.length);
     return engine.some((v, i) => v !== labels[i]);
   }
 

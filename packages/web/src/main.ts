@@ -66,7 +66,7 @@ function wireControls(el: PageElements, app: App, viewer: Viewer): void {
   el.clearButton.onclick = () => app.deleteAllBoxes();
   el.segmentButton.onclick = () => app.segment();
   el.exportButton.onclick = () => void app.exportLabels();
-  el.exportAltButton.onclick = () => app.exportAlternative();
+  el.exportAltButton.onclick = () => void app.exportAlternative();
   el.exportSlicerButton.onclick = () => app.exportSlicer();
   el.penSize.onchange = () => viewer.setPenSize(Math.max(1, Number(el.penSize.value) || 1));
   el.opacity.oninput = () => viewer.setMaskOpacity(Number(el.opacity.value));

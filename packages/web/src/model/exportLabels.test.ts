@@ -138,11 +138,40 @@ describe("exported label maps", () => {
     expect(file).toMatchObject({ fileName: "3DBox_MR_x.npz", mediaType: "application/zip" });
     expect(file.bytes).toEqual(encodeSegmentationNpz(labels, [2, 3, 4]));
     expect([...(openNpz(file.bytes).read("segs").data as Uint16Array)]).toEqual([...labels]);
-    const nifti = exportViewerFriendly(decoded, "3DBox_MR_x.npz", labels)!;
+    const nifti = (await exportViewerFriendly(decoded, "3DBox_MR_x.npz", labels))!;
     expect(nifti.fileName).toBe("3DBox_MR_x.nii.gz");
     const back = decodeNiftiStudy(nifti.bytes, "out");
     expect(back.spacing).toEqual([2, 1, 1]);
     expect([...back.values]).toEqual([...labels]);
+  });
+});
+
+describe("viewer-friendly export of a challenge case", () => {
+  it("gives a 2D case's labels as a PNG (8-bit up to 255 labels, 16-bit beyond) and nothing for other inputs", async () => {
+    const npz = writeNpz(
+      {
+        imgs: { data: new Uint8Array(3 * 4), shape: [3, 4], dtype: "uint8" },
+        boxes: { data: Float64Array.of(0, 0, 3, 2), shape: [1, 4], dtype: "float64" },
+      },
+      { compress: false },
+    );
+    const decoded = await decodeInput({ kind: "file", name: "2DBox_US_x.npz", bytes: npz });
+    const labels = Uint16Array.of(0, 1, 1, 0, 0, 2, 2, 0, 0, 0, 0, 0);
+    const png = (await exportViewerFriendly(decoded, "2DBox_US_x.npz", labels))!;
+    expect([png.fileName, png.mediaType]).toEqual(["2DBox_US_x.png", "image/png"]);
+    const back = decodeRaster(png.bytes, "out");
+    expect([back.width, back.height, back.bitDepth]).toEqual([4, 3, 8]);
+    expect([...back.data]).toEqual([...labels]);
+    const many = Uint16Array.from({ length: 12 }, (_, i) => i * 30);
+    const wide = decodeRaster((await exportViewerFriendly(decoded, "2DBox_US_x.npz", many))!.bytes, "out");
+    expect([wide.bitDepth, ...wide.data]).toEqual([16, ...many]);
+
+    const picture = await decodeInput({
+      kind: "file",
+      name: "p.png",
+      bytes: encodePng(new Uint8Array(4), 2, 2),
+    });
+    expect(await exportViewerFriendly(picture, "p.png", new Uint16Array(4))).toBeUndefined();
   });
 });
 

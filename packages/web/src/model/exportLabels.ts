@@ -8,11 +8,11 @@
 import {
   boxSegments,
   encodeDicomSeg,
-  encodePng,
   encodeSegmentationNpz,
   encodeSlicerSegmentation,
   encodeStudyLabels,
   gridFromSpacing,
+  loadRasterCodecs,
   writeNifti,
 } from "@daft/core";
 import type { DecodedInput } from "../input/decodeInput.js";
@@ -64,18 +64,20 @@ export async function exportLabelMap(
 
 /**
  * A challenge case's labels as a PNG (2D) or a gzipped NIfTI with the case's voxel spacing (3D), for viewers that
- * do not read .npz. Undefined for other inputs (their native export already is PNG or NIfTI).
+ * do not read .npz. Undefined for other inputs (their native export already is PNG or NIfTI). Asynchronous because
+ * the PNG encoder is loaded on first use.
  */
-export function exportViewerFriendly(
+export async function exportViewerFriendly(
   decoded: DecodedInput,
   caseName: string,
   labels: Uint16Array,
-): ExportedFile | undefined {
+): Promise<ExportedFile | undefined> {
   if (decoded.kind !== "npz") return undefined;
   const stem = stemOf(caseName, "file");
   const { width, height, depth, spacing } = decoded.display;
   if (decoded.dimension === 2) {
     const max = labels.reduce((a, b) => (b > a ? b : a), 0);
+    const { encodePng } = await loadRasterCodecs();
     const bytes = encodePng(max <= 255 ? Uint8Array.from(labels) : labels, width, height);
     return { fileName: `${stem}.png`, bytes, mediaType: "image/png" };
   }
