@@ -1,6 +1,12 @@
 import type { DecodeResult, Embedding, Expert } from "./expert.js";
 import { describe, expect, it } from "vitest";
-import { ExpertThreadDied, modelThreads, ParallelExpert, type ExpertThread } from "./parallelExpert.js";
+import {
+  ExpertThreadDied,
+  modelThreads,
+  ParallelExpert,
+  WORKER_DEPTH,
+  type ExpertThread,
+} from "./parallelExpert.js";
 
 /** A thread whose every request waits for `release()`; records what ran on it. */
 class HeldThread implements ExpertThread, Expert {
@@ -55,39 +61,66 @@ class HeldThread implements ExpertThread, Expert {
 }
 
 const image = (v: number) => Float32Array.of(v);
+/** One turn of the event loop: the main thread's queued request (runLater) is taken on it. */
 const turn = () => new Promise((r) => setImmediate(r));
+const runLater = (task: () => void) => void setImmediate(task);
 
 /** Lets the main thread serve `runs` requests one by one (below the start threshold, nothing concurrent). */
 async function warmUp(expert: ParallelExpert, main: HeldThread, runs: number) {
   for (let i = 0; i < runs; i++) {
     const r = expert.encode(image(100 + i));
+    await turn();
     main.release();
     await r;
   }
 }
 
+/** Releases `thread`'s requests turn by turn until `done` settles (the main thread takes one request a turn). */
+async function serve<T>(thread: HeldThread, done: Promise<T>): Promise<T> {
+  let settled = false;
+  void done.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!settled) {
+    await turn();
+    thread.release();
+  }
+  return done;
+}
+
 describe("ParallelExpert", () => {
-  it("starts no worker for a small job, even when asked for several results at once", async () => {
+  it("starts no worker for a small job; the main thread takes the requests one at a time, oldest first", async () => {
     const main = new HeldThread("main");
     let spawned = 0;
     const expert = new ParallelExpert(main, {
       threads: 2,
       startAfterRuns: 16,
       spawn: async () => (spawned++, new HeldThread("w")),
+      runLater,
     });
     // A one-box picture with 4-pass mirroring: 4 encodes and 4 decodes, each 4 at once.
     const encodes = [1, 2, 3, 4].map((v) => expert.encode(image(v)));
-    main.release();
-    const embeddings = await Promise.all(encodes);
-    const decodes = embeddings.map((e) => expert.decode(e, new Float32Array(4)));
-    main.release();
-    await Promise.all(decodes);
+    expect(main.ran).toEqual([]); // taken on the main thread's next free turn, not while it is busy now
     await turn();
+    expect(main.waiting).toBe(1); // one at a time
+    const embeddings = await serve(main, Promise.all(encodes));
+    const decodes = embeddings.map((e) => expert.decode(e, new Float32Array(4)));
+    await serve(main, Promise.all(decodes));
     expect(spawned).toBe(0);
-    expect(main.ran).toHaveLength(8);
+    expect(main.ran).toEqual([
+      "encode 1",
+      "encode 2",
+      "encode 3",
+      "encode 4",
+      "decode 1",
+      "decode 2",
+      "decode 3",
+      "decode 4",
+    ]);
   });
 
-  it("starts workers once the main thread has served enough runs and is busy, then shares requests out", async () => {
+  it("starts workers once the main thread has served enough runs and requests wait; each thread takes the next when free", async () => {
     const main = new HeldThread("main");
     const workers: HeldThread[] = [];
     const expert = new ParallelExpert(main, {
@@ -98,24 +131,33 @@ describe("ParallelExpert", () => {
         workers.push(w);
         return w;
       },
+      runLater,
     });
     await warmUp(expert, main, 4);
-    expect(workers).toHaveLength(0); // served one at a time: never busy when asked
-    const first = [expert.encode(image(1)), expert.encode(image(2))]; // the second finds main busy: start
+    expect(workers).toHaveLength(0); // served one at a time: nothing ever waited
+    const first = [expert.encode(image(1)), expert.encode(image(2))]; // the second waits: workers start
     await turn();
     expect(workers).toHaveLength(2);
     expect(expert.workersStarted).toBe(2);
-    // Both queue on main (the workers were not there yet); the next go to whichever has fewest outstanding.
-    const next = [expert.encode(image(3)), expert.encode(image(4)), expert.encode(image(5))];
-    expect(workers.map((w) => w.ran)).toEqual([["encode 3", "encode 5"], ["encode 4"]]);
-    expect(main.ran.slice(-2)).toEqual(["encode 1", "encode 2"]);
+    // The first thread free takes the oldest request: here the first worker to arrive, up to WORKER_DEPTH.
+    expect(WORKER_DEPTH).toBe(2);
+    expect(workers[0]!.ran).toEqual(["encode 1", "encode 2"]);
+    const next = [3, 4, 5, 6, 7].map((v) => expert.encode(image(v)));
+    expect(workers[1]!.ran).toEqual(["encode 3", "encode 4"]);
+    await turn(); // the main thread's free turn: it takes one
+    expect(main.ran.slice(4)).toEqual(["encode 5"]);
+    await turn(); // busy with it, the main thread takes no other: the next free thread does
+    expect(main.ran.slice(4)).toEqual(["encode 5"]);
+    workers[1]!.release();
+    await turn();
+    expect(workers[1]!.ran).toEqual(["encode 3", "encode 4", "encode 6", "encode 7"]);
     for (const t of [main, ...workers]) t.release();
-    expect((await Promise.all([...first, ...next])).map((e) => e.data[0])).toEqual([1, 2, 3, 4, 5]);
+    expect((await Promise.all([...first, ...next])).map((e) => e.data[0])).toEqual([1, 2, 3, 4, 5, 6, 7]);
     await expert.dispose();
     expect(workers.every((w) => w.disposed)).toBe(true);
   });
 
-  it("reruns a dead worker's requests on the main thread, drops the worker and says so once", async () => {
+  it("gives a dead worker's requests to another thread, drops the worker and says so once", async () => {
     const main = new HeldThread("main");
     const worker = new HeldThread("w");
     const lost: string[] = [];
@@ -124,49 +166,39 @@ describe("ParallelExpert", () => {
       startAfterRuns: 0,
       spawn: async () => worker,
       onWorkerLost: (reason) => lost.push(reason),
+      runLater,
     });
     const a = expert.encode(image(1));
-    const b = expert.encode(image(2)); // main busy: the worker starts
+    const b = expert.encode(image(2)); // waits: the worker starts
     await turn();
-    const c = expert.encode(image(3)); // goes to the idle worker
-    expect(worker.ran).toEqual(["encode 3"]);
-    worker.die(); // under request 3
-    const afterwards = expert.encode(image(4)); // the worker is gone: main takes it
+    const c = expert.encode(image(3)); // the worker holds two: this one waits for the main thread
+    expect([main.ran, worker.ran]).toEqual([[], ["encode 1", "encode 2"]]);
+    worker.die(); // under requests 1 and 2: they go back into the queue, oldest first
+    await turn();
     expect(lost).toEqual(["exited (code 1)"]);
-    await turn();
-    main.release();
-    expect((await Promise.all([a, b, c, afterwards])).map((e) => e.data[0])).toEqual([1, 2, 3, 4]);
-    expect(main.ran).toEqual(["encode 1", "encode 2", "encode 4", "encode 3"]);
+    const afterwards = expert.encode(image(4));
+    const all = Promise.all([a, b, c, afterwards]);
+    expect((await serve(main, all)).map((e) => e.data[0])).toEqual([1, 2, 3, 4]);
+    expect(main.ran).toEqual(["encode 1", "encode 2", "encode 3", "encode 4"]);
   });
 
-  it("fails over a request whose worker rejects it as dead, but passes a model error on", async () => {
+  it("passes a model error in a worker on as that request's failure", async () => {
     const main = new HeldThread("main");
-    const dying = new HeldThread("w", new ExpertThreadDied("expert worker thread: exited (code 1)"));
-    const expert = new ParallelExpert(main, { threads: 2, startAfterRuns: 0, spawn: async () => dying });
-    const a = expert.encode(image(1));
-    const b = expert.encode(image(2));
-    await turn();
-    const c = expert.encode(image(3)); // the worker's
-    dying.release(); // rejects as dead: rerun on main
-    await turn();
-    main.release();
-    expect((await Promise.all([a, b])).map((e) => e.data[0])).toEqual([1, 2]);
-    await turn();
-    main.release();
-    expect((await c).data[0]).toBe(3);
-    expect(main.ran).toContain("encode 3");
-
-    const main2 = new HeldThread("main");
     const broken = new HeldThread("w", new Error("onnxruntime: bad input"));
-    const expert2 = new ParallelExpert(main2, { threads: 2, startAfterRuns: 0, spawn: async () => broken });
-    const d = expert2.encode(image(1));
-    const e = expert2.encode(image(2));
+    const expert = new ParallelExpert(main, {
+      threads: 2,
+      startAfterRuns: 0,
+      spawn: async () => broken,
+      runLater,
+    });
+    const d = expert.encode(image(1));
+    const e = expert.encode(image(2));
     await turn();
-    const f = expert2.encode(image(3));
+    expect(broken.ran).toEqual(["encode 1", "encode 2"]);
     broken.release();
-    await expect(f).rejects.toThrow("onnxruntime: bad input");
-    main2.release();
-    await Promise.all([d, e]);
+    await expect(d).rejects.toThrow("onnxruntime: bad input");
+    await expect(e).rejects.toThrow("onnxruntime: bad input");
+    expect(main.ran).toEqual([]); // not run again elsewhere: a model error is the answer
   });
 
   it("goes on with the main thread alone when a worker cannot start, and disposes one that starts too late", async () => {
@@ -179,11 +211,9 @@ describe("ParallelExpert", () => {
         throw new Error("expertWorker.js not found beside the runtime");
       },
       onWorkerLost: (r) => lost.push(r),
+      runLater,
     });
-    const all = [1, 2, 3].map((v) => expert.encode(image(v)));
-    await turn();
-    main.release();
-    await Promise.all(all);
+    await serve(main, Promise.all([1, 2, 3].map((v) => expert.encode(image(v)))));
     expect(lost).toEqual(["expertWorker.js not found beside the runtime"]);
     expect(main.ran).toHaveLength(3);
 
@@ -194,10 +224,9 @@ describe("ParallelExpert", () => {
       threads: 2,
       startAfterRuns: 0,
       spawn: () => new Promise((resolve) => (finishSpawn = resolve)),
+      runLater,
     });
-    const both = [expert2.encode(image(1)), expert2.encode(image(2))];
-    main2.release();
-    await Promise.all(both);
+    await serve(main2, Promise.all([expert2.encode(image(1)), expert2.encode(image(2))]));
     await expert2.dispose();
     finishSpawn!(late);
     await turn();
@@ -211,10 +240,9 @@ describe("ParallelExpert", () => {
       threads: 1,
       startAfterRuns: 0,
       spawn: async () => (spawned++, new HeldThread("w")),
+      runLater,
     });
-    const all = [1, 2, 3, 4].map((v) => expert.encode(image(v)));
-    main.release();
-    await Promise.all(all);
+    await serve(main, Promise.all([1, 2, 3, 4].map((v) => expert.encode(image(v)))));
     expect(spawned).toBe(0);
   });
 });

@@ -11,12 +11,17 @@
  * second core is a second model run: test-time mirroring asks for 4 independent encoder runs and 4 decoder runs
  * per slice, and two single-threaded sessions run two of them at once (that case: 8.1 s, bench/RESULTS.md).
  *
- * Policy: each request goes to the thread with the fewest requests outstanding (the main thread on a tie). No
- * worker starts for small jobs — a worker thread and its sessions cost a fresh process about 0.2 s, more than a
- * one-box picture takes — only once the main thread has served `startAfterRuns` model runs and a request finds
- * every thread busy. A worker that cannot start, fails or exits is dropped and its outstanding requests run on
- * the main thread; a model run that fails in a worker (onnxruntime's error) rejects that request, as on the main
- * thread. Results are the same wherever a request ran: the same optimized graph, one thread each.
+ * Policy: requests wait in one queue, oldest first, and each thread takes the next one when it is free — a worker
+ * thread as soon as its last request is answered (it holds up to WORKER_DEPTH, so that it never waits for the main
+ * thread to read its answer), the main thread only when it has nothing else to do (`runLater`: the platform's
+ * next turn of the event loop). So the JavaScript the main thread runs between model calls — preprocessing the
+ * next tile, painting the last one's masks — is work the workers' model runs overlap, and a request is not held
+ * by a thread that is busy with something else. No worker starts for small jobs — a worker thread and its
+ * sessions cost a fresh process about 0.2 s, more than a one-box picture takes — only once the main thread has
+ * served `startAfterRuns` model runs and a request finds every thread busy. A worker that cannot start, fails or
+ * exits is dropped and its outstanding requests go back into the queue in their places; a model run that fails in a
+ * worker (onnxruntime's error) rejects that request, as on the main thread. Results are the same wherever a
+ * request ran: the same optimized graph, one thread each.
  */
 import type { DecodeResult, Embedding, Expert } from "./expert.js";
 
@@ -47,6 +52,9 @@ export interface ExpertThread {
 /** Thrown by a worker thread's request when the thread itself died (not when its model run failed). */
 export class ExpertThreadDied extends Error {}
 
+/** Requests a worker thread holds at once: one running, one waiting in its mailbox. */
+export const WORKER_DEPTH = 2;
+
 export interface ParallelExpertOptions {
   /** Threads in all, the main thread included (1: the main thread alone, no workers ever). */
   threads: number;
@@ -56,6 +64,11 @@ export interface ParallelExpertOptions {
   spawn: () => Promise<ExpertThread>;
   /** Told once if a worker could not start or died (for --explain); the run goes on without it. */
   onWorkerLost?: (reason: string) => void;
+  /**
+   * Runs `task` on the calling thread once what it is doing now is done (Node: setImmediate; a browser worker: a
+   * MessageChannel message). The main thread takes its next request there, so it never holds one while busy.
+   */
+  runLater: (task: () => void) => void;
 }
 
 interface Lane {
@@ -63,11 +76,22 @@ interface Lane {
   outstanding: number;
 }
 
+interface Request {
+  /** Arrival order: the queue is kept oldest first, also when a dead worker's requests come back. */
+  seq: number;
+  run: (thread: ExpertThread) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 export class ParallelExpert implements Expert {
   readonly name: string;
   readonly inputSize: number;
   private readonly lanes: Lane[];
+  private readonly queue: Request[] = [];
   private mainRuns = 0;
+  private requests = 0;
+  private mainScheduled = false;
   private spawning = false;
   private disposed = false;
   private readonly startAfterRuns: number;
@@ -99,27 +123,54 @@ export class ParallelExpert implements Expert {
     await this.main.dispose?.();
   }
 
-  private async dispatch<T>(request: (thread: ExpertThread) => Promise<T>): Promise<T> {
+  private dispatch<T>(run: (thread: ExpertThread) => Promise<T>): Promise<T> {
     this.maybeStartWorkers();
-    let lane = this.lanes.reduce((best, l) => (l.outstanding < best.outstanding ? l : best));
-    for (;;) {
-      const current = lane;
-      current.outstanding++;
-      if (current === this.lanes[0]) this.mainRuns++;
-      try {
-        return await request(current.thread);
-      } catch (e) {
-        if (!(e instanceof ExpertThreadDied)) throw e;
-        lane = this.lanes[0]!; // the worker died under this request: the main thread runs it
-      } finally {
-        current.outstanding--;
-      }
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ seq: this.requests++, run, resolve: resolve as (value: unknown) => void, reject });
+      this.assign();
+    });
+  }
+
+  /** Hands queued requests to free workers now, and to the main thread at its next free turn. */
+  private assign(): void {
+    for (const lane of this.lanes.slice(1)) {
+      while (lane.outstanding < WORKER_DEPTH && this.queue.length > 0) this.start(lane, this.queue.shift()!);
     }
+    if (this.queue.length === 0 || this.mainScheduled) return;
+    this.mainScheduled = true;
+    this.options.runLater(() => {
+      this.mainScheduled = false;
+      const main = this.lanes[0]!;
+      // Busy with a request of its own: it takes the next when that one is answered (start → assign).
+      if (main.outstanding === 0 && this.queue.length > 0) this.start(main, this.queue.shift()!);
+    });
+  }
+
+  private start(lane: Lane, request: Request): void {
+    lane.outstanding++;
+    if (lane === this.lanes[0]) this.mainRuns++;
+    request.run(lane.thread).then(
+      (value) => {
+        lane.outstanding--;
+        request.resolve(value);
+        this.assign();
+      },
+      (error: unknown) => {
+        lane.outstanding--;
+        // The worker died under this request: it goes back into the queue, in its place, for another thread.
+        if (error instanceof ExpertThreadDied) {
+          const at = this.queue.findIndex((waiting) => waiting.seq > request.seq);
+          this.queue.splice(at < 0 ? this.queue.length : at, 0, request);
+        } else request.reject(error);
+        this.assign();
+      },
+    );
   }
 
   private maybeStartWorkers(): void {
     if (this.spawning || this.options.threads <= 1 || this.mainRuns < this.startAfterRuns) return;
-    if (this.lanes.some((l) => l.outstanding === 0)) return; // a thread is idle: no demand for another yet
+    // A thread is idle and nothing waits: no demand for another thread yet.
+    if (this.queue.length === 0 && this.lanes.some((l) => l.outstanding === 0)) return;
     this.spawning = true;
     for (let i = 1; i < this.options.threads; i++) {
       this.options.spawn().then(
@@ -133,6 +184,7 @@ export class ParallelExpert implements Expert {
           });
           this.lanes.push(lane);
           this.workersStarted++;
+          this.assign();
         },
         (e: unknown) => this.options.onWorkerLost?.(e instanceof Error ? e.message : String(e)),
       );

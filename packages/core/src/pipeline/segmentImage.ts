@@ -2,8 +2,8 @@ import type { Box2D, Image2D } from "../image/types.js";
 import type { Expert } from "../model/expert.js";
 import { EdgeGuide, type EdgeRefinement } from "./edgeRefinement.js";
 import { boxClip, LogitUpsampler } from "./postprocess.js";
-import { boxToFrame, modelFrame, preprocessImage } from "./preprocess.js";
-import { planRegions, type SmallObjectZoom } from "./smallObjectZoom.js";
+import { boxToFrame, modelFrame, preprocessImage, type ModelFrame } from "./preprocess.js";
+import { planRegions, type ImageRegion, type SmallObjectZoom } from "./smallObjectZoom.js";
 import type { MaskConfidenceTally } from "./maskConfidence.js";
 import type { PaintOrder } from "./paintOrder.js";
 import type { SliceEmbeddingCache } from "./sliceEmbeddingCache.js";
@@ -32,6 +32,11 @@ export interface SegmentOptions {
  * One 2D image, all its boxes: each region (the whole image, or a zoomed tile for small objects) is
  * preprocessed and encoded once; the boxes of a region are decoded together (in chunks) and painted with
  * label = index + 1 into `labels` (H × W), overlaps resolved by `paintOrder` (paintOrder.ts).
+ *
+ * Pipelined one chunk ahead: the next chunk's preprocessing, encoding and decoding are asked for before this
+ * chunk's masks are painted, so an expert with models side by side (ParallelExpert) runs them while the calling
+ * thread paints. Chunks are painted in order, so the label map does not depend on which finished first; at most
+ * two chunks' logits are held at once.
  */
 export async function segmentImage(
   image: Image2D,
@@ -51,20 +56,22 @@ export async function segmentImage(
   const guide = opts.edgeRefinement && new EdgeGuide(image, opts.edgeRefinement);
   for (const p of plans) cache.plan(p.region.key, Math.ceil(p.boxes.length / opts.maxBoxesPerDecode));
 
-  for (const { region, boxes: members } of plans) {
-    const regionImage = region.key === 0 ? image : cropImage(image, region);
-    const frame = modelFrame(region.height, region.width, expert.inputSize);
-    const model = mirroredExpert(expert, frame, opts.mirroring ?? "off");
-    const upsampler = new LogitUpsampler(
-      frame,
-      { x0: region.x0, y0: region.y0, stride: image.width },
-      opts.paintOrder,
-    );
-    for (let start = 0; start < members.length; start += opts.maxBoxesPerDecode) {
-      const chunk = members.slice(start, start + opts.maxBoxesPerDecode).map((i) => boxes[i]!);
+  const chunks = plans.flatMap((plan) => {
+    const context = regionContext(image, plan.region, expert, opts.mirroring ?? "off", opts.paintOrder);
+    const list: { context: RegionContext; chunk: { box: Box2D; label: number }[] }[] = [];
+    for (let start = 0; start < plan.boxes.length; start += opts.maxBoxesPerDecode) {
+      const chunk = plan.boxes.slice(start, start + opts.maxBoxesPerDecode).map((i) => boxes[i]!);
+      list.push({ context, chunk });
+    }
+    return list;
+  });
+  /** Starts one chunk's model work: the region's embedding (once, cached) and the chunk's decoder call. */
+  const launch = ({ context, chunk }: (typeof chunks)[number]) => {
+    const { region, frame, model } = context;
+    const result = (async () => {
       const embedding = await cache.get(region.key, async () => {
         let t0 = now();
-        const { tensor } = preprocessImage(regionImage, expert.inputSize);
+        const { tensor } = preprocessImage(context.image(), expert.inputSize);
         timings.preprocessMs += now() - t0;
         t0 = now();
         const e = await model.encode(tensor);
@@ -78,27 +85,57 @@ export async function segmentImage(
           k * 4,
         ),
       );
-      let t = now();
-      const result = await model.decode(embedding, prompts);
+      const t = now();
+      const decoded = await model.decode(embedding, prompts);
       timings.decodeMs += now() - t;
-      t = now();
-      chunk.forEach((b, k) => {
-        const clip = opts.clipToBox ? boxClip(b.box, image.width, image.height) : undefined;
-        upsampler.paint(
-          result.logits,
-          k,
-          labels,
-          b.label,
-          opts.confidence?.classesOf(b.label, 0),
-          guide,
-          clip,
-        );
-        opts.confidence?.add(b.label, result.logits, k, frame, result.iou[k]!);
-      });
-      timings.postprocessMs += now() - t;
-    }
+      return decoded;
+    })();
+    result.catch(() => undefined); // a chunk started ahead whose case fails first must not go unhandled
+    return { context, chunk, result };
+  };
+
+  let next = chunks.length > 0 ? launch(chunks[0]!) : undefined;
+  for (let c = 0; c < chunks.length; c++) {
+    const current = next!;
+    next = c + 1 < chunks.length ? launch(chunks[c + 1]!) : undefined;
+    const result = await current.result;
+    const t = now();
+    const { frame, upsampler } = current.context;
+    current.chunk.forEach((b, k) => {
+      const clip = opts.clipToBox ? boxClip(b.box, image.width, image.height) : undefined;
+      upsampler.paint(result.logits, k, labels, b.label, opts.confidence?.classesOf(b.label, 0), guide, clip);
+      opts.confidence?.add(b.label, result.logits, k, frame, result.iou[k]!);
+    });
+    timings.postprocessMs += now() - t;
   }
   return { regions: plans.length };
+}
+
+/** What the chunks of one region share: its model frame, mirrored expert, upsampler, and its pixels on demand. */
+interface RegionContext {
+  region: ImageRegion;
+  frame: ModelFrame;
+  model: Expert;
+  upsampler: LogitUpsampler;
+  /** The region's pixels (the image itself, or a crop made when the region is first encoded). */
+  image(): Image2D;
+}
+
+function regionContext(
+  image: Image2D,
+  region: ImageRegion,
+  expert: Expert,
+  mirroring: Mirroring,
+  paintOrder: PaintOrder | undefined,
+): RegionContext {
+  const frame = modelFrame(region.height, region.width, expert.inputSize);
+  return {
+    region,
+    frame,
+    model: mirroredExpert(expert, frame, mirroring),
+    upsampler: new LogitUpsampler(frame, { x0: region.x0, y0: region.y0, stride: image.width }, paintOrder),
+    image: () => (region.key === 0 ? image : cropImage(image, region)),
+  };
 }
 
 /** Copy of a rectangular region of an interleaved image. */

@@ -108,6 +108,33 @@ describe("segmentVolume (3D propagation)", () => {
     expect(baseline.encodeCalls).toBe(11 + 7 + 15);
   });
 
+  it("asks for the next slice's embedding while this one is decoded, after its decoder runs", async () => {
+    const calls: string[] = [];
+    const s = 256 / Math.max(H, W);
+    const oracle = new OracleExpert("intensity", 256, 0.5, s - 0.5);
+    const logged = {
+      name: oracle.name,
+      inputSize: oracle.inputSize,
+      encode: (image: Float32Array) => {
+        calls.push("encode");
+        return oracle.encode(image);
+      },
+      decode: (embedding: Parameters<OracleExpert["decode"]>[0], boxes: Float32Array) => {
+        calls.push("decode");
+        return oracle.decode(embedding, boxes);
+      },
+    };
+    const labels = new Uint16Array(D * H * W);
+    const cache = new SliceEmbeddingCache();
+    const opts = { cache, timings: emptyTimings(), now: () => 0, maxBoxesPerDecode: 64 };
+    await segmentVolume(vol, [{ box: [28, 24, 5, 40, 36, 9], label: 1 }], logged, labels, opts);
+    // Slices 7, 8, 9 up, then 6, 5 down: after the first, each encode is asked for right behind a decode.
+    expect(calls.join(" ")).toBe("encode decode encode decode encode decode encode decode encode decode");
+    expect([cache.stats.encodes, cache.stats.hits, cache.size]).toEqual([5, 0, 0]);
+    const { labels: unpipelined } = await run(vol, [[28, 24, 5, 40, 36, 9]], false); // cache off: no prefetch
+    expect(labels).toEqual(unpipelined);
+  });
+
   it("later boxes overwrite earlier ones", async () => {
     const { labels } = await run(vol, [
       [20, 20, 5, 50, 50, 9],

@@ -84,11 +84,18 @@ export async function segmentVolume(
   for (const [z, ws] of [...upSlices, ...downSlices])
     opts.cache.plan(z, Math.ceil(ws.length / opts.maxBoxesPerDecode));
 
+  // The slices in the order the sweeps visit them: while one is decoded and painted, the next is encoded.
+  const upOrder = [...upSlices.keys()].filter((z) => z >= 0 && z < D).sort((a, b) => a - b);
+  const downOrder = [...downSlices.keys()].filter((z) => z >= 0 && z < D).sort((a, b) => b - a);
+  const visits = [...upOrder, ...downOrder];
+  let visited = 0;
+
   const visit = async (
     z: number,
     active: Walk[],
     promptFor: (w: Walk) => [number, number, number, number],
   ) => {
+    const following = visits[++visited];
     let guide: EdgeGuide | undefined; // the slice as the edge refinement's guide, made once per visit
     for (let start = 0; start < active.length; start += opts.maxBoxesPerDecode) {
       const chunk = active.slice(start, start + opts.maxBoxesPerDecode);
@@ -100,7 +107,11 @@ export async function segmentVolume(
         opts.trace?.push({ label: w.label, z, prompt: p });
       });
       let t = opts.now();
-      const result = await model.decode(embedding, prompts);
+      const decoding = model.decode(embedding, prompts);
+      // Asked for after this slice's decoder runs, so a thread that is free takes those first.
+      if (start === 0 && following !== undefined)
+        opts.cache.prefetch(following, () => encodeSlice(volume, following, model, opts));
+      const result = await decoding;
       opts.timings.decodeMs += opts.now() - t;
       t = opts.now();
       const slice = labels.subarray(z * plane, (z + 1) * plane);
@@ -128,16 +139,12 @@ export async function segmentVolume(
       : boxToFrame(w.box, frame);
 
   // Upward sweep: middle slice (original box), then each slice from the one below.
-  for (const z of [...upSlices.keys()].sort((a, b) => a - b)) {
-    if (z < 0 || z >= D) continue;
+  for (const z of upOrder) {
     await visit(z, upSlices.get(z)!, (w) => (z === w.zMid ? boxToFrame(w.box, frame) : fromPrevious(w)));
   }
   // Downward sweep: start again from each box's middle-slice mask.
   for (const w of walks) w.previous = w.middle;
-  for (const z of [...downSlices.keys()].sort((a, b) => b - a)) {
-    if (z < 0 || z >= D) continue;
-    await visit(z, downSlices.get(z)!, fromPrevious);
-  }
+  for (const z of downOrder) await visit(z, downSlices.get(z)!, fromPrevious);
   return { slicesVisited: new Set([...upSlices.keys(), ...downSlices.keys()]).size };
 }
 

@@ -58,4 +58,50 @@ describe("SliceEmbeddingCache", () => {
     await Promise.all([cache.get(5, compute), cache.get(5, compute)]);
     expect(calls).toBe(1);
   });
+  it("prefetch: computes a planned slice ahead, not as a use or a hit; a slice held, on its way or unplanned is left", async () => {
+    const cache = new SliceEmbeddingCache();
+    cache.plan(1, 2);
+    let calls = 0;
+    let finish: (() => void) | undefined;
+    const compute = () =>
+      new Promise<ReturnType<typeof emb>>((resolve) => {
+        calls++;
+        finish = () => resolve(emb(1));
+      });
+    cache.prefetch(1, compute);
+    cache.prefetch(1, compute); // on its way already
+    cache.prefetch(2, compute); // no use planned
+    expect(calls).toBe(1);
+    const first = cache.get(1, compute); // waits for the prefetch
+    finish!();
+    expect((await first).data[0]).toBe(1);
+    expect(cache.size).toBe(1); // one planned use left: kept
+    await cache.get(1, compute);
+    expect(calls).toBe(1);
+    expect(cache.size).toBe(0);
+    expect(cache.stats).toMatchObject({ encodes: 1, hits: 1 }); // the second use was the hit
+
+    // Finished before its use: held until then, and still not a hit.
+    const ahead = new SliceEmbeddingCache();
+    ahead.plan(3, 1);
+    ahead.prefetch(3, async () => emb(3));
+    await new Promise((r) => setImmediate(r));
+    expect(ahead.size).toBe(1);
+    await ahead.get(3, async () => emb(99));
+    expect([ahead.size, ahead.stats.encodes, ahead.stats.hits]).toEqual([0, 1, 0]);
+
+    // A failed prefetch is computed again by the use that comes later; off, nothing is fetched ahead.
+    const failing = new SliceEmbeddingCache();
+    failing.plan(4, 1);
+    failing.prefetch(4, async () => {
+      throw new Error("encoder failed");
+    });
+    await new Promise((r) => setImmediate(r));
+    expect((await failing.get(4, async () => emb(4))).data[0]).toBe(4);
+    expect(failing.stats).toMatchObject({ encodes: 1, hits: 0 });
+    const off = new SliceEmbeddingCache({ maxBytes: 1 << 20, enabled: false });
+    off.plan(5, 1);
+    off.prefetch(5, compute);
+    expect(calls).toBe(1);
+  });
 });

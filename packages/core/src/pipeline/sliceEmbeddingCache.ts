@@ -21,6 +21,8 @@ export class SliceEmbeddingCache {
   private readonly entries = new Map<number, { embedding: Embedding; bytes: number }>();
   private readonly pending = new Map<number, Promise<Embedding>>();
   private readonly usesLeft = new Map<number, number>();
+  /** Slices computed ahead by `prefetch` whose first use has not come yet. */
+  private readonly prefetched = new Set<number>();
   private bytes = 0;
   readonly stats: CacheStats = { encodes: 0, hits: 0, evictions: 0, peakBytes: 0 };
 
@@ -39,9 +41,10 @@ export class SliceEmbeddingCache {
     if (left > 0) this.usesLeft.set(key, left);
     else this.usesLeft.delete(key);
 
+    const fetchedAhead = this.prefetched.delete(key); // its first use is the use it was fetched for: no hit
     const hit = this.entries.get(key);
     if (hit) {
-      this.stats.hits++;
+      if (!fetchedAhead) this.stats.hits++;
       // Refresh LRU position.
       this.entries.delete(key);
       if (left > 0) this.entries.set(key, hit);
@@ -50,7 +53,7 @@ export class SliceEmbeddingCache {
     }
     const inFlight = this.pending.get(key);
     if (inFlight) {
-      this.stats.hits++;
+      if (!fetchedAhead) this.stats.hits++;
       return inFlight;
     }
     this.stats.encodes++;
@@ -66,6 +69,33 @@ export class SliceEmbeddingCache {
     }
   }
 
+  /**
+   * Starts computing slice `key` now, for a use already planned, so that it is ready (or on its way) when `get`
+   * asks for it — the next slice of a 3D walk, encoded while this one is decoded and painted. Not a use itself,
+   * and not counted as a hit when `get` then finds it. Does nothing when the slice is held or on its way, when no
+   * use of it is planned, or when the cache is off.
+   */
+  prefetch(key: number, compute: () => Promise<Embedding>): void {
+    if (!this.options.enabled || this.entries.has(key) || this.pending.has(key)) return;
+    if ((this.usesLeft.get(key) ?? 0) === 0) return;
+    this.stats.encodes++;
+    this.prefetched.add(key);
+    const promise = compute();
+    this.pending.set(key, promise);
+    promise.then(
+      (embedding) => {
+        this.pending.delete(key);
+        if (this.usesLeft.has(key)) this.store(key, embedding);
+      },
+      () => {
+        // Left to `get`, which computes it again and fails in its own place.
+        this.pending.delete(key);
+        this.prefetched.delete(key);
+        this.stats.encodes--;
+      },
+    );
+  }
+
   get size(): number {
     return this.entries.size;
   }
@@ -73,6 +103,7 @@ export class SliceEmbeddingCache {
   clear(): void {
     this.entries.clear();
     this.usesLeft.clear();
+    this.prefetched.clear();
     this.bytes = 0;
   }
 

@@ -44,6 +44,7 @@ export async function createNodeExpert(
   if (threads === 1) return main;
   const parallel = new ParallelExpert(main, {
     threads,
+    runLater: (task) => void setImmediate(task),
     spawn: () =>
       startExpertWorker({
         spec,

@@ -86,6 +86,9 @@ export class BrowserModelStore {
     if (!sideBySide || sideBySide.threads <= 1) return expert;
     return new ParallelExpert(expert, {
       threads: sideBySide.threads,
+      // A later turn of this worker's event loop (a request is taken on it, never from within another task's
+      // timer, so the browser's 4 ms clamp of nested timers does not apply).
+      runLater: (task) => void setTimeout(task, 0),
       spawn: () => sideBySide.spawn({ spec, encoder, decoder }),
     });
   }
