@@ -540,7 +540,7 @@ export class App {
       bar.max = total;
       bar.value = done;
     } else bar.removeAttribute("value"); // indeterminate
-    const text = total > 1 ? `${stage} ${done}/${total} slices` : stage;
+    const text = total > 1 ? `${stage} ${done}/${total}` : stage;
     this.el.progressText.dataset["stage"] = text;
     this.el.progressText.textContent = `${text} · ${this.el.progressText.dataset["elapsed"] ?? "0.0 s"}`;
   }

@@ -59,6 +59,11 @@ export interface SegmentCaseOptions {
   /** Bound of the slice embedding cache in bytes. */
   cacheBytes?: number;
   maxBoxesPerDecode?: number;
+  /**
+   * Told as the case goes: parts done of all (a volume's slice steps — a slice both sweeps visit counts twice —
+   * or a 2D image's tiles and decoder chunks). Not told with shareEmbeddings false (one pass per box).
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface CaseRecord {
@@ -212,6 +217,7 @@ export async function segmentDecodedCase(
       paintOrder,
       edgeRefinement,
       clipToBox: opts.clipToBox ?? true,
+      ...(share && opts.onProgress ? { onProgress: opts.onProgress } : {}),
     };
   };
   const labels = new Uint16Array(shape.reduce((a, b) => a * b, 1));

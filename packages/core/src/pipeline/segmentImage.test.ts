@@ -73,15 +73,17 @@ describe("segmentImage with the box oracle", () => {
       label: i + 1,
     }));
     const labels = new Uint16Array(256 * 256);
+    const progress: string[] = [];
     await segmentImage(
       { data: new Uint8Array(256 * 256), height: 256, width: 256, channels: 1 },
       boxes,
       expert,
       labels,
-      opts(64),
+      { ...opts(64), onProgress: (done, total) => progress.push(`${done}/${total}`) },
     );
     expect(expert.encodeCalls).toBe(1);
     expect(expert.decodedBoxes).toEqual([64, 64, 64, 64, 44]);
+    expect(progress).toEqual(["1/5", "2/5", "3/5", "4/5", "5/5"]); // each chunk once painted
     expect(labels[((299 * 7) % 200) * 256 + (299 % 200) + 5]).toBe(300);
   });
 

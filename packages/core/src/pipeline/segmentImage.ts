@@ -26,6 +26,8 @@ export interface SegmentOptions {
   edgeRefinement?: EdgeRefinement;
   /** Paint each mask only inside its own box (in 3D: the box's x–y extent on every slice); default off. */
   clipToBox?: boolean;
+  /** Told after each part is painted (a 2D image's tiles and decoder chunks, a volume's slice steps). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -107,6 +109,7 @@ export async function segmentImage(
       opts.confidence?.add(b.label, result.logits, k, frame, result.iou[k]!);
     });
     timings.postprocessMs += now() - t;
+    opts.onProgress?.(c + 1, chunks.length);
   }
   return { regions: plans.length };
 }

@@ -126,8 +126,16 @@ describe("segmentVolume (3D propagation)", () => {
     };
     const labels = new Uint16Array(D * H * W);
     const cache = new SliceEmbeddingCache();
-    const opts = { cache, timings: emptyTimings(), now: () => 0, maxBoxesPerDecode: 64 };
+    const progress: string[] = [];
+    const opts = {
+      cache,
+      timings: emptyTimings(),
+      now: () => 0,
+      maxBoxesPerDecode: 64,
+      onProgress: (done: number, total: number) => progress.push(`${done}/${total}`),
+    };
     await segmentVolume(vol, [{ box: [28, 24, 5, 40, 36, 9], label: 1 }], logged, labels, opts);
+    expect(progress).toEqual(["1/5", "2/5", "3/5", "4/5", "5/5"]); // each slice step once painted
     // Slices 7, 8, 9 up, then 6, 5 down: after the first, each encode is asked for right behind a decode.
     expect(calls.join(" ")).toBe("encode decode encode decode encode decode encode decode encode decode");
     expect([cache.stats.encodes, cache.stats.hits, cache.size]).toEqual([5, 0, 0]);

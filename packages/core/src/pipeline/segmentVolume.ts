@@ -131,6 +131,7 @@ export async function segmentVolume(
       });
       opts.timings.postprocessMs += opts.now() - t;
     }
+    opts.onProgress?.(visited, visits.length);
   };
 
   const fromPrevious = (w: Walk) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatSeconds, Progress } from "./progress.js";
+import { CaseProgress, formatSeconds, Progress } from "./progress.js";
 
 /** A stream that records writes; isTTY as given. */
 function stream(isTTY: boolean) {
@@ -43,5 +43,44 @@ describe("Progress", () => {
   it("formats seconds as m:ss and hours as XhYYm", () => {
     expect(formatSeconds(75.4)).toBe("1:15");
     expect(formatSeconds(3 * 3600 + 5 * 60)).toBe("3h05m");
+  });
+});
+
+describe("CaseProgress (one long input's own parts)", () => {
+  it("draws on a terminal once the case has taken a second, at most every 100 ms and the last, ETA from the start", () => {
+    let t = 0;
+    const { s, writes } = stream(true);
+    const p = new CaseProgress("segment ct.npz", s, () => t);
+    t = 500;
+    p.update(1, 10); // too early
+    t = 2_000;
+    p.update(2, 10); // drawn: 2 of 10 in 2 s
+    t = 2_050;
+    p.update(3, 10); // within 100 ms of the last drawing
+    t = 2_200;
+    p.update(4, 10);
+    t = 2_210;
+    p.update(10, 10); // the last, always
+    expect(writes).toEqual([
+      "\r\x1b[Ksegment ct.npz [#####-------------------] 2/10 20% ETA 0:08 ",
+      "\r\x1b[Ksegment ct.npz [##########--------------] 4/10 40% ETA 0:03 ",
+      "\r\x1b[Ksegment ct.npz [########################] 10/10 100% ETA 0:00 \n",
+    ]);
+  });
+
+  it("stays silent for a quick case, and into a log file or pipe", () => {
+    let t = 0;
+    const quick = stream(true);
+    const fast = new CaseProgress("segment a.npz", quick.s, () => t);
+    t = 300;
+    fast.update(1, 2);
+    t = 1_500;
+    fast.update(2, 2); // done before it was ever drawn: nothing
+    const log = stream(false);
+    const slow = new CaseProgress("segment b.npz", log.s, () => t);
+    t = 5_000;
+    slow.update(1, 2);
+    slow.update(2, 2);
+    expect([quick.writes, log.writes]).toEqual([[], []]);
   });
 });

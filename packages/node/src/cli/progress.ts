@@ -16,13 +16,20 @@ export class Progress {
     private readonly stream: NodeJS.WriteStream = process.stderr,
     private readonly enabled = true,
     private readonly now: () => number = Date.now,
+    /** When the work began (default: now), for the ETA of a bar drawn once the work is under way. */
+    started?: number,
   ) {
     this.tty = Boolean(stream.isTTY);
-    this.started = now();
+    this.started = started ?? now();
   }
 
   tick(item: string): void {
-    this.done++;
+    this.update(this.done + 1, item);
+  }
+
+  /** Sets how many items are done and redraws (tick is update(done + 1)). */
+  update(done: number, item: string): void {
+    this.done = done;
     if (!this.enabled) return;
     const now = this.now();
     const last = this.done === this.total;
@@ -37,6 +44,41 @@ export class Progress {
     const line = `${this.label} [${bar}] ${this.done}/${this.total} ${pct}% ETA ${formatSeconds(eta)} ${item}`;
     if (this.tty) this.stream.write(`\r\x1b[K${line}${last ? "\n" : ""}`);
     else this.stream.write(`${line}\n`);
+  }
+}
+
+/**
+ * One case's own progress, for a single long input (a large volume, a picture with hundreds of boxes) that would
+ * otherwise show nothing until it is written: its parts done (the core's onProgress) as a bar with an ETA,
+ * drawn on a terminal only, and only once the case has taken `delayMs` — a quick case, a log file or a pipe see
+ * nothing new.
+ */
+export class CaseProgress {
+  /** Redraws at most this often (a volume has hundreds of slice steps), and always the last. */
+  static readonly REDRAW_MS = 100;
+  private bar: Progress | undefined;
+  private readonly started: number;
+  private drawn = -Infinity;
+
+  constructor(
+    private readonly label: string,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly now: () => number = Date.now,
+    private readonly delayMs = 1000,
+  ) {
+    this.started = now();
+  }
+
+  update(done: number, total: number): void {
+    if (!this.stream.isTTY) return;
+    const now = this.now();
+    if (!this.bar) {
+      if (done >= total || now - this.started < this.delayMs) return;
+      this.bar = new Progress(total, this.label, this.stream, true, this.now, this.started);
+    }
+    if (done < total && now - this.drawn < CaseProgress.REDRAW_MS) return;
+    this.drawn = now;
+    this.bar.update(done, "");
   }
 }
 

@@ -31,7 +31,7 @@ import { writeFileAtomic } from "../io/atomicWrite.js";
 import { defaultModelsDir, loadSelector, ModelStore } from "../runtime/modelStore.js";
 import { daftVersion } from "../server/paths.js";
 import { fileErrorLine, parseCommandLine } from "./common.js";
-import { Progress } from "./progress.js";
+import { CaseProgress, Progress } from "./progress.js";
 import { OBJECT_HEADER, SegmentRunTables, TIMING_HEADER } from "./segmentTables.js";
 import { listInputs, looksLikeDicom, readDicomFolder, stemOf, type InputRef } from "./segmentInputs.js";
 import { writeSegmentOutputs } from "./segmentOutputs.js";
@@ -115,7 +115,8 @@ options:
   --continue               resume a stopped run: skip inputs whose outputs (label map and the files the options
                            ask for) are already in <out-dir> and no older than the input; their timings.csv rows
                            are kept. It trusts those files: after changing models, boxes or options, start afresh
-  --quiet                  no progress output
+  --quiet                  no progress output (several inputs: a bar over the inputs; one input that takes
+                           more than a second on a terminal: a bar over its slices or tiles)
   -h, --help               this help`;
 
 /** An option's value among `allowed`: undefined when not given, null (after one line on stderr) when not allowed. */
@@ -319,10 +320,19 @@ export async function main(args: string[]): Promise<number> {
     const ioStart = performance.now();
     try {
       const inputPrompts = boxesFrom ? await boxesFrom.promptsFor(input) : prompts;
+      // A single input gets a bar of its own parts (slices, tiles) when it takes a while on a terminal.
+      const caseProgress =
+        pending.length === 1 && !o.quiet ? new CaseProgress(`segment ${input.name}`) : undefined;
       const result = await segmentInputRef(
         input,
         inputPrompts,
-        { ...caseOptions, ...(window ? { window } : {}) },
+        {
+          ...caseOptions,
+          ...(window ? { window } : {}),
+          ...(caseProgress
+            ? { onProgress: (done: number, total: number) => caseProgress.update(done, total) }
+            : {}),
+        },
         threads,
       );
       const ioRead = result.readMs;

@@ -1,23 +1,15 @@
 /**
  * The in-browser engine, off the main thread: decodes inputs for display, and segments them with segmentInput from
- * @daft/core — the function `daft segment` calls — on onnxruntime-web experts from /models/. Progress is reported as
- * slices encoded / slices the boxes cover. Test-time mirroring follows the manifest, as in `daft segment`.
+ * @daft/core — the function `daft segment` calls — on onnxruntime-web experts from /models/. Progress is the core's:
+ * slice steps (3D) or image parts (2D tiles and decoder chunks) painted of all. Test-time mirroring follows the
+ * manifest, as in `daft segment`.
  */
-import {
-  DaftInputError,
-  mirroringFor,
-  mirrorPasses,
-  parseCtWindow,
-  routingOptions,
-  segmentInput,
-  type Expert,
-} from "@daft/core";
+import { DaftInputError, parseCtWindow, routingOptions, segmentInput, type Expert } from "@daft/core";
 import { decodeInput } from "../input/decodeInput.js";
 import { BrowserModelStore } from "./browserModels.js";
 import { decodeSeriesOnWebWorkers } from "./dicomDecodePool.js";
 import type { Backend, SegmentOutcome, WorkerReply, WorkerRequest } from "./messages.js";
 import { loadWasmRuntime, loadWebGpuRuntime, type LoadedRuntime } from "./ortRuntime.js";
-import { countingExpert, slicesToEncode } from "./progressCount.js";
 import { SeriesPixelCache } from "./seriesPixelCache.js";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -53,12 +45,10 @@ async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
     post({ type: "progress", id: request.id, stage, done, total });
   progress("loading models", 0, 1);
   const [store, runtime] = await Promise.all([openModels(), pickRuntime(request.backend)]);
-  const depth = request.boxes[0]?.length === 6 ? Math.max(...request.boxes.map((b) => b[5]!)) + 1 : 1;
-  const total = slicesToEncode(request.boxes, depth);
-  let encoded = 0;
+  const parts = request.boxes[0]?.length === 6 ? "slices" : "image parts";
   let fellBack = "";
   const loadExpert = async (name: string): Promise<Expert> => {
-    progress(`loading expert ${name}`, 0, total);
+    progress(`loading expert ${name}`, 0, 1);
     let expert: Expert;
     try {
       expert = await store.load(name, runtime);
@@ -67,14 +57,8 @@ async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
       fellBack = ` (WebGPU failed: ${oneLine(e)}; fell back to WASM)`;
       expert = await store.load(name, await loadWasmRuntime());
     }
-    progress("segmenting", 0, total);
-    // Test-time mirroring encodes each slice once per mirror image; progress counts slices.
-    const spec = store.manifest.experts.find((e) => e.name === name);
-    const passes = mirrorPasses(mirroringFor(spec, request.overrides.mirroring)).length;
-    return countingExpert(expert, () => {
-      const slices = Math.floor(++encoded / passes);
-      progress("segmenting", slices, Math.max(total, slices));
-    });
+    progress(`segmenting ${parts}`, 0, 1);
+    return expert;
   };
   const { overrides } = request;
   const result = await segmentInput(
@@ -84,6 +68,7 @@ async function segment(request: Extract<WorkerRequest, { type: "segment" }>) {
       ...routingOptions(store),
       loadExpert,
       now: () => performance.now(),
+      onProgress: (done, total) => progress(`segmenting ${parts}`, done, total),
       ...(overrides.expert ? { expert: overrides.expert } : {}),
       ...(overrides.modality ? { modality: overrides.modality } : {}),
       ...(overrides.window ? { window: parseCtWindow(overrides.window) } : {}),
