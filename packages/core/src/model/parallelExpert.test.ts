@@ -182,6 +182,26 @@ describe("ParallelExpert", () => {
     expect(main.ran).toEqual(["encode 1", "encode 2", "encode 3", "encode 4"]);
   });
 
+  it("takes no more requests to a worker whose request failed as dead, even before it says it died", async () => {
+    const main = new HeldThread("main");
+    const dying = new HeldThread("w", new ExpertThreadDied("expert worker thread: exited (code 1)"));
+    const expert = new ParallelExpert(main, {
+      threads: 2,
+      startAfterRuns: 0,
+      spawn: async () => dying,
+      runLater,
+    });
+    const a = expert.encode(image(1));
+    const b = expert.encode(image(2));
+    await turn();
+    expect(dying.ran).toEqual(["encode 1", "encode 2"]);
+    dying.release(); // both fail as dead: back into the queue, the worker dropped
+    const c = expert.encode(image(3));
+    expect((await serve(main, Promise.all([a, b, c]))).map((e) => e.data[0])).toEqual([1, 2, 3]);
+    expect(dying.ran).toEqual(["encode 1", "encode 2"]);
+    expect(main.ran).toEqual(["encode 1", "encode 2", "encode 3"]);
+  });
+
   it("passes a model error in a worker on as that request's failure", async () => {
     const main = new HeldThread("main");
     const broken = new HeldThread("w", new Error("onnxruntime: bad input"));

@@ -65,8 +65,8 @@ export interface ParallelExpertOptions {
   /** Told once if a worker could not start or died (for --explain); the run goes on without it. */
   onWorkerLost?: (reason: string) => void;
   /**
-   * Runs `task` on the calling thread once what it is doing now is done (Node: setImmediate; a browser worker: a
-   * MessageChannel message). The main thread takes its next request there, so it never holds one while busy.
+   * Runs `task` on the calling thread once what it is doing now is done (Node: setImmediate; a browser worker:
+   * setTimeout 0). The main thread takes its next request there, so it never holds one while busy.
    */
   runLater: (task: () => void) => void;
 }
@@ -157,14 +157,22 @@ export class ParallelExpert implements Expert {
       },
       (error: unknown) => {
         lane.outstanding--;
-        // The worker died under this request: it goes back into the queue, in its place, for another thread.
+        // The worker died under this request: it takes no more, and the request goes back into the queue, in its
+        // place, for another thread.
         if (error instanceof ExpertThreadDied) {
+          this.drop(lane);
           const at = this.queue.findIndex((waiting) => waiting.seq > request.seq);
           this.queue.splice(at < 0 ? this.queue.length : at, 0, request);
         } else request.reject(error);
         this.assign();
       },
     );
+  }
+
+  /** A worker's lane, gone (once; never the main thread's). */
+  private drop(lane: Lane): void {
+    const at = this.lanes.indexOf(lane);
+    if (at > 0) this.lanes.splice(at, 1);
   }
 
   private maybeStartWorkers(): void {
@@ -178,8 +186,7 @@ export class ParallelExpert implements Expert {
           if (this.disposed) return void thread.dispose?.().catch(() => undefined);
           const lane: Lane = { thread, outstanding: 0 };
           thread.onDeath?.((reason) => {
-            const at = this.lanes.indexOf(lane);
-            if (at > 0) this.lanes.splice(at, 1);
+            this.drop(lane);
             this.options.onWorkerLost?.(reason);
           });
           this.lanes.push(lane);
