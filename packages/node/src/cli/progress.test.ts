@@ -83,4 +83,18 @@ describe("CaseProgress (one long input's own parts)", () => {
     slow.update(2, 2);
     expect([quick.writes, log.writes]).toEqual([[], []]);
   });
+
+  it("ends a bar left half way with a line break when the case fails, and only then", () => {
+    let t = 0;
+    const { s, writes } = stream(true);
+    const failed = new CaseProgress("segment ct.npz", s, () => t);
+    t = 2_000;
+    failed.update(3, 10);
+    failed.end();
+    failed.end();
+    expect(writes.slice(1)).toEqual(["\n"]);
+    const never = stream(true);
+    new CaseProgress("segment a.npz", never.s, () => t).end(); // never drawn: nothing to end
+    expect(never.writes).toEqual([]);
+  });
 });

@@ -59,6 +59,7 @@ export class CaseProgress {
   private bar: Progress | undefined;
   private readonly started: number;
   private drawn = -Infinity;
+  private finished = false;
 
   constructor(
     private readonly label: string,
@@ -78,7 +79,14 @@ export class CaseProgress {
     }
     if (done < total && now - this.drawn < CaseProgress.REDRAW_MS) return;
     this.drawn = now;
+    this.finished = done >= total;
     this.bar.update(done, "");
+  }
+
+  /** Ends a bar left unfinished (the case failed) with a line break, so what follows starts a line of its own. */
+  end(): void {
+    if (this.bar && !this.finished) this.stream.write("\n");
+    this.finished = true;
   }
 }
 

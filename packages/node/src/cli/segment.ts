@@ -318,11 +318,11 @@ export async function main(args: string[]): Promise<number> {
   };
   for (const input of pending) {
     const ioStart = performance.now();
+    // A single input gets a bar of its own parts (slices, tiles) when it takes a while on a terminal.
+    const caseProgress =
+      pending.length === 1 && !o.quiet ? new CaseProgress(`segment ${input.name}`) : undefined;
     try {
       const inputPrompts = boxesFrom ? await boxesFrom.promptsFor(input) : prompts;
-      // A single input gets a bar of its own parts (slices, tiles) when it takes a while on a terminal.
-      const caseProgress =
-        pending.length === 1 && !o.quiet ? new CaseProgress(`segment ${input.name}`) : undefined;
       const result = await segmentInputRef(
         input,
         inputPrompts,
@@ -372,6 +372,7 @@ export async function main(args: string[]): Promise<number> {
       }
     } catch (e) {
       failures++;
+      caseProgress?.end(); // the error on a line of its own, not after a bar left half way
       process.stderr.write(`${fileErrorLine(e, input.path)}\n`);
     }
     progress.tick(input.name);
