@@ -89,6 +89,19 @@ async function serve<T>(thread: HeldThread, done: Promise<T>): Promise<T> {
   return done;
 }
 
+/** A main thread and one worker (`worker`) that starts at the first request that waits. */
+function withWorker(worker: HeldThread, onWorkerLost?: (reason: string) => void) {
+  const main = new HeldThread("main");
+  const expert = new ParallelExpert(main, {
+    threads: 2,
+    startAfterRuns: 0,
+    spawn: async () => worker,
+    runLater,
+    ...(onWorkerLost ? { onWorkerLost } : {}),
+  });
+  return { main, expert };
+}
+
 describe("ParallelExpert", () => {
   it("starts no worker for a small job; the main thread takes the requests one at a time, oldest first", async () => {
     const main = new HeldThread("main");
@@ -158,16 +171,9 @@ describe("ParallelExpert", () => {
   });
 
   it("gives a dead worker's requests to another thread, drops the worker and says so once", async () => {
-    const main = new HeldThread("main");
     const worker = new HeldThread("w");
     const lost: string[] = [];
-    const expert = new ParallelExpert(main, {
-      threads: 2,
-      startAfterRuns: 0,
-      spawn: async () => worker,
-      onWorkerLost: (reason) => lost.push(reason),
-      runLater,
-    });
+    const { main, expert } = withWorker(worker, (reason) => lost.push(reason));
     const a = expert.encode(image(1));
     const b = expert.encode(image(2)); // waits: the worker starts
     await turn();
@@ -183,14 +189,8 @@ describe("ParallelExpert", () => {
   });
 
   it("takes no more requests to a worker whose request failed as dead, even before it says it died", async () => {
-    const main = new HeldThread("main");
     const dying = new HeldThread("w", new ExpertThreadDied("expert worker thread: exited (code 1)"));
-    const expert = new ParallelExpert(main, {
-      threads: 2,
-      startAfterRuns: 0,
-      spawn: async () => dying,
-      runLater,
-    });
+    const { main, expert } = withWorker(dying);
     const a = expert.encode(image(1));
     const b = expert.encode(image(2));
     await turn();
@@ -203,14 +203,8 @@ describe("ParallelExpert", () => {
   });
 
   it("passes a model error in a worker on as that request's failure", async () => {
-    const main = new HeldThread("main");
     const broken = new HeldThread("w", new Error("onnxruntime: bad input"));
-    const expert = new ParallelExpert(main, {
-      threads: 2,
-      startAfterRuns: 0,
-      spawn: async () => broken,
-      runLater,
-    });
+    const { main, expert } = withWorker(broken);
     const d = expert.encode(image(1));
     const e = expert.encode(image(2));
     await turn();
