@@ -313,10 +313,10 @@ export class App {
     const { plan } = image.opened;
     const result = this.result;
     try {
-      // A picture's PNG encoder is loaded on first use: the file is made from the labels as they were at the click.
+      // Asynchronous only while a picture's PNG encoder is fetched the first time (no copy of a volume's labels).
       const file = viewerFriendly
-        ? await exportViewerFriendly(image.decoded, plan.name, labels.slice())
-        : await exportLabelMap(image.decoded, plan.name, plan.kind, labels.slice());
+        ? await exportViewerFriendly(image.decoded, plan.name, labels)
+        : await exportLabelMap(image.decoded, plan.name, plan.kind, labels);
       if (!file) return;
       this.saved(
         file,
@@ -332,7 +332,7 @@ export class App {
   async exportAlternative(): Promise<void> {
     if (this.image?.decoded.kind === "npz") return this.exportLabels(true);
     const image = this.image;
-    const labels = this.labels?.slice(); // as they are at the click
+    const labels = this.labels;
     if (!image || !labels) return;
     const result = this.result;
     try {
