@@ -58,15 +58,20 @@ describe("segmentVolume (3D propagation)", () => {
     const box: Box3D = [20, 16, 3, 48, 44, 12];
     await run(vol, [box], true, trace);
     const zMid = Math.floor((12 - 3) / 2 + 3); // 7
-    expect(trace.map((t) => t.z)).toEqual([7, 8, 9, 10, 11, 12, 6, 5, 4, 3]);
+    expect(zMid).toBe(7);
+    // The middle slice first; then the two walks, which run side by side, each in its own order.
+    expect(trace[0]!.z).toBe(7);
+    const up = trace.filter((t) => t.z > 7);
+    const down = trace.filter((t) => t.z < 7);
+    expect(up.map((t) => t.z)).toEqual([8, 9, 10, 11, 12]);
+    expect(down.map((t) => t.z)).toEqual([6, 5, 4, 3]);
     const frame = modelFrame(H, W, 256);
     expect(trace[0]!.prompt).toEqual([20 * 4, 16 * 4, 48 * 4, 44 * 4]);
     // Slice 8 is prompted by slice 7's mask: the ball's cross-section at z=7 (radius 6) → bbox, into the frame, ±3.
     const b = maskBoxToFrame([34 - 6, 30 - 6, 34 + 6, 30 + 6], frame);
-    expect(trace[1]!.prompt).toEqual([b[0] - 3, b[1] - 3, b[2] + 3, b[3] + 3]);
+    expect(up[0]!.prompt).toEqual([b[0] - 3, b[1] - 3, b[2] + 3, b[3] + 3]);
     // The downward walk starts again from the middle slice's mask.
-    expect(trace[6]!.prompt).toEqual(trace[1]!.prompt);
-    expect(zMid).toBe(7);
+    expect(down[0]!.prompt).toEqual(up[0]!.prompt);
   });
 
   it("keeps the propagated prompt inside the user's box (no runaway growth of +3 px per slice)", async () => {
@@ -108,7 +113,7 @@ describe("segmentVolume (3D propagation)", () => {
     expect(baseline.encodeCalls).toBe(11 + 7 + 15);
   });
 
-  it("asks for the next slice's embedding while this one is decoded, after its decoder runs", async () => {
+  it("asks for each walk's next embedding while this slice is decoded, after its decoder runs", async () => {
     const calls: string[] = [];
     const s = 256 / Math.max(H, W);
     const oracle = new OracleExpert("intensity", 256, 0.5, s - 0.5);
@@ -136,11 +141,50 @@ describe("segmentVolume (3D propagation)", () => {
     };
     await segmentVolume(vol, [{ box: [28, 24, 5, 40, 36, 9], label: 1 }], logged, labels, opts);
     expect(progress).toEqual(["1/5", "2/5", "3/5", "4/5", "5/5"]); // each slice step once painted
-    // Slices 7, 8, 9 up, then 6, 5 down: after the first, each encode is asked for right behind a decode.
-    expect(calls.join(" ")).toBe("encode decode encode decode encode decode encode decode encode decode");
+    // Slice 7, then 8, 9 up and 6, 5 down side by side: the middle slice's decode asks for 8 behind it; once the
+    // middle is painted the downward walk starts at 6; from then on each walk's next encode follows its decode.
+    expect(calls.join(" ")).toBe("encode decode encode encode decode encode decode encode decode decode");
     expect([cache.stats.encodes, cache.stats.hits, cache.size]).toEqual([5, 0, 0]);
     const { labels: unpipelined } = await run(vol, [[28, 24, 5, 40, 36, 9]], false); // cache off: no prefetch
     expect(labels).toEqual(unpipelined);
+  });
+
+  it("fails with the model's error, whichever walk it came from, and leaves no walk running", async () => {
+    for (const failAt of [9, 5]) {
+      const s = 256 / Math.max(H, W);
+      const oracle = new OracleExpert("intensity", 256, 0.5, s - 0.5);
+      let decodes = 0;
+      let afterFailure = 0;
+      let failed = false;
+      const failing = {
+        name: oracle.name,
+        inputSize: oracle.inputSize,
+        encode: (image: Float32Array) => oracle.encode(image),
+        decode: async (embedding: Parameters<OracleExpert["decode"]>[0], boxes: Float32Array) => {
+          decodes++;
+          if (failed) afterFailure++;
+          if (decodes === failAt) {
+            failed = true;
+            throw new Error(`decoder failed at call ${failAt}`);
+          }
+          return oracle.decode(embedding, boxes);
+        },
+      };
+      const labels = new Uint16Array(D * H * W);
+      const opts = {
+        cache: new SliceEmbeddingCache(),
+        timings: emptyTimings(),
+        now: () => 0,
+        maxBoxesPerDecode: 64,
+      };
+      await expect(
+        segmentVolume(vol, [{ box: [28, 24, 1, 40, 36, 13], label: 1 }], failing, labels, opts),
+      ).rejects.toThrow(`decoder failed at call ${failAt}`);
+      const settled = decodes;
+      await new Promise((r) => setTimeout(r, 20));
+      expect(decodes).toBe(settled); // nothing ran on after the case failed
+      expect(afterFailure).toBeLessThanOrEqual(1); // at most the other walk's slice already under way
+    }
   });
 
   it("later boxes overwrite earlier ones", async () => {

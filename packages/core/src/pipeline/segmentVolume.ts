@@ -25,8 +25,10 @@ interface Walk {
   zMid: number;
   /** Where its mask may be painted on every slice (boxClip of its x–y box), when masks are clipped to boxes. */
   clip: PixelBox | undefined;
-  /** Mask bbox (original pixels) on the last slice segmented in the current direction; null = empty. */
+  /** Mask bbox (original pixels) on the last slice of its upward walk; null = empty. */
   previous: PixelBox | null;
+  /** The same for its downward walk, which starts from the middle slice's mask. */
+  below: PixelBox | null;
   middle: PixelBox | null;
 }
 
@@ -46,7 +48,8 @@ export interface PromptTrace {
  * empty, by the original box.
  *
  * Slices are visited in two sweeps (ascending for the upward walks, descending for the downward ones), so that
- * every box meeting a slice is decoded in one decoder call on one cached embedding.
+ * every box meeting a slice in one sweep is decoded in one decoder call on one cached embedding. The downward
+ * sweep starts once every box's middle slice is painted and then runs beside the upward one.
  */
 export async function segmentVolume(
   volume: Volume,
@@ -70,6 +73,7 @@ export async function segmentVolume(
       zMid: Math.floor((z1 - z0) / 2 + z0),
       clip: opts.clipToBox ? boxClip([x0, y0, x1, y1], W, H) : undefined,
       previous: null,
+      below: null,
       middle: null,
     };
   });
@@ -84,25 +88,21 @@ export async function segmentVolume(
   for (const [z, ws] of [...upSlices, ...downSlices])
     opts.cache.plan(z, Math.ceil(ws.length / opts.maxBoxesPerDecode));
 
-  // The slices in the order the sweeps visit them: while one is decoded and painted, the next is encoded.
+  // The slices in the order each sweep visits them: while one is decoded and painted, its next is encoded.
   const upOrder = [...upSlices.keys()].filter((z) => z >= 0 && z < D).sort((a, b) => a - b);
   const downOrder = [...downSlices.keys()].filter((z) => z >= 0 && z < D).sort((a, b) => b - a);
-  const visits = [...upOrder, ...downOrder];
+  const total = upOrder.length + downOrder.length;
   let visited = 0;
 
-  const visit = async (
-    z: number,
-    active: Walk[],
-    promptFor: (w: Walk) => [number, number, number, number],
-  ) => {
-    const following = visits[++visited];
+  /** One slice of one sweep: every walk meeting it there, decoded together (in chunks) and painted. */
+  const visit = async (z: number, active: Walk[], sweep: "up" | "down", following: number | undefined) => {
     let guide: EdgeGuide | undefined; // the slice as the edge refinement's guide, made once per visit
     for (let start = 0; start < active.length; start += opts.maxBoxesPerDecode) {
       const chunk = active.slice(start, start + opts.maxBoxesPerDecode);
       const embedding = await opts.cache.get(z, () => encodeSlice(volume, z, model, opts));
       const prompts = new Float32Array(chunk.length * 4);
       chunk.forEach((w, k) => {
-        const p = promptFor(w);
+        const p = promptFor(w, z, sweep);
         prompts.set(p, k * 4);
         opts.trace?.push({ label: w.label, z, prompt: p });
       });
@@ -117,7 +117,7 @@ export async function segmentVolume(
       const slice = labels.subarray(z * plane, (z + 1) * plane);
       if (opts.edgeRefinement) guide ??= new EdgeGuide(sliceImage(volume, z), opts.edgeRefinement);
       chunk.forEach((w, k) => {
-        w.previous = upsampler.paint(
+        const mask = upsampler.paint(
           result.logits,
           k,
           slice,
@@ -127,25 +127,61 @@ export async function segmentVolume(
           w.clip,
         );
         opts.confidence?.add(w.label, result.logits, k, frame, result.iou[k]!);
-        if (z === w.zMid) w.middle = w.previous;
+        if (sweep === "down") w.below = mask;
+        else {
+          w.previous = mask;
+          if (z === w.zMid) w.middle = mask;
+        }
       });
       opts.timings.postprocessMs += opts.now() - t;
     }
-    opts.onProgress?.(visited, visits.length);
+    opts.onProgress?.(++visited, total);
   };
 
-  const fromPrevious = (w: Walk) =>
-    w.previous
-      ? withinBox(widen(maskBoxToFrame(w.previous, frame), frame), boxToFrame(w.box, frame))
+  const promptFor = (w: Walk, z: number, sweep: "up" | "down") => {
+    if (sweep === "up" && z === w.zMid) return boxToFrame(w.box, frame);
+    const previous = sweep === "up" ? w.previous : w.below;
+    return previous
+      ? withinBox(widen(maskBoxToFrame(previous, frame), frame), boxToFrame(w.box, frame))
       : boxToFrame(w.box, frame);
+  };
 
-  // Upward sweep: middle slice (original box), then each slice from the one below.
-  for (const z of upOrder) {
-    await visit(z, upSlices.get(z)!, (w) => (z === w.zMid ? boxToFrame(w.box, frame) : fromPrevious(w)));
-  }
-  // Downward sweep: start again from each box's middle-slice mask.
-  for (const w of walks) w.previous = w.middle;
-  for (const z of downOrder) await visit(z, downSlices.get(z)!, fromPrevious);
+  // The two sweeps run side by side once every box's middle slice is done: each is a chain of slices that waits
+  // on its own previous mask, so two chains keep a second thread busy where one leaves it waiting. Painting
+  // compares paint ranks, so the label map does not depend on which chain painted a slice first.
+  const highestMiddle = Math.max(...walks.map((w) => w.zMid));
+  let middlesDone!: () => void;
+  const middles = new Promise<void>((resolve) => (middlesDone = resolve));
+  let failed = false; // either walk failed: the other stops at its next slice
+  const walk = async (body: () => Promise<void>) => {
+    try {
+      await body();
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      middlesDone();
+    }
+  };
+  const upward = walk(async () => {
+    for (let i = 0; i < upOrder.length && !failed; i++) {
+      const z = upOrder[i]!;
+      await visit(z, upSlices.get(z)!, "up", upOrder[i + 1]);
+      if (z >= highestMiddle) middlesDone();
+    }
+  });
+  // Downward: start again from each box's middle-slice mask.
+  const downward = walk(async () => {
+    await middles;
+    for (const w of walks) w.below = w.middle;
+    for (let i = 0; i < downOrder.length && !failed; i++) {
+      const z = downOrder[i]!;
+      await visit(z, downSlices.get(z)!, "down", downOrder[i + 1]);
+    }
+  });
+  const [up, down] = await Promise.allSettled([upward, downward]);
+  if (up.status === "rejected") throw up.reason;
+  if (down.status === "rejected") throw down.reason;
   return { slicesVisited: new Set([...upSlices.keys(), ...downSlices.keys()]).size };
 }
 
