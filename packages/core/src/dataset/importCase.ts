@@ -4,16 +4,15 @@
  */
 import { DaftInputError } from "../errors.js";
 import type { NdArray } from "../image/types.js";
+import { decodeStudyFileWithoutCodecs } from "../io/decodeStudy.js";
 import { readDicom } from "../io/dicom.js";
 import { readDicomSegOnto } from "../io/dicomSegRead.js";
 import { decodeDicomStudy, type DicomFileBytes } from "../io/dicomSeries.js";
 import { isMetaImage } from "../io/metaImage.js";
-import { decodeMetaImageStudy } from "../io/metaImageStudy.js";
 import { looksLikeNifti, readNifti, toZyxVolume } from "../io/nifti.js";
-import { decodeNrrdStudy } from "../io/nrrdStudy.js";
 import { decodeRaster } from "../io/raster.js";
 import { toGreyOrRgb } from "../io/rasterFormat.js";
-import { isNrrd, type Study } from "../io/study.js";
+import { isNrrd } from "../io/study.js";
 import { caseIdOf, challengeCaseName, type CaseEntry, type DatasetSpec } from "./datasetJson.js";
 import { scaleToUint8 } from "./intensity.js";
 import { extractObjects, type LabelData } from "./objects.js";
@@ -167,7 +166,7 @@ interface Plane {
 /** A 2D image: PNG/JPEG/TIFF/BMP (alpha dropped), or a NIfTI, NRRD or MetaImage with one slice. */
 function readPlane(bytes: Uint8Array, name: string, isLabel: boolean): Plane {
   if (isNrrd(bytes) || isMetaImage(bytes)) {
-    const study = decodeNrrdOrMetaImage(bytes, name);
+    const study = decodeStudyFileWithoutCodecs(bytes, name)!;
     if (study.depth !== 1) {
       throw new DaftInputError(
         `expected a 2D image, got ${study.width}x${study.height}x${study.depth} voxels`,
@@ -215,10 +214,6 @@ interface Volume3d {
   sizes: string;
 }
 
-function decodeNrrdOrMetaImage(bytes: Uint8Array, name: string): Study {
-  return isNrrd(bytes) ? decodeNrrdStudy(bytes, name) : decodeMetaImageStudy(bytes, name);
-}
-
 /** A volume file: NIfTI (.nii, .nii.gz), NRRD (.nrrd) or MetaImage (.mha), one value per voxel. */
 function readVolume(bytes: Uint8Array, name: string): Volume3d {
   if (looksLikeNifti(bytes)) {
@@ -232,7 +227,7 @@ function readVolume(bytes: Uint8Array, name: string): Volume3d {
     };
   }
   if (isNrrd(bytes) || isMetaImage(bytes)) {
-    const study = decodeNrrdOrMetaImage(bytes, name);
+    const study = decodeStudyFileWithoutCodecs(bytes, name)!;
     if (study.channels !== 1)
       throw new DaftInputError("3D datasets need one value per voxel, not a colour image", name);
     return {

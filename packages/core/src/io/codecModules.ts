@@ -6,38 +6,21 @@
  * (esbuild for the CLI, Vite for the web app) turn each import() here into a chunk of its own.
  */
 
-type RasterModule = typeof import("./raster.js");
-type DicomSeriesModule = typeof import("./dicomSeries.js");
-type DicomPixelDecoderModule = typeof import("./dicomDecodeRequest.js");
-
-let raster: Promise<RasterModule> | undefined;
-let dicomSeries: Promise<DicomSeriesModule> | undefined;
-let dicomPixelDecoder: Promise<DicomPixelDecoderModule> | undefined;
-
-/** raster.ts: decodeRaster, encodePng, decodeJpegSamples; imported once. */
-export function loadRasterCodecs(): Promise<RasterModule> {
-  raster ??= import("./raster.js").catch(forget(() => (raster = undefined)));
-  return raster;
+/** `load`, called once; a failed import (a chunk the browser could not fetch) is not kept: the next call retries. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () =>
+    (loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    }));
 }
 
-/** dicomSeries.ts: decodeDicomStudy and the pixel decompressors it needs; imported once. */
-export function loadDicomSeriesDecoder(): Promise<DicomSeriesModule> {
-  dicomSeries ??= import("./dicomSeries.js").catch(forget(() => (dicomSeries = undefined)));
-  return dicomSeries;
-}
+/** raster.ts: decodeRaster, encodePng, encodeRgbPng, decodeJpegSamples. */
+export const loadRasterCodecs = once(() => import("./raster.js"));
 
-/** dicomDecodeRequest.ts: answerDecodeRequest, one compressed slice decoded on the calling thread; imported once. */
-export function loadDicomPixelDecoder(): Promise<DicomPixelDecoderModule> {
-  dicomPixelDecoder ??= import("./dicomDecodeRequest.js").catch(
-    forget(() => (dicomPixelDecoder = undefined)),
-  );
-  return dicomPixelDecoder;
-}
+/** dicomSeries.ts: decodeDicomStudy and the pixel decompressors it needs. */
+export const loadDicomSeriesDecoder = once(() => import("./dicomSeries.js"));
 
-/** A failed import (a chunk the browser could not fetch) is not kept: the next call tries again. */
-function forget(reset: () => void): (error: unknown) => never {
-  return (error) => {
-    reset();
-    throw error;
-  };
-}
+/** dicomDecodeRequest.ts: answerDecodeRequest, one compressed slice decoded on the calling thread. */
+export const loadDicomPixelDecoder = once(() => import("./dicomDecodeRequest.js"));

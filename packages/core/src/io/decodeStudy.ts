@@ -42,11 +42,22 @@ export function inputFormatOf(bytes: Uint8Array, name: string): SniffedFormat {
  * segmentChallengeCase). Asynchronous because pictures and DICOM load their decoders on first use (codecModules).
  */
 export async function decodeStudyFile(bytes: Uint8Array, name: string): Promise<Study> {
+  const plain = decodeStudyFileWithoutCodecs(bytes, name);
+  if (plain) return plain;
+  const format = inputFormatOf(bytes, name);
+  if (format === "picture") return decodePictureStudy(bytes, name);
+  if (format === "dicom") return (await loadDicomSeriesDecoder()).decodeDicomStudy([{ name, bytes }], name);
+  throw new Error(`decodeStudyFile: ${name} is an .npz challenge case, not a study`);
+}
+
+/**
+ * decodeStudyFile for the formats that need no codec module — NIfTI, NRRD, MetaImage — synchronously; undefined
+ * for a picture, DICOM or .npz file (dataset import reads its volumes and probes dimensions with it).
+ */
+export function decodeStudyFileWithoutCodecs(bytes: Uint8Array, name: string): Study | undefined {
   const format = inputFormatOf(bytes, name);
   if (format === "nifti") return decodeNiftiStudy(bytes, name);
   if (format === "nrrd") return decodeNrrdStudy(bytes, name);
   if (format === "metaimage") return decodeMetaImageStudy(bytes, name);
-  if (format === "picture") return decodePictureStudy(bytes, name);
-  if (format === "dicom") return (await loadDicomSeriesDecoder()).decodeDicomStudy([{ name, bytes }], name);
-  throw new Error(`decodeStudyFile: ${name} is an .npz challenge case, not a study`);
+  return undefined;
 }

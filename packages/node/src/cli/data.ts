@@ -19,9 +19,7 @@ import {
   mergeCaseRows,
   parseCasesCsv,
   checkDatasetJson,
-  decodeMetaImageStudy,
-  decodeNiftiStudy,
-  decodeNrrdStudy,
+  decodeStudyFileWithoutCodecs,
   inputFormatOf,
   normaliseDatasetJson,
   parseSplitList,
@@ -365,12 +363,13 @@ function datasetContext(datasetDir: string, shownDir: string, options: ImportOpt
           shown,
         );
       }
-      // nnU-Net and MSD images that are not pictures are NIfTI, NRRD or MetaImage (decoded in place, no codec).
-      const format = inputFormatOf(bytes, shown);
-      if (format === "nrrd") return decodeNrrdStudy(bytes, shown).dimension;
-      if (format === "metaimage") return decodeMetaImageStudy(bytes, shown).dimension;
-      if (format === "nifti") return decodeNiftiStudy(bytes, shown).dimension;
-      throw new DaftInputError(`is ${format}; dataset images here must be NIfTI, NRRD or MetaImage`, shown);
+      // nnU-Net and MSD images that are not pictures are NIfTI, NRRD or MetaImage.
+      const study = decodeStudyFileWithoutCodecs(bytes, shown);
+      if (study) return study.dimension;
+      throw new DaftInputError(
+        `is ${inputFormatOf(bytes, shown)}; dataset images here must be NIfTI, NRRD or MetaImage`,
+        shown,
+      );
     },
   };
 }
