@@ -3,6 +3,7 @@ import {
   boxMean,
   EdgeGuide,
   guidedFilter,
+  GuidedFilterWorkspace,
   logitOf,
   parseEdgeRefinement,
   radiusInPixels,
@@ -27,7 +28,7 @@ function bruteMean(src: Float32Array, w: number, h: number, r: number): Float32A
   return out;
 }
 
-describe("boxMean", () => {
+describe("boxMean's definition", () => {
   it("equals the brute-force clipped mean, radius larger than the window included", () => {
     const w = 7;
     const h = 5;
@@ -40,7 +41,82 @@ describe("boxMean", () => {
   });
 });
 
+/** The plain running-sum mean (rows, then each column top to bottom), float64 sums as boxMean keeps them. */
+function runningMean(src: Float32Array, w: number, h: number, r: number): Float32Array {
+  const tmp = new Float32Array(w * h);
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    let sum = 0;
+    for (let x = 0; x <= Math.min(r, w - 1); x++) sum += src[y * w + x]!;
+    for (let x = 0; x < w; x++) {
+      tmp[y * w + x] = sum / (Math.min(x + r, w - 1) - Math.max(x - r, 0) + 1);
+      if (x + r + 1 < w) sum += src[y * w + x + r + 1]!;
+      if (x - r >= 0) sum -= src[y * w + x - r]!;
+    }
+  }
+  for (let x = 0; x < w; x++) {
+    let sum = 0;
+    for (let y = 0; y <= Math.min(r, h - 1); y++) sum += tmp[y * w + x]!;
+    for (let y = 0; y < h; y++) {
+      out[y * w + x] = sum / (Math.min(y + r, h - 1) - Math.max(y - r, 0) + 1);
+      if (y + r + 1 < h) sum += tmp[(y + r + 1) * w + x]!;
+      if (y - r >= 0) sum -= tmp[(y - r) * w + x]!;
+    }
+  }
+  return out;
+}
+
+/** Values with the spread of real probabilities: many near 0 or 1, where float rounding shows. */
+function probabilities(n: number, seed: number): Float32Array {
+  let s = seed;
+  const next = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  return Float32Array.from({ length: n }, () => {
+    const u = next();
+    return u < 0.4 ? next() * 1e-9 : u < 0.8 ? 1 - next() * 1e-3 : next();
+  });
+}
+
+describe("boxMean", () => {
+  it("equals the plain running mean to the bit, whole, clipped and in place", () => {
+    for (const [w, h, r] of [
+      [37, 23, 3],
+      [23, 37, 5],
+      [9, 4, 6],
+      [1, 12, 2],
+      [12, 1, 2],
+      [64, 48, 1],
+    ] as const) {
+      const src = probabilities(w * h, w * 31 + h);
+      const want = runningMean(src, w, h, r);
+      expect(boxMean(src, w, h, r, new Float32Array(w * h))).toEqual(want);
+      const inPlace = Float32Array.from(src);
+      boxMean(inPlace, w, h, r, new Float32Array(w * h), inPlace);
+      expect(inPlace).toEqual(want);
+    }
+  });
+});
+
 describe("guidedFilter", () => {
+  it("gives the same bits in a reused workspace as in fresh arrays, and leaves p alone without one", () => {
+    const workspace = new GuidedFilterWorkspace();
+    for (const [w, h, r] of [
+      [60, 40, 4],
+      [20, 30, 2],
+      [70, 45, 6],
+    ] as const) {
+      const I = probabilities(w * h, w);
+      const p = probabilities(w * h, h);
+      const pBefore = Float32Array.from(p);
+      const fresh = guidedFilter(I, p, w, h, r, 1e-3);
+      expect(p).toEqual(pBefore);
+      const wp = workspace.buffer(1, w * h);
+      wp.set(p);
+      const wI = workspace.buffer(0, w * h);
+      wI.set(I);
+      expect(guidedFilter(wI, wp, w, h, r, 1e-3, workspace)).toEqual(fresh);
+    }
+  });
+
   it("with a flat guide it only smooths: the mean of the mean of the input", () => {
     const w = 9;
     const h = 6;
@@ -94,6 +170,42 @@ describe("LogitUpsampler with an edge guide", () => {
       expect(lastColumn(refined, y)).toBe(9);
     }
     expect(box).toEqual([0, 0, 9, 15]);
+  });
+
+  it("paints the same masks whether boxes share one guide (its reused buffers) or each has its own", () => {
+    // 8×8 frame → 40×40 image: boxes whose windows are large, small, then large again.
+    const frame = modelFrame(40, 40, 8);
+    const image = {
+      data: Uint8Array.from({ length: 1600 }, (_, i) => ((i % 40) * 7 + Math.floor(i / 40) * 3) % 256),
+      height: 40,
+      width: 40,
+      channels: 1 as const,
+    };
+    const settings = { radius: 1, eps: 1e-3 };
+    const logits = new Float32Array(3 * 64).fill(-4);
+    const square = (k: number, x0: number, x1: number) => {
+      for (let y = x0; y <= x1; y++) for (let x = x0; x <= x1; x++) logits[k * 64 + y * 8 + x] = 3 + ((x + y) % 3);
+    };
+    square(0, 1, 6);
+    square(1, 3, 4);
+    square(2, 0, 5);
+    const shared = new EdgeGuide(image, settings);
+    for (let k = 0; k < 3; k++) {
+      const a = new Uint16Array(1600);
+      const b = new Uint16Array(1600);
+      const boxA = new LogitUpsampler(frame).paint(logits, k, a, 1, undefined, shared);
+      const boxB = new LogitUpsampler(frame).paint(
+        logits,
+        k,
+        b,
+        1,
+        undefined,
+        new EdgeGuide(image, settings),
+      );
+      expect(boxA).toEqual(boxB);
+      expect(a).toEqual(b);
+      expect(a.some((v) => v === 1)).toBe(true);
+    }
   });
 
   it("reads an RGB guide as its grey mean, min-max scaled", () => {

@@ -23,6 +23,8 @@ export const MAX_EDGE_RADIUS = 8;
 export class EdgeGuide {
   private readonly lo: number;
   private readonly span: number;
+  /** Reused by every window this guide refines (see GuidedFilterWorkspace). */
+  readonly workspace = new GuidedFilterWorkspace();
 
   constructor(
     private readonly image: Image2D,
@@ -40,10 +42,18 @@ export class EdgeGuide {
     this.span = Math.max(hi - lo, 1e-8);
   }
 
-  /** Grey values of the window [x0, x0 + w) × [y0, y0 + h) of the plane, row-major, in [0, 1]. */
-  window(x0: number, y0: number, w: number, h: number): Float32Array {
+  /**
+   * Grey values of the window [x0, x0 + w) × [y0, y0 + h) of the plane, row-major, in [0, 1]; written into `out`
+   * (w × h values) when given.
+   */
+  window(
+    x0: number,
+    y0: number,
+    w: number,
+    h: number,
+    out: Float32Array = new Float32Array(w * h),
+  ): Float32Array {
     const { data, width, channels: c } = this.image;
-    const out = new Float32Array(w * h);
     const scale = 1 / (c * this.span);
     for (let y = 0; y < h; y++) {
       let src = ((y0 + y) * width + x0) * c;
@@ -59,8 +69,31 @@ export class EdgeGuide {
 }
 
 /**
+ * Buffers the guided filter works in, grown as needed and reused from one window to the next. A large window
+ * (a 6000×4000 photo's lesion: about 3000², 36 MB a buffer) needs several, and fresh memory is expensive: the
+ * system hands it out page by page on first touch (measured here: filling a fresh 36 MB array took 110 ms, the
+ * same array again 11 ms), which was most of a large picture's edge refinement. Buffer 0 is meant for the guide's
+ * window, 1 for the probabilities; the filter itself uses 2–5.
+ */
+export class GuidedFilterWorkspace {
+  private readonly buffers: Float32Array[] = [];
+
+  /** Buffer `k` (0 ≤ k < 6), `n` values long; its contents are whatever the last user left. */
+  buffer(k: number, n: number): Float32Array {
+    let b = this.buffers[k];
+    if (!b || b.length < n)
+      b = this.buffers[k] = new Float32Array(Math.max(n, Math.ceil((b?.length ?? 0) * 1.5)));
+    return b.subarray(0, n);
+  }
+}
+
+/**
  * Guided filter over a w×h window: q = mean(a)·I + mean(b), with a = cov(I, p) / (var(I) + eps) and
  * b = mean(p) − a·mean(I) over (2r+1)² neighbourhoods clipped to the window.
+ *
+ * With a workspace the filter works in its buffers 2–5 and in `p` itself, which it overwrites (p is meant to be
+ * buffer 1), and returns one of them (valid until the workspace's next use); without one, p is left as it was
+ * and the result is a fresh array.
  */
 export function guidedFilter(
   I: Float32Array,
@@ -69,62 +102,106 @@ export function guidedFilter(
   h: number,
   r: number,
   eps: number,
+  workspace?: GuidedFilterWorkspace,
 ): Float32Array {
   const n = w * h;
-  const tmp = new Float32Array(n);
-  const mean = (src: Float32Array): Float32Array => boxMean(src, w, h, r, tmp);
-  const Ip = new Float32Array(n);
-  const II = new Float32Array(n);
+  const ws = workspace ?? new GuidedFilterWorkspace();
+  const mp = workspace ? p : Float32Array.from(p); // becomes mean(p), then b, then mean(b)
+  const tmp = ws.buffer(2, n);
+  const mI = ws.buffer(3, n); // mean(I), then q
+  const mIp = ws.buffer(4, n); // I·p, its mean, then a, then mean(a)
+  const mII = ws.buffer(5, n); // I·I, its mean
   for (let i = 0; i < n; i++) {
-    Ip[i] = I[i]! * p[i]!;
-    II[i] = I[i]! * I[i]!;
+    mIp[i] = I[i]! * mp[i]!;
+    mII[i] = I[i]! * I[i]!;
   }
-  const mI = mean(I);
-  const mp = mean(p);
-  const mIp = mean(Ip);
-  const mII = mean(II);
-  const a = Ip; // reused
-  const b = II;
+  const mean = (src: Float32Array, out: Float32Array) => boxMean(src, w, h, r, tmp, out);
+  mean(I, mI);
+  mean(mp, mp);
+  mean(mIp, mIp);
+  mean(mII, mII);
   for (let i = 0; i < n; i++) {
     const varI = mII[i]! - mI[i]! * mI[i]!;
     const ai = (mIp[i]! - mI[i]! * mp[i]!) / (varI + eps);
-    a[i] = ai;
-    b[i] = mp[i]! - ai * mI[i]!;
+    mIp[i] = ai;
+    mp[i] = mp[i]! - ai * mI[i]!;
   }
-  const ma = mean(a);
-  const mb = mean(b);
-  const q = mI; // reused
+  const ma = mean(mIp, mIp);
+  const mb = mean(mp, mp);
+  const q = mI;
   for (let i = 0; i < n; i++) q[i] = ma[i]! * I[i]! + mb[i]!;
   return q;
 }
 
-/** Mean over the (2r+1)² neighbourhood clipped to the w×h window (separable running sums). */
-export function boxMean(src: Float32Array, w: number, h: number, r: number, tmp: Float32Array): Float32Array {
-  const out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
+/**
+ * Mean over the (2r+1)² neighbourhood clipped to the w×h window (separable running sums).
+ *
+ * This is most of edge refinement's time on a large picture (a 6000×4000 photo's lesion: a 3000² window, six
+ * means), so both passes are written for speed: the vertical pass keeps one running sum per column and walks the
+ * rows in memory order (going down each column in turn touched a new cache line at every step), and each pass
+ * splits its line into the part where the neighbourhood is clipped by the window's start, the part where it is
+ * whole, and the part clipped by its end, so the long middle loop has no branches. Every sum sees the same additions
+ * and subtractions in the same order as the plain running sum, and every mean is the same division, so the
+ * result is the same to the bit. `tmp` and `out` are w × h values; `out` may be `src` (the horizontal pass has
+ * read all of src before the vertical one writes), `tmp` may not.
+ */
+export function boxMean(
+  src: Float32Array,
+  w: number,
+  h: number,
+  r: number,
+  tmp: Float32Array,
+  out: Float32Array = new Float32Array(w * h),
+): Float32Array {
+  for (let y = 0; y < h; y++) meanAlongRow(src, tmp, y * w, w, r);
+  const sums = new Float64Array(w);
+  for (let y = 0; y <= Math.min(r, h - 1); y++) {
     const row = y * w;
-    let sum = 0;
-    for (let x = 0; x <= Math.min(r, w - 1); x++) sum += src[row + x]!;
-    for (let x = 0; x < w; x++) {
-      const lo = x - r;
-      const hi = x + r;
-      tmp[row + x] = sum / (Math.min(hi, w - 1) - Math.max(lo, 0) + 1);
-      if (hi + 1 < w) sum += src[row + hi + 1]!;
-      if (lo >= 0) sum -= src[row + lo]!;
-    }
+    for (let x = 0; x < w; x++) sums[x]! += tmp[row + x]!;
   }
-  for (let x = 0; x < w; x++) {
-    let sum = 0;
-    for (let y = 0; y <= Math.min(r, h - 1); y++) sum += tmp[y * w + x]!;
-    for (let y = 0; y < h; y++) {
-      const lo = y - r;
-      const hi = y + r;
-      out[y * w + x] = sum / (Math.min(hi, h - 1) - Math.max(lo, 0) + 1);
-      if (hi + 1 < h) sum += tmp[(hi + 1) * w + x]!;
-      if (lo >= 0) sum -= tmp[lo * w + x]!;
+  for (let y = 0; y < h; y++) {
+    const lo = y - r;
+    const hi = y + r;
+    const count = Math.min(hi, h - 1) - Math.max(lo, 0) + 1;
+    const row = y * w;
+    for (let x = 0; x < w; x++) out[row + x] = sums[x]! / count;
+    if (hi + 1 < h && lo >= 0) {
+      const add = (hi + 1) * w;
+      const sub = lo * w;
+      for (let x = 0; x < w; x++) sums[x] = sums[x]! + tmp[add + x]! - tmp[sub + x]!;
+    } else if (hi + 1 < h) {
+      const add = (hi + 1) * w;
+      for (let x = 0; x < w; x++) sums[x]! += tmp[add + x]!;
+    } else if (lo >= 0) {
+      const sub = lo * w;
+      for (let x = 0; x < w; x++) sums[x]! -= tmp[sub + x]!;
     }
   }
   return out;
+}
+
+/** One row's running mean (see boxMean): src[row … row + w) → out, neighbourhood ±r clipped to the row. */
+function meanAlongRow(src: Float32Array, out: Float32Array, row: number, w: number, r: number): void {
+  let sum = 0;
+  for (let x = 0; x <= Math.min(r, w - 1); x++) sum += src[row + x]!;
+  // x − r < 0 (nothing leaves the sum yet) while x < r; x + r + 1 < w (something enters) while x < w − r − 1.
+  const leftEnd = Math.min(r, w);
+  const rightStart = Math.max(leftEnd, w - r - 1);
+  let x = 0;
+  for (; x < leftEnd; x++) {
+    out[row + x] = sum / (Math.min(x + r, w - 1) + 1);
+    if (x + r + 1 < w) sum += src[row + x + r + 1]!;
+  }
+  const whole = 2 * r + 1;
+  for (; x < rightStart; x++) {
+    out[row + x] = sum / whole;
+    sum = sum + src[row + x + r + 1]! - src[row + x - r]!;
+  }
+  for (; x < w; x++) {
+    out[row + x] = sum / (Math.min(x + r, w - 1) - Math.max(x - r, 0) + 1);
+    if (x + r + 1 < w) sum += src[row + x + r + 1]!;
+    if (x - r >= 0) sum -= src[row + x - r]!;
+  }
 }
 
 /** Output-pixel radius for a frame whose pixels each cover `outputPerFramePixel` original pixels. */

@@ -128,10 +128,14 @@ export class LogitUpsampler {
     const ww = ox1 - ox0 + 1;
     const wh = oy1 - oy0 + 1;
     // Bilinear upsampling of the window, in float64 as the arithmetic: without a guide, the sign and the doubtful
-    // band are exactly those of the bilinear value.
-    let field: Float64Array | Float32Array = new Float64Array(ww * wh);
+    // band are exactly those of the bilinear value. With a guide the window goes straight to probabilities, in
+    // the guide's reused buffer (a large picture's window is tens of MB, costly to take fresh), and is refined
+    // into logits there.
+    const probabilities = guide?.workspace.buffer(1, ww * wh);
+    const field = probabilities ?? new Float64Array(ww * wh);
     const { i0: yi0, i1: yi1, w1: yw } = this.ty;
     const { i0: xi0, i1: xi1, w1: xw } = this.tx;
+    const sigmoid = probabilities !== undefined;
     for (let y = oy0; y <= oy1; y++) {
       const r0 = base + yi0[y]! * size;
       const r1 = base + yi1[y]! * size;
@@ -143,10 +147,14 @@ export class LogitUpsampler {
         const wx = xw[x]!;
         const top = logits[r0 + a]! + (logits[r0 + b]! - logits[r0 + a]!) * wx;
         const bottom = logits[r1 + a]! + (logits[r1 + b]! - logits[r1 + a]!) * wx;
-        field[row + x] = top + (bottom - top) * wy;
+        const v = top + (bottom - top) * wy;
+        field[row + x] = sigmoid ? 1 / (1 + Math.exp(-v)) : v;
       }
     }
-    if (guide) field = refineField(field, guide, this.target.x0 + ox0, this.target.y0 + oy0, ww, wh, r);
+    const refined =
+      guide && probabilities
+        ? refineProbabilities(probabilities, guide, this.target.x0 + ox0, this.target.y0 + oy0, ww, wh, r)
+        : field;
 
     // The part of the window painted and sorted: all of it, or its intersection with the clip rectangle.
     const { x0: tx, y0: ty } = this.target;
@@ -165,7 +173,7 @@ export class LogitUpsampler {
       const row = (y - oy0) * ww - ox0;
       const outRow = (y + ty) * this.target.stride + tx;
       for (let x = px0; x <= px1; x++) {
-        const v = field[row + x]!;
+        const v = refined[row + x]!;
         if (classes) {
           if (v >= UNSURE_LOGIT) classes.sure.push(outRow + x);
           else if (v > -UNSURE_LOGIT) classes.unsure.push(outRow + x);
@@ -198,9 +206,9 @@ export function boxClip(box: readonly number[], width: number, height: number): 
   ];
 }
 
-/** Upsampled logits → probabilities → guided filter with the image window → logits again. */
-function refineField(
-  field: Float64Array | Float32Array,
+/** Upsampled probabilities (the guide's workspace buffer 1) → guided filter with the image window → logits. */
+function refineProbabilities(
+  p: Float32Array,
   guide: EdgeGuide,
   x0: number,
   y0: number,
@@ -208,9 +216,9 @@ function refineField(
   h: number,
   r: number,
 ): Float32Array {
-  const p = new Float32Array(field.length);
-  for (let i = 0; i < field.length; i++) p[i] = 1 / (1 + Math.exp(-field[i]!));
-  const q = guidedFilter(guide.window(x0, y0, w, h), p, w, h, r, guide.settings.eps);
+  const { workspace } = guide;
+  const I = guide.window(x0, y0, w, h, workspace.buffer(0, p.length));
+  const q = guidedFilter(I, p, w, h, r, guide.settings.eps, workspace);
   for (let i = 0; i < q.length; i++) q[i] = logitOf(q[i]!);
   return q;
 }
