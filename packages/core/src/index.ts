@@ -14,6 +14,7 @@ export * from "./routing/route.js";
 export * from "./io/npy.js";
 export * from "./io/npz.js";
 export * from "./io/zipCodec.js";
+export * from "./io/gzip.js";
 export * from "./io/challengeCase.js";
 export * from "./pipeline/smallObjectZoom.js";
 export * from "./pipeline/maskConfidence.js";

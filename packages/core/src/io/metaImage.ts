@@ -14,7 +14,8 @@
  * `transformMatrix[ii * N + jj]` into `directionAxis[jj]` and calls `SetDirection(ii, directionAxis)`, and Write
  * fills `transformMatrix[ii * N + jj] = GetDirection(ii)[jj]` — rows of the matrix are axes, both ways.
  */
-import { gunzipSync, unzlibSync, zlibSync } from "fflate";
+import { ChecksumMismatch, gunzip, isGzip, LABEL_MAP_LEVEL, zlibDeflate, zlibInflate } from "./gzip.js";
+import { zipCodec } from "./zipCodec.js";
 import { DaftInputError } from "../errors.js";
 import { headerNumber, littleEndianBytes, toPlatformOrder } from "./byteOrder.js";
 
@@ -289,7 +290,7 @@ export function readMetaImage(bytes: Uint8Array, source: string): MetaImage {
       }
       payload = payload.subarray(0, compressedSize);
     }
-    payload = inflate(payload, fail);
+    payload = inflate(payload, expected, fail);
     if (payload.length < expected) {
       fail(`MetaImage data decompresses to ${payload.length} bytes, ${expected} expected for ${shape}`);
     }
@@ -318,58 +319,25 @@ export function readMetaImage(bytes: Uint8Array, source: string): MetaImage {
 
 /**
  * The compressed data: a zlib stream as MetaIO writes it (deflateInit), or gzip, which MetaIO also reads
- * (inflateInit2 with 47 in MET_PerformUncompression). fflate does not check the trailing checksum; this does.
+ * (inflateInit2 with 47 in MET_PerformUncompression); `expected` bytes at most. The trailing checksum is checked
+ * whichever codec inflated it (the portable one does not).
  */
-function inflate(payload: Uint8Array, fail: (problem: string) => never): Uint8Array {
-  const gzip = payload[0] === 0x1f && payload[1] === 0x8b;
+function inflate(payload: Uint8Array, expected: number, fail: (problem: string) => never): Uint8Array {
+  const gzip = isGzip(payload);
   let out: Uint8Array;
   try {
-    out = gzip ? gunzipSync(payload) : unzlibSync(payload);
+    out = gzip ? gunzip(payload) : zlibInflate(payload, expected);
   } catch (error) {
+    if (error instanceof ChecksumMismatch) fail(`corrupt compressed MetaImage data (${error.message})`);
     return fail(`corrupt or truncated compressed MetaImage data (${(error as Error).message})`);
   }
   const n = payload.length;
   if (gzip) {
     const stored =
       (payload[n - 8]! | (payload[n - 7]! << 8) | (payload[n - 6]! << 16) | (payload[n - 5]! << 24)) >>> 0;
-    if (crc32(out) !== stored) fail("corrupt compressed MetaImage data (gzip CRC-32 mismatch)");
-  } else {
-    const stored =
-      ((payload[n - 4]! << 24) | (payload[n - 3]! << 16) | (payload[n - 2]! << 8) | payload[n - 1]!) >>> 0;
-    if (adler32(out) !== stored) fail("corrupt compressed MetaImage data (zlib Adler-32 mismatch)");
+    if (zipCodec().crc32([out]) !== stored) fail("corrupt compressed MetaImage data (gzip CRC-32 mismatch)");
   }
   return out;
-}
-
-function adler32(data: Uint8Array): number {
-  let a = 1;
-  let b = 0;
-  for (let i = 0; i < data.length;) {
-    const stop = Math.min(data.length, i + 5552);
-    for (; i < stop; i++) {
-      a += data[i]!;
-      b += a;
-    }
-    a %= 65521;
-    b %= 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
-
-let CRC_TABLE: Int32Array | undefined;
-
-function crc32(data: Uint8Array): number {
-  if (!CRC_TABLE) {
-    CRC_TABLE = new Int32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      CRC_TABLE[n] = c;
-    }
-  }
-  let crc = -1;
-  for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
 }
 
 /**
@@ -414,7 +382,7 @@ export function writeMetaImage(image: MetaImageInput, options: { compress?: bool
   const compress = options.compress ?? true;
 
   const raw = littleEndianBytes(data);
-  const payload = compress ? zlibSync(raw) : raw;
+  const payload = compress ? zlibDeflate(raw, LABEL_MAP_LEVEL) : raw;
 
   // MetaObject::M_SetupWriteFields then MetaImage::M_SetupWriteFields; TransformMatrix rows are the axes.
   const lines = [

@@ -1,9 +1,10 @@
 /**
  * NIfTI-1 and NIfTI-2 single-file (.nii, .nii.gz) reader and a NIfTI-1 writer, on bytes.
- * Platform-neutral: gzip via fflate. Voxel data stays in NIfTI's (x, y, z) Fortran order, which has
+ * Platform-neutral: gzip through gzip.ts (native zlib on Node). Voxel data stays in NIfTI's (x, y, z) Fortran order, which has
  * the same memory layout as a C-order (z, y, x) array: `toZyxVolume` reinterprets it without copying.
  */
-import { gunzipSync, gzipSync } from "fflate";
+import { gunzip, gzip } from "./gzip.js";
+import type { DeflateLevel } from "./zipCodec.js";
 import { DaftInputError } from "../errors.js";
 import { littleEndianBytes, toPlatformOrder } from "./byteOrder.js";
 import type { NdArray } from "../image/types.js";
@@ -100,12 +101,18 @@ export function looksLikeNifti(bytes: Uint8Array): boolean {
   return headerVersion(bytes) !== undefined;
 }
 
-/** Reads a .nii or .nii.gz file. Throws a one-line DaftInputError naming `name` for bad input. */
-export function readNifti(fileBytes: Uint8Array, name: string): NiftiImage {
+/**
+ * Reads a .nii or .nii.gz file. Throws a one-line DaftInputError naming `name` for bad input. `owned`: the caller
+ * hands `fileBytes` over (e.g. freshly decompressed, nobody else holds them), so the voxels may be a view into
+ * them instead of a copy, as they are when this function decompresses the file itself (a CT volume's 150 MB).
+ */
+export function readNifti(fileBytes: Uint8Array, name: string, opts: { owned?: boolean } = {}): NiftiImage {
   let bytes = fileBytes;
+  let owned = opts.owned ?? false;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
-      bytes = gunzipSync(fileBytes);
+      bytes = gunzip(fileBytes);
+      owned = true;
     } catch (error) {
       throw new DaftInputError(`corrupt or truncated gzip stream (${errorText(error)})`, name);
     }
@@ -115,7 +122,7 @@ export function readNifti(fileBytes: Uint8Array, name: string): NiftiImage {
     throw new DaftInputError("not a NIfTI file (header size is neither 348 nor 540)", name);
   }
   try {
-    return parseNifti(bytes, format.version, format.littleEndian);
+    return parseNifti(bytes, format.version, format.littleEndian, owned);
   } catch (error) {
     if (error instanceof DaftInputError) throw error.withSource(name);
     throw new DaftInputError(`corrupt NIfTI file (${errorText(error)})`, name);
@@ -133,7 +140,7 @@ function headerVersion(bytes: Uint8Array): { version: 1 | 2; littleEndian: boole
   return undefined;
 }
 
-function parseNifti(bytes: Uint8Array, version: 1 | 2, littleEndian: boolean): NiftiImage {
+function parseNifti(bytes: Uint8Array, version: 1 | 2, littleEndian: boolean, owned: boolean): NiftiImage {
   const headerSize = version === 1 ? 348 : 540;
   if (bytes.length < headerSize) throw new DaftInputError(`truncated NIfTI header (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -184,7 +191,10 @@ function parseNifti(bytes: Uint8Array, version: 1 | 2, littleEndian: boolean): N
       `truncated NIfTI data: ${dims.join("x")} ${type.name} needs ${end} bytes, file has ${bytes.length}`,
     );
   }
-  const stored = typedData(bytes.slice(voxOffset, end), type.name, type.bytes, littleEndian);
+  // A view where the bytes are ours and the voxels aligned for their typed array; else a copy (also aligned).
+  const adopt = owned && (bytes.byteOffset + voxOffset) % type.bytes === 0;
+  const raw = adopt ? bytes.subarray(voxOffset, end) : bytes.slice(voxOffset, end);
+  const stored = typedData(raw, type.name, type.bytes, littleEndian);
   const applyScaling =
     Number.isFinite(sclSlope) &&
     sclSlope !== 0 &&
@@ -263,27 +273,29 @@ function typedData(
 ): NiftiData {
   toPlatformOrder(raw, bytesPerVoxel, littleEndian);
   const buffer = raw.buffer as ArrayBuffer;
+  const at = raw.byteOffset;
+  const count = raw.byteLength / bytesPerVoxel;
   switch (datatype) {
     case "uint8":
       return raw;
     case "int8":
-      return new Int8Array(buffer);
+      return new Int8Array(buffer, at, count);
     case "int16":
-      return new Int16Array(buffer);
+      return new Int16Array(buffer, at, count);
     case "uint16":
-      return new Uint16Array(buffer);
+      return new Uint16Array(buffer, at, count);
     case "int32":
-      return new Int32Array(buffer);
+      return new Int32Array(buffer, at, count);
     case "uint32":
-      return new Uint32Array(buffer);
+      return new Uint32Array(buffer, at, count);
     case "float32":
-      return new Float32Array(buffer);
+      return new Float32Array(buffer, at, count);
     case "float64":
-      return new Float64Array(buffer);
+      return new Float64Array(buffer, at, count);
     case "int64":
-      return Float64Array.from(new BigInt64Array(buffer), Number);
+      return Float64Array.from(new BigInt64Array(buffer, at, count), Number);
     case "uint64":
-      return Float64Array.from(new BigUint64Array(buffer), Number);
+      return Float64Array.from(new BigUint64Array(buffer, at, count), Number);
   }
 }
 
@@ -360,6 +372,8 @@ export interface WriteNiftiOptions {
   affine?: number[][];
   /** gzip the result (.nii.gz). */
   gzip?: boolean;
+  /** Its deflate level (default 6; label maps: LABEL_MAP_LEVEL). */
+  gzipLevel?: DeflateLevel;
   /** Header text fields (ASCII; cut to 79 / 15 / 23 bytes so a NUL ends each). */
   text?: Partial<NiftiHeaderText>;
 }
@@ -411,7 +425,7 @@ export function writeNifti(data: NiftiData, dims: number[], options: WriteNiftiO
   }
   out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1\0"
   out.set(littleEndianBytes(data), 352);
-  return options.gzip ? gzipSync(out, { mtime: 0 }) : out;
+  return options.gzip ? gzip(out, options.gzipLevel) : out;
 }
 
 /** The float64 of the shortest decimal that reads back as the same float32. */

@@ -2,12 +2,12 @@
  * NRRD (teem's "nearly raw raster data", http://teem.sourceforge.net/nrrd/format.html) on bytes: a writer for
  * label maps (the MONAI Label result format, and the label map of an NRRD input) and a reader for what 3D Slicer,
  * ITK and teem write (attached data, raw, gzip or text encoding; `none` space directions for a colour axis).
- * Platform-neutral: gzip via fflate.
+ * Platform-neutral: gzip through gzip.ts (native zlib on Node). Written data are label maps: deflate level 1.
  *
  * Axis order is NRRD's: `sizes` lists the fastest axis first, i.e. (x, y, z) for C-order (z, y, x) data — the same
  * memory as a NIfTI's voxel array.
  */
-import { gunzipSync, gzipSync } from "fflate";
+import { gunzip, gzip as gzipBytes, LABEL_MAP_LEVEL } from "./gzip.js";
 import { DaftInputError } from "../errors.js";
 import { headerNumber, littleEndianBytes, toPlatformOrder } from "./byteOrder.js";
 
@@ -135,7 +135,7 @@ export function writeNrrd(image: NrrdImage, options: { gzip?: boolean } = {}): U
   const header = new TextEncoder().encode(`${lines.join("\n")}\n\n`);
 
   const raw = littleEndianBytes(data);
-  const payload = gzip ? gzipSync(raw, { mtime: 0 }) : raw;
+  const payload = gzip ? gzipBytes(raw, LABEL_MAP_LEVEL) : raw;
   const out = new Uint8Array(header.length + payload.length);
   out.set(header, 0);
   out.set(payload, header.length);
@@ -197,7 +197,7 @@ export function readNrrd(bytes: Uint8Array, source: string): NrrdImage {
     if (encoding === "gzip" || encoding === "gz") {
       stored = "gzip";
       try {
-        payload = gunzipSync(payload);
+        payload = gunzip(payload);
       } catch (error) {
         fail(`corrupt or truncated gzip data (${(error as Error).message})`);
       }

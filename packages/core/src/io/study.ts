@@ -6,7 +6,7 @@
  * Axis convention everywhere: voxel (i, j, k) = (x, y, z) = (column, row, slice); `values` are C-order
  * (z, y, x[, channel]) — the same memory as NIfTI's Fortran-order (x, y, z) data, which is therefore used as is.
  */
-import { gunzipSync } from "fflate";
+import { gunzip } from "./gzip.js";
 import { DaftInputError } from "../errors.js";
 import type { IntensityData } from "../dataset/intensity.js";
 import type { Affine, WorldSpace } from "../image/geometry.js";
@@ -121,12 +121,12 @@ export function decodeNiftiStudy(fileBytes: Uint8Array, source: string): Study {
   let bytes = fileBytes;
   if (gzip) {
     try {
-      bytes = gunzipSync(fileBytes);
+      bytes = gunzip(fileBytes);
     } catch (error) {
       throw new DaftInputError(`corrupt or truncated gzip stream (${(error as Error).message})`, source);
     }
   }
-  const nifti = readNifti(bytes, source);
+  const nifti = readNifti(bytes, source, { owned: gzip });
   const { array, spacing } = toZyxVolume(nifti, source);
   const [depth, height, width] = array.shape as [number, number, number];
   const headerSize = nifti.version === 1 ? 348 : 540;

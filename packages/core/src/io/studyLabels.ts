@@ -12,9 +12,11 @@
  *   - pictures → a single-channel PNG, 8-bit when every label fits (≤ 255 boxes), else 16-bit.
  * Labels are box index + 1 (later boxes on top), 0 background, in the input's own voxel order.
  */
-import { gzipSync } from "fflate";
+import { gzip, LABEL_MAP_LEVEL } from "./gzip.js";
+import { concatBytes } from "./zipCodec.js";
 import { flipXY, quaternionFromAffine } from "../image/geometry.js";
 import { writeNifti } from "./nifti.js";
+import { PLATFORM_LITTLE_ENDIAN } from "./byteOrder.js";
 import { encodeMetaImageLabels } from "./metaImageStudy.js";
 import { encodeNrrdLabels } from "./nrrdStudy.js";
 import { loadRasterCodecs } from "./codecModules.js";
@@ -37,16 +39,16 @@ export async function encodeStudyLabels(study: Study, labels: Uint16Array): Prom
     throw new Error(`encodeStudyLabels: ${labels.length} labels for ${voxels} voxels of ${study.source}`);
   }
   if (study.format === "picture") {
-    const max = labels.reduce((a, b) => (b > a ? b : a), 0);
+    const max = largestLabel(labels);
     const data = max <= 255 ? Uint8Array.from(labels) : labels;
     const { encodePng } = await loadRasterCodecs();
     return { bytes: encodePng(data, study.width, study.height), extension: ".png" };
   }
   if (study.nifti) {
-    const bytes = niftiLikeInput(study.nifti, labels);
+    const parts = niftiLikeInput(study.nifti, labels);
     return study.nifti.gzip
-      ? { bytes: gzipSync(bytes, { mtime: 0 }), extension: ".nii.gz" }
-      : { bytes, extension: ".nii" };
+      ? { bytes: gzip(parts, LABEL_MAP_LEVEL), extension: ".nii.gz" }
+      : { bytes: concatBytes(parts), extension: ".nii" };
   }
   if (study.nrrd) return { bytes: encodeNrrdLabels(study.nrrd, labels), extension: ".nrrd" };
   if (study.metaImage) return { bytes: encodeMetaImageLabels(study.metaImage, labels), extension: ".mha" };
@@ -55,16 +57,20 @@ export async function encodeStudyLabels(study: Study, labels: Uint16Array): Prom
   const bytes = writeNifti(labels, [study.width, study.height, study.depth], { affine: ras });
   setQform(bytes, ras);
   setLabelFields(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 1, true, labels);
-  return { bytes: gzipSync(bytes, { mtime: 0 }), extension: ".nii.gz" };
+  return { bytes: gzip(bytes, LABEL_MAP_LEVEL), extension: ".nii.gz" };
 }
 
-/** The input's header with the data fields changed for uint16 labels, followed by the labels. */
-function niftiLikeInput(source: NiftiSource, labels: Uint16Array): Uint8Array {
+/**
+ * The input's header with the data fields changed for uint16 labels, and the labels in the input's byte order:
+ * two parts, so that a .nii.gz deflates them without joining them first (the body is a view of the labels where
+ * the byte orders agree).
+ */
+function niftiLikeInput(source: NiftiSource, labels: Uint16Array): [header: Uint8Array, body: Uint8Array] {
   const headerSize = source.version === 1 ? 348 : 540;
   const dataOffset = headerSize + 4; // header + 4-byte extender (no extensions), a multiple of 16 for NIfTI-2
-  const out = new Uint8Array(dataOffset + labels.length * 2);
-  out.set(source.header.subarray(0, headerSize), 0);
-  const view = new DataView(out.buffer);
+  const header = new Uint8Array(dataOffset);
+  header.set(source.header.subarray(0, headerSize), 0);
+  const view = new DataView(header.buffer);
   const le = source.littleEndian;
   if (source.version === 1) {
     view.setInt16(70, UINT16, le);
@@ -76,13 +82,24 @@ function niftiLikeInput(source: NiftiSource, labels: Uint16Array): Uint8Array {
     view.setBigInt64(168, BigInt(dataOffset), le);
   }
   setLabelFields(view, source.version, le, labels);
-  for (let i = 0; i < labels.length; i++) view.setUint16(dataOffset + 2 * i, labels[i]!, le);
-  return out;
+  const data = new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength);
+  if (le === PLATFORM_LITTLE_ENDIAN) return [header, data];
+  const swapped = new Uint8Array(labels.byteLength);
+  const swappedView = new DataView(swapped.buffer);
+  for (let i = 0; i < labels.length; i++) swappedView.setUint16(2 * i, labels[i]!, le);
+  return [header, swapped];
+}
+
+/** The largest value of a label map (0 when empty): a plain loop, a volume's reduce took a second. */
+export function largestLabel(labels: Uint16Array): number {
+  let max = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i]! > max) max = labels[i]!;
+  return max;
 }
 
 /** scl_slope 1, scl_inter 0, cal_min 0, cal_max = largest label, intent label, description, no aux file. */
 function setLabelFields(view: DataView, version: 1 | 2, le: boolean, labels: Uint16Array): void {
-  const max = labels.reduce((a, b) => (b > a ? b : a), 0);
+  const max = largestLabel(labels);
   const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
   const text = (at: number, length: number, value: string) => {
     bytes.fill(0, at, at + length);

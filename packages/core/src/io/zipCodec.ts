@@ -1,12 +1,13 @@
 /**
- * The raw DEFLATE and CRC-32 primitives under the .npz reader and writer.
+ * The raw DEFLATE and CRC-32 primitives under the .npz reader and writer, and gzip under every .nii.gz, .nrrd and
+ * compressed .mha read and written (gzip.ts builds the containers on these primitives).
  *
  * The core's own codec is pure JavaScript (fflate) and runs anywhere. A platform may install a faster one once at
  * start-up: the Node adapter installs node:zlib's native code, several times faster on a 3D case's 75–150 MB
  * arrays. Any codec reads every standard archive and writes archives every reader inflates to the same bytes;
  * the choice changes speed, never the arrays.
  */
-import { Deflate, inflateSync } from "fflate";
+import { Deflate, gunzipSync, inflateSync } from "fflate";
 
 export type DeflateLevel = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 
@@ -25,6 +26,11 @@ export interface ZipCodec {
   deflateRaw(parts: readonly Uint8Array[], level: DeflateLevel): Uint8Array;
   /** The zip CRC-32 (IEEE 802.3) of the parts' concatenation. */
   crc32(parts: readonly Uint8Array[]): number;
+  /**
+   * A gzip file (RFC 1952) → its bytes, in a new array the caller owns. The size is not known up front (a .nii.gz
+   * holds its header inside), hence a primitive of its own. Throws on corrupt data.
+   */
+  gunzip(data: Uint8Array): Uint8Array;
 }
 
 let crcTable: Uint32Array | undefined;
@@ -56,6 +62,7 @@ export const fflateZipCodec: ZipCodec = {
     return concatBytes(chunks);
   },
   crc32: (parts) => parts.reduce((crc, part) => crc32Js(part, crc), 0),
+  gunzip: (data) => gunzipSync(data),
 };
 
 /** The parts joined into one array (a single part is returned as it is). */

@@ -5,8 +5,9 @@ import { concatBytes, fflateZipCodec, type ZipCodec } from "@daft/core";
 const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 /**
- * node:zlib's native raw DEFLATE and CRC-32 for .npz files: on a 287×512×512 case, inflating the image,
- * checking its CRC and deflating the label map take a fraction of the pure-JS codec's time (bench/RESULTS.md).
+ * node:zlib's native raw DEFLATE, CRC-32 and gzip for .npz, .nii.gz, .nrrd and .mha files: on a 287×512×512
+ * case, inflating the image, checking its CRC and deflating the label map take a fraction of the pure-JS codec's
+ * time (bench/RESULTS.md).
  */
 export const nodeZipCodec: ZipCodec = {
   name: "node:zlib",
@@ -31,4 +32,19 @@ export const nodeZipCodec: ZipCodec = {
   crc32: nativeCrc32
     ? (parts) => parts.reduce((crc, part) => (part.length > 0 ? nativeCrc32(part, crc) : crc), 0) >>> 0
     : fflateZipCodec.crc32,
+  // The last member's ISIZE (its size mod 2^32) as the size of zlib's output chunks: the whole file in one chunk
+  // when it has one member under 4 GiB, as it nearly always does, so no 16 KiB chunks are grown and joined. Only
+  // a hint: zlib reads every member and grows as it must.
+  gunzip(data) {
+    const out = zlib.gunzipSync(data, { chunkSize: gzipSizeHint(data) });
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  },
 };
+
+/** Output chunk size for gunzip: the trailer's ISIZE, within zlib's bounds (64 B … 1 GiB). */
+function gzipSizeHint(data: Uint8Array): number {
+  const n = data.length;
+  const size =
+    n >= 18 ? (data[n - 4]! | (data[n - 3]! << 8) | (data[n - 2]! << 16) | (data[n - 1]! << 24)) >>> 0 : 0;
+  return Math.min(Math.max(size, 64 * 1024), 1 << 30);
+}

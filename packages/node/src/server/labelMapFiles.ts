@@ -3,8 +3,16 @@
  * always in the input's voxel grid — for NIfTI, NRRD, MetaImage and DICOM inputs the label map `segmentInput` wrote (the input's
  * header and affine; the other format from its placement), for pictures a one-slice image in pixel units, for challenge .npz cases the case's spacing.
  */
-import { gzipSync } from "fflate";
-import { flipXY, readNifti, shortestFloat32, writeNifti, writeNrrd, type SegmentedInput } from "@daft/core";
+import {
+  flipXY,
+  gzip,
+  LABEL_MAP_LEVEL,
+  readNifti,
+  shortestFloat32,
+  writeNifti,
+  writeNrrd,
+  type SegmentedInput,
+} from "@daft/core";
 
 export type LabelMapExtension = ".nii.gz" | ".nrrd";
 
@@ -25,13 +33,14 @@ export function labelMapFile(result: SegmentedInput, extension: LabelMapExtensio
   if (extension === ".nii.gz") {
     if (result.format === "study" && NIFTI_OUTPUT.test(result.extension)) {
       // The CLI's own NIfTI (input header or DICOM geometry): only compressed when it was not.
-      return result.extension === ".nii.gz" ? result.output : gzipSync(result.output, { mtime: 0 });
+      return result.extension === ".nii.gz" ? result.output : gzip(result.output, LABEL_MAP_LEVEL);
     }
     const grid = labelGrid(result);
     return writeNifti(grid.labels, grid.sizes, {
       pixdim: grid.spacing,
       ...(grid.affine ? { affine: grid.affine } : {}),
       gzip: true,
+      gzipLevel: LABEL_MAP_LEVEL,
     });
   }
   if (result.format === "study" && result.extension === ".nrrd") return result.output;

@@ -6,6 +6,8 @@
  * and any input as a 3D Slicer segmentation (`daft segment --slicer-seg`'s `.seg.nrrd`).
  */
 import {
+  LABEL_MAP_LEVEL,
+  largestLabel,
   boxSegments,
   encodeDicomSeg,
   encodeSegmentationNpz,
@@ -76,12 +78,16 @@ export async function exportViewerFriendly(
   const stem = stemOf(caseName, "file");
   const { width, height, depth, spacing } = decoded.display;
   if (decoded.dimension === 2) {
-    const max = labels.reduce((a, b) => (b > a ? b : a), 0);
+    const max = largestLabel(labels);
     const { encodePng } = await loadRasterCodecs();
     const bytes = encodePng(max <= 255 ? Uint8Array.from(labels) : labels, width, height);
     return { fileName: `${stem}.png`, bytes, mediaType: "image/png" };
   }
-  const bytes = writeNifti(labels, [width, height, depth], { pixdim: [...spacing], gzip: true });
+  const bytes = writeNifti(labels, [width, height, depth], {
+    pixdim: [...spacing],
+    gzip: true,
+    gzipLevel: LABEL_MAP_LEVEL,
+  });
   return { fileName: `${stem}.nii.gz`, bytes, mediaType: "application/gzip" };
 }
 
@@ -144,7 +150,7 @@ export function exportSlicerSegmentation(
   const sizes: [number, number, number] = [width, height, depth];
   const geometry = decoded.kind === "study" ? decoded.study.geometry : undefined;
   const grid = geometry ? { sizes, ...geometry } : gridFromSpacing(sizes, spacing);
-  const maxLabel = labels.reduce((a, b) => (b > a ? b : a), 0);
+  const maxLabel = largestLabel(labels);
   const bytes = encodeSlicerSegmentation(labels, grid, boxSegments(Math.max(boxCount, maxLabel), names));
   const fileName = `${stemOf(caseName, kind)}.seg.nrrd`;
   return { fileName, bytes, mediaType: mediaTypeOf(fileName) };
