@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { percentiles, roundHalfEven, scaleToUint8 } from "./intensity.js";
+import { percentiles, roundHalfEven, scaleRangeToUint8, scaleToUint8 } from "./intensity.js";
 
 describe("percentiles", () => {
   it("matches np.percentile(v, [0.5, 99.5]) (linear) for float data", () => {
@@ -53,5 +53,24 @@ describe("roundHalfEven", () => {
     expect([0.5, 1.5, 2.5, 3.5, 2.4999, 2.5001, 254.5, 255].map(roundHalfEven)).toEqual([
       0, 2, 2, 4, 2, 3, 254, 255,
     ]);
+  });
+});
+
+describe("scaleRangeToUint8 on large 8- and 16-bit arrays (looked up in a table)", () => {
+  it("gives every value what the per-value arithmetic gives, a CT window's width included", () => {
+    const perValue = (v: number, low: number, high: number, width: number) =>
+      roundHalfEven((((v < low ? low : v > high ? high : v) - low) / width) * 255);
+    const cases: [Int16Array | Uint16Array | Uint8Array | Int8Array, number, number, number][] = [
+      [Int16Array.from({ length: 300_000 }, (_, i) => (i % 65536) - 32768), -160, 240, 400],
+      [Int16Array.from({ length: 300_000 }, (_, i) => ((i * 7919) % 4000) - 1500), -1350, 150, 1500.0000001],
+      [Uint16Array.from({ length: 300_000 }, (_, i) => (i * 31) % 65536), 17.25, 61234.5, 61234.5 - 17.25],
+      [Uint8Array.from({ length: 5000 }, (_, i) => i % 256), 3, 250, 247],
+      [Int8Array.from({ length: 5000 }, (_, i) => (i % 256) - 128), -100, 100, 200],
+    ];
+    for (const [values, low, high, width] of cases) {
+      const got = scaleRangeToUint8(values, low, high, width);
+      const want = Uint8Array.from(values, (v) => perValue(v, low, high, width));
+      expect(got).toEqual(want);
+    }
   });
 });

@@ -96,11 +96,45 @@ export function scaleRangeToUint8(
   width = high - low,
 ): Uint8Array {
   const out = new Uint8Array(values.length);
+  const scaled = (value: number) => {
+    const clipped = value < low ? low : value > high ? high : value;
+    return roundHalfEven(((clipped - low) / width) * 255);
+  };
+  // 8- and 16-bit integers (a CT volume's int16: 78 M of them at 300×512×512) take at most 65,536 values: each
+  // is scaled once into a table, by the same arithmetic, and the volume is looked up (0.1 of the time).
+  const table = smallIntegerTable(values, scaled);
+  if (table) {
+    const { lut, offset } = table;
+    for (let i = 0; i < values.length; i++) out[i] = lut[values[i]! + offset]!;
+    return out;
+  }
   for (let i = 0; i < values.length; i++) {
     const value = values[i]!;
     if (Number.isNaN(value)) continue;
-    const clipped = value < low ? low : value > high ? high : value;
-    out[i] = roundHalfEven(((clipped - low) / width) * 255);
+    out[i] = scaled(value);
   }
   return out;
+}
+
+/** f(v) for every value an 8- or 16-bit integer array can hold, indexed by v + offset (undefined otherwise). */
+function smallIntegerTable(
+  values: IntensityData,
+  f: (value: number) => number,
+): { lut: Uint8Array; offset: number } | undefined {
+  const range =
+    values instanceof Uint8Array
+      ? [0, 255]
+      : values instanceof Int8Array
+        ? [-128, 127]
+        : values instanceof Uint16Array
+          ? [0, 65535]
+          : values instanceof Int16Array
+            ? [-32768, 32767]
+            : undefined;
+  // A table for a small array would cost more than it saves.
+  if (!range || values.length < 4 * (range[1]! - range[0]! + 1)) return undefined;
+  const [min, max] = range as [number, number];
+  const lut = new Uint8Array(max - min + 1);
+  for (let v = min; v <= max; v++) lut[v - min] = f(v);
+  return { lut, offset: -min };
 }
