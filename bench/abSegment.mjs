@@ -6,17 +6,20 @@
 //   node bench/run.mjs --generate-only
 //   node bench/abSegment.mjs --a <git ref> [--repeats 5] [--a-args="<flags>"] [--b-args="<flags>"]
 //                            [--allow-different] [case.npz ...]       (default: the generated bench cases)
-// --b-args: extra `daft segment` flags for B only, e.g. an option that restores A's output where B's default
+// Inputs may also be NIfTI (.nii, .nii.gz) with --box in both sides' args; a .nii.gz output is compared
+// decompressed. --b-args: extra `daft segment` flags for B only, e.g. an option that restores A's output where B's default
 // differs (the label maps must still be the same); --a-args likewise for A. --allow-different measures an option
 // that changes the output (e.g. --a HEAD --a-args="--edges off": what edge refinement costs): the label maps may
 // then differ, and the table says how many runs they did.
 // Each side is bundled with esbuild straight from its TypeScript sources (@daft/core aliased to the side's own
 // packages/core/src), A from a `git worktree` of the ref under bench/out/ab/, so no build of either is reused.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { gunzipSync } from "node:zlib";
 
 const root = new URL("..", import.meta.url).pathname;
 const { values: o, positionals } = parseArgs({
@@ -116,6 +119,17 @@ git("worktree", "remove", "--force", treeA);
 const work = mkdtempSync(join(tmpdir(), "daft-ab-"));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * What a label map file holds, as a digest: its bytes, or for a .nii.gz its decompressed bytes (header and
+ * labels), so that two builds that deflate the same file differently (another level, another codec) still agree.
+ */
+function labelMapDigest(file) {
+  const bytes = readFileSync(file);
+  return createHash("sha256")
+    .update(file.endsWith(".gz") ? gunzipSync(bytes) : bytes)
+    .digest("hex");
+}
+
 function segment(side, input, out) {
   rmSync(out, { recursive: true, force: true });
   const started = performance.now();
@@ -141,10 +155,8 @@ for (const input of cases) {
     const order = i % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) times[side.name].push(segment(side, input, join(work, side.name)));
     ratios.push(times.B[i] / times.A[i]);
-    const [a, b] = ["A", "B"].map((s) =>
-      execFileSync("sha256sum", [join(work, s, name)], { encoding: "utf8" }),
-    );
-    if (a.split(" ")[0] !== b.split(" ")[0]) {
+    const [a, b] = ["A", "B"].map((s) => labelMapDigest(join(work, s, name)));
+    if (a !== b) {
       if (!o["allow-different"]) throw new Error(`${name}: A and B wrote different label maps`);
       different++;
     }
