@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { applyAffine, type Affine } from "../image/geometry.js";
 import { inputErrorLine } from "../testing/inputErrors.js";
-import { decodeDicomStudy, type DicomFileBytes } from "./dicomSeries.js";
+import { decodeDicomStudy, SeriesValues, type DicomFileBytes } from "./dicomSeries.js";
 
 const FIXTURES = new URL("../../../../fixtures/formats/", import.meta.url);
 const expected = JSON.parse(readFileSync(new URL("expected.json", FIXTURES), "utf8"));
@@ -143,6 +143,29 @@ describe("decodeDicomStudy on a pydicom-written series", () => {
     expect(study.eightBit).toBe(true);
     expect(study.modality).toBe("US");
     expect(applyAffine(study.geometry!.affine, [2, 1, 0])).toEqual([1.2, 2.2, 3]);
+  });
+});
+
+describe("SeriesValues", () => {
+  it("keeps int16 while every value is an integer in its range, the same numbers either way", () => {
+    const volume = new SeriesValues(6);
+    volume.set(Float32Array.from([-1024, 0, 40]), 0);
+    volume.set(Float32Array.from([32767, -32768, -0]), 3);
+    const values = volume.values();
+    expect(values).toBeInstanceOf(Int16Array);
+    expect(Array.from(values)).toEqual([-1024, 0, 40, 32767, -32768, 0]);
+  });
+
+  it("turns float32 from the first slice that is not, keeping what came before", () => {
+    for (const odd of [0.5, 40000, -40000, NaN]) {
+      const volume = new SeriesValues(9);
+      volume.set(Float32Array.from([1, 2, 3]), 0);
+      volume.set(Float32Array.from([4, odd, 6]), 3);
+      volume.set(Float32Array.from([7, 8, 9]), 6);
+      const values = volume.values();
+      expect(values).toBeInstanceOf(Float32Array);
+      expect(Array.from(values)).toEqual([1, 2, 3, 4, odd, 6, 7, 8, 9]);
+    }
   });
 });
 

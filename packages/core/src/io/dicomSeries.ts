@@ -237,10 +237,11 @@ function volume(instances: Instance[], source: string, multiFrame = false): Stud
   const rows = ref.rows!;
   const columns = ref.columns!;
   const plane = rows * columns;
-  const values = new Float32Array(plane * sorted.length);
+  const volume = new SeriesValues(plane * sorted.length);
   sorted.forEach(({ name, file, pixels }, k) => {
-    values.set((pixels ?? decodeDicomPixels(file, name).values).subarray(0, plane), k * plane);
+    volume.set((pixels ?? decodeDicomPixels(file, name).values).subarray(0, plane), k * plane);
   });
+  const values = volume.values();
   const firstPosition = sorted[0]!.file.tags.imagePositionPatient!;
   const lastPosition = sorted[sorted.length - 1]!.file.tags.imagePositionPatient!;
   const steps = sorted.length - 1;
@@ -340,4 +341,41 @@ function ybrToRgb(ybr: Float32Array): Float32Array {
 
 function round(v: number): number {
   return Number(v.toPrecision(4));
+}
+
+/**
+ * A series' rescaled values, slice by slice: int16 while every value is an integer in int16's range (CT in
+ * Hounsfield units, most MR), else float32 from the first slice that is not (PET's fractional rescale, MR above
+ * 32767). The same numbers either way, in half the memory for CT, and 16-bit values are windowed through a table
+ * (dataset/intensity.ts): a 300-slice CT series' 78 M values took a second to window as float32.
+ */
+export class SeriesValues {
+  private ints: Int16Array | undefined;
+  private floats: Float32Array | undefined;
+
+  constructor(length: number) {
+    this.ints = new Int16Array(length);
+  }
+
+  set(slice: Float32Array, at: number): void {
+    const ints = this.ints;
+    if (ints) {
+      let i = 0;
+      for (; i < slice.length; i++) {
+        const v = slice[i]!;
+        if ((v | 0) !== v || v < -32768 || v > 32767) break;
+        ints[at + i] = v;
+      }
+      if (i === slice.length) return;
+      // From here on float32: what was stored so far, as the numbers they are.
+      this.floats = new Float32Array(ints.length);
+      this.floats.set(ints);
+      this.ints = undefined;
+    }
+    this.floats!.set(slice, at);
+  }
+
+  values(): Int16Array | Float32Array {
+    return this.ints ?? this.floats!;
+  }
 }
