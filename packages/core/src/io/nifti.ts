@@ -4,6 +4,7 @@
  * the same memory layout as a C-order (z, y, x) array: `toZyxVolume` reinterprets it without copying.
  */
 import { gunzip, gzip } from "./gzip.js";
+import { concatBytes } from "./zipCodec.js";
 import type { DeflateLevel } from "./zipCodec.js";
 import { DaftInputError } from "../errors.js";
 import { littleEndianBytes, toPlatformOrder } from "./byteOrder.js";
@@ -380,6 +381,19 @@ export interface WriteNiftiOptions {
 
 /** Writes a little-endian NIfTI-1 single file (vox_offset 352) for data in (x, y, z) Fortran order. */
 export function writeNifti(data: NiftiData, dims: number[], options: WriteNiftiOptions = {}): Uint8Array {
+  const parts = niftiParts(data, dims, options);
+  return options.gzip ? gzip(parts, options.gzipLevel) : concatBytes(parts);
+}
+
+/**
+ * writeNifti's file as two parts, its 352-byte header and its voxels (a view of `data`'s bytes on a little-endian
+ * machine), for a writer that changes header fields and deflates the parts without joining them first.
+ */
+export function niftiParts(
+  data: NiftiData,
+  dims: number[],
+  options: Omit<WriteNiftiOptions, "gzip" | "gzipLevel"> = {},
+): [header: Uint8Array, body: Uint8Array] {
   const entry = DTYPE_OF_ARRAY.find(([ArrayType]) => data instanceof ArrayType);
   if (!entry) throw new DaftInputError("unsupported array type for NIfTI");
   const datatype = entry[1];
@@ -399,7 +413,7 @@ export function writeNifti(data: NiftiData, dims: number[], options: WriteNiftiO
     [0, 0, pixdim[2] ?? 1, 0],
     [0, 0, 0, 1],
   ];
-  const out = new Uint8Array(352 + voxels * bytesPerVoxel);
+  const out = new Uint8Array(352);
   const view = new DataView(out.buffer);
   view.setInt32(0, 348, true);
   view.setInt16(40, dims.length, true);
@@ -424,8 +438,7 @@ export function writeNifti(data: NiftiData, dims: number[], options: WriteNiftiO
     for (let i = 0; i < Math.min(value.length, length - 1); i++) out[v1 + i] = value.charCodeAt(i) & 0xff;
   }
   out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1\0"
-  out.set(littleEndianBytes(data), 352);
-  return options.gzip ? gzip(out, options.gzipLevel) : out;
+  return [out, littleEndianBytes(data)];
 }
 
 /** The float64 of the shortest decimal that reads back as the same float32. */

@@ -15,7 +15,7 @@
 import { gzip, LABEL_MAP_LEVEL } from "./gzip.js";
 import { concatBytes } from "./zipCodec.js";
 import { flipXY, quaternionFromAffine } from "../image/geometry.js";
-import { writeNifti } from "./nifti.js";
+import { niftiParts } from "./nifti.js";
 import { PLATFORM_LITTLE_ENDIAN } from "./byteOrder.js";
 import { encodeMetaImageLabels } from "./metaImageStudy.js";
 import { encodeNrrdLabels } from "./nrrdStudy.js";
@@ -54,10 +54,10 @@ export async function encodeStudyLabels(study: Study, labels: Uint16Array): Prom
   if (study.metaImage) return { bytes: encodeMetaImageLabels(study.metaImage, labels), extension: ".mha" };
   if (!study.geometry) throw new Error(`encodeStudyLabels: ${study.source} has no geometry`);
   const ras = flipXY(study.geometry.affine);
-  const bytes = writeNifti(labels, [study.width, study.height, study.depth], { affine: ras });
-  setQform(bytes, ras);
-  setLabelFields(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 1, true, labels);
-  return { bytes: gzip(bytes, LABEL_MAP_LEVEL), extension: ".nii.gz" };
+  const [header, body] = niftiParts(labels, [study.width, study.height, study.depth], { affine: ras });
+  setQform(header, ras);
+  setLabelFields(new DataView(header.buffer, header.byteOffset, header.byteLength), 1, true, labels);
+  return { bytes: gzip([header, body], LABEL_MAP_LEVEL), extension: ".nii.gz" };
 }
 
 /**
