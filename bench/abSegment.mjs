@@ -6,7 +6,7 @@
 //   node bench/run.mjs --generate-only
 //   node bench/abSegment.mjs --a <git ref> [--repeats 5] [--a-args="<flags>"] [--b-args="<flags>"]
 //                            [--allow-different] [case.npz ...]       (default: the generated bench cases)
-// Inputs may also be NIfTI (.nii, .nii.gz) with --box in both sides' args; a .nii.gz output is compared
+// Inputs may also be NIfTI files or DICOM folders, with --box in both sides' args; a .nii.gz output is compared
 // decompressed. --b-args: extra `daft segment` flags for B only, e.g. an option that restores A's output where B's default
 // differs (the label maps must still be the same); --a-args likewise for A. --allow-different measures an option
 // that changes the output (e.g. --a HEAD --a-args="--edges off": what edge refinement costs): the label maps may
@@ -123,7 +123,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  * What a label map file holds, as a digest: its bytes, or for a .nii.gz its decompressed bytes (header and
  * labels), so that two builds that deflate the same file differently (another level, another codec) still agree.
  */
-function labelMapDigest(file) {
+function labelMapDigest(out) {
+  // The one file beside timings.csv and objects.csv (a DICOM folder's is <folder>.nii.gz).
+  const [file, ...more] = readdirSync(out)
+    .filter((f) => !f.endsWith(".csv"))
+    .map((f) => join(out, f));
+  if (!file || more.length > 0) throw new Error(`${out}: expected one label map, found ${readdirSync(out)}`);
   const bytes = readFileSync(file);
   return createHash("sha256")
     .update(file.endsWith(".gz") ? gunzipSync(bytes) : bytes)
@@ -155,7 +160,7 @@ for (const input of cases) {
     const order = i % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) times[side.name].push(segment(side, input, join(work, side.name)));
     ratios.push(times.B[i] / times.A[i]);
-    const [a, b] = ["A", "B"].map((s) => labelMapDigest(join(work, s, name)));
+    const [a, b] = ["A", "B"].map((s) => labelMapDigest(join(work, s)));
     if (a !== b) {
       if (!o["allow-different"]) throw new Error(`${name}: A and B wrote different label maps`);
       different++;

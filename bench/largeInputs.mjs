@@ -4,9 +4,9 @@
 // 6000×4000 and a CT series arrives as int16 Hounsfield units in a .nii.gz.
 //   node bench/largeInputs.mjs            → bench/out/large/, then prints the abSegment commands that use them
 // Deterministic; written once (delete the folder to rebuild). Needs the built packages (npm run build).
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeNifti, writeNpz } from "@daft/core";
+import { encodeDicomFile, writeNifti, writeNpz } from "@daft/core";
 import "@daft/node"; // installs node:zlib for the writers
 
 const root = new URL("..", import.meta.url).pathname;
@@ -65,13 +65,17 @@ if (!existsSync(join(dir, PHOTO))) {
 }
 
 // A CT series, 300×512×512 int16 HU (x, y, z spacing 0.7, 0.7, 1.0 mm): air around a body cylinder of fat and
-// soft tissue, an ellipsoid organ of 60 HU (200 slices), noise σ 15 HU. The organ's box is printed below.
+// soft tissue, an ellipsoid organ of 60 HU (200 slices), noise σ 15 HU. The organ's box is printed below. Written
+// as a .nii.gz and as a DICOM series (one uncompressed file per slice, signed 16-bit, as scanners export CT).
 const CT = "ct_bench_300x512x512.nii.gz";
+const CT_DICOM = "ct_bench_300x512x512_dicom";
 const CT_BOX = "150,170,50,361,341,249";
-if (!existsSync(join(dir, CT))) {
-  const [X, Y, Z] = [512, 512, 300];
+const [X, Y, Z] = [512, 512, 300];
+let hu;
+function ctVolume() {
+  if (hu) return hu;
   const random = prng(28);
-  const hu = new Int16Array(X * Y * Z);
+  hu = new Int16Array(X * Y * Z);
   for (let z = 0; z < Z; z++) {
     for (let y = 0; y < Y; y++) {
       for (let x = 0; x < X; x++) {
@@ -82,16 +86,69 @@ if (!existsSync(join(dir, CT))) {
       }
     }
   }
+  return hu;
+}
+if (!existsSync(join(dir, CT))) {
   const affine = [
     [-0.7, 0, 0, 180],
     [0, -0.7, 0, 180],
     [0, 0, 1, -150],
     [0, 0, 0, 1],
   ];
-  write(CT, writeNifti(hu, [X, Y, Z], { affine, gzip: true }));
+  write(CT, writeNifti(ctVolume(), [X, Y, Z], { affine, gzip: true }));
+}
+if (!existsSync(join(dir, CT_DICOM))) {
+  const volume = ctVolume();
+  const tmp = join(dir, `${CT_DICOM}.tmp`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  const uid = "1.2.826.0.1.3680043.8.498.2027";
+  const ui = (tag, value) => ({ tag, vr: "UI", value });
+  const ds = (tag, ...values) => ({ tag, vr: "DS", value: values.map(String) });
+  const us = (tag, value) => ({ tag, vr: "US", value: [value] });
+  for (let z = 0; z < Z; z++) {
+    const sop = `${uid}.3.${z + 1}`;
+    // The same LPS placement as the NIfTI's RAS affine: x and y flip sign between the two frames.
+    const slice = volume.subarray(z * X * Y, (z + 1) * X * Y);
+    const dataSet = [
+      ui(0x00080016, "1.2.840.10008.5.1.4.1.1.2"),
+      ui(0x00080018, sop),
+      { tag: 0x00080060, vr: "CS", value: "CT" },
+      { tag: 0x00100010, vr: "PN", value: "Bench^Large" },
+      { tag: 0x00100020, vr: "LO", value: "BENCH27" },
+      ds(0x00180050, 1),
+      ui(0x0020000d, `${uid}.1`),
+      ui(0x0020000e, `${uid}.2`),
+      { tag: 0x00200013, vr: "IS", value: String(z + 1) },
+      ds(0x00200032, -180, -180, -150 + z),
+      ds(0x00200037, 1, 0, 0, 0, 1, 0),
+      ui(0x00200052, `${uid}.9`),
+      us(0x00280002, 1),
+      { tag: 0x00280004, vr: "CS", value: "MONOCHROME2" },
+      us(0x00280010, Y),
+      us(0x00280011, X),
+      ds(0x00280030, 0.7, 0.7),
+      us(0x00280100, 16),
+      us(0x00280101, 16),
+      us(0x00280102, 15),
+      us(0x00280103, 1),
+      ds(0x00281052, 0),
+      ds(0x00281053, 1),
+      { tag: 0x7fe00010, vr: "OW", value: new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength) },
+    ];
+    const meta = {
+      mediaStorageSOPClassUID: "1.2.840.10008.5.1.4.1.1.2",
+      mediaStorageSOPInstanceUID: sop,
+      implementationClassUID: `${uid}.0`,
+    };
+    writeFileSync(join(tmp, `IM${String(z + 1).padStart(4, "0")}.dcm`), encodeDicomFile(meta, dataSet));
+  }
+  renameSync(tmp, join(dir, CT_DICOM));
 }
 
 console.log(`inputs in ${dir}; side by side against a commit:
   node bench/abSegment.mjs --a <ref> --repeats 5 ${join("bench/out/large", PHOTO)}
   node bench/abSegment.mjs --a <ref> --repeats 3 --a-args="--box ${CT_BOX} --modality CT" \\
-    --b-args="--box ${CT_BOX} --modality CT" ${join("bench/out/large", CT)}`);
+    --b-args="--box ${CT_BOX} --modality CT" ${join("bench/out/large", CT)}
+  node bench/abSegment.mjs --a <ref> --repeats 3 --a-args="--box ${CT_BOX}" --b-args="--box ${CT_BOX}" \\
+    ${join("bench/out/large", CT_DICOM)}`);
