@@ -184,7 +184,8 @@ describe("LogitUpsampler with an edge guide", () => {
     const settings = { radius: 1, eps: 1e-3 };
     const logits = new Float32Array(3 * 64).fill(-4);
     const square = (k: number, x0: number, x1: number) => {
-      for (let y = x0; y <= x1; y++) for (let x = x0; x <= x1; x++) logits[k * 64 + y * 8 + x] = 3 + ((x + y) % 3);
+      for (let y = x0; y <= x1; y++)
+        for (let x = x0; x <= x1; x++) logits[k * 64 + y * 8 + x] = 3 + ((x + y) % 3);
     };
     square(0, 1, 6);
     square(1, 3, 4);
