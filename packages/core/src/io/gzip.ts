@@ -1,8 +1,8 @@
 /**
  * gzip (RFC 1952) and zlib (RFC 1950) containers over the installed ZipCodec (zipCodec.ts): on Node its native
- * zlib, several times faster than the portable fflate on a volume's 100–400 MB; in the browser fflate. The
- * container bytes are written here, so both codecs write the same header and trailer; reading a gzip file is the
- * codec's own primitive (a file may hold several members).
+ * zlib (a 150 MB CT .nii.gz inflates in 0.6–0.9× fflate's time, and label maps deflate natively), in the browser
+ * fflate. The container bytes are written here, so both codecs write the same header and trailer; reading a gzip
+ * file is the codec's own primitive (a file may hold several members).
  */
 import { zipCodec, type DeflateLevel } from "./zipCodec.js";
 

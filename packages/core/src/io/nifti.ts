@@ -1,11 +1,11 @@
 /**
  * NIfTI-1 and NIfTI-2 single-file (.nii, .nii.gz) reader and a NIfTI-1 writer, on bytes.
- * Platform-neutral: gzip through gzip.ts (native zlib on Node). Voxel data stays in NIfTI's (x, y, z) Fortran order, which has
- * the same memory layout as a C-order (z, y, x) array: `toZyxVolume` reinterprets it without copying.
+ * Platform-neutral: gzip through gzip.ts (native zlib on Node). Voxel data stays in NIfTI's (x, y, z) Fortran
+ * order, which has the same memory layout as a C-order (z, y, x) array: `toZyxVolume` reinterprets it without
+ * copying.
  */
 import { gunzip, gzip } from "./gzip.js";
-import { concatBytes } from "./zipCodec.js";
-import type { DeflateLevel } from "./zipCodec.js";
+import { concatBytes, type DeflateLevel } from "./zipCodec.js";
 import { DaftInputError } from "../errors.js";
 import { littleEndianBytes, toPlatformOrder } from "./byteOrder.js";
 import type { NdArray } from "../image/types.js";
