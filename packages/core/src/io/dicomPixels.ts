@@ -4,7 +4,7 @@
  * the decompressors are most of the DICOM code: what only reads headers does not load them.
  */
 import { DaftInputError } from "../errors.js";
-import { toPlatformOrder } from "./byteOrder.js";
+import { PLATFORM_LITTLE_ENDIAN, toPlatformOrder } from "./byteOrder.js";
 import type { DicomFile, DicomTags } from "./dicom.js";
 import { encapsulatedFrames } from "./dicomFragments.js";
 import { decodeJpegExtended, jpegFrameInfo } from "./jpegExtended.js";
@@ -36,7 +36,11 @@ export interface DicomPixels {
  * COLOR indices (stored values, not rescaled) come back as 8-bit RGB through the Red, Green and Blue lookup
  * tables.
  */
-export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels {
+export function decodeDicomPixels(
+  file: DicomFile,
+  source?: string,
+  opts: { scratch?: Float32Array } = {},
+): DicomPixels {
   const fail = (problem: string): never => {
     throw new DaftInputError(problem, source);
   };
@@ -85,11 +89,18 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
   const palette = t.photometricInterpretation === "PALETTE COLOR" ? paletteOf(t, samples, fail) : undefined;
   const slope = palette ? 1 : (t.rescaleSlope ?? 1);
   const intercept = palette ? 0 : (t.rescaleIntercept ?? 0);
-  // Stored words in the platform's byte order, as an unsigned typed array (a copy: aligned, and swappable).
+  // Stored words in the platform's byte order, as an unsigned typed array: a view of the file where its words
+  // are already in that order and aligned (only read), else a copy (aligned, and swappable).
+  const inPlace =
+    !native &&
+    (bytesPer === 1 || ts.littleEndian === PLATFORM_LITTLE_ENDIAN) &&
+    (file.bytes.byteOffset + px!.offset) % bytesPer === 0;
   const stored8 = native
     ? native.subarray(0, count * bytesPer)
-    : file.bytes.slice(px!.offset, px!.offset + count * bytesPer);
-  if (!native) toPlatformOrder(stored8, bytesPer, ts.littleEndian);
+    : inPlace
+      ? file.bytes.subarray(px!.offset, px!.offset + count * bytesPer)
+      : file.bytes.slice(px!.offset, px!.offset + count * bytesPer);
+  if (!native && !inPlace) toPlatformOrder(stored8, bytesPer, ts.littleEndian);
   const words =
     bits === 8
       ? stored8
@@ -101,7 +112,12 @@ export function decodeDicomPixels(file: DicomFile, source?: string): DicomPixels
   const mask = stored >= 32 ? 0xffffffff : 2 ** stored - 1;
   const half = 2 ** (stored - 1);
   const modulus = 2 ** stored;
-  const values = new Float32Array(count);
+  // A series decodes slice after slice into one scratch array (the caller copies each out before the next): 300
+  // fresh 1 MB arrays cost more than their arithmetic. A palette's indices go on to the lookup: always fresh.
+  const values =
+    opts.scratch && !palette && opts.scratch.length >= count
+      ? opts.scratch.subarray(0, count)
+      : new Float32Array(count);
   const planar = !native && samples > 1 && t.planarConfiguration === 1;
   const perFrame = rows! * columns! * samples;
   const plane = rows! * columns!;

@@ -238,8 +238,9 @@ function volume(instances: Instance[], source: string, multiFrame = false): Stud
   const columns = ref.columns!;
   const plane = rows * columns;
   const volume = new SeriesValues(plane * sorted.length);
+  const scratch = new Float32Array(plane); // every slice is one grey sample per pixel (checked above)
   sorted.forEach(({ name, file, pixels }, k) => {
-    volume.set((pixels ?? decodeDicomPixels(file, name).values).subarray(0, plane), k * plane);
+    volume.set((pixels ?? decodeDicomPixels(file, name, { scratch }).values).subarray(0, plane), k * plane);
   });
   const values = volume.values();
   const firstPosition = sorted[0]!.file.tags.imagePositionPatient!;
