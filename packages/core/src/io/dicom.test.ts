@@ -160,6 +160,11 @@ describe("readDicom on hand-built files", () => {
       const px = decodeDicomPixels(file);
       expect([...px.values]).toEqual([-5, 0, 7, 100, -1000, 32767].map((v) => v * 2 - 1024));
       expect(px).toMatchObject({ rows: 2, columns: 3, frames: 1, samplesPerPixel: 1 });
+      // Into a series' scratch array (larger than one slice): the same values, in the scratch's memory.
+      const scratch = new Float32Array(8).fill(99);
+      const into = decodeDicomPixels(file, undefined, { scratch });
+      expect([...into.values]).toEqual([...px.values]);
+      expect(into.values.buffer).toBe(scratch.buffer);
     });
   }
 
