@@ -96,7 +96,37 @@ describe("boxMean", () => {
   });
 });
 
+/** The guided filter written plainly (fresh arrays, the plain running mean), as edge refinement first had it. */
+function plainGuidedFilter(I: Float32Array, p: Float32Array, w: number, h: number, r: number, eps: number) {
+  const n = w * h;
+  const Ip = Float32Array.from({ length: n }, (_, i) => I[i]! * p[i]!);
+  const II = Float32Array.from({ length: n }, (_, i) => I[i]! * I[i]!);
+  const [mI, mp, mIp, mII] = [I, p, Ip, II].map((a) => runningMean(a, w, h, r));
+  const a = new Float32Array(n);
+  const b = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const ai = (mIp![i]! - mI![i]! * mp![i]!) / (mII![i]! - mI![i]! * mI![i]! + eps);
+    a[i] = ai;
+    b[i] = mp![i]! - ai * mI![i]!;
+  }
+  const ma = runningMean(a, w, h, r);
+  const mb = runningMean(b, w, h, r);
+  return Float32Array.from({ length: n }, (_, i) => ma[i]! * I[i]! + mb[i]!);
+}
+
 describe("guidedFilter", () => {
+  it("gives the plain filter's bits (means computed in place, in reused buffers)", () => {
+    for (const [w, h, r] of [
+      [50, 30, 3],
+      [9, 40, 5],
+      [33, 33, 16],
+    ] as const) {
+      const I = probabilities(w * h, w + 1);
+      const p = probabilities(w * h, h + 2);
+      expect(guidedFilter(I, p, w, h, r, 1e-3)).toEqual(plainGuidedFilter(I, p, w, h, r, 1e-3));
+    }
+  });
+
   it("gives the same bits in a reused workspace as in fresh arrays, and leaves p alone without one", () => {
     const workspace = new GuidedFilterWorkspace();
     for (const [w, h, r] of [
