@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
+import { decode as decodePng } from "fast-png";
 
 const root = new URL("..", import.meta.url).pathname;
 const { values: o, positionals } = parseArgs({
@@ -121,7 +122,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * What a label map file holds, as a digest: its bytes, or for a .nii.gz its decompressed bytes (header and
- * labels), so that two builds that deflate the same file differently (another level, another codec) still agree.
+ * labels), for a .png its size, type and pixels, so that two builds that deflate the same file differently
+ * (another level, another codec, another PNG writer) still agree.
  */
 function labelMapDigest(out) {
   // The one file beside timings.csv and objects.csv (a DICOM folder's is <folder>.nii.gz).
@@ -130,6 +132,13 @@ function labelMapDigest(out) {
     .map((f) => join(out, f));
   if (!file || more.length > 0) throw new Error(`${out}: expected one label map, found ${readdirSync(out)}`);
   const bytes = readFileSync(file);
+  if (file.endsWith(".png")) {
+    const png = decodePng(bytes);
+    return createHash("sha256")
+      .update(`${png.width}x${png.height}x${png.channels}x${png.depth}`)
+      .update(new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength))
+      .digest("hex");
+  }
   return createHash("sha256")
     .update(file.endsWith(".gz") ? gunzipSync(bytes) : bytes)
     .digest("hex");

@@ -2,11 +2,12 @@
  * 2D raster image decoding (PNG, JPEG, TIFF, BMP) from bytes, platform-neutral.
  * The format is sniffed from the magic bytes, never from the file extension.
  */
-import { decode as decodePngFile, encode as encodePngFile } from "fast-png";
+import { decode as decodePngFile } from "fast-png";
 import { decode as decodeJpegFile } from "jpeg-js";
 import UTIF from "utif2";
 import { DaftInputError } from "../errors.js";
 import type { RgbPicture } from "../render/overlay.js";
+import { encodePngImage } from "./pngWriter.js";
 import { sniffRasterFormat, toGreyOrRgb, type RasterImage } from "./rasterFormat.js";
 
 export interface DecodeRasterOptions {
@@ -56,19 +57,12 @@ export function encodePng(labels: Uint8Array | Uint16Array, width: number, heigh
   if (labels.length !== width * height) {
     throw new DaftInputError(`label map has ${labels.length} values, expected ${width}x${height}`);
   }
-  const depth = labels instanceof Uint16Array ? 16 : 8;
-  return encodePngFile({ width, height, data: labels, depth, channels: 1 });
+  return encodePngImage({ width, height, data: labels, channels: 1 });
 }
 
 /** Encodes an 8-bit RGB picture (overlays, agreement pictures) as PNG. */
 export function encodeRgbPng(picture: RgbPicture): Uint8Array {
-  return encodePngFile({
-    width: picture.width,
-    height: picture.height,
-    data: picture.data,
-    channels: 3,
-    depth: 8,
-  });
+  return encodePngImage({ width: picture.width, height: picture.height, data: picture.data, channels: 3 }, 6);
 }
 
 // ---------------------------------------------------------------------------------------------
