@@ -6,7 +6,7 @@
 // Deterministic; written once (delete the folder to rebuild). Needs the built packages (npm run build).
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeDicomFile, writeNifti, writeNpz } from "@daft/core";
+import { encodeDicomFile, encodePngImage, writeNifti, writeNpz } from "@daft/core";
 import "@daft/node"; // installs node:zlib for the writers
 
 const root = new URL("..", import.meta.url).pathname;
@@ -28,7 +28,9 @@ function write(file, bytes) {
 // A dermoscopy photo, 6000×4000 RGB: skin with a slow shading, a brown lesion (ellipse 2600×2400 px, darker
 // towards its centre, irregular edge), noise. One box: the lesion's bounding box.
 const PHOTO = "2DBox_Dermoscopy_bench_6000x4000.npz";
-if (!existsSync(join(dir, PHOTO))) {
+const PHOTO_PNG = "dermoscopy_bench_6000x4000.png"; // the same photo as a picture file (--box, --modality)
+let photoBox = "1626,825,4374,3307"; // the lesion's bounding box, as the generator below finds it
+if (!existsSync(join(dir, PHOTO)) || !existsSync(join(dir, PHOTO_PNG))) {
   const [W, H] = [6000, 4000];
   const random = prng(27);
   const img = new Uint8Array(W * H * 3);
@@ -62,6 +64,8 @@ if (!existsSync(join(dir, PHOTO))) {
     PHOTO,
     writeNpz({ imgs: { data: img, shape: [H, W, 3], dtype: "uint8" }, boxes }, { compress: true }),
   );
+  write(PHOTO_PNG, encodePngImage({ width: W, height: H, data: img, channels: 3 }, 6));
+  photoBox = [x0, y0, x1, y1].join(",");
 }
 
 // A CT series, 300×512×512 int16 HU (x, y, z spacing 0.7, 0.7, 1.0 mm): air around a body cylinder of fat and
@@ -148,6 +152,8 @@ if (!existsSync(join(dir, CT_DICOM))) {
 
 console.log(`inputs in ${dir}; side by side against a commit:
   node bench/abSegment.mjs --a <ref> --repeats 5 ${join("bench/out/large", PHOTO)}
+  node bench/abSegment.mjs --a <ref> --repeats 5 --a-args="--box ${photoBox} --modality Dermoscopy" \\
+    --b-args="--box ${photoBox} --modality Dermoscopy" ${join("bench/out/large", PHOTO_PNG)}
   node bench/abSegment.mjs --a <ref> --repeats 3 --a-args="--box ${CT_BOX} --modality CT" \\
     --b-args="--box ${CT_BOX} --modality CT" ${join("bench/out/large", CT)}
   node bench/abSegment.mjs --a <ref> --repeats 3 --a-args="--box ${CT_BOX}" --b-args="--box ${CT_BOX}" \\
