@@ -25,6 +25,7 @@ export * from "./pipeline/testTimeMirroring.js";
 export * from "./render/overlay.js";
 export * from "./io/raster.js";
 export * from "./io/rasterFormat.js";
+export * from "./io/pngReader.js";
 export * from "./io/pngWriter.js";
 export * from "./io/codecModules.js";
 export * from "./io/nifti.js";

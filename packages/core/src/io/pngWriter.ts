@@ -20,7 +20,14 @@ const SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 /** The PNG file of `image`; its depth is the array's (16-bit for a Uint16Array, else 8). */
 export function encodePngImage(image: PngImage, level: DeflateLevel = LABEL_MAP_LEVEL): Uint8Array {
   const { width, height, data, channels } = image;
-  if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1 && width < 2 ** 31))
+  if (!(
+    Number.isInteger(width) &&
+    Number.isInteger(height) &&
+    width >= 1 &&
+    height >= 1 &&
+    width < 2 ** 31 &&
+    height < 2 ** 31
+  ))
     throw new Error(`encodePngImage: bad size ${width}x${height}`);
   if (data.length !== width * height * channels)
     throw new Error(`encodePngImage: ${data.length} samples for ${width}x${height}x${channels}`);

@@ -7,6 +7,7 @@ import { decode as decodeJpegFile } from "jpeg-js";
 import UTIF from "utif2";
 import { DaftInputError } from "../errors.js";
 import type { RgbPicture } from "../render/overlay.js";
+import { decodeCommonPng } from "./pngReader.js";
 import { encodePngImage } from "./pngWriter.js";
 import { sniffRasterFormat, toGreyOrRgb, type RasterImage } from "./rasterFormat.js";
 
@@ -69,6 +70,11 @@ export function encodeRgbPng(picture: RgbPicture): Uint8Array {
 // PNG
 
 function decodePng(bytes: Uint8Array, options: DecodeRasterOptions): RasterImage {
+  const common = decodeCommonPng(bytes);
+  if (common) {
+    const { data, width, height, channels, depth } = common;
+    return { data, width, height, channels, bitDepth: depth };
+  }
   const png = decodePngFile(bytes, { checkCrc: true });
   const { width, height, depth } = png;
   if (png.palette) {
