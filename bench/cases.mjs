@@ -53,7 +53,7 @@ export const CASES = [
 export const QUICK_CASE_IDS = ["2d-1box", "2d-50boxes", "3d-115x400x400"];
 
 /** Gaussian-ish noise from a uniform PRNG (sum of three uniforms, variance 1/4, scaled to unit). */
-function noise(random) {
+export function noise(random) {
   return (random() + random() + random() - 1.5) * 2;
 }
 

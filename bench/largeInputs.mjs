@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { encodeDicomFile, encodePngImage, writeNifti, writeNpz } from "@daft/core";
 import "@daft/node"; // installs node:zlib for the writers
+import { noise } from "./cases.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const dir = join(root, "bench/out/large");
@@ -17,7 +18,6 @@ function prng(seed) {
   let s = seed >>> 0;
   return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
-const noise = (random) => (random() + random() + random() - 1.5) * 2;
 
 function write(file, bytes) {
   const path = join(dir, file);

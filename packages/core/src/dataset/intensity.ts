@@ -38,8 +38,7 @@ function percentilesByCounting(
   values: Uint8Array | Int8Array | Uint16Array | Int16Array,
   qs: number[],
 ): number[] {
-  const offset = values instanceof Int8Array ? 128 : values instanceof Int16Array ? 32768 : 0;
-  const bins = values instanceof Uint8Array || values instanceof Int8Array ? 256 : 65536;
+  const { offset, size: bins } = smallIntegerDomain(values)!;
   const histogram = new Float64Array(bins);
   for (let i = 0; i < values.length; i++) histogram[values[i]! + offset]!++;
   // valueAt(rank) walks the cumulative histogram; ranks are requested in increasing order per q.
@@ -116,25 +115,28 @@ export function scaleRangeToUint8(
   return out;
 }
 
+/**
+ * The values an 8- or 16-bit integer array can hold, as indices v + offset in [0, size) (histograms, tables);
+ * undefined for other arrays.
+ */
+function smallIntegerDomain(values: IntensityData): { offset: number; size: number } | undefined {
+  if (values instanceof Uint8Array) return { offset: 0, size: 256 };
+  if (values instanceof Int8Array) return { offset: 128, size: 256 };
+  if (values instanceof Uint16Array) return { offset: 0, size: 65536 };
+  if (values instanceof Int16Array) return { offset: 32768, size: 65536 };
+  return undefined;
+}
+
 /** f(v) for every value an 8- or 16-bit integer array can hold, indexed by v + offset (undefined otherwise). */
 function smallIntegerTable(
   values: IntensityData,
   f: (value: number) => number,
 ): { lut: Uint8Array; offset: number } | undefined {
-  const range =
-    values instanceof Uint8Array
-      ? [0, 255]
-      : values instanceof Int8Array
-        ? [-128, 127]
-        : values instanceof Uint16Array
-          ? [0, 65535]
-          : values instanceof Int16Array
-            ? [-32768, 32767]
-            : undefined;
+  const domain = smallIntegerDomain(values);
   // A table for a small array would cost more than it saves.
-  if (!range || values.length < 4 * (range[1]! - range[0]! + 1)) return undefined;
-  const [min, max] = range as [number, number];
-  const lut = new Uint8Array(max - min + 1);
-  for (let v = min; v <= max; v++) lut[v - min] = f(v);
-  return { lut, offset: -min };
+  if (!domain || values.length < 4 * domain.size) return undefined;
+  const { offset, size } = domain;
+  const lut = new Uint8Array(size);
+  for (let i = 0; i < size; i++) lut[i] = f(i - offset);
+  return { lut, offset };
 }

@@ -6,6 +6,7 @@
  * is worded does not change.
  */
 import { zlibInflate } from "./gzip.js";
+import { PNG_SIGNATURE } from "./pngWriter.js";
 import { concatBytes, zipCodec } from "./zipCodec.js";
 
 export interface DecodedPng {
@@ -17,7 +18,6 @@ export interface DecodedPng {
   data: Uint8Array | Uint16Array;
 }
 
-const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const CHANNELS: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
 /** The decoded image, or undefined when the file is not the common kind or not well formed (see above). */
@@ -30,7 +30,7 @@ export function decodeCommonPng(bytes: Uint8Array): DecodedPng | undefined {
 }
 
 function decode(bytes: Uint8Array): DecodedPng | undefined {
-  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) return undefined;
+  if (bytes.length < 8 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const codec = zipCodec();
   let header: { width: number; height: number; depth: 8 | 16; channels: 1 | 2 | 3 | 4 } | undefined;

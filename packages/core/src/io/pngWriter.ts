@@ -15,7 +15,8 @@ export interface PngImage {
   channels: 1 | 3;
 }
 
-const SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** The eight bytes every PNG file starts with. */
+export const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** The PNG file of `image`; its depth is the array's (16-bit for a Uint16Array, else 8). */
 export function encodePngImage(image: PngImage, level: DeflateLevel = LABEL_MAP_LEVEL): Uint8Array {
@@ -56,7 +57,7 @@ export function encodePngImage(image: PngImage, level: DeflateLevel = LABEL_MAP_
   header[9] = channels === 1 ? 0 : 2; // colour type: greyscale, truecolour
   // compression 0 (deflate), filter method 0, interlace 0: already zero
   return concatBytes([
-    SIGNATURE,
+    PNG_SIGNATURE,
     chunk("IHDR", header),
     chunk("IDAT", zlibDeflate(raw, level)),
     chunk("IEND", new Uint8Array(0)),
